@@ -1,0 +1,44 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every target builds in Swift 6 language mode with complete strict concurrency checking.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "xalorra",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "xalorra", targets: ["xalorra"]),
+        .library(name: "XalorraCore", targets: ["XalorraCore"]),
+        .library(name: "XalorraML", targets: ["XalorraML"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "XalorraML", swiftSettings: strict),
+        .target(
+            name: "XalorraCore",
+            dependencies: [
+                "XalorraML",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "XalorraCLI", dependencies: ["XalorraCore"], swiftSettings: strict),
+        .executableTarget(name: "xalorra", dependencies: ["XalorraCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "XalorraTests",
+            dependencies: ["XalorraCLI", "XalorraCore", "XalorraML", "xalorra"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,206 @@
+import XalorraCore
+
+/// Every command, argument and option of `xalorra`, listed once. The parser, help, usage errors, shell completions
+/// and the man page all read this table.
+public enum CommandTable {
+    /// The program's name.
+    public static let program = "xalorra"
+
+    /// Options every command accepts, before or after the subcommand.
+    public static let globalOptions: [OptionSpec] = [
+        .value("--url", .text, metaVar: "url", "Act over HTTP against a running `xalorra serve` (XALORRA_URL)"),
+        .value("--token", .text, metaVar: "token", "Bearer token for remote mode (XALORRA_TOKEN, AUTH_TOKEN)"),
+        .flag("--json", "Print the JSON body that the HTTP API returns for the same operation"),
+        .value("--home", .file, metaVar: "dir", default: "~/.xalorra", "Data directory (XALORRA_HOME)"),
+        .value("--as", .text, metaVar: "user", "Acting user in local mode (XALORRA_USER; default: the OS user)"),
+        .flag("--help", short: "h", "Show help information"),
+        .flag("--version", "Show the version"),
+    ]
+
+    /// The root command: `xalorra` itself.
+    public static let root = CommandSpec(
+        program,
+        summary: "Serve ML predictions and an AI chat behind JWT auth, offline or over HTTP.",
+        discussion: """
+            Every command runs offline against the SQLite store in $XALORRA_HOME, or with --url against a \
+            running `xalorra serve`, with the same arguments and output.
+            """,
+        subcommands: [
+            token, predict, train, models, logs, users, chat, routes, serve, health, help, completions, man,
+        ],
+        examples: ["xalorra predict xgb-v2 1 2 3", "xalorra logs --tail", "xalorra help predict"]
+    )
+
+    static let token = CommandSpec(
+        "token", summary: "Mint a JWT from the deployment's secret, or verify one.",
+        discussion: "Prints the bare token; with --json, {access_token, token_type, expires_in, claims}.",
+        options: [
+            .value("--user", .text, metaVar: "user", default: "the acting user", "Username for sub and user_id"),
+            .value("--role", .choice(Role.allCases.map(\.rawValue)), metaVar: "role", default: "user", "Role claim"),
+            .value("--tenant", .text, metaVar: "tenant", default: "default", "Tenant claim"),
+            .value("--ttl", .duration, metaVar: "duration", default: "1h", "Lifetime: 90s, 15m, 1h, 30d"),
+        ],
+        subcommands: [
+            CommandSpec(
+                "verify", summary: "Verify a token and print its claims; exit 4 with the reason when refused.",
+                arguments: [ArgumentSpec("token", "The token, with or without `Bearer `; - reads stdin")],
+                examples: ["xalorra token verify eyJhbGciOi…"], run: TokenCommand.verify),
+        ],
+        examples: ["xalorra token --role admin", "xalorra token --user jek --tenant tenant1 --ttl 30d"],
+        run: TokenCommand.mint)
+
+    static let predict = CommandSpec(
+        "predict", summary: "Predict one row from the arguments, or a batch from a CSV or NDJSON file or stdin.",
+        discussion: """
+            A model name with no trained version answers with the built-in baseline (the sum of the features). \
+            A batch is CSV with a header row, or NDJSON lines of {"features": [...]}; it prints one prediction \
+            per line (with --json, one response body per line) and logs every row in one transaction.
+            """,
+        arguments: [
+            ArgumentSpec("model", "Model name, or NAME@VERSION to pin a version"),
+            ArgumentSpec("feature", .number, optional: true, repeating: true, "Feature values, in the model's order"),
+        ],
+        options: [
+            .value("--file", short: "f", .file, metaVar: "path", "Read a batch from a file; - reads stdin"),
+            .value("--format", .choice(["csv", "ndjson"]), metaVar: "format", default: "from the file",
+                "Batch format (default: by extension, else by content)"),
+        ],
+        examples: ["xalorra predict xgb-v2 1 2 3", "xalorra predict xgb-v2 --file rows.csv --json"],
+        run: PredictCommand.run)
+
+    static let train = CommandSpec(
+        "train", summary: "Train a model version from a CSV; list and inspect training jobs.",
+        arguments: [ArgumentSpec("model", "Name of the model to train a new version of")],
+        options: [
+            .value("--data", .file, metaVar: "csv", "Training data, CSV with a header row"),
+            .value("--target", .text, metaVar: "column", "Column to predict"),
+            .value("--kind", .choice(["gbdt", "linear", "logistic"]), metaVar: "kind", default: "gbdt", "Model kind"),
+            .value("--trees", .integer(1...100_000), metaVar: "n", default: "100", "Boosting rounds (gbdt)"),
+            .value("--max-depth", .integer(1...64), metaVar: "d", default: "6", "Tree depth (gbdt)"),
+            .value("--learning-rate", .number, metaVar: "x", default: "0.1", "Shrinkage (gbdt)"),
+            .value("--min-samples-leaf", .integer(1...1_000_000), metaVar: "n", default: "20", "Rows per leaf"),
+            .value("--l2", .number, metaVar: "x", default: "1.0", "L2 regularisation"),
+            .value("--bins", .integer(2...65_535), metaVar: "n", default: "255", "Histogram bins (gbdt)"),
+            .value("--valid-fraction", .number, metaVar: "f", default: "0.2", "Held-out share for metrics"),
+            .value("--early-stopping", .integer(1...100_000), metaVar: "n", default: "off", "Stop after n flat rounds"),
+            .value("--seed", .integer(0...Int(Int32.max)), metaVar: "n", "Random seed"),
+        ],
+        subcommands: [
+            CommandSpec("jobs", summary: "List training jobs, or show one.",
+                arguments: [ArgumentSpec("id", optional: true, "A job id")], pendingIssue: "models and training"),
+        ],
+        examples: ["xalorra train price --data houses.csv --target price --kind gbdt"],
+        pendingIssue: "models and training")
+
+    static let models = CommandSpec(
+        "models", summary: "List, show, import, export and delete model versions.",
+        subcommands: [
+            CommandSpec("list", summary: "List models and their newest versions.", pendingIssue: "models and training"),
+            CommandSpec("show", summary: "Show a model version: kind, metrics, features, size.",
+                arguments: [ArgumentSpec("model", "NAME or NAME@VERSION")], pendingIssue: "models and training"),
+            CommandSpec("import", summary: "Import an XGBoost JSON model as a new version.",
+                arguments: [ArgumentSpec("model", "Model name"), ArgumentSpec("file", .file, "XGBoost JSON file")],
+                pendingIssue: "models and training"),
+            CommandSpec("export", summary: "Write a model version to a file.",
+                arguments: [ArgumentSpec("model", "NAME or NAME@VERSION"), ArgumentSpec("file", .file, "Output file")],
+                pendingIssue: "models and training"),
+            CommandSpec("delete", summary: "Delete a model, or one version of it.",
+                arguments: [ArgumentSpec("model", "NAME or NAME@VERSION")], pendingIssue: "models and training"),
+        ],
+        examples: ["xalorra models", "xalorra models import xgb-v2 model.json"],
+        pendingIssue: "models and training")
+
+    static let logs = CommandSpec(
+        "logs", summary: "Show the prediction log, filter it, follow it.",
+        discussion: """
+            Prints the newest predictions, oldest first, in the seed's log format. With --json, prints the body of \
+            GET /logs (newest first); with --tail --json, one log item per line as predictions arrive.
+            """,
+        options: [
+            .value("--model", .text, metaVar: "model", "Only this model's predictions"),
+            .value("--since", .time, metaVar: "time", "From this ISO time, or this long ago (15m, 2h, 7d)"),
+            .value("--until", .time, metaVar: "time", "Up to this ISO time, or this long ago"),
+            .value("--limit", short: "n", .integer(1...LogQuery.maxLimit), metaVar: "n", default: "20",
+                "How many of the newest to show"),
+            .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many of the newest"),
+            .value("--tenant", .text, metaVar: "tenant", default: "every tenant", "Only this tenant's predictions"),
+            .flag("--tail", short: "f", "Keep printing predictions as any process logs them, until Ctrl-C"),
+        ],
+        examples: ["xalorra logs", "xalorra logs --tail", "xalorra logs --model xgb-v2 --since 1h --json"],
+        run: LogsCommand.run)
+
+    static let users = CommandSpec(
+        "users", summary: "Manage users (admin) and your own account.",
+        subcommands: [
+            "add", "list", "show", "update", "passwd", "disable", "enable", "delete", "register", "login", "logout",
+            "whoami",
+        ].map { CommandSpec($0, summary: "Users: \($0).", pendingIssue: "users and authentication") },
+        examples: ["xalorra users add jek --email jek@x.io --role admin", "xalorra users list"],
+        pendingIssue: "users and authentication")
+
+    static let chat = CommandSpec(
+        "chat", summary: "Talk to the AI; list, show, rename and delete conversations.",
+        arguments: [ArgumentSpec("message", optional: true, "The message; a new conversation unless -c or --last")],
+        options: [
+            .value("--conversation", short: "c", .text, metaVar: "id", "Continue this conversation"),
+            .flag("--last", "Continue the most recent conversation"),
+        ],
+        subcommands: ["list", "show", "rename", "delete", "export"].map {
+            CommandSpec($0, summary: "Conversations: \($0).", pendingIssue: "chat")
+        },
+        examples: ["xalorra chat \"what is AI?\"", "xalorra chat list --search AI"],
+        pendingIssue: "chat")
+
+    static let routes = CommandSpec(
+        "routes", summary: "Print the HTTP route table: method, path, auth, rate limit, summary.",
+        examples: ["xalorra routes", "xalorra routes --json"], run: RoutesCommand.run)
+
+    static let serve = CommandSpec(
+        "serve", summary: "Run the HTTP server over the same operations.",
+        options: [
+            .value("--host", .text, metaVar: "host", default: "127.0.0.1", "Address to listen on"),
+            .value("--port", .integer(1...65_535), metaVar: "port", default: "8001", "Port to listen on"),
+            .value("--rate-limit", .choice(["on", "off"]), metaVar: "on|off", default: "on", "Rate limiting"),
+            .value("--cors-origin", .text, metaVar: "origin", "Allow this browser origin (repeatable)"),
+        ],
+        examples: ["xalorra serve --port 8001"], pendingIssue: "serve and remote mode")
+
+    static let health = CommandSpec(
+        "health", summary: "Store and server health, as GET /health/detailed.",
+        examples: ["xalorra health"], pendingIssue: "serve and remote mode")
+
+    static let help = CommandSpec(
+        "help", summary: "Show help for a command.",
+        arguments: [ArgumentSpec("command", optional: true, repeating: true, "A command, and a subcommand of it")],
+        examples: ["xalorra help train", "xalorra help token verify"], run: HelpCommand.run)
+
+    static let completions = CommandSpec(
+        "completions", summary: "Print a shell completion script (generated from this command table).",
+        arguments: [ArgumentSpec("shell", .choice(["bash", "zsh", "fish"]), "bash, zsh or fish")],
+        examples: ["xalorra completions bash > /etc/bash_completion.d/xalorra"], run: GeneratorCommands.completions)
+
+    static let man = CommandSpec(
+        "man", summary: "Print the man page (roff), generated from this command table.",
+        examples: ["xalorra man > /usr/local/share/man/man1/xalorra.1"], run: GeneratorCommands.man)
+
+    /// The command at `path` below the root (`["token", "verify"]`).
+    public static func command(at path: [String]) -> CommandSpec? {
+        var current = root
+        for name in path {
+            guard let next = current.subcommand(name) else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Every command with its path, depth first: what the generators walk.
+    public static func walk() -> [(path: [String], command: CommandSpec)] {
+        var result: [(path: [String], command: CommandSpec)] = []
+        func visit(_ command: CommandSpec, _ path: [String]) {
+            result.append((path, command))
+            for sub in command.subcommands { visit(sub, path + [sub.name]) }
+        }
+        visit(root, [])
+        return result
+    }
+}

@@ -1,0 +1,19 @@
+import XalorraCore
+
+/// `xalorra routes`: the HTTP route table.
+enum RoutesCommand {
+    static func run(_ context: CommandContext) async throws -> Int32 {
+        let routes = try await context.api().routes()
+        if context.json {
+            context.printJSON(Envelope.success(.array(routes.map(\.json)), message: "Route table"))
+            return 0
+        }
+        var table = TextTable(["METHOD", "PATH", "AUTH", "RATE LIMIT", "SUMMARY"])
+        for route in routes {
+            table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, route.summary])
+        }
+        let bold = context.terminal.colorOutput
+        for line in table.render(bold: { context.terminal.paint($0, .bold, on: bold) }) { context.terminal.print(line) }
+        return 0
+    }
+}

@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import XalorraML
+
+/// ``XalorraAPI`` on the local store: the CLI's offline mode, and what the server's controllers call.
+public struct LocalAPI: XalorraAPI {
+    /// Whom operations act for.
+    public let caller: Caller
+    /// The resolved settings.
+    public let settings: Settings
+    private let database: Lazy<AppDatabase>
+    private let secret: Lazy<SecretKey>
+    private let warn: @Sendable (String) -> Void
+
+    /// Creates the API; the store and the secret are opened on first use.
+    /// - Parameters:
+    ///   - database: the store, when the caller already has one open (the server, tests).
+    ///   - warn: receives non-fatal problems, such as a weak secret or an unwritable text log.
+    public init(
+        settings: Settings, caller: Caller, database: AppDatabase? = nil,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.settings = settings
+        self.caller = caller
+        self.warn = warn
+        self.database = Lazy { () throws(XalorraError) in
+            if let database { return database }
+            try FileSystem.makeDirectories(settings.home)
+            return try AppDatabase.open(path: settings.databasePath)
+        }
+        self.secret = Lazy { () throws(XalorraError) in try SecretKey.load(settings) }
+    }
+
+    private func predictions() throws(XalorraError) -> any PredictionRepository {
+        SQLitePredictionRepository(database: try database.get())
+    }
+
+    public func predict(model: String, features: [Number]) async throws(XalorraError) -> Prediction {
+        let started = Self.monotonicMicros()
+        let reference = try ModelReference(model)
+        let version = try resolve(reference)
+        let output = BaselineModel.predict(features)
+        var inputs = FeatureMatrix()
+        inputs.append(row: features.lazy.map { Optional($0) })
+        try await record(PredictionBatch(
+            timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name, version: version,
+            inputs: inputs, predictions: [output], latencyMicros: Self.monotonicMicros() - started))
+        return Prediction(model: reference.name, input: features, prediction: output, version: version)
+    }
+
+    public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
+        let started = Self.monotonicMicros()
+        let reference = try ModelReference(model)
+        let version = try resolve(reference)
+        var outputs: [Number] = []
+        outputs.reserveCapacity(rows.rowCount)
+        var features: [Number] = []
+        for index in 0..<rows.rowCount {
+            features.removeAll(keepingCapacity: true)
+            for (column, cell) in rows.row(index).enumerated() {
+                guard let cell else {
+                    let name = column < rows.columns.count ? "'\(rows.columns[column])'" : "\(column + 1)"
+                    throw XalorraError.invalid(
+                        "rows[\(index)]",
+                        "row \(index + 1) has no value in column \(name); the \(version) model needs every feature")
+                }
+                features.append(cell)
+            }
+            outputs.append(BaselineModel.predict(features))
+        }
+        let perRow = rows.rowCount == 0 ? 0 : (Self.monotonicMicros() - started) / Int64(rows.rowCount)
+        if rows.rowCount > 0 {
+            try await record(PredictionBatch(
+                timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name,
+                version: version, inputs: rows, predictions: outputs, latencyMicros: perRow))
+        }
+        return BatchPrediction(model: reference.name, version: version, predictions: outputs)
+    }
+
+    public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {
+        var scoped = query
+        scoped.tenant = try caller.tenantScope(requested: query.tenant)
+        return try await predictions().list(scoped)
+    }
+
+    public func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error> {
+        let caller = self.caller
+        let repository = Result { () throws(XalorraError) in try predictions() }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let store = try repository.get()
+                    var scoped = query
+                    scoped.tenant = try caller.tenantScope(requested: query.tenant)
+                    var last: Int64
+                    if let id { last = id } else { last = try await store.newestID() }
+                    var seen = try await store.changeCounter()
+                    while !Task.isCancelled {
+                        // Polling a pragma is how one process sees another's commits in SQLite; 100 ms keeps the
+                        // delay under the 250 ms promised while costing nothing measurable when idle.
+                        try await Task.sleep(for: .milliseconds(100))
+                        let counter = try await store.changeCounter()
+                        guard counter != seen else { continue }
+                        seen = counter
+                        var batch: [PredictionRecord]
+                        repeat {
+                            batch = try await store.records(after: last, matching: scoped)
+                            for record in batch { continuation.yield(record) }
+                            last = batch.last?.id ?? last
+                        } while batch.count == scoped.limit
+                    }
+                    continuation.finish()
+                } catch is CancellationError {
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func routes() async throws(XalorraError) -> [Route] { RouteTable.all }
+
+    public func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken {
+        let service = try await tokenService()
+        let (token, claims) = try await service.mint(
+            user: request.user, role: request.role, tenant: request.tenant, ttl: request.ttl)
+        return IssuedToken(token: token, expiresIn: request.ttl.seconds, claims: claims)
+    }
+
+    public func verifyToken(_ token: String) async throws(XalorraError) -> TokenClaims {
+        try await tokenService().verify(Settings.stripBearer(token), expecting: nil)
+    }
+
+    /// The token service for this deployment's secret.
+    public func tokenService() async throws(XalorraError) -> TokenService {
+        let key = try secret.get()
+        if let warning = key.warning { warn(warning) }
+        return await TokenService(
+            secret: key.value, algorithm: settings.algorithm, acceptLegacyTokens: settings.acceptLegacyTokens)
+    }
+
+    /// The version that answers `reference`. Until the model registry exists every name resolves to the
+    /// baseline, unless the deployment rejects unknown models or a version is pinned.
+    private func resolve(_ reference: ModelReference) throws(XalorraError) -> String {
+        if let version = reference.version {
+            throw XalorraError(.notFound, "model '\(reference.name)' has no version \(version)")
+        }
+        if settings.unknownModel == .reject {
+            throw XalorraError(
+                .notFound, "model '\(reference.name)' not found",
+                hint: "XALORRA_UNKNOWN_MODEL=reject is set; unset it to answer with the baseline model")
+        }
+        return BaselineModel.version
+    }
+
+    /// Stores `batch`, then appends it to the text log (the store is the source of truth).
+    private func record(_ batch: PredictionBatch) async throws(XalorraError) {
+        _ = try await predictions().insert(batch)
+        guard settings.predictionLog else { return }
+        do {
+            try PredictionLogFile(path: settings.predictionLogPath).append(batch)
+        } catch {
+            warn("the prediction was stored, but the text log was not written: \(error.message)")
+        }
+    }
+
+    private static func monotonicMicros() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+}

@@ -1,0 +1,109 @@
+/// The one error type of the product: every failure of an API operation, local or remote, is one of these.
+///
+/// A struct with an open set of codes, so new codes do not break callers (as in AsyncHTTPClient's `HTTPClientError`).
+/// How a code maps to an HTTP status and to a CLI exit code lives in ``Code`` and nowhere else.
+public struct XalorraError: Error, Sendable, Equatable {
+    /// The stable, machine-readable kind of failure: the seed APIs' error codes.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The wire name, as it appears in the error envelope (`VALIDATION_ERROR`).
+        public let name: String
+        /// The HTTP status the server answers with.
+        public let httpStatus: Int
+        /// The CLI's exit code: 1 operation failed, 2 bad input, 4 authentication or permission refused.
+        public let exitCode: Int32
+
+        public var description: String { name }
+
+        /// A field or the body has the wrong type or an out-of-range value (422).
+        public static let validation = Code(name: "VALIDATION_ERROR", httpStatus: 422, exitCode: 2)
+        /// The body is not parseable at all, such as malformed JSON (400).
+        public static let badRequest = Code(name: "VALIDATION_ERROR", httpStatus: 400, exitCode: 2)
+        /// No credentials, or credentials that do not verify (401).
+        public static let authenticationFailed = Code(name: "AUTHENTICATION_FAILED", httpStatus: 401, exitCode: 4)
+        /// A token that verified but has expired (401).
+        public static let tokenExpired = Code(name: "TOKEN_EXPIRED", httpStatus: 401, exitCode: 4)
+        /// The caller is known but may not do this (403).
+        public static let insufficientPermissions = Code(
+            name: "INSUFFICIENT_PERMISSIONS", httpStatus: 403, exitCode: 4)
+        /// The named resource does not exist (404).
+        public static let notFound = Code(name: "RESOURCE_NOT_FOUND", httpStatus: 404, exitCode: 1)
+        /// The method is not served on this path (405).
+        public static let methodNotAllowed = Code(name: "METHOD_NOT_ALLOWED", httpStatus: 405, exitCode: 1)
+        /// A unique resource already exists (409).
+        public static let alreadyExists = Code(name: "RESOURCE_ALREADY_EXISTS", httpStatus: 409, exitCode: 1)
+        /// The body is larger than `XALORRA_MAX_BODY` (413).
+        public static let payloadTooLarge = Code(name: "PAYLOAD_TOO_LARGE", httpStatus: 413, exitCode: 2)
+        /// Too many requests in the window; the details carry `retry_after` (429).
+        public static let rateLimited = Code(name: "RATE_LIMIT_EXCEEDED", httpStatus: 429, exitCode: 1)
+        /// Anything unexpected; the message never carries internals (500).
+        public static let `internal` = Code(name: "INTERNAL_ERROR", httpStatus: 500, exitCode: 1)
+        /// The AI backend is down or answered garbage (503).
+        public static let aiUnavailable = Code(name: "AI_SERVICE_UNAVAILABLE", httpStatus: 503, exitCode: 1)
+
+        /// Every code, for documentation and for mapping a received envelope back to a code.
+        public static let all: [Code] = [
+            .validation, .badRequest, .authenticationFailed, .tokenExpired, .insufficientPermissions, .notFound,
+            .methodNotAllowed, .alreadyExists, .payloadTooLarge, .rateLimited, .internal, .aiUnavailable,
+        ]
+
+        /// The code with wire `name` and `status`, as received in an error envelope; `internal` when unknown.
+        public static func from(name: String, status: Int) -> Code {
+            all.first { $0.name == name && $0.httpStatus == status }
+                ?? all.first { $0.name == name }
+                ?? .internal
+        }
+    }
+
+    /// One problem with one input field, as in the seed's 422 `details`.
+    public struct FieldError: Sendable, Equatable {
+        /// The field's path (`features[2]`, `email`).
+        public let field: String
+        /// What is wrong with it.
+        public let message: String
+
+        /// Creates a field error.
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// A sentence for people, safe to show to any caller.
+    public let message: String
+    /// The fields at fault, when the input was refused.
+    public let details: [FieldError]
+    /// A hint for the CLI, such as the command that would fix it.
+    public let hint: String?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, details: [FieldError] = [], hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.details = details
+        self.hint = hint
+    }
+
+    /// A 422 naming one field.
+    public static func invalid(_ field: String, _ message: String) -> XalorraError {
+        XalorraError(.validation, "\(field): \(message)", details: [FieldError(field: field, message: message)])
+    }
+}
+
+extension XalorraError: CustomStringConvertible {
+    public var description: String { "\(code.name): \(message)" }
+}
+
+extension XalorraError: JSONRepresentable {
+    /// The `error` member of the envelope: `{"code","message","details"?}`.
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [("code", .string(code.name)), ("message", .string(message))]
+        if !details.isEmpty {
+            members.append(("details", .array(details.map {
+                .object([("field", .string($0.field)), ("message", .string($0.message))])
+            })))
+        }
+        return .object(members)
+    }
+}

@@ -1,0 +1,130 @@
+public import XalorraML
+
+/// Serialises ``JSONValue`` compactly (`{"a":1}`), or with two-space indentation for people.
+public enum JSONWriter {
+    /// The compact text of `value`.
+    public static func compact(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        write(value, into: &out, indent: nil, depth: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The indented text of `value`, for terminals.
+    public static func pretty(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        write(value, into: &out, indent: 2, depth: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the compact text of `value` to `out`.
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        write(value, into: &out, indent: nil, depth: 0)
+    }
+
+    /// Appends `[1,2,3]` for numbers, the form the API uses for features.
+    public static func write(numbers: some Collection<Number>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for number in numbers {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            write(number: number, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends a number without going through `String` for integers, which dominate the batch paths.
+    @inlinable
+    public static func write(number: Number, into out: inout [UInt8]) {
+        switch number {
+        case .int(let value): appendInteger(value, into: &out)
+        case .double(let value): out.append(contentsOf: Number.format(value).utf8)
+        }
+    }
+
+    /// Appends the decimal digits of `value`.
+    @inlinable
+    public static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        var magnitude = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        while magnitude > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        out[start...].reverse()
+    }
+
+    /// Appends `text` as a JSON string with the escapes RFC 8259 requires.
+    public static func write(string text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, depth: Int) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let number): write(number: number, into: &out)
+        case .string(let text): write(string: text, into: &out)
+        case .array(let items):
+            if items.allSatisfy({ if case .number = $0 { true } else { false } }) {
+                // Feature vectors stay on one line even when indented.
+                out.append(UInt8(ascii: "["))
+                for (index, item) in items.enumerated() {
+                    if index > 0 { out.append(contentsOf: indent == nil ? [UInt8(ascii: ",")] : Array(", ".utf8)) }
+                    write(item, into: &out, indent: indent, depth: depth + 1)
+                }
+                out.append(UInt8(ascii: "]"))
+                return
+            }
+            container(open: "[", close: "]", count: items.count, into: &out, indent: indent, depth: depth) { index, out in
+                write(items[index], into: &out, indent: indent, depth: depth + 1)
+            }
+        case .object(let members):
+            container(open: "{", close: "}", count: members.count, into: &out, indent: indent, depth: depth) { index, out in
+                write(string: members[index].0, into: &out)
+                out.append(contentsOf: indent == nil ? [UInt8(ascii: ":")] : Array(": ".utf8))
+                write(members[index].1, into: &out, indent: indent, depth: depth + 1)
+            }
+        }
+    }
+
+    private static func container(
+        open: Unicode.Scalar, close: Unicode.Scalar, count: Int, into out: inout [UInt8], indent: Int?, depth: Int,
+        element: (Int, inout [UInt8]) -> Void
+    ) {
+        out.append(UInt8(ascii: open))
+        for index in 0..<count {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            if let indent {
+                out.append(0x0A)
+                out.append(contentsOf: repeatElement(0x20, count: indent * (depth + 1)))
+            }
+            element(index, &out)
+        }
+        if let indent, count > 0 {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(0x20, count: indent * depth))
+        }
+        out.append(UInt8(ascii: close))
+    }
+}

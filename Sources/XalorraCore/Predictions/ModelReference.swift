@@ -1,0 +1,42 @@
+/// A model name as written in a request: `xgb-v2` (the newest version) or `xgb-v2@3` (a pinned one).
+public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
+    /// The longest model name accepted.
+    public static let maxLength = 128
+
+    /// The model's name.
+    public let name: String
+    /// The pinned version, if any.
+    public let version: Int?
+
+    /// Parses and validates `text`: a letter or digit, then letters, digits, `.`, `_`, `-`, at most 128 in all,
+    /// optionally followed by `@` and a positive version number.
+    public init(_ text: String) throws(XalorraError) {
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = String(parts[0])
+        guard !name.isEmpty, name.utf8.count <= Self.maxLength, let first = name.unicodeScalars.first,
+            Self.isAlphanumeric(first),
+            name.unicodeScalars.allSatisfy({ Self.isAlphanumeric($0) || "._-".unicodeScalars.contains($0) })
+        else {
+            throw XalorraError.invalid(
+                "model",
+                "'\(text)' is not a model name (letters, digits, '.', '_', '-'; at most \(Self.maxLength); "
+                    + "optionally @VERSION)")
+        }
+        self.name = name
+        if parts.count == 2 {
+            guard let version = Int(parts[1]), version > 0 else {
+                throw XalorraError.invalid("model", "'\(parts[1])' is not a version number (expected NAME@1, NAME@2, …)")
+            }
+            self.version = version
+        } else {
+            self.version = nil
+        }
+    }
+
+    /// `name` or `name@version`.
+    public var description: String { version.map { "\(name)@\($0)" } ?? name }
+
+    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar))
+    }
+}

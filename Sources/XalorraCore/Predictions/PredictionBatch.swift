@@ -1,0 +1,35 @@
+public import XalorraML
+
+/// Predictions to store together, in one transaction: a single request is a batch of one.
+public struct PredictionBatch: Sendable {
+    public let timestamp: Timestamp
+    public let tenant: String
+    public let userID: String
+    public let model: String
+    public let version: String
+    /// One input row per prediction.
+    public let inputs: FeatureMatrix
+    /// One output per row.
+    public let predictions: [Number]
+    /// Compute time per row, in microseconds.
+    public let latencyMicros: Int64
+
+    /// Creates a batch; `inputs` and `predictions` must have the same number of rows.
+    public init(
+        timestamp: Timestamp, tenant: String, userID: String, model: String, version: String,
+        inputs: FeatureMatrix, predictions: [Number], latencyMicros: Int64
+    ) {
+        precondition(inputs.rowCount == predictions.count, "one prediction per input row")
+        self.timestamp = timestamp
+        self.tenant = tenant
+        self.userID = userID
+        self.model = model
+        self.version = version
+        self.inputs = inputs
+        self.predictions = predictions
+        self.latencyMicros = latencyMicros
+    }
+
+    /// The features of row `index` (missing cells, which no stored row has, would be written as `null`).
+    func input(_ index: Int) -> [Number] { inputs.row(index).compactMap { $0 } }
+}

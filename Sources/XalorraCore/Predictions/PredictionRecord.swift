@@ -1,0 +1,71 @@
+public import XalorraML
+
+/// One logged prediction: a row of the store and an item of `GET /logs`.
+public struct PredictionRecord: Sendable, Equatable {
+    public let id: Int64
+    public let timestamp: Timestamp
+    public let model: String
+    public let version: String
+    public let input: [Number]
+    public let prediction: Number
+    public let userID: String
+    public let tenant: String
+    /// Time spent computing the answer, in microseconds.
+    public let latencyMicros: Int64
+
+    /// Creates a record.
+    public init(
+        id: Int64, timestamp: Timestamp, model: String, version: String, input: [Number], prediction: Number,
+        userID: String, tenant: String, latencyMicros: Int64
+    ) {
+        self.id = id
+        self.timestamp = timestamp
+        self.model = model
+        self.version = version
+        self.input = input
+        self.prediction = prediction
+        self.userID = userID
+        self.tenant = tenant
+        self.latencyMicros = latencyMicros
+    }
+
+    /// The seed's log line: `[2025-07-20T14:21:11.768594] model=xgb-v2 input=[1, 2, 3] prediction=6`.
+    public var logLine: String {
+        var out: [UInt8] = []
+        PredictionRecord.appendLogLine(
+            timestamp: timestamp, model: model, input: input, prediction: prediction, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the seed's log line (without a newline) for the given values.
+    public static func appendLogLine(
+        timestamp: Timestamp, model: String, input: some Collection<Number>, prediction: Number,
+        into out: inout [UInt8]
+    ) {
+        out.append(UInt8(ascii: "["))
+        timestamp.appendLogText(into: &out)
+        out.append(contentsOf: "] model=".utf8)
+        out.append(contentsOf: model.utf8)
+        out.append(contentsOf: " input=[".utf8)
+        var first = true
+        for number in input {
+            if !first { out.append(contentsOf: ", ".utf8) }
+            first = false
+            JSONWriter.write(number: number, into: &out)
+        }
+        out.append(contentsOf: "] prediction=".utf8)
+        JSONWriter.write(number: prediction, into: &out)
+    }
+}
+
+extension PredictionRecord: JSONRepresentable {
+    /// `{id, timestamp, model, version, input, prediction, user_id, tenant, latency_ms}` (DESIGN §2).
+    public var json: JSONValue {
+        .object([
+            ("id", .int(id)), ("timestamp", .string(timestamp.iso8601)), ("model", .string(model)),
+            ("version", .string(version)), ("input", .numbers(input)), ("prediction", .number(prediction)),
+            ("user_id", .string(userID)), ("tenant", .string(tenant)),
+            ("latency_ms", .number(.double(Double(latencyMicros) / 1000))),
+        ])
+    }
+}

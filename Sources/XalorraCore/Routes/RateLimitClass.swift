@@ -1,0 +1,18 @@
+/// A rate-limit budget and its default size, per the Aksara seed: login 5 per 15 min, register 3 per 60 min,
+/// chat messages 30 per minute, everything else 100 per minute.
+public struct RateLimitClass: Sendable, Hashable {
+    /// The budget's name (`login`, `register`, `chat`, `default`).
+    public let name: String
+    /// Requests allowed per window.
+    public let limit: Int
+    /// The window's length in seconds.
+    public let windowSeconds: Int
+
+    public static let login = RateLimitClass(name: "login", limit: 5, windowSeconds: 15 * 60)
+    public static let register = RateLimitClass(name: "register", limit: 3, windowSeconds: 60 * 60)
+    public static let chat = RateLimitClass(name: "chat", limit: 30, windowSeconds: 60)
+    public static let `default` = RateLimitClass(name: "default", limit: 100, windowSeconds: 60)
+
+    /// `5/15m`, the form the route table prints.
+    public var text: String { "\(limit)/\(TimeSpan(seconds: Int64(windowSeconds)))" }
+}

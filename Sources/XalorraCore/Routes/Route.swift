@@ -1,0 +1,50 @@
+/// One HTTP route of `xalorra serve`: the row that `xalorra routes`, `GET /routes`, the server's router and the
+/// OpenAPI document are generated from.
+public struct Route: Sendable, Equatable {
+    /// Who may call a route.
+    public enum Access: String, Sendable, CaseIterable {
+        /// No token needed.
+        case `public` = "none"
+        /// Any valid access token.
+        case user
+        /// An access token with the `admin` role.
+        case admin
+    }
+
+    /// The HTTP method, upper case.
+    public let method: String
+    /// The path, with `{name}` parameters.
+    public let path: String
+    /// Who may call it.
+    public let access: Access
+    /// Which rate-limit budget a call spends.
+    public let rateLimit: RateLimitClass
+    /// One line saying what it does.
+    public let summary: String
+
+    init(_ method: String, _ path: String, _ access: Access, _ summary: String) {
+        self.init(method, path, access, .default, summary)
+    }
+
+    init(_ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String) {
+        self.method = method
+        self.path = path
+        self.access = access
+        self.rateLimit = rateLimit
+        self.summary = summary
+    }
+}
+
+extension Route: JSONRepresentable {
+    /// `{"method","path","auth","rate_limit":{"class","limit","window_seconds"},"summary"}`.
+    public var json: JSONValue {
+        .object([
+            ("method", .string(method)), ("path", .string(path)), ("auth", .string(access.rawValue)),
+            ("rate_limit", .object([
+                ("class", .string(rateLimit.name)), ("limit", .int(rateLimit.limit)),
+                ("window_seconds", .int(rateLimit.windowSeconds)),
+            ])),
+            ("summary", .string(summary)),
+        ])
+    }
+}

@@ -1,0 +1,52 @@
+/// Every setting the product reads, with its environment name and default: the one table that the resolver,
+/// `help`, the README and the man page's ENVIRONMENT section read.
+public struct SettingKey: Sendable, Hashable {
+    /// The environment variable (and `.env` key).
+    public let environment: String
+    /// The global flag that overrides it, if any.
+    public let flag: String?
+    /// The value used when nothing sets it, as text; `nil` when there is none.
+    public let defaultValue: String?
+    /// One line for the help text.
+    public let summary: String
+
+    public static let home = SettingKey(
+        environment: "XALORRA_HOME", flag: "--home", defaultValue: "~/.xalorra",
+        summary: "Data directory: xalorra.db, logs/predictions.log, secret.key, credentials.json")
+    public static let secretKey = SettingKey(
+        environment: "SECRET_KEY", flag: nil, defaultValue: nil,
+        summary: "HMAC secret for tokens; when unset, a random key is generated once into $XALORRA_HOME/secret.key")
+    public static let algorithm = SettingKey(
+        environment: "JWT_ALGORITHM", flag: nil, defaultValue: "HS256",
+        summary: "Token signing algorithm: HS256, HS384 or HS512")
+    public static let url = SettingKey(
+        environment: "XALORRA_URL", flag: "--url", defaultValue: nil,
+        summary: "Base URL of a running `xalorra serve`; commands then act over HTTP")
+    public static let token = SettingKey(
+        environment: "XALORRA_TOKEN", flag: "--token", defaultValue: nil,
+        summary: "Bearer token for remote mode (AUTH_TOKEN is read too, with or without `Bearer `)")
+    public static let authToken = SettingKey(
+        environment: "AUTH_TOKEN", flag: nil, defaultValue: nil,
+        summary: "The Xalorra seed's name for the bearer token")
+    public static let user = SettingKey(
+        environment: "XALORRA_USER", flag: "--as", defaultValue: nil,
+        summary: "Acting user in local mode (default: the OS user)")
+    public static let defaultTenant = SettingKey(
+        environment: "XALORRA_DEFAULT_TENANT", flag: nil, defaultValue: "default",
+        summary: "Tenant of local-mode operations and of self-registered users")
+    public static let predictionLog = SettingKey(
+        environment: "XALORRA_PREDICTION_LOG", flag: nil, defaultValue: "on",
+        summary: "on|off: also append each prediction to $XALORRA_HOME/logs/predictions.log")
+    public static let unknownModel = SettingKey(
+        environment: "XALORRA_UNKNOWN_MODEL", flag: nil, defaultValue: "baseline",
+        summary: "baseline|reject: what a model name with no trained version does")
+    public static let legacyTokens = SettingKey(
+        environment: "XALORRA_ACCEPT_LEGACY_TOKENS", flag: nil, defaultValue: "0",
+        summary: "1 accepts seed-style tokens without `exp`")
+
+    /// All settings, in the order help lists them.
+    public static let all: [SettingKey] = [
+        .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
+        .unknownModel, .legacyTokens,
+    ]
+}

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The resolved configuration of one process: flag > environment (`XALORRA_*`, seed names) > `.env` > defaults.
+///
+/// Resolution happens here and nowhere else; nothing that a command does not use (such as the secret) is loaded.
+public struct Settings: Sendable {
+    /// What a model name with no trained version does.
+    public enum UnknownModelPolicy: String, Sendable {
+        /// Answer with the built-in baseline (sum of features), as the seed did.
+        case baseline
+        /// Answer 404.
+        case reject
+    }
+
+    /// The data directory.
+    public var home: String
+    /// `SECRET_KEY` when given; otherwise the key comes from `$home/secret.key` (see ``SecretKey``).
+    public var secretKey: String?
+    /// The pinned token algorithm.
+    public var algorithm: TokenAlgorithm
+    /// The server to talk to; `nil` means local mode.
+    public var url: String?
+    /// The bearer token for remote mode, without any `Bearer ` prefix.
+    public var token: String?
+    /// The acting user in local mode.
+    public var user: String
+    /// The tenant of local-mode operations and of self-registered users.
+    public var defaultTenant: String
+    /// Whether predictions are also appended to the seed's text log.
+    public var predictionLog: Bool
+    /// See ``UnknownModelPolicy``.
+    public var unknownModel: UnknownModelPolicy
+    /// Whether tokens without `exp` are accepted.
+    public var acceptLegacyTokens: Bool
+
+    /// `$home/xalorra.db`.
+    public var databasePath: String { home + "/xalorra.db" }
+    /// `$home/logs/predictions.log`.
+    public var predictionLogPath: String { home + "/logs/predictions.log" }
+    /// `$home/secret.key`.
+    public var secretKeyPath: String { home + "/secret.key" }
+
+    /// Resolves every setting.
+    /// - Parameters:
+    ///   - flags: values given as global flags, keyed by ``SettingKey/flag``.
+    ///   - environment: the process environment.
+    ///   - dotEnv: the assignments of `.env` in the working directory.
+    public static func resolve(
+        flags: [String: String], environment: [String: String], dotEnv: [String: String]
+    ) throws(XalorraError) -> Settings {
+        func value(_ key: SettingKey) -> String? {
+            if let flag = key.flag, let given = flags[flag] { return given }
+            if let set = environment[key.environment], !set.isEmpty { return set }
+            if let set = dotEnv[key.environment], !set.isEmpty { return set }
+            return key.defaultValue
+        }
+        func flag(_ key: SettingKey) throws(XalorraError) -> Bool {
+            switch value(key)?.lowercased() {
+            case "1", "on", "true", "yes": return true
+            case "0", "off", "false", "no", nil: return false
+            case let other?:
+                throw XalorraError(.validation, "\(key.environment)=\(other) is not one of on/off/1/0/true/false")
+            }
+        }
+        let algorithmName = value(.algorithm) ?? "HS256"
+        guard let algorithm = TokenAlgorithm(rawValue: algorithmName.uppercased()) else {
+            throw XalorraError(
+                .validation, "JWT_ALGORITHM=\(algorithmName) is not supported",
+                hint: "use one of \(TokenAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let policyName = value(.unknownModel) ?? "baseline"
+        guard let policy = UnknownModelPolicy(rawValue: policyName.lowercased()) else {
+            throw XalorraError(.validation, "XALORRA_UNKNOWN_MODEL=\(policyName) is not one of baseline, reject")
+        }
+        let token = value(.token) ?? value(.authToken)
+        return Settings(
+            home: expandHome(value(.home) ?? "~/.xalorra", environment: environment),
+            secretKey: value(.secretKey),
+            algorithm: algorithm,
+            url: value(.url),
+            token: token.map(stripBearer),
+            user: value(.user) ?? environment["USER"] ?? environment["LOGNAME"] ?? currentUserName() ?? "local",
+            defaultTenant: value(.defaultTenant) ?? "default",
+            predictionLog: try flag(.predictionLog),
+            unknownModel: policy,
+            acceptLegacyTokens: try flag(.legacyTokens)
+        )
+    }
+
+    /// `Bearer abc` and `abc` both give `abc`.
+    public static func stripBearer(_ token: String) -> String {
+        let trimmed = Substring(token).trimmingWhitespace()
+        if trimmed.lowercased().hasPrefix("bearer ") { return String(trimmed.dropFirst(7).trimmingWhitespace()) }
+        return String(trimmed)
+    }
+
+    private static func expandHome(_ path: String, environment: [String: String]) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        let home = environment["HOME"] ?? "/tmp"
+        return home + path.dropFirst()
+    }
+
+    private static func currentUserName() -> String? {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
+}

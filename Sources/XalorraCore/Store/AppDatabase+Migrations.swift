@@ -1,0 +1,44 @@
+import GRDB
+
+extension AppDatabase {
+    /// Named, append-only migrations: later issues add theirs at the end, never edit an earlier one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-predictions") { db in
+            try db.execute(sql: """
+                CREATE TABLE predictions (
+                    id INTEGER PRIMARY KEY,
+                    timestamp INTEGER NOT NULL,                -- microseconds since the Unix epoch, UTC
+                    tenant TEXT NOT NULL CHECK (length(tenant) > 0),
+                    user_id TEXT NOT NULL,
+                    model TEXT NOT NULL CHECK (length(model) > 0),
+                    version TEXT NOT NULL,
+                    input TEXT NOT NULL,                       -- JSON array of the features
+                    prediction TEXT NOT NULL,                  -- JSON value
+                    latency_us INTEGER NOT NULL CHECK (latency_us >= 0)
+                );
+                CREATE INDEX predictions_tenant_model ON predictions(tenant, model, id);
+                CREATE INDEX predictions_model ON predictions(model, id);
+                CREATE INDEX predictions_timestamp ON predictions(timestamp);
+                """)
+        }
+        return migrator
+    }
+
+    /// The schema version a store at the newest migration has (`PRAGMA user_version`).
+    static var schemaVersion: Int { 1 }
+
+    /// Runs the migrator when the store is behind; a current store costs one pragma read.
+    static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {
+        let current = try writer.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+        if current == schemaVersion { return }
+        if current > schemaVersion {
+            throw XalorraError(
+                .internal,
+                "the store was written by a newer xalorra (schema \(current), this build knows \(schemaVersion))",
+                hint: "upgrade xalorra")
+        }
+        try migrator.migrate(writer)
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(schemaVersion)") }
+    }
+}

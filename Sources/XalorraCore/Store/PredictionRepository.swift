@@ -1,0 +1,17 @@
+/// Storage of the prediction log. SQLite implements it now; a PostgreSQL implementation can sit beside it.
+public protocol PredictionRepository: Sendable {
+    /// Stores every row of `batch` in one transaction; returns the new ids in row order.
+    func insert(_ batch: PredictionBatch) async throws(XalorraError) -> [Int64]
+
+    /// The page of records matching `query`, newest first.
+    func list(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord>
+
+    /// Records matching `query`'s filters with an id above `id`, oldest first, at most `query.limit`.
+    func records(after id: Int64, matching query: LogQuery) async throws(XalorraError) -> [PredictionRecord]
+
+    /// The id of the newest record in any tenant, or 0 when there is none.
+    func newestID() async throws(XalorraError) -> Int64
+
+    /// A number that changes whenever any process commits to the store; cheap enough to poll.
+    func changeCounter() async throws(XalorraError) -> Int64
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Batch throughput: `xalorra predict xgb-v2 --file F > /dev/null` on ROWS rows,
+# once for CSV (header a,b,c) and once for NDJSON ({"features":[a,b,c]} lines).
+#
+# Each format: RUNS runs (default 3), each with a fresh XALORRA_HOME; the best
+# (fastest) run is reported as rows/s (target >= 300000) with its peak RSS.
+# Every run must leave exactly ROWS rows in the predictions table and ROWS lines
+# in logs/predictions.log.
+#
+# Exit status: 1 if a run fails or a count is wrong (correctness); the throughput
+# target is only reported as PASS/FAIL.
+#
+# Environment: XALORRA_BIN, ROWS (1000000), RUNS (3), RATE_TARGET (300000),
+# RUN_TIMEOUT seconds per run (600).
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need sqlite3 awk timeout
+
+ROWS="${ROWS:-1000000}"
+RUNS="${RUNS:-3}"
+RATE_TARGET="${RATE_TARGET:-300000}"
+RUN_TIMEOUT="${RUN_TIMEOUT:-600}"
+[[ "$ROWS" =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, got '$ROWS'"
+
+resolve_bin
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# --- input generators (small integers 0..9, deterministic) -----------------------
+gen_csv() { # gen_csv ROWS FILE
+    awk -v n="$1" 'BEGIN {
+        print "a,b,c"
+        for (i = 0; i < n; i++) print i % 10 "," (i * 7) % 10 "," (i * 3 + 1) % 10
+    }' >"$2"
+}
+gen_ndjson() { # gen_ndjson ROWS FILE
+    awk -v n="$1" 'BEGIN {
+        for (i = 0; i < n; i++) print "{\"features\":[" i % 10 "," (i * 7) % 10 "," (i * 3 + 1) % 10 "]}"
+    }' >"$2"
+}
+
+# /usr/bin/time (GNU) gives peak RSS; without it, RSS is reported as n/a.
+# Wall time is always taken with nanosecond `date`, since %e only has 10 ms resolution.
+have_gnu_time=0
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' true >/dev/null 2>&1; then
+    have_gnu_time=1
+fi
+
+failures=0
+summary=()
+
+# bench_format NAME FILE: RUNS timed runs, count checks, one summary line.
+bench_format() {
+    local name="$1" file="$2"
+    local best_ns="" best_rss="n/a" run home start elapsed_ns rss status rows lines
+    for ((run = 1; run <= RUNS; run++)); do
+        home="$work/home-$name-$run"
+        mkdir -p "$home"
+        rss="n/a"
+        start=$(now_ns)
+        status=0
+        if ((have_gnu_time)); then
+            XALORRA_HOME="$home" timeout "$RUN_TIMEOUT" /usr/bin/time -f '%M' -o "$work/time.txt" \
+                "$BIN" predict xgb-v2 --file "$file" >/dev/null || status=$?
+        else
+            XALORRA_HOME="$home" timeout "$RUN_TIMEOUT" \
+                "$BIN" predict xgb-v2 --file "$file" >/dev/null || status=$?
+        fi
+        elapsed_ns=$(($(now_ns) - start))
+        if ((have_gnu_time)) && [[ -s "$work/time.txt" ]]; then
+            rss="$(tail -n 1 "$work/time.txt")" # KiB; last line (time prepends a note on non-zero exit)
+        fi
+        if ((status != 0)); then
+            echo "  $name run $run: FAILED (exit $status)" >&2
+            failures=$((failures + 1))
+            rm -rf "$home"
+            continue
+        fi
+
+        # Correctness: one stored row and one log line per input row.
+        rows="$(sqlite3 "$home/xalorra.db" 'select count(*) from predictions' 2>/dev/null || echo 'error')"
+        if [[ -f "$home/logs/predictions.log" ]]; then
+            lines="$(wc -l <"$home/logs/predictions.log")"
+        else
+            lines="missing"
+        fi
+        printf '  %s run %d: %.3f s, peak RSS %s KiB, db rows %s, log lines %s\n' \
+            "$name" "$run" "$(awk -v ns="$elapsed_ns" 'BEGIN { print ns / 1e9 }')" "$rss" "$rows" "$lines"
+        if [[ "$rows" != "$ROWS" || "$lines" != "$ROWS" ]]; then
+            echo "  $name run $run: COUNT MISMATCH (expected $ROWS rows and $ROWS log lines)" >&2
+            failures=$((failures + 1))
+        fi
+        rm -rf "$home" # a 1M-row store is large; keep the temp dir small
+
+        if [[ -z "$best_ns" ]] || ((elapsed_ns < best_ns)); then
+            best_ns=$elapsed_ns
+            best_rss=$rss
+        fi
+    done
+
+    if [[ -z "$best_ns" ]]; then
+        summary+=("$(printf '%-7s no successful run' "$name")")
+        return
+    fi
+    summary+=("$(awk -v name="$name" -v n="$ROWS" -v ns="$best_ns" -v rss="$best_rss" -v target="$RATE_TARGET" 'BEGIN {
+        s = ns / 1e9; rate = n / s
+        rss_mib = (rss == "n/a") ? "n/a" : sprintf("%.1f MiB", rss / 1024)
+        printf "%-7s best %.3f s  %10.0f rows/s  peak RSS %s  (target >= %d rows/s): %s",
+            name, s, rate, rss_mib, target, (rate >= target ? "PASS" : "FAIL")
+    }')")
+}
+
+echo "batch: generating $ROWS rows (CSV and NDJSON) in $work"
+gen_csv "$ROWS" "$work/rows.csv"
+gen_ndjson "$ROWS" "$work/rows.ndjson"
+
+echo "batch: $RUNS runs per format, fresh XALORRA_HOME each ($BIN)"
+bench_format csv "$work/rows.csv"
+bench_format ndjson "$work/rows.ndjson"
+
+echo
+echo "== batch summary ($ROWS rows) =="
+printf '%s\n' "${summary[@]}"
+if ((failures > 0)); then
+    echo "batch: $failures failed run(s) or count mismatch(es)"
+    exit 1
+fi
+echo "batch: all counts correct"
