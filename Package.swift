@@ -36,7 +36,10 @@ let package = Package(
         .executableTarget(name: "xalorra", dependencies: ["XalorraCLI"], swiftSettings: strict),
         .testTarget(
             name: "XalorraTests",
-            dependencies: ["XalorraCLI", "XalorraCore", "XalorraML", "xalorra"],
+            dependencies: [
+                "XalorraCLI", "XalorraCore", "XalorraML", "xalorra", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            resources: [.copy("Golden")],
             swiftSettings: strict
         ),
     ],

@@ -2,7 +2,7 @@
 # Batch throughput: `xalorra predict xgb-v2 --file F > /dev/null` on ROWS rows,
 # once for CSV (header a,b,c) and once for NDJSON ({"features":[a,b,c]} lines).
 #
-# Each format: RUNS runs (default 3), each with a fresh XALORRA_HOME; the best
+# Each format: BATCH_RUNS runs (default 3), each with a fresh XALORRA_HOME; the best
 # (fastest) run is reported as rows/s (target >= 300000) with its peak RSS.
 # Every run must leave exactly ROWS rows in the predictions table and ROWS lines
 # in logs/predictions.log.
@@ -10,8 +10,8 @@
 # Exit status: 1 if a run fails or a count is wrong (correctness); the throughput
 # target is only reported as PASS/FAIL.
 #
-# Environment: XALORRA_BIN, ROWS (1000000), RUNS (3), RATE_TARGET (300000),
-# RUN_TIMEOUT seconds per run (600).
+# Environment: XALORRA_BIN, ROWS (1000000), BATCH_RUNS (3), RATE_TARGET (300000),
+# RUN_TIMEOUT seconds per run (600), GNU_TIME (/usr/bin/time).
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need sqlite3 awk timeout
 
 ROWS="${ROWS:-1000000}"
-RUNS="${RUNS:-3}"
+BATCH_RUNS="${BATCH_RUNS:-3}"
 RATE_TARGET="${RATE_TARGET:-300000}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-600}"
 [[ "$ROWS" =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, got '$ROWS'"
@@ -42,28 +42,29 @@ gen_ndjson() { # gen_ndjson ROWS FILE
     }' >"$2"
 }
 
-# /usr/bin/time (GNU) gives peak RSS; without it, RSS is reported as n/a.
+# GNU time (GNU_TIME, default /usr/bin/time) gives peak RSS; without it, RSS is reported as n/a.
 # Wall time is always taken with nanosecond `date`, since %e only has 10 ms resolution.
+GNU_TIME="${GNU_TIME:-/usr/bin/time}"
 have_gnu_time=0
-if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' true >/dev/null 2>&1; then
+if [[ -x "$GNU_TIME" ]] && "$GNU_TIME" -f '%M' true >/dev/null 2>&1; then
     have_gnu_time=1
 fi
 
 failures=0
 summary=()
 
-# bench_format NAME FILE: RUNS timed runs, count checks, one summary line.
+# bench_format NAME FILE: BATCH_RUNS timed runs, count checks, one summary line.
 bench_format() {
     local name="$1" file="$2"
     local best_ns="" best_rss="n/a" run home start elapsed_ns rss status rows lines
-    for ((run = 1; run <= RUNS; run++)); do
+    for ((run = 1; run <= BATCH_RUNS; run++)); do
         home="$work/home-$name-$run"
         mkdir -p "$home"
         rss="n/a"
         start=$(now_ns)
         status=0
         if ((have_gnu_time)); then
-            XALORRA_HOME="$home" timeout "$RUN_TIMEOUT" /usr/bin/time -f '%M' -o "$work/time.txt" \
+            XALORRA_HOME="$home" timeout "$RUN_TIMEOUT" "$GNU_TIME" -f '%M' -o "$work/time.txt" \
                 "$BIN" predict xgb-v2 --file "$file" >/dev/null || status=$?
         else
             XALORRA_HOME="$home" timeout "$RUN_TIMEOUT" \
@@ -87,13 +88,15 @@ bench_format() {
         else
             lines="missing"
         fi
-        printf '  %s run %d: %.3f s, peak RSS %s KiB, db rows %s, log lines %s\n' \
-            "$name" "$run" "$(awk -v ns="$elapsed_ns" 'BEGIN { print ns / 1e9 }')" "$rss" "$rows" "$lines"
+        printf '  %s run %d: %.3f s, peak RSS %s, db rows %s, log lines %s\n' \
+            "$name" "$run" "$(awk -v ns="$elapsed_ns" 'BEGIN { print ns / 1e9 }')" \
+            "$([[ "$rss" == n/a ]] && echo n/a || echo "$rss KiB")" "$rows" "$lines"
+        rm -rf "$home" # a 1M-row store is large; keep the temp dir small
         if [[ "$rows" != "$ROWS" || "$lines" != "$ROWS" ]]; then
             echo "  $name run $run: COUNT MISMATCH (expected $ROWS rows and $ROWS log lines)" >&2
             failures=$((failures + 1))
+            continue # a wrong run does not get to be the "best" time
         fi
-        rm -rf "$home" # a 1M-row store is large; keep the temp dir small
 
         if [[ -z "$best_ns" ]] || ((elapsed_ns < best_ns)); then
             best_ns=$elapsed_ns
@@ -102,7 +105,7 @@ bench_format() {
     done
 
     if [[ -z "$best_ns" ]]; then
-        summary+=("$(printf '%-7s no successful run' "$name")")
+        summary+=("$(printf '%-7s no correct run: FAIL' "$name")")
         return
     fi
     summary+=("$(awk -v name="$name" -v n="$ROWS" -v ns="$best_ns" -v rss="$best_rss" -v target="$RATE_TARGET" 'BEGIN {
@@ -117,7 +120,7 @@ echo "batch: generating $ROWS rows (CSV and NDJSON) in $work"
 gen_csv "$ROWS" "$work/rows.csv"
 gen_ndjson "$ROWS" "$work/rows.ndjson"
 
-echo "batch: $RUNS runs per format, fresh XALORRA_HOME each ($BIN)"
+echo "batch: $BATCH_RUNS runs per format, fresh XALORRA_HOME each ($BIN)"
 bench_format csv "$work/rows.csv"
 bench_format ndjson "$work/rows.ndjson"
 

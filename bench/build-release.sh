@@ -21,7 +21,7 @@ if [[ -n "${SCRATCH:-}" ]]; then
     args+=(--scratch-path "$SCRATCH")
 fi
 
-echo "building: swift build ${args[*]}" >&2
+echo "building: swift build$(printf ' %q' "${args[@]}")" >&2
 start=$(now_ns)
 # stdout of the build is redirected to stderr: our stdout is reserved for the path.
 timeout "$BUILD_TIMEOUT" swift build "${args[@]}" >&2 \

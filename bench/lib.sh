@@ -6,6 +6,7 @@
 #   OUT_DIR     where machine-readable results go (default bench/out, git-ignored)
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 OUT_DIR="${OUT_DIR:-$BENCH_DIR/out}"
 

@@ -11,7 +11,7 @@
 # exit status 0 either way; non-zero only if the benchmark itself cannot run).
 #
 # Environment: XALORRA_BIN (else bench/build-release.sh builds it), WARMUP (20),
-# RUNS (200), RATIO_TARGET (3.0), STARTUP_TIMEOUT seconds (900), OUT_DIR (bench/out).
+# HYPERFINE_RUNS (200), RATIO_TARGET (3.0), STARTUP_TIMEOUT seconds (900), OUT_DIR (bench/out).
 # Writes $OUT_DIR/startup.json (hyperfine export, overwritten each run).
 set -euo pipefail
 
@@ -20,7 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need hyperfine sqlite3 python3 timeout
 
 WARMUP="${WARMUP:-20}"
-RUNS="${RUNS:-200}"
+HYPERFINE_RUNS="${HYPERFINE_RUNS:-200}"
 RATIO_TARGET="${RATIO_TARGET:-3.0}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-900}"
 
@@ -42,9 +42,9 @@ sqlite3 "$db" 'PRAGMA journal_mode=WAL; CREATE TABLE t(x);' >/dev/null
 # hyperfine -N splits each command line itself (POSIX-like quoting): quote paths with %q.
 q() { printf '%q' "$1"; }
 
-echo "startup: hyperfine -N --warmup $WARMUP --runs $RUNS ($BIN)"
+echo "startup: hyperfine -N --warmup $WARMUP --runs $HYPERFINE_RUNS ($BIN)"
 timeout "$STARTUP_TIMEOUT" hyperfine -N --style basic \
-    --warmup "$WARMUP" --runs "$RUNS" \
+    --warmup "$WARMUP" --runs "$HYPERFINE_RUNS" \
     --export-json "$json" \
     -n sqlite3-insert "sqlite3 $(q "$db") 'INSERT INTO t(x) VALUES (1)'" \
     -n xalorra-version "$(q "$BIN") --version" \
@@ -57,6 +57,6 @@ python3 "$BENCH_DIR/hyperfine_summary.py" "$json" \
 
 # Sanity check, informational only: every predict run should have stored one row
 # (1 initial + warmup + runs).
-expected=$((1 + WARMUP + RUNS))
+expected=$((1 + WARMUP + HYPERFINE_RUNS))
 stored="$(sqlite3 "$XALORRA_HOME/xalorra.db" 'select count(*) from predictions' 2>/dev/null || echo '?')"
 echo "rows in predictions: $stored (expected $expected)"

@@ -30,6 +30,7 @@ resolve_bin
 
 work="$(mktemp -d)"
 follower_pid=""
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
     # Never leave the follower running (only the process this script started).
     if [[ -n "$follower_pid" ]] && kill -0 "$follower_pid" 2>/dev/null; then

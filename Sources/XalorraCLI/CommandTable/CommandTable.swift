@@ -62,8 +62,8 @@ public enum CommandTable {
         ],
         options: [
             .value("--file", short: "f", .file, metaVar: "path", "Read a batch from a file; - reads stdin"),
-            .value("--format", .choice(["csv", "ndjson"]), metaVar: "format", default: "from the file",
-                "Batch format (default: by extension, else by content)"),
+            .value("--format", .choice(["csv", "ndjson"]), metaVar: "format",
+                default: "by the file's extension, else its content", "Batch format"),
         ],
         examples: ["xalorra predict xgb-v2 1 2 3", "xalorra predict xgb-v2 --file rows.csv --json"],
         run: PredictCommand.run)

@@ -16,13 +16,18 @@ public struct TokenService: Sendable {
     public init(secret: String, algorithm: TokenAlgorithm, acceptLegacyTokens: Bool = false) async {
         self.algorithm = algorithm
         self.acceptLegacyTokens = acceptLegacyTokens
-        let digest: DigestAlgorithm =
+        let (digest, digestBytes): (DigestAlgorithm, Int) =
             switch algorithm {
-            case .hs256: .sha256
-            case .hs384: .sha384
-            case .hs512: .sha512
+            case .hs256: (.sha256, 32)
+            case .hs384: (.sha384, 48)
+            case .hs512: (.sha512, 64)
             }
-        self.keys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: digest)
+        // HMAC pads a key shorter than the hash's block size with zeros (RFC 2104 §2), so padding it here to the
+        // digest length gives the same signatures as any other implementation, and satisfies jwt-kit, which
+        // asserts a key of at least the digest's length.
+        var key = Array(secret.utf8)
+        if key.count < digestBytes { key += [UInt8](repeating: 0, count: digestBytes - key.count) }
+        self.keys = await JWTKeyCollection().add(hmac: HMACKey(from: key), digestAlgorithm: digest)
     }
 
     /// Signs a new token for `user`.
@@ -89,7 +94,8 @@ public struct TokenService: Sendable {
             throw refused("the token is not valid yet (nbf is in the future)")
         }
         if let expecting, (claims.typ ?? .access) != expecting {
-            throw refused("a \((claims.typ ?? .access).rawValue) token cannot be used as a \(expecting.rawValue) token")
+            let article = expecting == .access ? "an" : "a"
+            throw refused("a \((claims.typ ?? .access).rawValue) token cannot be used as \(article) \(expecting.rawValue) token")
         }
         return claims
     }
