@@ -19,21 +19,8 @@ enum BashCompletion {
             out += "        \(CompletionModel.quoted(entry.key))) echo \(CompletionModel.quoted(words.joined(separator: " "))) ;;\n"
         }
         out += "    esac\n}\n\n# Prints how the value of option $2 completes under path $1; fails for options without a value.\n"
-        out += "_xalorra_option_values() {\n    case \"$1|$2\" in\n"
-        for entry in model.entries {
-            for option in entry.options where option.value != nil {
-                let spellings = [option.long] + (option.short.map { ["-\($0)"] } ?? [])
-                let patterns = spellings.map { CompletionModel.quoted("\(entry.key)|\($0)") }.joined(separator: "|")
-                out += "        \(patterns)) echo \(CompletionModel.quoted(CompletionModel.marker(CompletionModel.completion(for: option.value)))) ;;\n"
-            }
-        }
-        out += "        *) return 1 ;;\n    esac\n}\n\n_xalorra_arguments() {\n    case \"$1\" in\n"
-        for entry in model.entries where CompletionModel.argumentCompletion(entry.command) != .none {
-            out += "        \(CompletionModel.quoted(entry.key))) echo \(CompletionModel.quoted(CompletionModel.marker(CompletionModel.argumentCompletion(entry.command)))) ;;\n"
-        }
+        out += model.valueFunctions(print: "echo")
         out += """
-                esac
-            }
 
             _xalorra() {
                 local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" path="" i word values

@@ -43,6 +43,24 @@ struct CompletionModel {
         }
     }
 
+    /// The `case` arms of `_xalorra_option_values` and `_xalorra_arguments`, shared by the bash and zsh scripts.
+    /// - Parameter print: the shell's command to print one line (`echo` or `print -r --`).
+    func valueFunctions(print: String) -> String {
+        var out = "_xalorra_option_values() {\n    case \"$1|$2\" in\n"
+        for entry in entries {
+            for option in entry.options where option.value != nil {
+                let spellings = [option.long] + (option.short.map { ["-\($0)"] } ?? [])
+                let patterns = spellings.map { Self.quoted("\(entry.key)|\($0)") }.joined(separator: "|")
+                out += "        \(patterns)) \(print) \(Self.quoted(Self.marker(Self.completion(for: option.value)))) ;;\n"
+            }
+        }
+        out += "        *) return 1 ;;\n    esac\n}\n\n_xalorra_arguments() {\n    case \"$1\" in\n"
+        for entry in entries where Self.argumentCompletion(entry.command) != .none {
+            out += "        \(Self.quoted(entry.key))) \(print) \(Self.quoted(Self.marker(Self.argumentCompletion(entry.command)))) ;;\n"
+        }
+        return out + "    esac\n}\n"
+    }
+
     /// `'text'` for POSIX shells and zsh, with embedded quotes escaped.
     static func quoted(_ text: String) -> String {
         "'" + text.replacingOccurrences("'", with: "'\\''") + "'"

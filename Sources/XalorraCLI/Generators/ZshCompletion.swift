@@ -25,21 +25,8 @@ enum ZshCompletion {
             }.joined(separator: " ")
             out += "        \(CompletionModel.quoted(entry.key))) print -rl -- \(items) ;;\n"
         }
-        out += "    esac\n}\n\n_xalorra_option_values() {\n    case \"$1|$2\" in\n"
-        for entry in model.entries {
-            for option in entry.options where option.value != nil {
-                let spellings = [option.long] + (option.short.map { ["-\($0)"] } ?? [])
-                let patterns = spellings.map { CompletionModel.quoted("\(entry.key)|\($0)") }.joined(separator: "|")
-                out += "        \(patterns)) print -r -- \(CompletionModel.quoted(CompletionModel.marker(CompletionModel.completion(for: option.value)))) ;;\n"
-            }
-        }
-        out += "        *) return 1 ;;\n    esac\n}\n\n_xalorra_arguments() {\n    case \"$1\" in\n"
-        for entry in model.entries where CompletionModel.argumentCompletion(entry.command) != .none {
-            out += "        \(CompletionModel.quoted(entry.key))) print -r -- \(CompletionModel.quoted(CompletionModel.marker(CompletionModel.argumentCompletion(entry.command)))) ;;\n"
-        }
+        out += "    esac\n}\n\n" + model.valueFunctions(print: "print -r --")
         out += """
-                esac
-            }
 
             _xalorra() {
                 local cmdpath="" word values i
