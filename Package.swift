@@ -1,10 +1,11 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// Every target builds in Swift 6 language mode with complete strict concurrency checking.
+/// Every target builds in Swift 6 language mode (complete strict concurrency checking) with `any` spelled out.
+/// (MemberImportVisibility is left off: with `--static-swift-stdlib` it attributes Glibc's `struct stat` to
+/// CoreFoundation and refuses the release build.)
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(

@@ -17,7 +17,8 @@ public struct LocalAPI: XalorraAPI {
 
     /// Creates the API; the store and the secret are opened on first use.
     /// - Parameters:
-    ///   - database: the store, when the caller already has one open (the server, tests).
+    ///   - database: the store, when the caller already has one open (the server, tests); otherwise the store in
+    ///     `settings.home` is opened for the rest of the process, as one-shot commands want.
     ///   - warn: receives non-fatal problems, such as a weak secret or an unwritable text log.
     public init(
         settings: Settings, caller: Caller, database: AppDatabase? = nil,
@@ -29,7 +30,7 @@ public struct LocalAPI: XalorraAPI {
         self.database = Lazy { () throws(XalorraError) in
             if let database { return database }
             try FileSystem.makeDirectories(settings.home)
-            return try AppDatabase.open(path: settings.databasePath)
+            return try AppDatabase.open(path: settings.databasePath, keepOpenUntilExit: true)
         }
         self.secret = Lazy { () throws(XalorraError) in try SecretKey.load(settings) }
     }
