@@ -135,3 +135,33 @@ struct DataFormatTests {
         }
     }
 }
+
+/// The NDJSON fast path accepts exactly what the full parser accepts for the `{"features": [...]}` shape.
+struct NDJSONFastPathTests {
+    /// Lines in the common shape take the fast path and give the same rows as the parser.
+    @Test(arguments: [
+        #"{"features":[1,2,3]}"#, #" { "features" : [ 1 , -2.5e3 , null ] } "#, #"{"features":[]}"#,
+        #"{"features":[0,-0,0.25]}"#,
+    ])
+    func fastPathMatchesParser(line: String) throws {
+        var fast: [Number?] = []
+        let bytes = Array(line.utf8)
+        let took = bytes.withUnsafeBufferPointer { NDJSONReader.fastRow($0, into: &fast) }
+        #expect(took)
+        let parsed = try NDJSONReader.read(bytes)
+        #expect(Array(parsed.row(0)) == fast)
+    }
+
+    /// Anything JSON refuses is left to the parser, which reports it.
+    @Test(arguments: [
+        #"{"features":[+1]}"#, #"{"features":[.5]}"#, #"{"features":[5.]}"#, #"{"features":[01]}"#,
+        #"{"features":[1,]}"#, #"{"features":[NaN]}"#, #"{"features":[1]"#, #"{"features":[1]} x"#,
+        #"{"features":[1e]}"#,
+    ])
+    func invalidLinesAreRefused(line: String) {
+        var row: [Number?] = []
+        let took = Array(line.utf8).withUnsafeBufferPointer { NDJSONReader.fastRow($0, into: &row) }
+        #expect(!took)
+        #expect(throws: DatasetError.self) { try NDJSONReader.read(Array(line.utf8)) }
+    }
+}

@@ -43,21 +43,24 @@ public enum JSONWriter {
         }
     }
 
-    /// Appends the decimal digits of `value`.
+    /// Appends the decimal digits of `value`, built right to left in a stack buffer (no allocation).
     @inlinable
     public static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
-        if value == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
-        }
         var magnitude = value.magnitude
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        let start = out.count
-        while magnitude > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
+        if magnitude < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude))
+            return
         }
-        out[start...].reverse()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
+        }
     }
 
     /// Appends `text` as a JSON string with the escapes RFC 8259 requires.

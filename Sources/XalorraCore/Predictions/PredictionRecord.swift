@@ -46,6 +46,11 @@ public struct PredictionRecord: Sendable, Equatable {
         timestamp.appendLogText(into: &out)
         out.append(contentsOf: "] model=".utf8)
         out.append(contentsOf: model.utf8)
+        appendLogFields(input: input, prediction: prediction, into: &out)
+    }
+
+    /// Appends ` input=[1, 2, 3] prediction=6`, the part of the log line after the model.
+    public static func appendLogFields(input: some Collection<Number>, prediction: Number, into out: inout [UInt8]) {
         out.append(contentsOf: " input=[".utf8)
         var first = true
         for number in input {

@@ -22,10 +22,14 @@ public struct PredictionLogFile: Sendable {
         defer { close(fd) }
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20 + 4096)
+        // Every row of a batch shares its time stamp and model: format that prefix once.
+        var prefix: [UInt8] = []
+        PredictionRecord.appendLogLine(timestamp: batch.timestamp, model: batch.model, input: [], prediction: .int(0), into: &prefix)
+        prefix.removeLast(" input=[] prediction=0".utf8.count)
         for index in 0..<batch.predictions.count {
-            PredictionRecord.appendLogLine(
-                timestamp: batch.timestamp, model: batch.model, input: batch.inputs.row(index).lazy.compactMap { $0 },
-                prediction: batch.predictions[index], into: &out)
+            out.append(contentsOf: prefix)
+            PredictionRecord.appendLogFields(
+                input: batch.inputs.row(index).lazy.compactMap { $0 }, prediction: batch.predictions[index], into: &out)
             out.append(0x0A)
             if out.count >= 1 << 20 {
                 try FileSystem.writeAll(fd: fd, bytes: out, name: path)
