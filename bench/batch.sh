@@ -52,6 +52,7 @@ fi
 
 failures=0
 summary=()
+best_by_format=() # NAME:BEST_NS, for the ratio to the sqlite3 floor
 
 # bench_format NAME FILE: BATCH_RUNS timed runs, count checks, one summary line.
 bench_format() {
@@ -104,6 +105,7 @@ bench_format() {
         fi
     done
 
+    [[ -n "$best_ns" ]] && best_by_format+=("$name:$best_ns")
     if [[ -z "$best_ns" ]]; then
         summary+=("$(printf '%-7s no correct run: FAIL' "$name")")
         return
@@ -123,6 +125,37 @@ gen_ndjson "$ROWS" "$work/rows.ndjson"
 echo "batch: $BATCH_RUNS runs per format, fresh XALORRA_HOME each ($BIN)"
 bench_format csv "$work/rows.csv"
 bench_format ndjson "$work/rows.ndjson"
+
+# SQLite's own floor in the same run: the sqlite3 shell inserting the same ROWS rows, with the same values in
+# every column, into a fresh store with xalorra's schema, in one transaction, with xalorra's pragmas. Absolute
+# rows/s swing by a quarter between runs on a shared machine; the ratio to this floor does not.
+floor_best_ns=""
+floor_home="$work/floor"
+mkdir -p "$floor_home"
+XALORRA_HOME="$floor_home" "$BIN" predict xgb-v2 1 >/dev/null
+schema="$(sqlite3 "$floor_home/xalorra.db" .schema)"
+for ((run = 1; run <= BATCH_RUNS; run++)); do
+    rm -f "$work/floor.db"*
+    sqlite3 "$work/floor.db" "PRAGMA journal_mode=WAL;" >/dev/null
+    sqlite3 "$work/floor.db" "$schema"
+    start=$(date +%s%N)
+    sqlite3 "$work/floor.db" "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; BEGIN IMMEDIATE;
+        WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < $ROWS - 1)
+        INSERT INTO predictions (timestamp, tenant, user_id, model, version, latency_us, input, prediction)
+        SELECT 1795466766119266, 'default', 'bench', 'xgb-v2', 'baseline', 0,
+               '[' || (i % 10) || ',' || (i * 7 % 10) || ',' || ((i * 3 + 1) % 10) || ']',
+               (i % 10) + (i * 7 % 10) + ((i * 3 + 1) % 10)
+        FROM c; COMMIT;"
+    elapsed_ns=$(($(date +%s%N) - start))
+    if [[ -z "$floor_best_ns" ]] || ((elapsed_ns < floor_best_ns)); then floor_best_ns=$elapsed_ns; fi
+done
+summary+=("$(awk -v n="$ROWS" -v ns="$floor_best_ns" 'BEGIN {
+    printf "sqlite3 floor: best %.3f s  %10.0f rows/s (the shell inserting the same rows, no parsing, no text log)",
+        ns / 1e9, n / (ns / 1e9) }')")
+for entry in "${best_by_format[@]}"; do
+    summary+=("$(awk -v entry="$entry" -v floor="$floor_best_ns" 'BEGIN {
+        split(entry, f, ":"); printf "%-7s time / sqlite3 floor = %.2f", f[1], f[2] / floor }')")
+done
 
 echo
 echo "== batch summary ($ROWS rows) =="
