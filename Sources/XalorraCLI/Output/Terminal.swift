@@ -8,8 +8,8 @@ import XalorraCore
 /// Standard output and error for one command: buffered stdout, unbuffered stderr, colour only on a TTY without
 /// `NO_COLOR`. Writes go to the file descriptors directly (Glibc's `stdout` is not concurrency-safe in Swift 6).
 public final class Terminal: @unchecked Sendable {
-    // @unchecked: one command runs on one task at a time; the buffer is only touched from that task, and the
-    // follow loop of `logs --tail` flushes from the same task that writes.
+    // @unchecked: `buffer` is the only mutable state and is never touched by two tasks at once: a command writes
+    // from its own task, and `logs --tail` hands writing to its follow task while the command task only awaits it.
     private var buffer: [UInt8] = []
     private let outFD: Int32
     private let errFD: Int32
