@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         .target(name: "XalorraML", swiftSettings: strict),
@@ -34,12 +36,30 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "XalorraCLI", dependencies: ["XalorraCore"], swiftSettings: strict),
+        .target(
+            name: "XalorraServer",
+            dependencies: ["XalorraCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "XalorraClient",
+            dependencies: ["XalorraCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "XalorraCLI",
+            dependencies: [
+                "XalorraCore", "XalorraServer", "XalorraClient", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(name: "xalorra", dependencies: ["XalorraCLI"], swiftSettings: strict),
         .testTarget(
             name: "XalorraTests",
             dependencies: [
-                "XalorraCLI", "XalorraCore", "XalorraML", "xalorra", .product(name: "GRDB", package: "GRDB.swift"),
+                "XalorraCLI", "XalorraCore", "XalorraML", "XalorraServer", "XalorraClient", "xalorra",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             resources: [.copy("Golden")],
             swiftSettings: strict

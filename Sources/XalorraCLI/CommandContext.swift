@@ -1,3 +1,4 @@
+import XalorraClient
 import XalorraCore
 
 /// What a command runs with: its parsed arguments, the terminal, and the settings and API made on first use.
@@ -30,11 +31,7 @@ public struct CommandContext: Sendable {
     /// The API this command talks to: the local store, or a server with `--url`.
     public func api() throws(XalorraError) -> any XalorraAPI {
         let settings = try settings()
-        if let url = settings.url {
-            throw XalorraError(
-                .internal, "remote mode (--url \(url)) is not available yet in this version",
-                hint: "it arrives with `xalorra serve`; drop --url / XALORRA_URL to act on the local store")
-        }
+        if let url = settings.url { return try RemoteAPI(baseURL: url, token: settings.token) }
         let terminal = self.terminal
         return LocalAPI(
             settings: settings, caller: Caller(user: settings.user, role: .admin, tenant: settings.defaultTenant),

@@ -204,17 +204,11 @@ struct CLITests {
     }
 
     /// Commands whose issue has not landed say so plainly and exit 1.
-    @Test(arguments: [["train", "m"], ["models"], ["users", "list"], ["chat", "hi"], ["serve"], ["health"]])
+    @Test(arguments: [["train", "m"], ["models"], ["users", "list"], ["chat", "hi"]])
     func pendingCommandsSaySo(arguments: [String]) throws {
         let result = try BinaryRunner().run(arguments)
         #expect(result.status == 1)
         #expect(result.stderr.contains("is not available yet in this version of xalorra"))
-    }
-
-    /// Remote mode is refused clearly until the server exists.
-    @Test func remoteModeNotYet() throws {
-        let result = try BinaryRunner().run(["predict", "m", "1", "--url", "http://127.0.0.1:1"])
-        #expect(result.status == 1 && result.stderr.contains("remote mode"))
     }
 
     /// The route table lists DESIGN §3's routes; `--json` wraps them in the Aksara envelope.

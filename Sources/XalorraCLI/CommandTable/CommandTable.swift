@@ -157,17 +157,21 @@ public enum CommandTable {
 
     static let serve = CommandSpec(
         "serve", summary: "Run the HTTP server over the same operations.",
+        discussion: """
+            Serves the route table (`xalorra routes`) on the store in $XALORRA_HOME until SIGINT or SIGTERM, then \
+            finishes the requests in flight. Logs one line per request on stderr. Port 0 picks a free port.
+            """,
         options: [
             .value("--host", .text, metaVar: "host", default: "127.0.0.1", "Address to listen on"),
-            .value("--port", .integer(1...65_535), metaVar: "port", default: "8001", "Port to listen on"),
-            .value("--rate-limit", .choice(["on", "off"]), metaVar: "on|off", default: "on", "Rate limiting"),
-            .value("--cors-origin", .text, metaVar: "origin", "Allow this browser origin (repeatable)"),
+            .value("--port", .integer(0...65_535), metaVar: "port", default: "8001", "Port to listen on"),
+            .value("--rate-limit", .choice(["on", "off"]), metaVar: "on|off", default: "on",
+                "Rate limiting (XALORRA_RATE_LIMIT)"),
         ],
-        examples: ["xalorra serve --port 8001"], pendingIssue: "serve and remote mode")
+        examples: ["xalorra serve --port 8001", "xalorra serve --rate-limit off"], run: ServeCommand.run)
 
     static let health = CommandSpec(
         "health", summary: "Store and server health, as GET /health/detailed.",
-        examples: ["xalorra health"], pendingIssue: "serve and remote mode")
+        examples: ["xalorra health", "xalorra health --url http://127.0.0.1:8001 --json"], run: HealthCommand.run)
 
     static let help = CommandSpec(
         "help", summary: "Show help for a command.",

@@ -8,7 +8,7 @@ public import XalorraML
 /// ``XalorraAPI`` on the local store: the CLI's offline mode, and what the server's controllers call.
 public struct LocalAPI: XalorraAPI {
     /// Whom operations act for.
-    public let caller: Caller
+    public private(set) var caller: Caller
     /// The resolved settings.
     public let settings: Settings
     private let database: Lazy<AppDatabase>
@@ -33,6 +33,7 @@ public struct LocalAPI: XalorraAPI {
             return try AppDatabase.open(path: settings.databasePath, keepOpenUntilExit: true)
         }
         self.secret = Lazy { () throws(XalorraError) in try SecretKey.load(settings) }
+        _ = Self.processStart
     }
 
     private func predictions() throws(XalorraError) -> any PredictionRepository {
@@ -125,6 +126,27 @@ public struct LocalAPI: XalorraAPI {
     }
 
     public func routes() async throws(XalorraError) -> [Route] { RouteTable.all }
+
+    public func health() async throws(XalorraError) -> HealthReport {
+        let started = Self.monotonicMicros()
+        let up = (try? database.get().ping()) != nil
+        let elapsed = Double(Self.monotonicMicros() - started) / 1000
+        return HealthReport(
+            databaseUp: up, databaseMilliseconds: elapsed,
+            uptimeSeconds: (Self.monotonicMicros() - Self.processStart) / 1_000_000,
+            cpuPercent: await HostMetrics.cpuPercent(), memoryPercent: HostMetrics.memoryPercent(),
+            diskPercent: HostMetrics.diskPercent(path: settings.home))
+    }
+
+    /// The same API acting for another caller, sharing the store and secret: the server makes one per request.
+    public func acting(as caller: Caller) -> LocalAPI {
+        var copy = self
+        copy.caller = caller
+        return copy
+    }
+
+    /// When this process first used the API, for `uptime`.
+    private static let processStart = monotonicMicros()
 
     public func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken {
         let service = try await tokenService()

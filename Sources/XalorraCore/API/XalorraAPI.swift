@@ -23,4 +23,7 @@ public protocol XalorraAPI: Sendable {
 
     /// Verifies a token of either kind and returns its claims.
     func verifyToken(_ token: String) async throws(XalorraError) -> TokenClaims
+
+    /// The store's and the host's health.
+    func health() async throws(XalorraError) -> HealthReport
 }

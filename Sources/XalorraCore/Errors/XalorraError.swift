@@ -37,13 +37,16 @@ public struct XalorraError: Error, Sendable, Equatable {
         public static let rateLimited = Code(name: "RATE_LIMIT_EXCEEDED", httpStatus: 429, exitCode: 1)
         /// Anything unexpected; the message never carries internals (500).
         public static let `internal` = Code(name: "INTERNAL_ERROR", httpStatus: 500, exitCode: 1)
+        /// The route exists in the API but its feature has not landed in this version (501).
+        public static let notImplemented = Code(name: "NOT_IMPLEMENTED", httpStatus: 501, exitCode: 1)
         /// The AI backend is down or answered garbage (503).
         public static let aiUnavailable = Code(name: "AI_SERVICE_UNAVAILABLE", httpStatus: 503, exitCode: 1)
 
         /// Every code, for documentation and for mapping a received envelope back to a code.
         public static let all: [Code] = [
             .validation, .badRequest, .authenticationFailed, .tokenExpired, .insufficientPermissions, .notFound,
-            .methodNotAllowed, .alreadyExists, .payloadTooLarge, .rateLimited, .internal, .aiUnavailable,
+            .methodNotAllowed, .alreadyExists, .payloadTooLarge, .rateLimited, .internal, .notImplemented,
+            .aiUnavailable,
         ]
 
         /// The code with wire `name` and `status`, as received in an error envelope; `internal` when unknown.
@@ -76,13 +79,18 @@ public struct XalorraError: Error, Sendable, Equatable {
     public let details: [FieldError]
     /// A hint for the CLI, such as the command that would fix it.
     public let hint: String?
+    /// Seconds until a rate-limited caller may try again (`retry_after` in the envelope).
+    public let retryAfter: Int?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, details: [FieldError] = [], hint: String? = nil) {
+    public init(
+        _ code: Code, _ message: String, details: [FieldError] = [], hint: String? = nil, retryAfter: Int? = nil
+    ) {
         self.code = code
         self.message = message
         self.details = details
         self.hint = hint
+        self.retryAfter = retryAfter
     }
 
     /// A 422 naming one field.
@@ -104,6 +112,7 @@ extension XalorraError: JSONRepresentable {
                 .object([("field", .string($0.field)), ("message", .string($0.message))])
             })))
         }
+        if let retryAfter { members.append(("retry_after", .int(retryAfter))) }
         return .object(members)
     }
 }

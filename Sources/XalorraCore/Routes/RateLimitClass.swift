@@ -8,6 +8,13 @@ public struct RateLimitClass: Sendable, Hashable {
     /// The window's length in seconds.
     public let windowSeconds: Int
 
+    /// Creates a budget.
+    public init(name: String, limit: Int, windowSeconds: Int) {
+        self.name = name
+        self.limit = limit
+        self.windowSeconds = windowSeconds
+    }
+
     public static let login = RateLimitClass(name: "login", limit: 5, windowSeconds: 15 * 60)
     public static let register = RateLimitClass(name: "register", limit: 3, windowSeconds: 60 * 60)
     public static let chat = RateLimitClass(name: "chat", limit: 30, windowSeconds: 60)

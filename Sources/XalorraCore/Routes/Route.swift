@@ -21,18 +21,27 @@ public struct Route: Sendable, Equatable {
     public let rateLimit: RateLimitClass
     /// One line saying what it does.
     public let summary: String
+    /// The work this route arrives with, while it has not landed: the server answers it 501.
+    public let pendingIssue: String?
 
-    init(_ method: String, _ path: String, _ access: Access, _ summary: String) {
-        self.init(method, path, access, .default, summary)
+    init(_ method: String, _ path: String, _ access: Access, _ summary: String, pending: String? = nil) {
+        self.init(method, path, access, .default, summary, pending: pending)
     }
 
-    init(_ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String) {
+    init(
+        _ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String,
+        pending: String? = nil
+    ) {
         self.method = method
         self.path = path
         self.access = access
         self.rateLimit = rateLimit
         self.summary = summary
+        self.pendingIssue = pending
     }
+
+    /// `POST /predict/{model}`: the route's identity.
+    public var key: String { "\(method) \(path)" }
 }
 
 extension Route: JSONRepresentable {
@@ -44,7 +53,7 @@ extension Route: JSONRepresentable {
                 ("class", .string(rateLimit.name)), ("limit", .int(rateLimit.limit)),
                 ("window_seconds", .int(rateLimit.windowSeconds)),
             ])),
-            ("summary", .string(summary)),
+            ("summary", .string(summary)), ("available", .bool(pendingIssue == nil)),
         ])
     }
 }

@@ -14,55 +14,55 @@ public enum RouteTable {
 
     /// The Aksara AI API's users.
     static let users: [Route] = [
-        Route("POST", "/users/register", .public, .register, "Create an account"),
-        Route("POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens"),
-        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair"),
-        Route("POST", "/users/logout", .user, "Revoke a refresh token"),
-        Route("GET", "/users/profile", .user, "The caller's profile"),
-        Route("PUT", "/users/profile", .user, "Update the caller's email or full name"),
-        Route("POST", "/users/change-password", .user, "Change the caller's password; revokes refresh tokens"),
+        Route("POST", "/users/register", .public, .register, "Create an account", pending: "users and authentication"),
+        Route("POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens", pending: "users and authentication"),
+        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair", pending: "users and authentication"),
+        Route("POST", "/users/logout", .user, "Revoke a refresh token", pending: "users and authentication"),
+        Route("GET", "/users/profile", .user, "The caller's profile", pending: "users and authentication"),
+        Route("PUT", "/users/profile", .user, "Update the caller's email or full name", pending: "users and authentication"),
+        Route("POST", "/users/change-password", .user, "Change the caller's password; revokes refresh tokens", pending: "users and authentication"),
     ]
 
     /// The Aksara AI API's chat.
     static let chat: [Route] = [
-        Route("POST", "/chat/message", .user, .chat, "Send a message into a new or existing conversation"),
-        Route("GET", "/chat/histories", .user, "List the caller's conversations"),
-        Route("GET", "/chat/histories/{id}", .user, "One conversation with its messages"),
-        Route("PUT", "/chat/histories/{id}/title", .user, "Rename a conversation"),
-        Route("DELETE", "/chat/histories/{id}", .user, "Delete a conversation and its messages"),
+        Route("POST", "/chat/message", .user, .chat, "Send a message into a new or existing conversation", pending: "chat"),
+        Route("GET", "/chat/histories", .user, "List the caller's conversations", pending: "chat"),
+        Route("GET", "/chat/histories/{id}", .user, "One conversation with its messages", pending: "chat"),
+        Route("PUT", "/chat/histories/{id}/title", .user, "Rename a conversation", pending: "chat"),
+        Route("DELETE", "/chat/histories/{id}", .user, "Delete a conversation and its messages", pending: "chat"),
     ]
 
     /// The prediction log and its realtime feeds.
     static let predictionLog: [Route] = [
         Route("GET", "/logs", .user, "Logged predictions of the caller's tenant (model, since, until, limit, offset)"),
-        Route("GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged"),
-        Route("GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged"),
+        Route("GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged", pending: "serve and remote mode"),
+        Route("GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged", pending: "serve and remote mode"),
     ]
 
     /// The model registry.
     static let models: [Route] = [
-        Route("GET", "/models", .user, "Models of the caller's tenant"),
-        Route("GET", "/models/{name}", .user, "A model and its versions"),
-        Route("DELETE", "/models/{name}", .user, "Delete a model and all its versions"),
-        Route("GET", "/models/{name}/versions/{version}", .user, "One model version: kind, metrics, features"),
-        Route("DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version"),
-        Route("POST", "/models/{name}/import", .user, "Import an XGBoost JSON model as a new version"),
+        Route("GET", "/models", .user, "Models of the caller's tenant", pending: "models and training"),
+        Route("GET", "/models/{name}", .user, "A model and its versions", pending: "models and training"),
+        Route("DELETE", "/models/{name}", .user, "Delete a model and all its versions", pending: "models and training"),
+        Route("GET", "/models/{name}/versions/{version}", .user, "One model version: kind, metrics, features", pending: "models and training"),
+        Route("DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version", pending: "models and training"),
+        Route("POST", "/models/{name}/import", .user, "Import an XGBoost JSON model as a new version", pending: "models and training"),
     ]
 
     /// Training jobs.
     static let training: [Route] = [
-        Route("POST", "/train/{model}", .user, "Queue a training job (202 with the job)"),
-        Route("GET", "/train/jobs", .user, "Training jobs of the caller's tenant"),
-        Route("GET", "/train/jobs/{id}", .user, "One training job with its progress"),
-        Route("DELETE", "/train/jobs/{id}", .user, "Cancel a training job"),
+        Route("POST", "/train/{model}", .user, "Queue a training job (202 with the job)", pending: "models and training"),
+        Route("GET", "/train/jobs", .user, "Training jobs of the caller's tenant", pending: "models and training"),
+        Route("GET", "/train/jobs/{id}", .user, "One training job with its progress", pending: "models and training"),
+        Route("DELETE", "/train/jobs/{id}", .user, "Cancel a training job", pending: "models and training"),
     ]
 
     /// Administration.
     static let admin: [Route] = [
-        Route("GET", "/admin/users", .admin, "List users (search, limit, offset)"),
-        Route("GET", "/admin/users/{username}", .admin, "One user"),
-        Route("PATCH", "/admin/users/{username}", .admin, "Change a user's role, tenant or active flag"),
-        Route("DELETE", "/admin/users/{username}", .admin, "Delete a user"),
+        Route("GET", "/admin/users", .admin, "List users (search, limit, offset)", pending: "users and authentication"),
+        Route("GET", "/admin/users/{username}", .admin, "One user", pending: "users and authentication"),
+        Route("PATCH", "/admin/users/{username}", .admin, "Change a user's role, tenant or active flag", pending: "users and authentication"),
+        Route("DELETE", "/admin/users/{username}", .admin, "Delete a user", pending: "users and authentication"),
         Route("POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)"),
     ]
 
@@ -71,18 +71,18 @@ public enum RouteTable {
         Route("GET", "/health", .public, "Liveness: status, time and version"),
         Route("GET", "/health/detailed", .public, "Store round trip, uptime, host resources, AI service status"),
         Route("GET", "/routes", .public, "This route table"),
-        Route("GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route"),
-        Route("GET", "/docs", .public, "Interactive API documentation"),
-        Route("GET", "/metrics", .public, "Prometheus metrics"),
+        Route("GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route", pending: "serve and remote mode"),
+        Route("GET", "/docs", .public, "Interactive API documentation", pending: "serve and remote mode"),
+        Route("GET", "/metrics", .public, "Prometheus metrics", pending: "serve and remote mode"),
     ]
 
     /// The Open Inference Protocol (KServe v2).
     static let inference: [Route] = [
-        Route("GET", "/v2/health/live", .public, "OIP liveness"),
-        Route("GET", "/v2/health/ready", .public, "OIP readiness"),
-        Route("GET", "/v2/models/{name}", .user, "OIP model metadata"),
-        Route("GET", "/v2/models/{name}/ready", .user, "OIP model readiness"),
-        Route("POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version"),
-        Route("POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version"),
+        Route("GET", "/v2/health/live", .public, "OIP liveness", pending: "models and training"),
+        Route("GET", "/v2/health/ready", .public, "OIP readiness", pending: "models and training"),
+        Route("GET", "/v2/models/{name}", .user, "OIP model metadata", pending: "models and training"),
+        Route("GET", "/v2/models/{name}/ready", .user, "OIP model readiness", pending: "models and training"),
+        Route("POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version", pending: "models and training"),
+        Route("POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version", pending: "models and training"),
     ]
 }

@@ -44,9 +44,16 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_ACCEPT_LEGACY_TOKENS", flag: nil, defaultValue: "0",
         summary: "1 accepts seed-style tokens without `exp`")
 
+    public static let rateLimit = SettingKey(
+        environment: "XALORRA_RATE_LIMIT", flag: "--rate-limit", defaultValue: "on",
+        summary: "on|off: per-endpoint rate limits in `serve` (off sends no rate-limit headers)")
+    public static let maxBody = SettingKey(
+        environment: "XALORRA_MAX_BODY", flag: nil, defaultValue: "1048576",
+        summary: "Largest request body `serve` accepts, in bytes (413 above it)")
+
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
-        .unknownModel, .legacyTokens,
+        .unknownModel, .legacyTokens, .rateLimit, .maxBody,
     ]
 }

@@ -36,6 +36,10 @@ public struct Settings: Sendable {
     public var unknownModel: UnknownModelPolicy
     /// Whether tokens without `exp` are accepted.
     public var acceptLegacyTokens: Bool
+    /// Whether `serve` enforces rate limits.
+    public var rateLimit: Bool
+    /// The largest request body `serve` accepts, in bytes.
+    public var maxBody: Int
 
     /// `$home/xalorra.db`.
     public var databasePath: String { home + "/xalorra.db" }
@@ -77,6 +81,10 @@ public struct Settings: Sendable {
             throw XalorraError(.validation, "XALORRA_UNKNOWN_MODEL=\(policyName) is not one of baseline, reject")
         }
         let token = value(.token) ?? value(.authToken)
+        let maxBodyText = value(.maxBody) ?? "1048576"
+        guard let maxBody = Int(maxBodyText), maxBody > 0 else {
+            throw XalorraError(.validation, "XALORRA_MAX_BODY=\(maxBodyText) is not a positive number of bytes")
+        }
         return Settings(
             home: expandHome(value(.home) ?? "~/.xalorra", environment: environment),
             secretKey: value(.secretKey),
@@ -87,7 +95,9 @@ public struct Settings: Sendable {
             defaultTenant: value(.defaultTenant) ?? "default",
             predictionLog: try flag(.predictionLog),
             unknownModel: policy,
-            acceptLegacyTokens: try flag(.legacyTokens)
+            acceptLegacyTokens: try flag(.legacyTokens),
+            rateLimit: try flag(.rateLimit),
+            maxBody: maxBody
         )
     }
 

@@ -71,6 +71,15 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Runs `SELECT 1`: the health check's round trip.
+    public func ping() throws(XalorraError) {
+        do {
+            _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
     /// An empty in-memory store, for tests.
     public static func inMemory() throws -> AppDatabase {
         try AppDatabase(DatabaseQueue(), path: ":memory:")

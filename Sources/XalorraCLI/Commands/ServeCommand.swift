@@ -1,0 +1,31 @@
+import Logging
+import XalorraCore
+import XalorraServer
+
+/// `xalorra serve`: the HTTP API on the local store.
+enum ServeCommand {
+    static func run(_ context: CommandContext) async throws -> Int32 {
+        let settings = try context.settings()
+        guard settings.url == nil else {
+            throw UsageError("`serve` runs on the local store; drop --url / XALORRA_URL.", path: context.arguments.path)
+        }
+        let host = context.arguments.text("--host") ?? "127.0.0.1"
+        let port = context.arguments.integer("--port") ?? 8001
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "xalorra")
+        try FileSystem.makeDirectories(settings.home)
+        let database = try AppDatabase.open(path: settings.databasePath, pooled: true)
+        let terminal = context.terminal
+        let server = try await XalorraServer(
+            settings: settings, host: host, port: port, database: database, logger: logger,
+            onRunning: { bound in
+                terminal.printError("xalorra \(XalorraVersion.current) serving http://\(host):\(bound) (store \(settings.databasePath))")
+            })
+        try await server.run()
+        return 0
+    }
+}

@@ -1,0 +1,167 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import XalorraCore
+import XalorraML
+
+/// The process's HTTP client. AsyncHTTPClient's shared one retries a refused connection for up to 90 s; a CLI
+/// pointed at a server that is not running should say so within a few seconds.
+private let remoteClient = HTTPClient(
+    eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+    configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(60))))
+
+/// ``XalorraAPI`` over HTTP against `xalorra serve`: each operation is its route, and error envelopes come back as
+/// the same ``XalorraError`` that `LocalAPI` throws.
+public struct RemoteAPI: XalorraAPI {
+    /// The server's base URL, without a trailing slash.
+    public let baseURL: String
+    /// The bearer token, if any.
+    public let token: String?
+    /// How long one request may take.
+    public let timeout: TimeAmount
+
+    /// Creates a client for `baseURL`.
+    public init(baseURL: String, token: String?, timeout: TimeAmount = .seconds(60)) throws(XalorraError) {
+        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
+            throw XalorraError(.validation, "--url must start with http:// or https://, got '\(baseURL)'")
+        }
+        var trimmed = baseURL
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.baseURL = trimmed
+        self.token = token
+        self.timeout = timeout
+    }
+
+    public func predict(model: String, features: [Number]) async throws(XalorraError) -> Prediction {
+        let body = JSONValue.object([("features", .numbers(features))])
+        return try Prediction(json: await send("POST", "/predict/\(Self.escape(model))", body: body))
+    }
+
+    public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
+        var instances: [JSONValue] = []
+        instances.reserveCapacity(rows.rowCount)
+        for index in 0..<rows.rowCount {
+            instances.append(.array(rows.row(index).map { $0.map(JSONValue.number) ?? .null }))
+        }
+        let json = try await send("POST", "/predict/\(Self.escape(model))", body: .object([("instances", .array(instances))]))
+        return BatchPrediction(
+            model: try json.text("model"), version: try json.text("version"), predictions: try json.numberList("predictions"))
+    }
+
+    public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {
+        try Page(json: await send("GET", "/logs", query: Self.parameters(query)))
+    }
+
+    /// Polls `GET /logs` every 250 ms for records newer than the last one seen.
+    public func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var newest = query
+                    newest.offset = 0
+                    newest.limit = LogQuery.maxLimit
+                    var last: Int64
+                    if let id { last = id } else { last = try await logs(newest).items.first?.id ?? 0 }
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(250))
+                        let fresh = try await logs(newest).items.filter { $0.id > last }
+                        for record in fresh.reversed() { continuation.yield(record) }
+                        last = fresh.first?.id ?? last
+                    }
+                    continuation.finish()
+                } catch is CancellationError {
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func routes() async throws(XalorraError) -> [Route] {
+        try await send("GET", "/routes").list("data").map { item throws(XalorraError) in try Route(json: item) }
+    }
+
+    public func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken {
+        let body = JSONValue.object([
+            ("user", .string(request.user)), ("role", .string(request.role.rawValue)),
+            ("tenant", .string(request.tenant)), ("ttl", .int(request.ttl.seconds)),
+        ])
+        return try IssuedToken(json: await send("POST", "/admin/tokens", body: body))
+    }
+
+    public func verifyToken(_ token: String) async throws(XalorraError) -> TokenClaims {
+        throw XalorraError(
+            .notImplemented, "`token verify` checks the signature with the deployment's secret, which stays on the server",
+            hint: "run it without --url on the server's host, or call GET /whoami with the token")
+    }
+
+    public func health() async throws(XalorraError) -> HealthReport {
+        try HealthReport(json: await send("GET", "/health/detailed", acceptStatus: [503]))
+    }
+
+    /// Sends one request and returns its JSON body; error envelopes become ``XalorraError``.
+    private func send(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil,
+        acceptStatus: Set<Int> = []
+    ) async throws(XalorraError) -> JSONValue {
+        var url = baseURL + path
+        if !query.isEmpty { url += "?" + query.map { "\($0)=\(Self.escape($1))" }.joined(separator: "&") }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "xalorra/\(XalorraVersion.current)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            var bytes: [UInt8] = []
+            JSONWriter.write(body, into: &bytes)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: bytes))
+        }
+        let status: Int
+        let bytes: [UInt8]
+        do {
+            let response = try await remoteClient.execute(request, timeout: timeout)
+            status = Int(response.status.code)
+            bytes = Array(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        } catch {
+            throw XalorraError(
+                .internal, "cannot reach \(baseURL): \(error)", hint: "is `xalorra serve` running there?")
+        }
+        let json = try? JSONParser.parse(bytes)
+        guard (200..<300).contains(status) || acceptStatus.contains(status) else {
+            throw XalorraError(envelope: json ?? .null, status: status)
+        }
+        guard let json else { throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))") }
+        return json
+    }
+
+    private static func parameters(_ query: LogQuery) -> [(String, String)] {
+        var items: [(String, String)] = [("limit", "\(query.limit)"), ("offset", "\(query.offset)")]
+        if let model = query.model { items.append(("model", model)) }
+        if let since = query.since { items.append(("since", since.iso8601)) }
+        if let until = query.until { items.append(("until", until.iso8601)) }
+        if let tenant = query.tenant { items.append(("tenant", tenant)) }
+        return items
+    }
+
+    /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(hex[Int(byte >> 4)])
+                out.unicodeScalars.append(hex[Int(byte & 15)])
+            }
+        }
+        return out
+    }
+}

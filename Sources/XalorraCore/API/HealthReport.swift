@@ -1,0 +1,63 @@
+/// What `GET /health/detailed` and `xalorra health` report, in the Aksara seed's shape.
+public struct HealthReport: Sendable, Equatable {
+    /// Whether the store answered.
+    public let databaseUp: Bool
+    /// The store's round-trip time for `SELECT 1`, in milliseconds.
+    public let databaseMilliseconds: Double
+    /// Seconds since the answering process started.
+    public let uptimeSeconds: Int64
+    /// Host CPU use in percent, if readable.
+    public let cpuPercent: Double?
+    /// Host memory use in percent, if readable.
+    public let memoryPercent: Double?
+    /// Use of the disk holding the store in percent, if readable.
+    public let diskPercent: Double?
+
+    /// Creates a report.
+    public init(
+        databaseUp: Bool, databaseMilliseconds: Double, uptimeSeconds: Int64, cpuPercent: Double?,
+        memoryPercent: Double?, diskPercent: Double?
+    ) {
+        self.databaseUp = databaseUp
+        self.databaseMilliseconds = databaseMilliseconds
+        self.uptimeSeconds = uptimeSeconds
+        self.cpuPercent = cpuPercent
+        self.memoryPercent = memoryPercent
+        self.diskPercent = diskPercent
+    }
+
+    /// `healthy` when the store answers.
+    public var status: String { databaseUp ? "healthy" : "unhealthy" }
+
+    /// `{"status","timestamp","version"}`: the body of `GET /health`.
+    public static func liveness(at time: Timestamp = .now()) -> JSONValue {
+        .object([
+            ("status", "healthy"), ("timestamp", .string(time.iso8601Seconds)),
+            ("version", .string(XalorraVersion.current)),
+        ])
+    }
+}
+
+extension HealthReport: JSONRepresentable {
+    /// The body of `GET /health/detailed`.
+    public var json: JSONValue {
+        func percent(_ value: Double?) -> JSONValue {
+            value.map { .string("\(Int($0.rounded()))%") } ?? "unknown"
+        }
+        let milliseconds = (databaseMilliseconds * 100).rounded() / 100
+        return .object([
+            ("status", .string(status)), ("timestamp", .string(Timestamp.now().iso8601Seconds)),
+            ("version", .string(XalorraVersion.current)), ("uptime", .int(uptimeSeconds)),
+            ("dependencies", .object([
+                ("database", .object([
+                    ("status", databaseUp ? "connected" : "disconnected"),
+                    ("response_time", .string("\(milliseconds)ms")),
+                ])),
+            ])),
+            ("system", .object([
+                ("cpu_usage", percent(cpuPercent)), ("memory_usage", percent(memoryPercent)),
+                ("disk_usage", percent(diskPercent)),
+            ])),
+        ])
+    }
+}

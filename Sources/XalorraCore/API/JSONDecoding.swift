@@ -1,0 +1,153 @@
+import XalorraML
+
+/// A type that can be read back from the JSON body the API answers with: how `RemoteAPI` turns responses into
+/// the same values `LocalAPI` returns, so both print the same.
+public protocol JSONDecodable {
+    /// Reads the value from `json`, or fails naming the field that does not fit.
+    init(json: JSONValue) throws(XalorraError)
+}
+
+extension JSONValue {
+    /// The member `key`, or a failure naming it.
+    public func member(_ key: String) throws(XalorraError) -> JSONValue {
+        guard let value = self[key] else { throw JSONValue.unexpectedResponse("no '\(key)' in the response") }
+        return value
+    }
+
+    public func text(_ key: String) throws(XalorraError) -> String {
+        guard case .string(let value) = try member(key) else { throw JSONValue.unexpectedResponse("'\(key)' is not a string") }
+        return value
+    }
+
+    public func numberField(_ key: String) throws(XalorraError) -> Number {
+        guard case .number(let value) = try member(key) else { throw JSONValue.unexpectedResponse("'\(key)' is not a number") }
+        return value
+    }
+
+    public func integer(_ key: String) throws(XalorraError) -> Int64 {
+        guard case .int(let value) = try numberField(key) else { throw JSONValue.unexpectedResponse("'\(key)' is not an integer") }
+        return value
+    }
+
+    public func numberList(_ key: String) throws(XalorraError) -> [Number] {
+        guard case .array(let items) = try member(key) else { throw JSONValue.unexpectedResponse("'\(key)' is not an array") }
+        return try items.map { item throws(XalorraError) in
+            guard case .number(let value) = item else { throw JSONValue.unexpectedResponse("'\(key)' holds a non-number") }
+            return value
+        }
+    }
+
+    public func list(_ key: String) throws(XalorraError) -> [JSONValue] {
+        guard case .array(let items) = try member(key) else { throw JSONValue.unexpectedResponse("'\(key)' is not an array") }
+        return items
+    }
+
+    public static func unexpectedResponse(_ message: String) -> XalorraError {
+        XalorraError(.internal, "unexpected response from the server: \(message)")
+    }
+}
+
+extension Prediction: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            model: try json.text("model"), input: try json.numberList("input"), prediction: try json.numberField("prediction"),
+            version: try json.text("version"))
+    }
+}
+
+extension PredictionRecord: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let text = try json.text("timestamp")
+        guard let time = Timestamp(iso: text) else { throw JSONValue.unexpectedResponse("timestamp '\(text)'") }
+        let latency = try json.numberField("latency_ms").doubleValue
+        self.init(
+            id: try json.integer("id"), timestamp: time, model: try json.text("model"),
+            version: try json.text("version"), input: try json.numberList("input"),
+            prediction: try json.numberField("prediction"), userID: try json.text("user_id"),
+            tenant: try json.text("tenant"), latencyMicros: Int64((latency * 1000).rounded()))
+    }
+}
+
+extension Page: JSONDecodable where Item: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let pagination = try json.member("pagination")
+        self.init(
+            items: try json.list("data").map { item throws(XalorraError) in try Item(json: item) },
+            total: Int(try pagination.integer("total")), limit: Int(try pagination.integer("limit")),
+            offset: Int(try pagination.integer("offset")))
+    }
+}
+
+extension Route: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let limit = try json.member("rate_limit")
+        let accessName = try json.text("auth")
+        guard let access = Access(rawValue: accessName) else { throw JSONValue.unexpectedResponse("auth '\(accessName)'") }
+        let method = try json.text("method")
+        let path = try json.text("path")
+        let pending =
+            json["available"] == .bool(false)
+            ? RouteTable.all.first { $0.method == method && $0.path == path }?.pendingIssue ?? "a later version"
+            : nil
+        self.init(
+            method, path, access,
+            RateLimitClass(
+                name: try limit.text("class"), limit: Int(try limit.integer("limit")),
+                windowSeconds: Int(try limit.integer("window_seconds"))),
+            try json.text("summary"), pending: pending)
+    }
+}
+
+extension TokenClaims: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let roleName = try json.text("role")
+        guard let role = Role(rawValue: roleName) else { throw JSONValue.unexpectedResponse("role '\(roleName)'") }
+        self.init(
+            user: try json.text("user_id"), role: role, tenant: try json.text("tenant"),
+            kind: TokenClaims.Kind(rawValue: json["typ"]?.stringValue ?? "access") ?? .access,
+            issuedAt: try json.integer("iat"), expires: try json.integer("exp"), id: try json.text("jti"))
+    }
+}
+
+extension IssuedToken: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            token: try json.text("access_token"), expiresIn: try json.integer("expires_in"),
+            claims: try TokenClaims(json: json.member("claims")))
+    }
+}
+
+extension HealthReport: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let database = try json.member("dependencies").member("database")
+        let system = try json.member("system")
+        func percent(_ key: String) -> Double? {
+            guard let text = system[key]?.stringValue, text.hasSuffix("%") else { return nil }
+            return Double(text.dropLast())
+        }
+        let time = (try? database.text("response_time")).flatMap { Double($0.dropLast(2)) } ?? 0
+        self.init(
+            databaseUp: try database.text("status") == "connected", databaseMilliseconds: time,
+            uptimeSeconds: try json.integer("uptime"), cpuPercent: percent("cpu_usage"),
+            memoryPercent: percent("memory_usage"), diskPercent: percent("disk_usage"))
+    }
+}
+
+extension XalorraError {
+    /// The error an envelope `{"error": {"code","message","details"?}}` with HTTP `status` stands for.
+    public init(envelope: JSONValue, status: Int) {
+        let error = envelope["error"] ?? .null
+        let name = error["code"]?.stringValue ?? "INTERNAL_ERROR"
+        let message = error["message"]?.stringValue ?? "the server answered \(status)"
+        var details: [FieldError] = []
+        if case .array(let items)? = error["details"] {
+            details = items.compactMap { item in
+                guard let field = item["field"]?.stringValue, let text = item["message"]?.stringValue else { return nil }
+                return FieldError(field: field, message: text)
+            }
+        }
+        var retryAfter: Int?
+        if case .number(.int(let seconds))? = error["retry_after"] { retryAfter = Int(seconds) }
+        self.init(Code.from(name: name, status: status), message, details: details, retryAfter: retryAfter)
+    }
+}

@@ -1,0 +1,89 @@
+import XalorraCore
+import XalorraML
+
+/// The Xalorra seed's `/whoami`, `/echo` and `/predict/{model}`, and `GET /logs`.
+enum PredictionController {
+    static let handlers: [String: RouteHandler] = [
+        "GET /whoami": { input in
+            let caller = try input.requireCaller()
+            return .json(.object([
+                ("user_id", .string(caller.user)), ("role", .string(caller.role.rawValue)),
+                ("tenant", .string(caller.tenant)),
+            ]))
+        },
+        "POST /echo": { input in
+            _ = try input.json()
+            return .raw(input.body, contentType: "application/json")
+        },
+        "POST /predict/{model}": predict,
+        "GET /logs": { input in
+            let query = try logQuery(input.query)
+            return .json(try await input.api.logs(query).json)
+        },
+    ]
+
+    /// `{"features": [...]}` answers the seed's body; `{"instances": [[...], ...]}` a batch, all logged together.
+    static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
+        let model = input.parameter("model")
+        let body = try input.json()
+        guard case .object = body else { throw XalorraError.invalid("body", "expected a JSON object, got \(body.typeName)") }
+        if let instances = body["instances"] {
+            guard case .array(let rows) = instances else {
+                throw XalorraError.invalid("instances", "expected an array of feature arrays")
+            }
+            var matrix = FeatureMatrix()
+            for (index, row) in rows.enumerated() {
+                matrix.append(row: try numbers(row, field: "instances[\(index)]").map { Optional($0) })
+            }
+            let answer = try await input.api.predictBatch(model: model, rows: matrix)
+            return .json(.object([
+                ("model", .string(answer.model)), ("version", .string(answer.version)),
+                ("predictions", .numbers(answer.predictions)),
+            ]))
+        }
+        guard let features = body["features"] else {
+            throw XalorraError.invalid("features", "field required")
+        }
+        return .json(try await input.api.predict(model: model, features: numbers(features, field: "features")).json)
+    }
+
+    /// The numbers of a JSON array; every other element is named in a 422.
+    static func numbers(_ value: JSONValue, field: String) throws(XalorraError) -> [Number] {
+        guard case .array(let items) = value else {
+            throw XalorraError.invalid(field, "expected an array of numbers, got \(value.typeName)")
+        }
+        var numbers: [Number] = []
+        var problems: [XalorraError.FieldError] = []
+        for (index, item) in items.enumerated() {
+            if case .number(let number) = item {
+                numbers.append(number)
+            } else {
+                problems.append(.init(field: "\(field)[\(index)]", message: "expected a number, got \(item.typeName)"))
+            }
+        }
+        guard problems.isEmpty else {
+            throw XalorraError(.validation, "\(field) must contain only numbers", details: problems)
+        }
+        return numbers
+    }
+
+    /// `model`, `since`, `until` (ISO time or `15m`-style ago), `limit`, `offset`, `tenant`.
+    static func logQuery(_ query: [String: String]) throws(XalorraError) -> LogQuery {
+        func integer(_ name: String, default value: Int) throws(XalorraError) -> Int {
+            guard let text = query[name] else { return value }
+            guard let number = Int(text) else { throw XalorraError.invalid(name, "'\(text)' is not a whole number") }
+            return number
+        }
+        func time(_ name: String) throws(XalorraError) -> Timestamp? {
+            guard let text = query[name] else { return nil }
+            if let span = TimeSpan(text) { return Timestamp.now().adding(seconds: -span.seconds) }
+            guard let time = Timestamp(iso: text) else {
+                throw XalorraError.invalid(name, "'\(text)' is not an ISO time or a duration such as 15m")
+            }
+            return time
+        }
+        return try LogQuery(
+            model: query["model"], since: time("since"), until: time("until"), tenant: query["tenant"],
+            limit: integer("limit", default: 20), offset: integer("offset", default: 0))
+    }
+}

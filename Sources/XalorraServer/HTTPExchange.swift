@@ -1,0 +1,66 @@
+import XalorraCore
+
+/// What a controller gets: the matched route, its parameters, the query, the body and the caller's API.
+public struct HTTPInput: Sendable {
+    /// The matched route.
+    public let route: Route
+    /// Path parameters by name (`model` for `/predict/{model}`), percent-decoded.
+    public let parameters: [String: String]
+    /// Query parameters; a repeated name keeps its last value.
+    public let query: [String: String]
+    /// The request body (empty for methods without one).
+    public let body: [UInt8]
+    /// The authenticated caller, for routes that need one.
+    public let caller: Caller?
+    /// The API acting for the caller.
+    public let api: LocalAPI
+
+    /// The path parameter `name`.
+    public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    /// The caller, which every non-public route has.
+    public func requireCaller() throws(XalorraError) -> Caller {
+        guard let caller else { throw XalorraError(.authenticationFailed, "Not authenticated") }
+        return caller
+    }
+
+    /// The body as JSON: 400 when it is not parseable at all.
+    public func json() throws(XalorraError) -> JSONValue {
+        do {
+            return try JSONParser.parse(body)
+        } catch {
+            throw XalorraError(
+                .badRequest, "Malformed JSON body",
+                details: [.init(field: "body", message: body.isEmpty ? "the body is empty" : "\(error)")])
+        }
+    }
+}
+
+/// What a controller answers: a status and a body.
+public struct HTTPOutput: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+    public let contentType: String
+
+    /// A JSON body.
+    public static func json(_ value: JSONValue, status: Int = 200) -> HTTPOutput {
+        var bytes: [UInt8] = []
+        JSONWriter.write(value, into: &bytes)
+        return HTTPOutput(status: status, body: bytes, contentType: "application/json")
+    }
+
+    /// Raw bytes with a content type.
+    public static func raw(_ bytes: [UInt8], contentType: String, status: Int = 200) -> HTTPOutput {
+        HTTPOutput(status: status, body: bytes, contentType: contentType)
+    }
+
+    /// The error envelope for `error`; internal errors never carry their message.
+    public static func failure(_ error: XalorraError) -> HTTPOutput {
+        let shown =
+            error.code == .internal ? XalorraError(.internal, "Internal server error") : error
+        return json(Envelope.failure(shown), status: error.code.httpStatus)
+    }
+}
+
+/// A controller's handler for one route. It throws ``XalorraError``; anything else becomes a 500 without internals.
+public typealias RouteHandler = @Sendable (HTTPInput) async throws -> HTTPOutput

@@ -1,0 +1,181 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import XalorraCore
+
+/// Answers every request from the route table: match, authenticate, rate-limit, read the body, call the route's
+/// controller, and turn every failure, anywhere, into the one error envelope.
+struct XalorraResponder: HTTPResponder {
+    typealias Context = ServerContext
+
+    let api: LocalAPI
+    let tokens: TokenService
+    let matcher: RouteMatcher
+    let handlers: [String: RouteHandler]
+    let limiter: RateLimiter?
+    let maxBody: Int
+    let logger: Logger
+    private let requestCount = RequestCounter()
+
+    init(
+        api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], rateLimit: Bool, maxBody: Int,
+        logger: Logger
+    ) {
+        self.api = api
+        self.tokens = tokens
+        self.matcher = RouteMatcher(routes: RouteTable.all)
+        self.handlers = handlers
+        self.limiter = rateLimit ? RateLimiter() : nil
+        self.maxBody = maxBody
+        self.logger = logger
+    }
+
+    func respond(to request: Request, context: ServerContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let id = requestCount.next()
+        var headers = HTTPFields()
+        let output: HTTPOutput
+        do {
+            output = try await handle(request, context: context, headers: &headers)
+        } catch {
+            if error.code == .internal {
+                logger.error("request failed", metadata: ["request-id": "\(id)", "error": "\(error.message)"])
+            }
+            output = .failure(error)
+        }
+        headers[.contentType] = output.contentType
+        let elapsed = ContinuousClock.now - started
+        logger.info(
+            "\(request.method.rawValue) \(request.uri.path) \(output.status)",
+            metadata: ["request-id": "\(id)", "ms": "\(Self.milliseconds(elapsed))"])
+        return Response(
+            status: HTTPResponse.Status(code: output.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: output.body)))
+    }
+
+    private func handle(
+        _ request: Request, context: ServerContext, headers: inout HTTPFields
+    ) async throws(XalorraError) -> HTTPOutput {
+        let route: Route
+        let parameters: [String: String]
+        switch matcher.match(method: request.method.rawValue, path: request.uri.path) {
+        case .notFound:
+            throw XalorraError(.notFound, "Not found: \(request.method.rawValue) \(request.uri.path)")
+        case .methodNotAllowed(let methods):
+            headers[.allow] = methods.joined(separator: ", ")
+            throw XalorraError(.methodNotAllowed, "Method \(request.method.rawValue) not allowed; use \(methods.joined(separator: ", "))")
+        case .found(let matched, let found):
+            route = matched
+            parameters = found
+        }
+
+        // Authenticate first when a token is given, so the rate limit counts by user rather than by address.
+        var caller: Caller?
+        var authError: XalorraError?
+        if let header = request.headers[.authorization] {
+            do {
+                caller = try await authenticate(header)
+            } catch {
+                authError = error
+            }
+        }
+        if let limiter {
+            let key = caller.map { "user:" + $0.user } ?? "ip:" + (context.remoteAddress?.ipAddress ?? "unknown")
+            let decision = limiter.count(route.rateLimit, key: key, now: Timestamp.now().seconds)
+            Self.addRateLimitHeaders(decision, to: &headers)
+            guard decision.allowed else {
+                headers[.retryAfter] = "\(decision.retryAfter)"
+                throw XalorraError(
+                    .rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)
+            }
+        }
+        if route.access != .public {
+            if let authError { throw authError }
+            guard let caller else {
+                throw XalorraError(.authenticationFailed, "Not authenticated: send Authorization: Bearer <token>")
+            }
+            if route.access == .admin, caller.role != .admin {
+                throw XalorraError(.insufficientPermissions, "This endpoint needs the admin role")
+            }
+        }
+        if let pending = route.pendingIssue {
+            throw XalorraError(.notImplemented, "\(route.key) is not available yet; it arrives with the \(pending) work")
+        }
+        guard let handler = handlers[route.key] else {
+            throw XalorraError(.internal, "no handler for \(route.key)")
+        }
+        let body = try await readBody(request)
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value).removingPercentEncoding }
+        let input = HTTPInput(
+            route: route, parameters: parameters, query: query, body: body, caller: caller,
+            api: caller.map { api.acting(as: $0) } ?? api)
+        do {
+            return try await handler(input)
+        } catch let error as XalorraError {
+            throw error
+        } catch {
+            throw XalorraError(.internal, "\(route.key): \(error)")
+        }
+    }
+
+    /// Verifies `Bearer <token>` as an access token.
+    private func authenticate(_ header: String) async throws(XalorraError) -> Caller {
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw XalorraError(.authenticationFailed, "The Authorization header must be `Bearer <token>`")
+        }
+        let claims = try await tokens.verify(String(header.dropFirst(7)).trimmingSpaces(), expecting: .access)
+        return Caller(user: claims.userID, role: claims.role, tenant: claims.tenant)
+    }
+
+    /// The whole body, refusing more than `maxBody` bytes with 413 (by `Content-Length` before reading, if given).
+    private func readBody(_ request: Request) async throws(XalorraError) -> [UInt8] {
+        let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(maxBody) bytes")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBody { throw tooLarge }
+        do {
+            let buffer = try await request.body.collect(upTo: maxBody)
+            return Array(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
+        } catch {
+            throw XalorraError(.badRequest, "The request body could not be read")
+        }
+    }
+
+    /// `X-RateLimit-*` (the seed's) and the IETF `RateLimit-Policy` / `RateLimit` fields.
+    private static func addRateLimitHeaders(_ decision: RateLimiter.Decision, to headers: inout HTTPFields) {
+        let secondsLeft = max(0, decision.reset - Timestamp.now().seconds)
+        headers[HTTPField.Name("X-RateLimit-Limit")!] = "\(decision.limit)"
+        headers[HTTPField.Name("X-RateLimit-Remaining")!] = "\(decision.remaining)"
+        headers[HTTPField.Name("X-RateLimit-Reset")!] = "\(decision.reset)"
+        headers[HTTPField.Name("RateLimit-Policy")!] =
+            "\"\(decision.className)\";q=\(decision.limit);w=\(decision.windowSeconds)"
+        headers[HTTPField.Name("RateLimit")!] = "\"\(decision.className)\";r=\(decision.remaining);t=\(secondsLeft)"
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())"
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces.
+    func trimmingSpaces() -> String {
+        var view = Substring(self)
+        while view.first == " " { view = view.dropFirst() }
+        while view.last == " " { view = view.dropLast() }
+        return String(view)
+    }
+}
+
+/// Numbers requests for the access log.
+final class RequestCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// The next request id.
+    func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
+}

@@ -1,0 +1,43 @@
+import Hummingbird
+import Logging
+import XalorraCore
+
+/// `xalorra serve`: the HTTP API over ``LocalAPI``, answering every route of ``RouteTable``.
+public struct XalorraServer: Sendable {
+    /// Every controller's handlers by route key (`POST /predict/{model}`).
+    public static let handlers: [String: RouteHandler] = ServiceController.handlers
+        .merging(PredictionController.handlers) { $1 }
+        .merging(AdminController.handlers) { $1 }
+
+    /// Routes of the table that are available but have no handler: empty, or the server would answer 500.
+    public static var unhandledRoutes: [String] {
+        RouteTable.all.filter { $0.pendingIssue == nil && handlers[$0.key] == nil }.map(\.key)
+    }
+
+    private let application: Application<XalorraResponder>
+
+    /// Builds the server.
+    /// - Parameters:
+    ///   - onRunning: called with the bound port once the server listens (port 0 picks a free one).
+    public init(
+        settings: Settings, host: String, port: Int, database: AppDatabase, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws(XalorraError) {
+        let api = LocalAPI(
+            settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
+            database: database, warn: { logger.warning("\($0)") })
+        let responder = XalorraResponder(
+            api: api, tokens: try await api.tokenService(), handlers: Self.handlers, rateLimit: settings.rateLimit,
+            maxBody: settings.maxBody, logger: logger)
+        application = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: "xalorra"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+    public func run() async throws {
+        try await application.runService()
+    }
+}

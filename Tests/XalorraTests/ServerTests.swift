@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+import XalorraCore
+import XalorraServer
+
+/// `xalorra serve` on a real loopback socket: the seed's bodies, the error envelope everywhere, auth, limits.
+@Suite(.serialized)
+struct ServerTests {
+    private func json(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
+
+    /// Every available route of the table has a handler; pending ones answer 501 (checked live below).
+    @Test func everyRouteIsServed() {
+        #expect(XalorraServer.unhandledRoutes.isEmpty)
+        let keys = Set(RouteTable.all.map(\.key))
+        #expect(Set(XalorraServer.handlers.keys).isSubset(of: keys), "handlers for routes not in the table")
+    }
+
+    /// The Xalorra seed's four endpoints answer exactly their seed bodies.
+    @Test func seedEndpoints() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let root = try await server.request("GET", "/")
+        #expect(root.status == 200 && root.body == #"{"message":"Xalorra API is running","version":"\#(XalorraVersion.current)"}"#)
+        let token = try server.token(["--user", "jek", "--role", "admin", "--tenant", "tenant1"])
+        let whoami = try await server.request("GET", "/whoami", token: token)
+        #expect(whoami.body == #"{"user_id":"jek","role":"admin","tenant":"tenant1"}"#)
+        let echo = try await server.request("POST", "/echo", token: token, body: #"{"a": [1, 2.5], "b": null}"#)
+        #expect(echo.status == 200 && echo.body == #"{"a": [1, 2.5], "b": null}"#)
+        let predict = try await server.request("POST", "/predict/xgb-v2", token: token, body: #"{"features":[1,2,3]}"#)
+        #expect(predict.status == 200)
+        #expect(predict.body == #"{"model":"xgb-v2","input":[1,2,3],"prediction":6,"version":"baseline"}"#)
+        #expect(predict.headers["Content-Type"].first == "application/json")
+        let batch = try await server.request(
+            "POST", "/predict/xgb-v2", token: token, body: #"{"instances":[[1,2],[3.5]]}"#)
+        #expect(batch.body == #"{"model":"xgb-v2","version":"baseline","predictions":[3,3.5]}"#)
+        let logs = try json(try await server.request("GET", "/logs?limit=5", token: token).body)
+        #expect(logs["pagination"]?["total"] == .int(3))
+        #expect(logs["data"].map { if case .array(let items) = $0 { items.allSatisfy { $0["tenant"] == "tenant1" } } else { false } } == true)
+        let file = try String(contentsOf: server.cli.home.appendingPathComponent("logs/predictions.log"), encoding: .utf8)
+        #expect(file.contains("model=xgb-v2 input=[1, 2, 3] prediction=6"))
+    }
+
+    /// Every failure is the one envelope with the seed's codes.
+    @Test func errorEnvelopes() async throws {
+        let server = try await LiveServer(environment: ["XALORRA_MAX_BODY": "1000"])
+        defer { server.stop() }
+        let token = try server.token()
+        let cases: [(String, String, String?, String?, Int, String)] = [
+            ("GET", "/nope", nil, nil, 404, "RESOURCE_NOT_FOUND"),
+            ("DELETE", "/whoami", token, nil, 405, "METHOD_NOT_ALLOWED"),
+            ("GET", "/whoami", nil, nil, 401, "AUTHENTICATION_FAILED"),
+            ("POST", "/predict/m", token, "{\"features\": [1,", 400, "VALIDATION_ERROR"),
+            ("POST", "/predict/m", token, #"{"features": [1, "x", true]}"#, 422, "VALIDATION_ERROR"),
+            ("POST", "/predict/m", token, #"{"feature": [1]}"#, 422, "VALIDATION_ERROR"),
+            ("POST", "/predict/..%2F..%2Fetc", token, #"{"features": [1]}"#, 422, "VALIDATION_ERROR"),
+            ("POST", "/echo", token, String(repeating: " ", count: 2000) + "1", 413, "PAYLOAD_TOO_LARGE"),
+            ("GET", "/logs?limit=0", token, nil, 422, "VALIDATION_ERROR"),
+            ("POST", "/admin/tokens", token, "{}", 403, "INSUFFICIENT_PERMISSIONS"),
+            ("POST", "/users/login", nil, "{}", 501, "NOT_IMPLEMENTED"),
+        ]
+        for (method, path, auth, body, status, code) in cases {
+            let response = try await server.request(method, path, token: auth, body: body)
+            #expect(response.status == status, "\(method) \(path): \(response.body)")
+            let envelope = try json(response.body)
+            #expect(envelope["error"]?["code"] == .string(code), "\(method) \(path): \(response.body)")
+            #expect(envelope["timestamp"] != nil)
+        }
+        let details = try json(try await server.request("POST", "/predict/m", token: token, body: #"{"features": [1, "x"]}"#).body)
+        #expect(details["error"]?["details"] == .array([.object([("field", "features[1]"), ("message", "expected a number, got string")])]))
+        let wrongMethod = try await server.request("DELETE", "/whoami", token: token)
+        #expect(wrongMethod.headers["Allow"].first == "GET")
+    }
+
+    /// The JWT attack matrix over HTTP: each is a 401 envelope.
+    @Test func jwtAttacksRefused() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let secret = "live-test-secret-live-test-secret!"
+        func signed(_ header: String, _ payload: String, key: String = secret) -> String {
+            let input = base64URL(Array(header.utf8)) + "." + base64URL(Array(payload.utf8))
+            return input + "." + base64URL(HMACSHA256.mac(key: Array(key.utf8), message: Array(input.utf8)))
+        }
+        let claims = #"{"sub":"a","user_id":"a","role":"admin","tenant":"t","exp":4000000000}"#
+        let attacks = [
+            base64URL(Array(#"{"alg":"none"}"#.utf8)) + "." + base64URL(Array(claims.utf8)) + ".",
+            signed(#"{"alg":"HS512"}"#, claims),
+            signed(#"{"alg":"HS256"}"#, claims, key: "wrong-secret-wrong-secret-wrong!!"),
+            signed(#"{"alg":"HS256"}"#, #"{"sub":"a","role":"admin","tenant":"t","exp":1000}"#),
+            signed(#"{"alg":"HS256"}"#, #"{"sub":"a","role":"admin","tenant":"t","exp":4000000000,"typ":"refresh"}"#),
+            signed(#"{"alg":"HS256"}"#, #"{"user_id":"a","role":"admin","tenant":"t"}"#),
+            try server.token().dropLast(3) + "abc",
+        ]
+        for token in attacks {
+            let response = try await server.request("GET", "/whoami", token: token)
+            #expect(response.status == 401, "\(token)")
+            #expect(try json(response.body)["error"]?["code"] != nil)
+        }
+        #expect(try await server.request("GET", "/whoami", token: signed(#"{"alg":"HS256"}"#, claims)).status == 200)
+    }
+
+    /// Rate limits send both header families and refuse with 429 and `retry_after`; off sends no headers.
+    @Test func rateLimits() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let first = try await server.request("GET", "/health")
+        #expect(first.headers["X-RateLimit-Limit"].first == "100")
+        #expect(first.headers["X-RateLimit-Remaining"].first == "99")
+        #expect(first.headers["RateLimit-Policy"].first == #""default";q=100;w=60"#)
+        var last = first
+        for _ in 0..<100 { last = try await server.request("GET", "/health") }
+        #expect(last.status == 429)
+        let body = try json(last.body)
+        #expect(body["error"]?["code"] == "RATE_LIMIT_EXCEEDED")
+        #expect(body["error"]?["retry_after"] != nil && last.headers["Retry-After"].first != nil)
+        let off = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { off.stop() }
+        #expect(try await off.request("GET", "/health").headers["X-RateLimit-Limit"].isEmpty)
+    }
+
+    /// Admins mint tokens remotely; the token works against the same server.
+    @Test func adminTokens() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let admin = try server.token(["--role", "admin"])
+        let minted = try await server.request(
+            "POST", "/admin/tokens", token: admin, body: #"{"user":"bob","tenant":"t2","ttl":"15m"}"#)
+        #expect(minted.status == 200)
+        let issued = try IssuedToken(json: json(minted.body))
+        #expect(issued.claims.userID == "bob" && issued.claims.tenant == "t2" && issued.expiresIn == 900)
+        #expect(try await server.request("GET", "/whoami", token: issued.token).body == #"{"user_id":"bob","role":"user","tenant":"t2"}"#)
+    }
+
+    /// The same commands print the same output offline and with --url (the contract, tested through the CLI).
+    @Test func remoteParity() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let cli = server.cli
+        let token = try server.token(["--role", "admin"])
+        let remote = ["--url", server.url, "--token", token]
+        let local = try cli.run(["predict", "xgb-v2", "1", "2", "3", "--json"])
+        let over = try cli.run(["predict", "xgb-v2", "1", "2", "3", "--json"] + remote)
+        #expect(over.status == 0 && over.stdout == local.stdout)
+        let batch = try cli.write("rows.csv", "a,b\n1,2\n3,4\n")
+        #expect(try cli.run(["predict", "m", "-f", batch] + remote).stdout == "3\n7\n")
+        #expect(try cli.run(["logs"] + remote).stdout == cli.run(["logs", "--tenant", "default"]).stdout)
+        #expect(try cli.run(["routes"] + remote).stdout == cli.run(["routes"]).stdout)
+        let bad = try cli.run(["predict", "xgb-v2@9", "1"] + remote)
+        #expect(bad.status == 1 && bad.stderr.contains("has no version 9"))
+        let minted = try cli.run(["token", "--user", "zed", "--json"] + remote)
+        #expect(try json(minted.stdout)["claims"]?["user_id"] == "zed")
+        let noToken = try cli.run(["predict", "m", "1", "--url", server.url])
+        #expect(noToken.status == 4 && noToken.stderr.contains("Not authenticated"))
+        let down = try cli.run(["routes", "--url", "http://127.0.0.1:9"])
+        #expect(down.status == 1 && down.stderr.contains("cannot reach"))
+    }
+
+    /// `logs --tail --url` prints predictions made over HTTP.
+    @Test func remoteTail() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let token = try server.token()
+        let (follower, out, _) = try server.cli.start(["logs", "--tail", "--url", server.url, "--token", token])
+        let collected = OutputCollector(out.fileHandleForReading)
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await server.request("POST", "/predict/live", token: token, body: #"{"features":[4,5]}"#)
+        #expect(try await collected.waitFor("model=live input=[4, 5] prediction=9", seconds: 3))
+        kill(follower.processIdentifier, SIGINT)
+        follower.waitUntilExit()
+        #expect(follower.terminationStatus == 0)
+    }
+
+    /// SIGTERM stops the server cleanly (exit 0), and health reports the store.
+    @Test func healthAndShutdown() async throws {
+        let server = try await LiveServer()
+        let detailed = try json(try await server.request("GET", "/health/detailed").body)
+        #expect(detailed["status"] == "healthy")
+        #expect(detailed["dependencies"]?["database"]?["status"] == "connected")
+        let health = try server.cli.run(["health", "--url", server.url])
+        #expect(health.status == 0 && health.stdout.contains("connected"))
+        #expect(server.stop() == 0)
+    }
+}

@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import XalorraCore
+
+/// A real `xalorra serve` on a free loopback port, in its own temp home, stopped by `stop()`.
+final class LiveServer: @unchecked Sendable {
+    // @unchecked: the fields are set once in init and only read after.
+    let cli: BinaryRunner
+    let process: Process
+    let url: String
+    let log: OutputCollector
+
+    /// Starts the server and waits until it listens.
+    init(environment: [String: String] = [:], arguments: [String] = []) async throws {
+        var cli = try BinaryRunner()
+        cli.environment = ["SECRET_KEY": "live-test-secret-live-test-secret!"].merging(environment) { $1 }
+        self.cli = cli
+        let (process, _, err) = try cli.start(["serve", "--port", "0"] + arguments)
+        self.process = process
+        log = OutputCollector(err.fileHandleForReading)
+        guard try await log.waitFor("serving http://", seconds: 30),
+            let range = log.text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression)
+        else {
+            process.terminate()
+            throw XalorraError(.internal, "the server did not start: \(log.text)")
+        }
+        url = String(log.text[range])
+    }
+
+    /// A token for this server's secret.
+    func token(_ extra: [String] = []) throws -> String {
+        try cli.run(["token"] + extra).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Sends a request and returns status, headers and body.
+    func request(
+        _ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [(String, String)] = []
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+}
