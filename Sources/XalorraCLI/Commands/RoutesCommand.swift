@@ -10,7 +10,8 @@ enum RoutesCommand {
         }
         var table = TextTable(["METHOD", "PATH", "AUTH", "RATE LIMIT", "SUMMARY"])
         for route in routes {
-            table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, route.summary])
+            let summary = route.pendingIssue.map { "\(route.summary) (not yet: \($0))" } ?? route.summary
+            table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, summary])
         }
         let bold = context.terminal.colorOutput
         for line in table.render(bold: { context.terminal.paint($0, .bold, on: bold) }) { context.terminal.print(line) }
