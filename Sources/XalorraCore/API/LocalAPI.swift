@@ -12,6 +12,7 @@ public struct LocalAPI: XalorraAPI {
     /// The resolved settings.
     public let settings: Settings
     private let database: Lazy<AppDatabase>
+    private let committer: Lazy<GroupCommitter>
     private let secret: Lazy<SecretKey>
     private let warn: @Sendable (String) -> Void
 
@@ -33,6 +34,10 @@ public struct LocalAPI: XalorraAPI {
             return try AppDatabase.open(path: settings.databasePath, keepOpenUntilExit: true)
         }
         self.secret = Lazy { () throws(XalorraError) in try SecretKey.load(settings) }
+        let store = self.database
+        self.committer = Lazy { () throws(XalorraError) in
+            GroupCommitter(repository: SQLitePredictionRepository(database: try store.get()))
+        }
         _ = Self.processStart
     }
 
@@ -183,7 +188,7 @@ public struct LocalAPI: XalorraAPI {
 
     /// Stores `batch`, then appends it to the text log (the store is the source of truth).
     private func record(_ batch: PredictionBatch) async throws(XalorraError) {
-        _ = try await predictions().insert(batch)
+        _ = try await committer.get().insert(batch)
         guard settings.predictionLog else { return }
         do {
             try PredictionLogFile(path: settings.predictionLogPath).append(batch)

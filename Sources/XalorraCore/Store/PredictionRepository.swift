@@ -1,7 +1,7 @@
 /// Storage of the prediction log. SQLite implements it now; a PostgreSQL implementation can sit beside it.
 public protocol PredictionRepository: Sendable {
-    /// Stores every row of `batch` in one transaction; returns the new ids in row order.
-    func insert(_ batch: PredictionBatch) async throws(XalorraError) -> [Int64]
+    /// Stores every row of every batch in one transaction; returns each batch's new ids in row order.
+    func insert(batches: [PredictionBatch]) async throws(XalorraError) -> [[Int64]]
 
     /// The page of records matching `query`, newest first.
     func list(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord>

@@ -9,14 +9,14 @@ public struct SQLitePredictionRepository: PredictionRepository {
     /// Creates the repository over `database`.
     public init(database: AppDatabase) { self.database = database }
 
-    public func insert(_ batch: PredictionBatch) async throws(XalorraError) -> [Int64] {
+    public func insert(batches: [PredictionBatch]) async throws(XalorraError) -> [[Int64]] {
         do {
             return try await database.writer.writeWithoutTransaction { db in
                 // IMMEDIATE takes the write lock up front, so a concurrent writer waits in the busy handler instead
                 // of failing on a lock upgrade.
-                var ids: [Int64] = []
+                var ids: [[Int64]] = []
                 try db.inTransaction(.immediate) {
-                    ids = try Self.insertRows(batch, db)
+                    ids = try batches.map { batch in try Self.insertRows(batch, db) }
                     return .commit
                 }
                 return ids

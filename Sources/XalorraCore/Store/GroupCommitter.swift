@@ -1,0 +1,53 @@
+/// Group commit for the prediction log: batches that arrive while a transaction is being written wait for the next
+/// one and share it, so concurrent requests do not each pay for a transaction. Every caller returns only after its
+/// own rows are committed.
+public actor GroupCommitter {
+    private let repository: any PredictionRepository
+    private var waiting: [(batch: PredictionBatch, continuation: CheckedContinuation<[Int64], any Error>)] = []
+    private var writing = false
+
+    /// Creates a committer writing through `repository`.
+    public init(repository: any PredictionRepository) { self.repository = repository }
+
+    /// Stores `batch` in the next transaction and returns its ids once that transaction has committed.
+    public func insert(_ batch: PredictionBatch) async throws(XalorraError) -> [Int64] {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                waiting.append((batch, continuation))
+                if !writing {
+                    writing = true
+                    Task { await drain() }
+                }
+            }
+        } catch let error as XalorraError {
+            throw error
+        } catch {
+            throw XalorraError(.internal, "store: \(error)")
+        }
+    }
+
+    /// Writes everything waiting, one transaction per round, until nothing is left. While a round is written the
+    /// actor is free, so new callers queue up for the next round.
+    private func drain() async {
+        while !waiting.isEmpty {
+            let group = waiting
+            waiting = []
+            do {
+                let ids = try await repository.insert(batches: group.map(\.batch))
+                for (entry, batchIDs) in zip(group, ids) { entry.continuation.resume(returning: batchIDs) }
+            } catch where group.count > 1 {
+                // One batch must not fail the others: write them one by one to find out whose it is.
+                for entry in group {
+                    do {
+                        entry.continuation.resume(returning: try await repository.insert(batches: [entry.batch])[0])
+                    } catch {
+                        entry.continuation.resume(throwing: error)
+                    }
+                }
+            } catch {
+                for entry in group { entry.continuation.resume(throwing: error) }
+            }
+        }
+        writing = false
+    }
+}
