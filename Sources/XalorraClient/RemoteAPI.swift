@@ -52,27 +52,35 @@ public struct RemoteAPI: XalorraAPI {
         try Page(json: await send("GET", "/logs", query: Self.parameters(query)))
     }
 
-    /// Polls `GET /logs` every 250 ms for records newer than the last one seen.
+    /// Follows `GET /logs/stream` (Server-Sent Events): each `data:` event is one log item.
     public func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    var newest = query
-                    newest.offset = 0
-                    newest.limit = LogQuery.maxLimit
-                    var last: Int64
-                    if let id { last = id } else { last = try await logs(newest).items.first?.id ?? 0 }
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .milliseconds(250))
-                        let fresh = try await logs(newest).items.filter { $0.id > last }
-                        for record in fresh.reversed() { continuation.yield(record) }
-                        last = fresh.first?.id ?? last
+                    var parameters = Self.parameters(query).filter { $0.0 != "limit" && $0.0 != "offset" }
+                    parameters.removeAll { $0.0 == "since" || $0.0 == "until" }
+                    let request = makeRequest("GET", "/logs/stream", query: parameters, body: nil)
+                    let response = try await execute(request, deadline: .distantFuture)
+                    guard response.status.code == 200 else {
+                        let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+                        throw XalorraError(envelope: (try? JSONParser.parse(bytes)) ?? .null, status: Int(response.status.code))
+                    }
+                    var pending: [UInt8] = []
+                    for try await buffer in response.body {
+                        pending += buffer.readableBytesView
+                        while let newline = pending.firstIndex(of: 0x0A) {
+                            let line = Array(pending[..<newline])
+                            pending.removeSubrange(...newline)
+                            guard line.starts(with: Array("data: ".utf8)) else { continue }
+                            let record = try PredictionRecord(json: JSONParser.parse(Array(line.dropFirst(6))))
+                            if record.id > (id ?? 0) { continuation.yield(record) }
+                        }
                     }
                     continuation.finish()
                 } catch is CancellationError {
                     continuation.finish()
                 } catch {
-                    continuation.finish(throwing: error)
+                    continuation.finish(throwing: Task.isCancelled ? nil : error)
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
@@ -106,6 +114,26 @@ public struct RemoteAPI: XalorraAPI {
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil,
         acceptStatus: Set<Int> = []
     ) async throws(XalorraError) -> JSONValue {
+        let request = makeRequest(method, path, query: query, body: body)
+        let response = try await execute(request, deadline: .now() + timeout)
+        let status = Int(response.status.code)
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        } catch {
+            throw XalorraError(.internal, "the response from \(baseURL) broke off: \(error)")
+        }
+        let json = try? JSONParser.parse(bytes)
+        guard (200..<300).contains(status) || acceptStatus.contains(status) else {
+            throw XalorraError(envelope: json ?? .null, status: status)
+        }
+        guard let json else { throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))") }
+        return json
+    }
+
+    private func makeRequest(
+        _ method: String, _ path: String, query: [(String, String)], body: JSONValue?
+    ) -> HTTPClientRequest {
         var url = baseURL + path
         if !query.isEmpty { url += "?" + query.map { "\($0)=\(Self.escape($1))" }.joined(separator: "&") }
         var request = HTTPClientRequest(url: url)
@@ -119,22 +147,15 @@ public struct RemoteAPI: XalorraAPI {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: bytes))
         }
-        let status: Int
-        let bytes: [UInt8]
+        return request
+    }
+
+    private func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws(XalorraError) -> HTTPClientResponse {
         do {
-            let response = try await remoteClient.execute(request, timeout: timeout)
-            status = Int(response.status.code)
-            bytes = Array(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+            return try await remoteClient.execute(request, deadline: deadline)
         } catch {
-            throw XalorraError(
-                .internal, "cannot reach \(baseURL): \(error)", hint: "is `xalorra serve` running there?")
+            throw XalorraError(.internal, "cannot reach \(baseURL): \(error)", hint: "is `xalorra serve` running there?")
         }
-        let json = try? JSONParser.parse(bytes)
-        guard (200..<300).contains(status) || acceptStatus.contains(status) else {
-            throw XalorraError(envelope: json ?? .null, status: status)
-        }
-        guard let json else { throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))") }
-        return json
     }
 
     private static func parameters(_ query: LogQuery) -> [(String, String)] {

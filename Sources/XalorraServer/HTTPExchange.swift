@@ -36,11 +36,25 @@ public struct HTTPInput: Sendable {
     }
 }
 
-/// What a controller answers: a status and a body.
+/// What a controller answers: a status and a body, whole or streamed.
 public struct HTTPOutput: Sendable {
     public let status: Int
     public let body: [UInt8]
     public let contentType: String
+    /// Chunks to send as they come, after `body` (Server-Sent Events).
+    public var stream: AsyncStream<[UInt8]>?
+
+    init(status: Int, body: [UInt8], contentType: String, stream: AsyncStream<[UInt8]>? = nil) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.stream = stream
+    }
+
+    /// A `text/event-stream` response whose events are `chunks`.
+    public static func eventStream(_ chunks: AsyncStream<[UInt8]>) -> HTTPOutput {
+        HTTPOutput(status: 200, body: Array(": stream open\n\n".utf8), contentType: "text/event-stream", stream: chunks)
+    }
 
     /// A JSON body.
     public static func json(_ value: JSONValue, status: Int = 200) -> HTTPOutput {

@@ -50,6 +50,17 @@ struct XalorraResponder: HTTPResponder {
         logger.info(
             "\(request.method.rawValue) \(request.uri.path) \(output.status)",
             metadata: ["request-id": "\(id)", "ms": "\(Self.milliseconds(elapsed))"])
+        if let stream = output.stream {
+            headers[.cacheControl] = "no-store"
+            let first = output.body
+            return Response(
+                status: HTTPResponse.Status(code: output.status), headers: headers,
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(bytes: first))
+                    for await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
+        }
         return Response(
             status: HTTPResponse.Status(code: output.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: output.body)))

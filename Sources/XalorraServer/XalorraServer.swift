@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import XalorraCore
 
 /// `xalorra serve`: the HTTP API over ``LocalAPI``, answering every route of ``RouteTable``.
@@ -15,6 +16,8 @@ public struct XalorraServer: Sendable {
     }
 
     private let application: Application<XalorraResponder>
+    private let feed = PredictionFeed()
+    private let logger: Logger
 
     /// Builds the server.
     /// - Parameters:
@@ -25,10 +28,11 @@ public struct XalorraServer: Sendable {
     ) async throws(XalorraError) {
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
-            database: database, warn: { logger.warning("\($0)") })
+            database: database, feed: feed, warn: { logger.warning("\($0)") })
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers, rateLimit: settings.rateLimit,
             maxBody: settings.maxBody, logger: logger)
+        self.logger = logger
         application = Application(
             responder: responder,
             configuration: .init(address: .hostname(host, port: port), serverName: "xalorra"),
@@ -36,8 +40,23 @@ public struct XalorraServer: Sendable {
             logger: logger)
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. Open event streams end at
+    /// once, so they do not hold the shutdown up.
     public func run() async throws {
-        try await application.runService()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [application, FeedCloser(feed: feed)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// Ends the live feed's subscriptions when graceful shutdown begins.
+struct FeedCloser: Service {
+    let feed: PredictionFeed
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        feed.finishAll()
     }
 }

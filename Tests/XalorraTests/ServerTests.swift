@@ -154,22 +154,26 @@ struct ServerTests {
         #expect(down.status == 1 && down.stderr.contains("cannot reach"))
     }
 
-    /// `logs --tail --url` prints predictions made over HTTP.
-    @Test func remoteTail() async throws {
+    /// `logs --tail --url` follows `GET /logs/stream`: it prints predictions of its own tenant as they commit, and
+    /// never another tenant's.
+    @Test func remoteTailIsLiveAndTenantScoped() async throws {
         let server = try await LiveServer()
         defer { server.stop() }
-        let token = try server.token()
-        let (follower, out, _) = try server.cli.start(["logs", "--tail", "--url", server.url, "--token", token])
+        let mine = try server.token(["--tenant", "t1"])
+        let theirs = try server.token(["--tenant", "t2"])
+        let (follower, out, _) = try server.cli.start(["logs", "--tail", "--url", server.url, "--token", mine])
         let collected = OutputCollector(out.fileHandleForReading)
-        try await Task.sleep(for: .milliseconds(500))
-        _ = try await server.request("POST", "/predict/live", token: token, body: #"{"features":[4,5]}"#)
+        try await Task.sleep(for: .milliseconds(700))
+        _ = try await server.request("POST", "/predict/other", token: theirs, body: #"{"features":[1]}"#)
+        _ = try await server.request("POST", "/predict/live", token: mine, body: #"{"features":[4,5]}"#)
         #expect(try await collected.waitFor("model=live input=[4, 5] prediction=9", seconds: 3))
+        #expect(!collected.text.contains("model=other"))
         kill(follower.processIdentifier, SIGINT)
         follower.waitUntilExit()
         #expect(follower.terminationStatus == 0)
     }
 
-    /// SIGTERM stops the server cleanly (exit 0), and health reports the store.
+    /// SIGTERM stops the server cleanly and promptly (exit 0), even with a stream open; health reports the store.
     @Test func healthAndShutdown() async throws {
         let server = try await LiveServer()
         let detailed = try json(try await server.request("GET", "/health/detailed").body)
@@ -177,6 +181,12 @@ struct ServerTests {
         #expect(detailed["dependencies"]?["database"]?["status"] == "connected")
         let health = try server.cli.run(["health", "--url", server.url])
         #expect(health.status == 0 && health.stdout.contains("connected"))
+        // An open event stream must not hold the shutdown up (it waited for the next heartbeat before).
+        let (follower, _, _) = try server.cli.start(["logs", "--tail", "--url", server.url, "--token", try server.token()])
+        try await Task.sleep(for: .milliseconds(500))
+        let started = Date()
         #expect(server.stop() == 0)
+        #expect(Date().timeIntervalSince(started) < 5, "shutdown took \(Date().timeIntervalSince(started)) s")
+        follower.waitUntilExit()
     }
 }

@@ -13,6 +13,8 @@ public struct LocalAPI: XalorraAPI {
     public let settings: Settings
     private let database: Lazy<AppDatabase>
     private let committer: Lazy<GroupCommitter>
+    /// Where committed predictions are announced to live subscribers, when this process serves them.
+    public let feed: PredictionFeed?
     private let secret: Lazy<SecretKey>
     private let warn: @Sendable (String) -> Void
 
@@ -21,11 +23,13 @@ public struct LocalAPI: XalorraAPI {
     ///   - database: the store, when the caller already has one open (the server, tests); otherwise the store in
     ///     `settings.home` is opened for the rest of the process, as one-shot commands want.
     ///   - warn: receives non-fatal problems, such as a weak secret or an unwritable text log.
+    ///   - feed: announces committed predictions to live subscribers (the server's `GET /logs/stream`).
     public init(
-        settings: Settings, caller: Caller, database: AppDatabase? = nil,
+        settings: Settings, caller: Caller, database: AppDatabase? = nil, feed: PredictionFeed? = nil,
         warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.settings = settings
+        self.feed = feed
         self.caller = caller
         self.warn = warn
         self.database = Lazy { () throws(XalorraError) in
@@ -95,6 +99,22 @@ public struct LocalAPI: XalorraAPI {
 
     public func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error> {
         let caller = self.caller
+        if let feed {
+            // In the serving process, predictions arrive from the feed as they commit.
+            return AsyncThrowingStream { continuation in
+                let task = Task {
+                    do {
+                        var scoped = query
+                        scoped.tenant = try caller.tenantScope(requested: query.tenant)
+                        for await record in feed.subscribe(scoped) { continuation.yield(record) }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
+                    }
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+        }
         let repository = Result { () throws(XalorraError) in try predictions() }
         return AsyncThrowingStream { continuation in
             let task = Task {
@@ -188,7 +208,8 @@ public struct LocalAPI: XalorraAPI {
 
     /// Stores `batch`, then appends it to the text log (the store is the source of truth).
     private func record(_ batch: PredictionBatch) async throws(XalorraError) {
-        _ = try await committer.get().insert(batch)
+        let ids = try await committer.get().insert(batch)
+        feed?.publish(batch, ids: ids)
         guard settings.predictionLog else { return }
         do {
             try PredictionLogFile(path: settings.predictionLogPath).append(batch)

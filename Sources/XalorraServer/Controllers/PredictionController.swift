@@ -20,6 +20,7 @@ enum PredictionController {
             let query = try logQuery(input.query)
             return .json(try await input.api.logs(query).json)
         },
+        "GET /logs/stream": stream,
     ]
 
     /// `{"features": [...]}` answers the seed's body; `{"instances": [[...], ...]}` a batch, all logged together.
@@ -45,6 +46,35 @@ enum PredictionController {
             throw XalorraError.invalid("features", "field required")
         }
         return .json(try await input.api.predict(model: model, features: numbers(features, field: "features")).json)
+    }
+
+    /// Server-Sent Events: one `data:` event per prediction as it commits (the JSON of a `GET /logs` item), and a
+    /// comment every 15 s so that proxies keep the connection and a gone client is noticed.
+    static func stream(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
+        let records = input.api.followLogs(try logQuery(input.query), after: nil)
+        let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(1024))
+        let pump = Task {
+            do {
+                for try await record in records {
+                    var event = Array("data: ".utf8)
+                    JSONWriter.write(record.json, into: &event)
+                    event += Array("\n\n".utf8)
+                    if case .dropped = continuation.yield(event) { break }
+                }
+            } catch {}
+            continuation.finish()
+        }
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(15))
+                if case .terminated = continuation.yield(Array(": keep-alive\n\n".utf8)) { break }
+            }
+        }
+        continuation.onTermination = { _ in
+            pump.cancel()
+            heartbeat.cancel()
+        }
+        return .eventStream(chunks)
     }
 
     /// The numbers of a JSON array; every other element is named in a 422.

@@ -1,0 +1,63 @@
+import Synchronization
+
+/// Predictions as they are committed, for live subscribers (`GET /logs/stream`, `logs --tail` in the server's
+/// process). A subscriber that falls `bufferSize` records behind is dropped rather than allowed to slow the writers.
+public final class PredictionFeed: Sendable {
+    /// Records a subscriber may fall behind before it is dropped.
+    public let bufferSize: Int
+
+    private struct Subscriber {
+        let query: LogQuery
+        let continuation: AsyncStream<PredictionRecord>.Continuation
+    }
+
+    private let subscribers = Mutex<[Int: Subscriber]>([:])
+    private let nextID = Mutex<Int>(0)
+
+    /// Creates a feed.
+    public init(bufferSize: Int = 1024) { self.bufferSize = bufferSize }
+
+    /// How many subscribers are listening.
+    public var subscriberCount: Int { subscribers.withLock { $0.count } }
+
+    /// Records committed from now on that match `query`'s tenant and model, until the consumer stops or falls behind.
+    public func subscribe(_ query: LogQuery) -> AsyncStream<PredictionRecord> {
+        let id = nextID.withLock { value in
+            value += 1
+            return value
+        }
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: PredictionRecord.self, bufferingPolicy: .bufferingOldest(bufferSize))
+        continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
+        subscribers.withLock { $0[id] = Subscriber(query: query, continuation: continuation) }
+        return stream
+    }
+
+    /// Ends every subscription: the server is shutting down, and open event streams must not hold it up.
+    public func finishAll() {
+        let listening = subscribers.withLock { subscribers in
+            defer { subscribers.removeAll() }
+            return Array(subscribers.values)
+        }
+        for subscriber in listening { subscriber.continuation.finish() }
+    }
+
+    /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber.
+    public func publish(_ batch: PredictionBatch, ids: [Int64]) {
+        let listening = subscribers.withLock { Array($0.values) }
+        let matching = listening.filter { subscriber in
+            (subscriber.query.tenant.map { $0 == batch.tenant } ?? true)
+                && (subscriber.query.model.map { $0 == batch.model } ?? true)
+        }
+        guard !matching.isEmpty else { return }
+        for (index, id) in ids.enumerated() {
+            let record = PredictionRecord(
+                id: id, timestamp: batch.timestamp, model: batch.model, version: batch.version,
+                input: batch.input(index), prediction: batch.predictions[index], userID: batch.userID,
+                tenant: batch.tenant, latencyMicros: batch.latencyMicros)
+            for subscriber in matching {
+                if case .dropped = subscriber.continuation.yield(record) { subscriber.continuation.finish() }
+            }
+        }
+    }
+}
