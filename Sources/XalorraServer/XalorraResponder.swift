@@ -18,6 +18,7 @@ struct XalorraResponder: HTTPResponder {
     let maxBody: Int
     let logger: Logger
     private let requestCount = RequestCounter()
+    private let verified = TokenCache()
 
     init(
         api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], rateLimit: Bool, maxBody: Int,
@@ -137,7 +138,14 @@ struct XalorraResponder: HTTPResponder {
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw XalorraError(.authenticationFailed, "The Authorization header must be `Bearer <token>`")
         }
-        let claims = try await tokens.verify(String(header.dropFirst(7)).trimmingSpaces(), expecting: .access)
+        let token = String(header.dropFirst(7)).trimmingSpaces()
+        let claims: TokenClaims
+        if let cached = verified.claims(for: token, now: Timestamp.now().seconds) {
+            claims = cached
+        } else {
+            claims = try await tokens.verify(token, expecting: .access)
+            verified.store(claims, for: token)
+        }
         return Caller(user: claims.userID, role: claims.role, tenant: claims.tenant)
     }
 

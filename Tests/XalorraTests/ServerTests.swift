@@ -130,6 +130,22 @@ struct ServerTests {
         #expect(try await server.request("GET", "/whoami", token: issued.token).body == #"{"user_id":"bob","role":"user","tenant":"t2"}"#)
     }
 
+    /// The server keeps the text log open, and follows it when it is rotated away (renamed, as logrotate does).
+    @Test func textLogRotation() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let token = try server.token()
+        let logs = server.cli.home.appendingPathComponent("logs")
+        _ = try await server.request("POST", "/predict/before", token: token, body: #"{"features":[1]}"#)
+        try FileManager.default.moveItem(
+            at: logs.appendingPathComponent("predictions.log"), to: logs.appendingPathComponent("predictions.log.1"))
+        _ = try await server.request("POST", "/predict/after", token: token, body: #"{"features":[2]}"#)
+        let current = try String(contentsOf: logs.appendingPathComponent("predictions.log"), encoding: .utf8)
+        let rotated = try String(contentsOf: logs.appendingPathComponent("predictions.log.1"), encoding: .utf8)
+        #expect(current.contains("model=after") && !current.contains("model=before"))
+        #expect(rotated.contains("model=before") && !rotated.contains("model=after"))
+    }
+
     /// The same commands print the same output offline and with --url (the contract, tested through the CLI).
     @Test func remoteParity() async throws {
         let server = try await LiveServer()

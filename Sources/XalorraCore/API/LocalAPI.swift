@@ -13,6 +13,7 @@ public struct LocalAPI: XalorraAPI {
     public let settings: Settings
     private let database: Lazy<AppDatabase>
     private let committer: Lazy<GroupCommitter>
+    private let logFile: PredictionLogFile
     /// Where committed predictions are announced to live subscribers, when this process serves them.
     public let feed: PredictionFeed?
     private let secret: Lazy<SecretKey>
@@ -30,6 +31,7 @@ public struct LocalAPI: XalorraAPI {
     ) {
         self.settings = settings
         self.feed = feed
+        self.logFile = PredictionLogFile(path: settings.predictionLogPath)
         self.caller = caller
         self.warn = warn
         self.database = Lazy { () throws(XalorraError) in
@@ -212,7 +214,7 @@ public struct LocalAPI: XalorraAPI {
         feed?.publish(batch, ids: ids)
         guard settings.predictionLog else { return }
         do {
-            try PredictionLogFile(path: settings.predictionLogPath).append(batch)
+            try logFile.append(batch)
         } catch {
             warn("the prediction was stored, but the text log was not written: \(error.message)")
         }
