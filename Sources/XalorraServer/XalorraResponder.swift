@@ -15,15 +15,17 @@ struct XalorraResponder: HTTPResponder {
     let matcher: RouteMatcher
     let handlers: [String: RouteHandler]
     let limiter: RateLimiter?
+    let metrics: ServerMetrics
     let maxBody: Int
     let logger: Logger
     private let requestCount = RequestCounter()
     private let verified = TokenCache()
 
     init(
-        api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], rateLimit: Bool, maxBody: Int,
-        logger: Logger
+        api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], metrics: ServerMetrics,
+        rateLimit: Bool, maxBody: Int, logger: Logger
     ) {
+        self.metrics = metrics
         self.api = api
         self.tokens = tokens
         self.matcher = RouteMatcher(routes: RouteTable.all)
@@ -37,9 +39,10 @@ struct XalorraResponder: HTTPResponder {
         let started = ContinuousClock.now
         let id = requestCount.next()
         var headers = HTTPFields()
+        var routeKey = "unmatched"
         let output: HTTPOutput
         do {
-            output = try await handle(request, context: context, headers: &headers)
+            output = try await handle(request, context: context, headers: &headers, routeKey: &routeKey)
         } catch {
             if error.code == .internal {
                 logger.error("request failed", metadata: ["request-id": "\(id)", "error": "\(error.message)"])
@@ -48,6 +51,9 @@ struct XalorraResponder: HTTPResponder {
         }
         headers[.contentType] = output.contentType
         let elapsed = ContinuousClock.now - started
+        let (seconds, attoseconds) = elapsed.components
+        metrics.recordRequest(
+            route: routeKey, status: output.status, seconds: Double(seconds) + Double(attoseconds) / 1e18)
         logger.info(
             "\(request.method.rawValue) \(request.uri.path) \(output.status)",
             metadata: ["request-id": "\(id)", "ms": "\(Self.milliseconds(elapsed))"])
@@ -68,7 +74,7 @@ struct XalorraResponder: HTTPResponder {
     }
 
     private func handle(
-        _ request: Request, context: ServerContext, headers: inout HTTPFields
+        _ request: Request, context: ServerContext, headers: inout HTTPFields, routeKey: inout String
     ) async throws(XalorraError) -> HTTPOutput {
         let route: Route
         let parameters: [String: String]
@@ -81,6 +87,7 @@ struct XalorraResponder: HTTPResponder {
         case .found(let matched, let found):
             route = matched
             parameters = found
+            routeKey = matched.key
         }
 
         // Authenticate first when a token is given, so the rate limit counts by user rather than by address.

@@ -6,13 +6,19 @@ import XalorraCore
 /// `xalorra serve`: the HTTP API over ``LocalAPI``, answering every route of ``RouteTable``.
 public struct XalorraServer: Sendable {
     /// Every controller's handlers by route key (`POST /predict/{model}`).
-    public static let handlers: [String: RouteHandler] = ServiceController.handlers
-        .merging(PredictionController.handlers) { $1 }
-        .merging(AdminController.handlers) { $1 }
+    static func handlers(metrics: ServerMetrics) -> [String: RouteHandler] {
+        ServiceController.handlers(metrics: metrics)
+            .merging(PredictionController.handlers) { $1 }
+            .merging(AdminController.handlers) { $1 }
+    }
+
+    /// The keys of every route with a handler.
+    public static var handledRoutes: Set<String> { Set(handlers(metrics: ServerMetrics(feed: PredictionFeed())).keys) }
 
     /// Routes of the table that are available but have no handler: empty, or the server would answer 500.
     public static var unhandledRoutes: [String] {
-        RouteTable.all.filter { $0.pendingIssue == nil && handlers[$0.key] == nil }.map(\.key)
+        let handled = handledRoutes
+        return RouteTable.all.filter { $0.pendingIssue == nil && !handled.contains($0.key) }.map(\.key)
     }
 
     private let application: Application<XalorraResponder>
@@ -29,9 +35,10 @@ public struct XalorraServer: Sendable {
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, warn: { logger.warning("\($0)") })
+        let metrics = ServerMetrics(feed: feed)
         let responder = XalorraResponder(
-            api: api, tokens: try await api.tokenService(), handlers: Self.handlers, rateLimit: settings.rateLimit,
-            maxBody: settings.maxBody, logger: logger)
+            api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
+            metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody, logger: logger)
         self.logger = logger
         application = Application(
             responder: responder,

@@ -12,7 +12,7 @@ struct ServerTests {
     @Test func everyRouteIsServed() {
         #expect(XalorraServer.unhandledRoutes.isEmpty)
         let keys = Set(RouteTable.all.map(\.key))
-        #expect(Set(XalorraServer.handlers.keys).isSubset(of: keys), "handlers for routes not in the table")
+        #expect(XalorraServer.handledRoutes.isSubset(of: keys), "handlers for routes not in the table")
     }
 
     /// The Xalorra seed's four endpoints answer exactly their seed bodies.
@@ -144,6 +144,52 @@ struct ServerTests {
         let rotated = try String(contentsOf: logs.appendingPathComponent("predictions.log.1"), encoding: .utf8)
         #expect(current.contains("model=after") && !current.contains("model=before"))
         #expect(rotated.contains("model=before") && !rotated.contains("model=after"))
+    }
+
+    /// `/openapi.json` describes every route of the table and passes openapi-spec-validator; `/docs` renders it.
+    @Test func openAPIAndDocs() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let response = try await server.request("GET", "/openapi.json")
+        #expect(response.status == 200)
+        let document = try json(response.body)
+        #expect(document["openapi"] == "3.1.0")
+        for route in RouteTable.all {
+            #expect(document["paths"]?[route.path]?[route.method.lowercased()] != nil, "\(route.key) missing")
+        }
+        let file = server.cli.home.appendingPathComponent("openapi.json")
+        try response.body.write(to: file, atomically: true, encoding: .utf8)
+        let validator = Process()
+        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        validator.arguments = ["python3", "-m", "openapi_spec_validator", file.path]
+        let output = Pipe()
+        validator.standardOutput = output
+        validator.standardError = output
+        try validator.run()
+        validator.waitUntilExit()
+        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if message.contains("No module named") {
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "CI must install openapi-spec-validator")
+        } else {
+            #expect(validator.terminationStatus == 0, "openapi-spec-validator: \(message)")
+        }
+        let docs = try await server.request("GET", "/docs")
+        #expect(docs.status == 200 && docs.body.contains("/openapi.json"))
+        #expect(docs.headers["Content-Type"].first?.hasPrefix("text/html") == true)
+    }
+
+    /// `/metrics` counts requests by route and status, and committed predictions by model.
+    @Test func metrics() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let token = try server.token()
+        _ = try await server.request("POST", "/predict/xgb-v2", token: token, body: #"{"instances":[[1],[2]]}"#)
+        _ = try await server.request("GET", "/nope")
+        let text = try await server.request("GET", "/metrics").body
+        #expect(text.contains(#"xalorra_predictions_total{model="xgb-v2"} 2"#))
+        #expect(text.contains(#"xalorra_http_requests_total{route="POST /predict/{model}",status="200"} 1"#))
+        #expect(text.contains(#"xalorra_http_requests_total{route="unmatched",status="404"} 1"#))
+        #expect(text.contains(#"xalorra_http_request_duration_seconds_bucket{route="POST /predict/{model}",status="200",le="+Inf"} 1"#))
     }
 
     /// The same commands print the same output offline and with --url (the contract, tested through the CLI).

@@ -12,6 +12,10 @@ public final class PredictionFeed: Sendable {
     }
 
     private let subscribers = Mutex<[Int: Subscriber]>([:])
+    private let committed = Mutex<[String: Int]>([:])
+
+    /// Predictions committed through this feed so far, by model (for `/metrics`).
+    public var committedByModel: [String: Int] { committed.withLock { $0 } }
     private let nextID = Mutex<Int>(0)
 
     /// Creates a feed.
@@ -44,6 +48,7 @@ public final class PredictionFeed: Sendable {
 
     /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber.
     public func publish(_ batch: PredictionBatch, ids: [Int64]) {
+        committed.withLock { $0[batch.model, default: 0] += ids.count }
         let listening = subscribers.withLock { Array($0.values) }
         let matching = listening.filter { subscriber in
             (subscriber.query.tenant.map { $0 == batch.tenant } ?? true)

@@ -71,9 +71,9 @@ public enum RouteTable {
         Route("GET", "/health", .public, "Liveness: status, time and version"),
         Route("GET", "/health/detailed", .public, "Store round trip, uptime, host resources, AI service status"),
         Route("GET", "/routes", .public, "This route table"),
-        Route("GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route", pending: "serve and remote mode"),
-        Route("GET", "/docs", .public, "Interactive API documentation", pending: "serve and remote mode"),
-        Route("GET", "/metrics", .public, "Prometheus metrics", pending: "serve and remote mode"),
+        Route("GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route"),
+        Route("GET", "/docs", .public, "Interactive API documentation"),
+        Route("GET", "/metrics", .public, "Prometheus metrics"),
     ]
 
     /// The Open Inference Protocol (KServe v2).

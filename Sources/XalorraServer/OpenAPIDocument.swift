@@ -1,0 +1,167 @@
+import XalorraCore
+
+/// `GET /openapi.json`: OpenAPI 3.1 for every route of the table, with the schemas of the bodies this version
+/// serves. Routes that are not available yet are listed with their 501 answer.
+enum OpenAPIDocument {
+    /// The document as JSON.
+    static func render(routes: [Route]) -> JSONValue {
+        var paths: [(String, [(String, JSONValue)])] = []
+        for route in routes {
+            let operation = self.operation(route)
+            if let index = paths.firstIndex(where: { $0.0 == route.path }) {
+                paths[index].1.append((route.method.lowercased(), operation))
+            } else {
+                paths.append((route.path, [(route.method.lowercased(), operation)]))
+            }
+        }
+        return .object([
+            ("openapi", "3.1.0"),
+            ("info", .object([
+                ("title", "xalorra"), ("version", .string(XalorraVersion.current)),
+                ("description", "ML predictions and an AI chat behind JWT auth. Generated from the route table."),
+            ])),
+            ("paths", .object(paths.map { ($0.0, .object($0.1)) })),
+            ("components", .object([
+                ("securitySchemes", .object([
+                    ("bearer", .object([("type", "http"), ("scheme", "bearer"), ("bearerFormat", "JWT")])),
+                ])),
+                ("schemas", .object(schemas)),
+            ])),
+        ])
+    }
+
+    private static func operation(_ route: Route) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("summary", .string(route.summary)),
+            ("operationId", .string(operationID(route))),
+            ("tags", .array([.string(tag(route))])),
+        ]
+        if route.access != .public { members.append(("security", .array([.object([("bearer", .array([]))])]))) }
+        let parameters = route.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { segment in
+            JSONValue.object([
+                ("name", .string(String(segment.dropFirst().dropLast()))), ("in", "path"), ("required", true),
+                ("schema", .object([("type", "string")])),
+            ])
+        } + (queryParameters[route.key] ?? [])
+        if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
+        if let body = requestBodies[route.key] {
+            members.append(("requestBody", .object([
+                ("required", true), ("content", .object([("application/json", .object([("schema", body)]))])),
+            ])))
+        }
+        var responses: [(String, JSONValue)] = []
+        if route.pendingIssue != nil {
+            responses.append(("501", errorResponse("Not available yet in this version")))
+        } else {
+            let success = successBodies[route.key] ?? .object([])
+            let contentType = route.key == "GET /logs/stream" ? "text/event-stream" : "application/json"
+            responses.append(("200", .object([
+                ("description", "Success"),
+                ("content", .object([(contentType, .object([("schema", success)]))])),
+            ])))
+        }
+        responses.append(("default", errorResponse("The error envelope, for every failure")))
+        members.append(("responses", .object(responses)))
+        return .object(members)
+    }
+
+    private static func errorResponse(_ description: String) -> JSONValue {
+        .object([
+            ("description", .string(description)),
+            ("content", .object([("application/json", .object([("schema", ref("Error"))]))])),
+        ])
+    }
+
+    private static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
+
+    private static func operationID(_ route: Route) -> String {
+        let words = route.path.split(separator: "/").map { segment -> String in
+            let word = segment.hasPrefix("{") ? "by-" + segment.dropFirst().dropLast() : String(segment)
+            return String(word.map { $0 == "." ? "-" : $0 })
+        }
+        return ([route.method.lowercased()] + words).joined(separator: "-")
+    }
+
+    private static func tag(_ route: Route) -> String {
+        String(route.path.split(separator: "/").first ?? "service")
+    }
+
+    private static func object(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
+        .object([
+            ("type", "object"), ("properties", .object(properties)),
+            ("required", .array(required.map { .string($0) })),
+        ])
+    }
+
+    private static let number: JSONValue = .object([("type", "number")])
+    private static let string: JSONValue = .object([("type", "string")])
+    private static let integer: JSONValue = .object([("type", "integer")])
+    private static let numbers: JSONValue = .object([("type", "array"), ("items", number)])
+
+    private static let schemas: [(String, JSONValue)] = [
+        ("Error", object([
+            ("error", object([
+                ("code", string), ("message", string), ("retry_after", integer),
+                ("details", .object([("type", "array"), ("items", object([("field", string), ("message", string)], required: ["field", "message"]))])),
+            ], required: ["code", "message"])),
+            ("timestamp", string),
+        ], required: ["error", "timestamp"])),
+        ("Prediction", object([("model", string), ("input", numbers), ("prediction", number), ("version", string)],
+            required: ["model", "input", "prediction", "version"])),
+        ("LogItem", object([
+            ("id", integer), ("timestamp", string), ("model", string), ("version", string), ("input", numbers),
+            ("prediction", number), ("user_id", string), ("tenant", string), ("latency_ms", number),
+        ], required: ["id", "timestamp", "model", "version", "input", "prediction", "user_id", "tenant", "latency_ms"])),
+    ]
+
+    private static let requestBodies: [String: JSONValue] = [
+        "POST /predict/{model}": .object([("oneOf", .array([
+            object([("features", numbers)], required: ["features"]),
+            object([("instances", .object([("type", "array"), ("items", numbers)]))], required: ["instances"]),
+        ]))]),
+        "POST /echo": .object([]),
+        "POST /admin/tokens": object([
+            ("user", string), ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
+            ("ttl", .object([("type", .array(["integer", "string"]))])),
+        ], required: []),
+    ]
+
+    private static let successBodies: [String: JSONValue] = [
+        "GET /": object([("message", string), ("version", string)], required: ["message", "version"]),
+        "GET /whoami": object([("user_id", string), ("role", string), ("tenant", string)], required: ["user_id", "role", "tenant"]),
+        "POST /predict/{model}": .object([("oneOf", .array([
+            ref("Prediction"),
+            object([("model", string), ("version", string), ("predictions", numbers)], required: ["model", "version", "predictions"]),
+        ]))]),
+        "GET /logs": object([
+            ("data", .object([("type", "array"), ("items", ref("LogItem"))])),
+            ("pagination", object([
+                ("total", integer), ("limit", integer), ("offset", integer), ("has_next", .object([("type", "boolean")])),
+                ("has_prev", .object([("type", "boolean")])),
+            ], required: ["total", "limit", "offset", "has_next", "has_prev"])),
+            ("timestamp", string),
+        ], required: ["data", "pagination", "timestamp"]),
+        "GET /logs/stream": string,
+        "GET /health": object([("status", string), ("timestamp", string), ("version", string)], required: ["status", "timestamp", "version"]),
+        "POST /admin/tokens": object([
+            ("access_token", string), ("token_type", string), ("expires_in", integer), ("claims", .object([("type", "object")])),
+        ], required: ["access_token", "token_type", "expires_in", "claims"]),
+    ]
+
+    private static let queryParameters: [String: [JSONValue]] = {
+        func parameter(_ name: String, _ schema: JSONValue) -> JSONValue {
+            .object([("name", .string(name)), ("in", "query"), ("required", false), ("schema", schema)])
+        }
+        let filters = [
+            parameter("model", string), parameter("since", string), parameter("tenant", string),
+        ]
+        return [
+            "GET /logs": filters + [
+                parameter("until", string),
+                parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(LogQuery.maxLimit))])),
+                parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
+            ],
+            "GET /logs/stream": [parameter("model", string), parameter("tenant", string)],
+        ]
+    }()
+}
