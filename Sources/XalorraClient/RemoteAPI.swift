@@ -101,7 +101,7 @@ public struct RemoteAPI: XalorraAPI {
 
     public func verifyToken(_ token: String) async throws(XalorraError) -> TokenClaims {
         throw XalorraError(
-            .notImplemented, "`token verify` checks the signature with the deployment's secret, which stays on the server",
+            .unsupported, "`token verify` checks the signature with the deployment's secret, which stays on the server",
             hint: "run it without --url on the server's host, or call GET /whoami with the token")
     }
 

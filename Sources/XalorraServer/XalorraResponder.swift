@@ -120,7 +120,7 @@ struct XalorraResponder: HTTPResponder {
             }
         }
         if let pending = route.pendingIssue {
-            throw XalorraError(.notImplemented, "\(route.key) is not available yet; it arrives with the \(pending) work")
+            throw XalorraError(.unsupported, "\(route.key) is not available yet; it arrives with the \(pending) work")
         }
         guard let handler = handlers[route.key] else {
             throw XalorraError(.internal, "no handler for \(route.key)")

@@ -38,14 +38,14 @@ public struct XalorraError: Error, Sendable, Equatable {
         /// Anything unexpected; the message never carries internals (500).
         public static let `internal` = Code(name: "INTERNAL_ERROR", httpStatus: 500, exitCode: 1)
         /// The route exists in the API but its feature has not landed in this version (501).
-        public static let notImplemented = Code(name: "NOT_IMPLEMENTED", httpStatus: 501, exitCode: 1)
+        public static let unsupported = Code(name: "NOT_IMPLEMENTED", httpStatus: 501, exitCode: 1)
         /// The AI backend is down or answered garbage (503).
         public static let aiUnavailable = Code(name: "AI_SERVICE_UNAVAILABLE", httpStatus: 503, exitCode: 1)
 
         /// Every code, for documentation and for mapping a received envelope back to a code.
         public static let all: [Code] = [
             .validation, .badRequest, .authenticationFailed, .tokenExpired, .insufficientPermissions, .notFound,
-            .methodNotAllowed, .alreadyExists, .payloadTooLarge, .rateLimited, .internal, .notImplemented,
+            .methodNotAllowed, .alreadyExists, .payloadTooLarge, .rateLimited, .internal, .unsupported,
             .aiUnavailable,
         ]
 
