@@ -57,9 +57,11 @@ public struct RemoteAPI: XalorraAPI {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    var parameters = Self.parameters(query).filter { $0.0 != "limit" && $0.0 != "offset" }
-                    parameters.removeAll { $0.0 == "since" || $0.0 == "until" }
-                    let request = makeRequest("GET", "/logs/stream", query: parameters, body: nil)
+                    // The stream sends what commits from now on: only the model and tenant filters apply.
+                    let filters = [("model", query.model), ("tenant", query.tenant)].compactMap { name, value in
+                        value.map { (name, $0) }
+                    }
+                    let request = makeRequest("GET", "/logs/stream", query: filters, body: nil)
                     let response = try await execute(request, deadline: .distantFuture)
                     guard response.status.code == 200 else {
                         let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)

@@ -145,7 +145,7 @@ struct XalorraResponder: HTTPResponder {
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw XalorraError(.authenticationFailed, "The Authorization header must be `Bearer <token>`")
         }
-        let token = String(header.dropFirst(7)).trimmingSpaces()
+        let token = Settings.stripBearer(header)
         let claims: TokenClaims
         if let cached = verified.claims(for: token, now: Timestamp.now().seconds) {
             claims = cached
@@ -185,16 +185,6 @@ struct XalorraResponder: HTTPResponder {
         let (seconds, attoseconds) = duration.components
         let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
         return "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())"
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces.
-    func trimmingSpaces() -> String {
-        var view = Substring(self)
-        while view.first == " " { view = view.dropFirst() }
-        while view.last == " " { view = view.dropLast() }
-        return String(view)
     }
 }
 

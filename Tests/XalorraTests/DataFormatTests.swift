@@ -165,3 +165,26 @@ struct NDJSONFastPathTests {
         #expect(throws: DatasetError.self) { try NDJSONReader.read(Array(line.utf8)) }
     }
 }
+
+/// The fast writers used on batch paths say exactly what the general ones say.
+struct FastWriterTests {
+    /// `Prediction.writeJSON` (batch output) matches `Prediction.json` (the seed's body) byte for byte.
+    @Test(arguments: [[Number.int(1), .int(2), .int(3)], [.double(2.5), .int(-7)], []])
+    func predictionBodies(input: [Number]) {
+        let prediction = Prediction(model: "x\"g", input: input, prediction: BaselineModel.predict(input), version: "3")
+        var fast: [UInt8] = []
+        Prediction.writeJSON(
+            model: prediction.model, input: input, prediction: prediction.prediction, version: prediction.version,
+            into: &fast)
+        #expect(String(decoding: fast, as: UTF8.self) == JSONWriter.compact(prediction.json))
+    }
+
+    /// Integers of every size format as `String(_:)` does.
+    @Test func integers() {
+        for value: Int64 in [0, 7, -7, 10, 99, -100, 1_234_567, .max, .min] {
+            var out: [UInt8] = []
+            JSONWriter.appendInteger(value, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        }
+    }
+}

@@ -7,7 +7,7 @@ enum HealthCommand {
         if context.json {
             context.printJSON(report.json)
         } else {
-            func percent(_ value: Double?) -> String { value.map { "\(Int($0.rounded()))%" } ?? "unknown" }
+            let percent = HealthReport.percentText
             var table = TextTable(["CHECK", "VALUE"])
             table.add(["status", report.status])
             table.add(["version", XalorraVersion.current])

@@ -29,10 +29,10 @@ public enum ParsedValue: Sendable, Equatable {
             }
             return .success(.duration(span))
         case .time:
-            if let span = TimeSpan(raw) { return .success(.time(now.adding(seconds: -span.seconds))) }
-            if let time = Timestamp(iso: raw) { return .success(.time(time)) }
-            return .failure(ValueProblem(
-                "expected an ISO time (2025-07-20T14:21:11Z) or a duration ago (15m, 2h, 7d)"))
+            guard let time = Timestamp(isoOrAgo: raw, now: now) else {
+                return .failure(ValueProblem("expected \(Timestamp.isoOrAgoExpectation)"))
+            }
+            return .success(.time(time))
         case .choice(let words):
             guard words.contains(raw) else {
                 return .failure(ValueProblem(

@@ -26,6 +26,11 @@ public struct HealthReport: Sendable, Equatable {
         self.diskPercent = diskPercent
     }
 
+    /// `42%`, or `unknown` when the value could not be read: the form both the body and the CLI show.
+    public static func percentText(_ value: Double?) -> String {
+        value.map { "\(Int($0.rounded()))%" } ?? "unknown"
+    }
+
     /// `healthy` when the store answers.
     public var status: String { databaseUp ? "healthy" : "unhealthy" }
 
@@ -41,9 +46,7 @@ public struct HealthReport: Sendable, Equatable {
 extension HealthReport: JSONRepresentable {
     /// The body of `GET /health/detailed`.
     public var json: JSONValue {
-        func percent(_ value: Double?) -> JSONValue {
-            value.map { .string("\(Int($0.rounded()))%") } ?? "unknown"
-        }
+        func percent(_ value: Double?) -> JSONValue { .string(Self.percentText(value)) }
         let milliseconds = (databaseMilliseconds * 100).rounded() / 100
         return .object([
             ("status", .string(status)), ("timestamp", .string(Timestamp.now().iso8601Seconds)),

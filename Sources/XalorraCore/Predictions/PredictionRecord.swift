@@ -42,11 +42,16 @@ public struct PredictionRecord: Sendable, Equatable {
         timestamp: Timestamp, model: String, input: some Collection<Number>, prediction: Number,
         into out: inout [UInt8]
     ) {
+        appendLogPrefix(timestamp: timestamp, model: model, into: &out)
+        appendLogFields(input: input, prediction: prediction, into: &out)
+    }
+
+    /// Appends `[2025-07-20T14:21:11.768594] model=xgb-v2`, the part of the log line every row of a batch shares.
+    public static func appendLogPrefix(timestamp: Timestamp, model: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         timestamp.appendLogText(into: &out)
         out.append(contentsOf: "] model=".utf8)
         out.append(contentsOf: model.utf8)
-        appendLogFields(input: input, prediction: prediction, into: &out)
     }
 
     /// Appends ` input=[1, 2, 3] prediction=6`, the part of the log line after the model.

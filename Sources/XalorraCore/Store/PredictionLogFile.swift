@@ -51,8 +51,7 @@ public final class PredictionLogFile: Sendable {
         out.reserveCapacity(min(1 << 20 + 4096, 64 + batch.predictions.count * 64))
         // Every row of a batch shares its time stamp and model: format that prefix once.
         var prefix: [UInt8] = []
-        PredictionRecord.appendLogLine(timestamp: batch.timestamp, model: batch.model, input: [], prediction: .int(0), into: &prefix)
-        prefix.removeLast(" input=[] prediction=0".utf8.count)
+        PredictionRecord.appendLogPrefix(timestamp: batch.timestamp, model: batch.model, into: &prefix)
         for index in 0..<batch.predictions.count {
             out.append(contentsOf: prefix)
             PredictionRecord.appendLogFields(

@@ -1,4 +1,18 @@
 extension Timestamp {
+    /// What `--since`/`--until` and `?since=`/`?until=` take, for error messages.
+    public static let isoOrAgoExpectation = "an ISO time (2025-07-20T14:21:11Z) or a duration ago (15m, 2h, 7d)"
+
+    /// An ISO time, or a duration meaning that long before `now` (`15m` is fifteen minutes ago).
+    public init?(isoOrAgo text: String, now: Timestamp = .now()) {
+        if let span = TimeSpan(text) {
+            self = now.adding(seconds: -span.seconds)
+        } else if let time = Timestamp(iso: text) {
+            self = time
+        } else {
+            return nil
+        }
+    }
+
     /// Parses an RFC 3339 / ISO 8601 time: `2025-07-20`, `2025-07-20T14:21`, `2025-07-20T14:21:11.768594`,
     /// with an optional `Z` or `±hh:mm` offset (no offset means UTC, as the log writes it).
     public init?(iso text: String) {

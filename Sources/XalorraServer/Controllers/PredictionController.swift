@@ -106,9 +106,8 @@ enum PredictionController {
         }
         func time(_ name: String) throws(XalorraError) -> Timestamp? {
             guard let text = query[name] else { return nil }
-            if let span = TimeSpan(text) { return Timestamp.now().adding(seconds: -span.seconds) }
-            guard let time = Timestamp(iso: text) else {
-                throw XalorraError.invalid(name, "'\(text)' is not an ISO time or a duration such as 15m")
+            guard let time = Timestamp(isoOrAgo: text) else {
+                throw XalorraError.invalid(name, "'\(text)' is not \(Timestamp.isoOrAgoExpectation)")
             }
             return time
         }
