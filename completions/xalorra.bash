@@ -47,7 +47,7 @@ _xalorra_options() {
         'chat delete') echo '--url --token --json --home --as --help -h --version' ;;
         'chat export') echo '--url --token --json --home --as --help -h --version' ;;
         'routes') echo '--url --token --json --home --as --help -h --version' ;;
-        'serve') echo '--host --port --rate-limit --url --token --json --home --as --help -h --version' ;;
+        'serve') echo '--host --port --rate-limit --cors-origin --url --token --json --home --as --help -h --version' ;;
         'health') echo '--url --token --json --home --as --help -h --version' ;;
         'help') echo '--url --token --json --home --as --help -h --version' ;;
         'completions') echo '--url --token --json --home --as --help -h --version' ;;
@@ -218,6 +218,7 @@ _xalorra_option_values() {
         'serve|--host') echo '@none' ;;
         'serve|--port') echo '@none' ;;
         'serve|--rate-limit') echo 'on off' ;;
+        'serve|--cors-origin') echo '@none' ;;
         'serve|--url') echo '@none' ;;
         'serve|--token') echo '@none' ;;
         'serve|--home') echo '@file' ;;

@@ -110,4 +110,5 @@ complete -c xalorra -n '__xalorra_at '\''chat'\''' -l last -d 'Continue the most
 complete -c xalorra -n '__xalorra_at '\''serve'\''' -l host -r -d 'Address to listen on'
 complete -c xalorra -n '__xalorra_at '\''serve'\''' -l port -r -d 'Port to listen on'
 complete -c xalorra -n '__xalorra_at '\''serve'\''' -l rate-limit -r -a 'on off' -d 'Rate limiting (XALORRA_RATE_LIMIT)'
+complete -c xalorra -n '__xalorra_at '\''serve'\''' -l cors-origin -r -d 'Allow a browser origin cross-origin; repeat for more, `*` for any (XALORRA_CORS_ORIGINS)'
 complete -c xalorra -n '__xalorra_at '\''completions'\''' -a 'bash zsh fish'

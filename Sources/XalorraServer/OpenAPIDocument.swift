@@ -42,7 +42,7 @@ enum OpenAPIDocument {
                 ("name", .string(String(segment.dropFirst().dropLast()))), ("in", "path"), ("required", true),
                 ("schema", .object([("type", "string")])),
             ])
-        } + (queryParameters[route.key] ?? [])
+        } + (queryParameters[route.key] ?? []) + (route.transport.acceptsQueryToken ? [accessTokenParameter] : [])
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
         if let body = requestBodies[route.key] {
             members.append(("requestBody", .object([
@@ -52,9 +52,13 @@ enum OpenAPIDocument {
         var responses: [(String, JSONValue)] = []
         if route.pendingIssue != nil {
             responses.append(("501", errorResponse("Not available yet in this version")))
+        } else if route.transport == .webSocket {
+            responses.append(("101", .object([
+                ("description", .string("Switching Protocols: then one text message per event, each a " + (socketMessages[route.key] ?? "JSON value"))),
+            ])))
         } else {
             let success = successBodies[route.key] ?? .object([])
-            let contentType = route.key == "GET /logs/stream" ? "text/event-stream" : "application/json"
+            let contentType = route.transport == .eventStream ? "text/event-stream" : "application/json"
             responses.append(("200", .object([
                 ("description", "Success"),
                 ("content", .object([(contentType, .object([("schema", success)]))])),
@@ -126,6 +130,11 @@ enum OpenAPIDocument {
         ], required: []),
     ]
 
+    /// What each message of a WebSocket route carries.
+    private static let socketMessages: [String: String] = [
+        "GET /ws/predictions": "LogItem (#/components/schemas/LogItem) as JSON",
+    ]
+
     private static let successBodies: [String: JSONValue] = [
         "GET /": object([("message", string), ("version", string)], required: ["message", "version"]),
         "GET /whoami": object([("user_id", string), ("role", string), ("tenant", string)], required: ["user_id", "role", "tenant"]),
@@ -148,6 +157,12 @@ enum OpenAPIDocument {
         ], required: ["access_token", "token_type", "expires_in", "claims"]),
     ]
 
+    /// Streaming routes take the token as a query parameter too (browsers' `EventSource`/`WebSocket` send no headers).
+    private static let accessTokenParameter: JSONValue = .object([
+        ("name", "access_token"), ("in", "query"), ("required", false), ("schema", string),
+        ("description", "The access token, when an Authorization header cannot be sent"),
+    ])
+
     private static let queryParameters: [String: [JSONValue]] = {
         func parameter(_ name: String, _ schema: JSONValue) -> JSONValue {
             .object([("name", .string(name)), ("in", "query"), ("required", false), ("schema", schema)])
@@ -155,13 +170,15 @@ enum OpenAPIDocument {
         let filters = [
             parameter("model", string), parameter("since", string), parameter("tenant", string),
         ]
+        let live = [parameter("model", string), parameter("tenant", string)]
         return [
             "GET /logs": filters + [
                 parameter("until", string),
                 parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(LogQuery.maxLimit))])),
                 parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
             ],
-            "GET /logs/stream": [parameter("model", string), parameter("tenant", string)],
+            "GET /logs/stream": live,
+            "GET /ws/predictions": live,
         ]
     }()
 }

@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import Synchronization
@@ -17,14 +19,16 @@ struct XalorraResponder: HTTPResponder {
     let limiter: RateLimiter?
     let metrics: ServerMetrics
     let maxBody: Int
+    let cors: CORSPolicy?
     let logger: Logger
-    private let requestCount = RequestCounter()
+    let requestCount = RequestCounter()
     private let verified = TokenCache()
 
     init(
         api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], metrics: ServerMetrics,
-        rateLimit: Bool, maxBody: Int, logger: Logger
+        rateLimit: Bool, maxBody: Int, corsOrigins: [String], logger: Logger
     ) {
+        self.cors = CORSPolicy(origins: corsOrigins)
         self.metrics = metrics
         self.api = api
         self.tokens = tokens
@@ -41,7 +45,17 @@ struct XalorraResponder: HTTPResponder {
         var headers = HTTPFields()
         var routeKey = "unmatched"
         let output: HTTPOutput
+        let origin = cors?.allowedOrigin(request.headers[.origin])
         do {
+            if let origin, let cors {
+                cors.addHeaders(for: origin, to: &headers)
+                if request.method == .options, request.headers[.accessControlRequestMethod] != nil,
+                    case .methodNotAllowed(let methods) = matcher.match(method: "OPTIONS", path: request.uri.path)
+                {
+                    cors.preflight(origin: origin, methods: methods, headers: &headers)
+                    return Response(status: .noContent, headers: headers)
+                }
+            }
             output = try await handle(request, context: context, headers: &headers, routeKey: &routeKey)
         } catch {
             if error.code == .internal {
@@ -51,9 +65,7 @@ struct XalorraResponder: HTTPResponder {
         }
         headers[.contentType] = output.contentType
         let elapsed = ContinuousClock.now - started
-        let (seconds, attoseconds) = elapsed.components
-        metrics.recordRequest(
-            route: routeKey, status: output.status, seconds: Double(seconds) + Double(attoseconds) / 1e18)
+        metrics.recordRequest(route: routeKey, status: output.status, seconds: elapsed.seconds)
         logger.info(
             "\(request.method.rawValue) \(request.uri.path) \(output.status)",
             metadata: ["request-id": "\(id)", "ms": "\(Self.milliseconds(elapsed))"])
@@ -73,35 +85,58 @@ struct XalorraResponder: HTTPResponder {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: output.body)))
     }
 
-    private func handle(
-        _ request: Request, context: ServerContext, headers: inout HTTPFields, routeKey: inout String
-    ) async throws(XalorraError) -> HTTPOutput {
+    /// A request that passed the checks every route shares, ready for its handler.
+    struct Admission: Sendable {
         let route: Route
         let parameters: [String: String]
-        switch matcher.match(method: request.method.rawValue, path: request.uri.path) {
+        let query: [String: String]
+        let caller: Caller?
+
+        /// The API acting for the caller (anonymous on public routes).
+        func api(_ base: LocalAPI) -> LocalAPI { caller.map { base.acting(as: $0) } ?? base }
+    }
+
+    /// Matches the route, authenticates, spends the rate limit and checks access: everything but the body and the
+    /// handler, shared by plain requests and WebSocket upgrades.
+    func admit(
+        method: String, uri: URI, authorization: String?, remoteAddress: String?, headers: inout HTTPFields,
+        routeKey: inout String
+    ) async throws(XalorraError) -> Admission {
+        let path = uri.path
+        let route: Route
+        let parameters: [String: String]
+        switch matcher.match(method: method, path: path) {
         case .notFound:
-            throw XalorraError(.notFound, "Not found: \(request.method.rawValue) \(request.uri.path)")
+            throw XalorraError(.notFound, "Not found: \(method) \(path)")
         case .methodNotAllowed(let methods):
             headers[.allow] = methods.joined(separator: ", ")
-            throw XalorraError(.methodNotAllowed, "Method \(request.method.rawValue) not allowed; use \(methods.joined(separator: ", "))")
+            throw XalorraError(.methodNotAllowed, "Method \(method) not allowed; use \(methods.joined(separator: ", "))")
         case .found(let matched, let found):
             route = matched
             parameters = found
             routeKey = matched.key
         }
+        var query: [String: String] = [:]
+        for (name, value) in uri.queryParameters {
+            query[String(name)] = String(value).removingPercentEncoding
+        }
+        var token = authorization
+        if token == nil, route.transport.acceptsQueryToken, let given = query.removeValue(forKey: "access_token") {
+            token = "Bearer " + given
+        }
 
         // Authenticate first when a token is given, so the rate limit counts by user rather than by address.
         var caller: Caller?
         var authError: XalorraError?
-        if let header = request.headers[.authorization] {
+        if let token {
             do {
-                caller = try await authenticate(header)
+                caller = try await authenticate(token)
             } catch {
                 authError = error
             }
         }
         if let limiter {
-            let key = caller.map { "user:" + $0.user } ?? "ip:" + (context.remoteAddress?.ipAddress ?? "unknown")
+            let key = caller.map { "user:" + $0.user } ?? "ip:" + (remoteAddress ?? "unknown")
             let decision = limiter.count(route.rateLimit, key: key, now: Timestamp.now().seconds)
             Self.addRateLimitHeaders(decision, to: &headers)
             guard decision.allowed else {
@@ -122,15 +157,23 @@ struct XalorraResponder: HTTPResponder {
         if let pending = route.pendingIssue {
             throw XalorraError(.unsupported, "\(route.key) is not available yet; it arrives with the \(pending) work")
         }
+        return Admission(route: route, parameters: parameters, query: query, caller: caller)
+    }
+
+    private func handle(
+        _ request: Request, context: ServerContext, headers: inout HTTPFields, routeKey: inout String
+    ) async throws(XalorraError) -> HTTPOutput {
+        let admission = try await admit(
+            method: request.method.rawValue, uri: request.uri, authorization: request.headers[.authorization], remoteAddress: context.remoteAddress?.ipAddress,
+            headers: &headers, routeKey: &routeKey)
+        let route = admission.route
         guard let handler = handlers[route.key] else {
             throw XalorraError(.internal, "no handler for \(route.key)")
         }
         let body = try await readBody(request)
-        var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value).removingPercentEncoding }
         let input = HTTPInput(
-            route: route, parameters: parameters, query: query, body: body, caller: caller,
-            api: caller.map { api.acting(as: $0) } ?? api)
+            route: route, parameters: admission.parameters, query: admission.query, body: body,
+            caller: admission.caller, api: admission.api(api))
         do {
             return try await handler(input)
         } catch let error as XalorraError {
@@ -181,10 +224,18 @@ struct XalorraResponder: HTTPResponder {
         headers[HTTPField.Name("RateLimit")!] = "\"\(decision.className)\";r=\(decision.remaining);t=\(secondsLeft)"
     }
 
-    private static func milliseconds(_ duration: Duration) -> String {
+    static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
         return "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())"
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 
@@ -194,4 +245,34 @@ final class RequestCounter: Sendable {
 
     /// The next request id.
     func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
+}
+
+extension XalorraResponder {
+    /// Decides a WebSocket upgrade with the same admission as every request. Anything refused is left to the plain
+    /// responder, which answers the same request with the error envelope.
+    func upgrade(
+        _ head: HTTPRequest, remoteAddress: String?
+    ) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard head.method == .get else { return .dontUpgrade }
+        let started = ContinuousClock.now
+        var headers = HTTPFields()
+        var routeKey = "unmatched"
+        let admission: Admission
+        let query: LogQuery
+        do {
+            admission = try await admit(
+                method: "GET", uri: URI(head.path ?? "/"), authorization: head.headerFields[.authorization],
+                remoteAddress: remoteAddress, headers: &headers, routeKey: &routeKey)
+            guard admission.route.transport == .webSocket else { return .dontUpgrade }
+            query = try PredictionController.liveQuery(admission.query, caller: admission.caller)
+        } catch {
+            return .dontUpgrade
+        }
+        let elapsed = ContinuousClock.now - started
+        metrics.recordRequest(route: routeKey, status: 101, seconds: elapsed.seconds)
+        logger.info(
+            "GET \(URI(head.path ?? "/").path) 101",
+            metadata: ["request-id": "\(requestCount.next())", "ms": "\(Self.milliseconds(elapsed))"])
+        return .upgrade(headers, PredictionController.socket(admission.api(api), query: query))
+    }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 import XalorraCore
@@ -38,10 +39,16 @@ public struct XalorraServer: Sendable {
         let metrics = ServerMetrics(feed: feed)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
-            metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody, logger: logger)
+            metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody,
+            corsOrigins: settings.corsOrigins, logger: logger)
         self.logger = logger
         application = Application(
             responder: responder,
+            server: .http1WebSocketUpgrade(
+                configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))
+            ) { head, channel, _ in
+                await responder.upgrade(head, remoteAddress: channel.remoteAddress?.ipAddress)
+            },
             configuration: .init(address: .hostname(host, port: port), serverName: "xalorra"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -235,6 +235,37 @@ struct ServerTests {
         #expect(follower.terminationStatus == 0)
     }
 
+    /// `--cors-origin` (repeatable): allowed origins get the preflight and the CORS headers, others get none, and
+    /// a server without it never sends any.
+    @Test func corsOrigins() async throws {
+        let server = try await LiveServer(arguments: ["--cors-origin", "https://app.example", "--cors-origin", "https://b.example"])
+        defer { server.stop() }
+        let preflight = try await server.request(
+            "OPTIONS", "/predict/m",
+            headers: [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "authorization, content-type")])
+        #expect(preflight.status == 204)
+        #expect(preflight.headers.first(name: "Access-Control-Allow-Origin") == "https://app.example")
+        #expect(preflight.headers.first(name: "Access-Control-Allow-Methods") == "POST")
+        #expect(preflight.headers.first(name: "Access-Control-Allow-Headers")?.contains("Authorization") == true)
+        let allowed = try await server.request("GET", "/", headers: [("Origin", "https://b.example")])
+        #expect(allowed.headers.first(name: "Access-Control-Allow-Origin") == "https://b.example")
+        #expect(allowed.headers.first(name: "Vary") == "Origin")
+        #expect(allowed.headers.first(name: "Access-Control-Expose-Headers")?.contains("Retry-After") == true)
+        let other = try await server.request("GET", "/", headers: [("Origin", "https://evil.example")])
+        #expect(other.status == 200 && other.headers.first(name: "Access-Control-Allow-Origin") == nil)
+        let otherPreflight = try await server.request(
+            "OPTIONS", "/predict/m", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")])
+        #expect(otherPreflight.status == 405)
+
+        let plain = try await LiveServer()
+        defer { plain.stop() }
+        let none = try await plain.request("GET", "/", headers: [("Origin", "https://app.example")])
+        #expect(none.headers.first(name: "Access-Control-Allow-Origin") == nil)
+        let bad = try plain.cli.run(["serve", "--port", "0", "--cors-origin", "app.example"])
+        #expect(bad.status == 2 && bad.stderr.contains("scheme://host"), "\(bad)")
+    }
+
     /// SIGTERM stops the server cleanly and promptly (exit 0), even with a stream open; health reports the store.
     @Test func healthAndShutdown() async throws {
         let server = try await LiveServer()

@@ -166,8 +166,13 @@ public enum CommandTable {
             .value("--port", .integer(0...65_535), metaVar: "port", default: "8001", "Port to listen on"),
             .value("--rate-limit", .choice(["on", "off"]), metaVar: "on|off", default: "on",
                 "Rate limiting (XALORRA_RATE_LIMIT)"),
+            .value("--cors-origin", .text, metaVar: "origin",
+                "Allow a browser origin cross-origin; repeat for more, `*` for any (XALORRA_CORS_ORIGINS)"),
         ],
-        examples: ["xalorra serve --port 8001", "xalorra serve --rate-limit off"], run: ServeCommand.run)
+        examples: [
+            "xalorra serve --port 8001", "xalorra serve --rate-limit off",
+            "xalorra serve --cors-origin https://app.example.com",
+        ], run: ServeCommand.run)
 
     static let health = CommandSpec(
         "health", summary: "Store and server health, as GET /health/detailed.",

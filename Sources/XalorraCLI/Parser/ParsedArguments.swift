@@ -60,11 +60,13 @@ public struct ParsedArguments: Sendable {
         (arguments[name] ?? []).compactMap { if case .number(let value) = $0 { value } else { nil } }
     }
 
-    /// The settings flags (`--url`, `--token`, `--home`, `--as`) that were given.
+    /// The settings flags (`--url`, `--token`, `--home`, `--as`) that were given; a repeated list flag
+    /// (`--cors-origin`) gives its values joined by commas, as the environment variable spells a list.
     public var settingFlags: [String: String] {
         var flags: [String: String] = [:]
         for key in SettingKey.all {
-            if let flag = key.flag, let value = text(flag) { flags[flag] = value }
+            guard let flag = key.flag, has(flag) else { continue }
+            flags[flag] = key.isList ? texts(flag).joined(separator: ",") : text(flag)
         }
         return flags
     }

@@ -85,6 +85,10 @@ extension Route: JSONDecodable {
         guard let access = Access(rawValue: accessName) else { throw JSONValue.unexpectedResponse("auth '\(accessName)'") }
         let method = try json.text("method")
         let path = try json.text("path")
+        let transportName = try json.text("transport")
+        guard let transport = Transport(rawValue: transportName) else {
+            throw JSONValue.unexpectedResponse("transport '\(transportName)'")
+        }
         let pending =
             json["available"] == .bool(false)
             ? RouteTable.all.first { $0.method == method && $0.path == path }?.pendingIssue ?? "a later version"
@@ -94,7 +98,7 @@ extension Route: JSONDecodable {
             RateLimitClass(
                 name: try limit.text("class"), limit: Int(try limit.integer("limit")),
                 windowSeconds: Int(try limit.integer("window_seconds"))),
-            try json.text("summary"), pending: pending)
+            try json.text("summary"), transport: transport, pending: pending)
     }
 }
 

@@ -1,6 +1,20 @@
 /// One HTTP route of `xalorra serve`: the row that `xalorra routes`, `GET /routes`, the server's router and the
 /// OpenAPI document are generated from.
 public struct Route: Sendable, Equatable {
+    /// How a route answers.
+    public enum Transport: String, Sendable {
+        /// One JSON (or HTML, or text) response.
+        case plain = "http"
+        /// Server-Sent Events (`text/event-stream`) that stay open.
+        case eventStream = "sse"
+        /// A WebSocket upgrade (101), then one text message per event.
+        case webSocket = "websocket"
+
+        /// Streaming routes also take the token as `?access_token=`: browsers' `EventSource` and `WebSocket`
+        /// cannot send an `Authorization` header.
+        public var acceptsQueryToken: Bool { self != .plain }
+    }
+
     /// Who may call a route.
     public enum Access: String, Sendable, CaseIterable {
         /// No token needed.
@@ -23,20 +37,26 @@ public struct Route: Sendable, Equatable {
     public let summary: String
     /// The work this route arrives with, while it has not landed: the server answers it 501.
     public let pendingIssue: String?
+    /// How it answers.
+    public let transport: Transport
 
-    init(_ method: String, _ path: String, _ access: Access, _ summary: String, pending: String? = nil) {
-        self.init(method, path, access, .default, summary, pending: pending)
+    init(
+        _ method: String, _ path: String, _ access: Access, _ summary: String, transport: Transport = .plain,
+        pending: String? = nil
+    ) {
+        self.init(method, path, access, .default, summary, transport: transport, pending: pending)
     }
 
     init(
         _ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String,
-        pending: String? = nil
+        transport: Transport = .plain, pending: String? = nil
     ) {
         self.method = method
         self.path = path
         self.access = access
         self.rateLimit = rateLimit
         self.summary = summary
+        self.transport = transport
         self.pendingIssue = pending
     }
 
@@ -45,7 +65,7 @@ public struct Route: Sendable, Equatable {
 }
 
 extension Route: JSONRepresentable {
-    /// `{"method","path","auth","rate_limit":{"class","limit","window_seconds"},"summary"}`.
+    /// `{"method","path","auth","rate_limit":{"class","limit","window_seconds"},"summary","transport","available"}`.
     public var json: JSONValue {
         .object([
             ("method", .string(method)), ("path", .string(path)), ("auth", .string(access.rawValue)),
@@ -53,7 +73,8 @@ extension Route: JSONRepresentable {
                 ("class", .string(rateLimit.name)), ("limit", .int(rateLimit.limit)),
                 ("window_seconds", .int(rateLimit.windowSeconds)),
             ])),
-            ("summary", .string(summary)), ("available", .bool(pendingIssue == nil)),
+            ("summary", .string(summary)), ("transport", .string(transport.rawValue)),
+            ("available", .bool(pendingIssue == nil)),
         ])
     }
 }

@@ -35,8 +35,8 @@ public enum RouteTable {
     /// The prediction log and its realtime feeds.
     static let predictionLog: [Route] = [
         Route("GET", "/logs", .user, "Logged predictions of the caller's tenant (model, since, until, limit, offset)"),
-        Route("GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged"),
-        Route("GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged", pending: "serve and remote mode"),
+        Route("GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged", transport: .eventStream),
+        Route("GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged", transport: .webSocket),
     ]
 
     /// The model registry.

@@ -9,6 +9,16 @@ public struct SettingKey: Sendable, Hashable {
     public let defaultValue: String?
     /// One line for the help text.
     public let summary: String
+    /// A comma-separated list, whose flag may be repeated.
+    public let isList: Bool
+
+    init(environment: String, flag: String?, defaultValue: String?, summary: String, isList: Bool = false) {
+        self.environment = environment
+        self.flag = flag
+        self.defaultValue = defaultValue
+        self.summary = summary
+        self.isList = isList
+    }
 
     public static let home = SettingKey(
         environment: "XALORRA_HOME", flag: "--home", defaultValue: "~/.xalorra",
@@ -51,9 +61,14 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_MAX_BODY", flag: nil, defaultValue: "1048576",
         summary: "Largest request body `serve` accepts, in bytes (413 above it)")
 
+    public static let corsOrigins = SettingKey(
+        environment: "XALORRA_CORS_ORIGINS", flag: "--cors-origin", defaultValue: nil,
+        summary: "Comma-separated browser origins `serve` allows cross-origin (`*` for any); none by default",
+        isList: true)
+
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
-        .unknownModel, .legacyTokens, .rateLimit, .maxBody,
+        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .corsOrigins,
     ]
 }

@@ -40,6 +40,8 @@ public struct Settings: Sendable {
     public var rateLimit: Bool
     /// The largest request body `serve` accepts, in bytes.
     public var maxBody: Int
+    /// Browser origins `serve` answers cross-origin requests for (`*`: any); empty sends no CORS headers.
+    public var corsOrigins: [String]
 
     /// `$home/xalorra.db`.
     public var databasePath: String { home + "/xalorra.db" }
@@ -85,6 +87,14 @@ public struct Settings: Sendable {
         guard let maxBody = Int(maxBodyText), maxBody > 0 else {
             throw XalorraError(.validation, "XALORRA_MAX_BODY=\(maxBodyText) is not a positive number of bytes")
         }
+        let origins = (value(.corsOrigins) ?? "").split(separator: ",").map { String($0.trimmingWhitespace()) }
+            .filter { !$0.isEmpty }
+        for origin in origins where origin != "*" {
+            guard origin.hasPrefix("http://") || origin.hasPrefix("https://"), !origin.hasSuffix("/") else {
+                throw XalorraError(
+                    .validation, "CORS origin '\(origin)' must be `*` or scheme://host[:port], e.g. https://app.example.com")
+            }
+        }
         return Settings(
             home: expandHome(value(.home) ?? "~/.xalorra", environment: environment),
             secretKey: value(.secretKey),
@@ -97,7 +107,8 @@ public struct Settings: Sendable {
             unknownModel: policy,
             acceptLegacyTokens: try flag(.legacyTokens),
             rateLimit: try flag(.rateLimit),
-            maxBody: maxBody
+            maxBody: maxBody,
+            corsOrigins: origins
         )
     }
 

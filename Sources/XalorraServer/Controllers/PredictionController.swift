@@ -1,3 +1,4 @@
+import HummingbirdWebSocket
 import XalorraCore
 import XalorraML
 
@@ -21,6 +22,12 @@ enum PredictionController {
             return .json(try await input.api.logs(query).json)
         },
         "GET /logs/stream": stream,
+        "GET /ws/predictions": { input in
+            // Upgrade requests never reach here (see `XalorraResponder.upgrade`); this answers plain GETs.
+            _ = try liveQuery(input.query, caller: input.caller)
+            throw XalorraError(
+                .badRequest, "GET /ws/predictions is a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`")
+        },
     ]
 
     /// `{"features": [...]}` answers the seed's body; `{"instances": [[...], ...]}` a batch, all logged together.
@@ -51,7 +58,7 @@ enum PredictionController {
     /// Server-Sent Events: one `data:` event per prediction as it commits (the JSON of a `GET /logs` item), and a
     /// comment every 15 s so that proxies keep the connection and a gone client is noticed.
     static func stream(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
-        let records = input.api.followLogs(try logQuery(input.query), after: nil)
+        let records = input.api.followLogs(try liveQuery(input.query, caller: input.caller), after: nil)
         let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(1024))
         let pump = Task {
             do {
@@ -97,6 +104,14 @@ enum PredictionController {
         return numbers
     }
 
+    /// The filters of a live feed (`model`, `tenant`), refused before the stream opens when the tenant is not the
+    /// caller's: once the stream is open, an error could only end it silently.
+    static func liveQuery(_ query: [String: String], caller: Caller?) throws(XalorraError) -> LogQuery {
+        let live = try logQuery(query)
+        if let caller { _ = try caller.tenantScope(requested: live.tenant) }
+        return live
+    }
+
     /// `model`, `since`, `until` (ISO time or `15m`-style ago), `limit`, `offset`, `tenant`.
     static func logQuery(_ query: [String: String]) throws(XalorraError) -> LogQuery {
         func integer(_ name: String, default value: Int) throws(XalorraError) -> Int {
@@ -114,5 +129,34 @@ enum PredictionController {
         return try LogQuery(
             model: query["model"], since: time("since"), until: time("until"), tenant: query["tenant"],
             limit: integer("limit", default: 20), offset: integer("offset", default: 0))
+    }
+}
+
+extension PredictionController {
+    /// The data handler of an upgraded `GET /ws/predictions`: one text message per committed prediction (the JSON of
+    /// a `GET /logs` item), until the client closes, the subscriber falls behind, or the server shuts down.
+    static func socket(
+        _ api: LocalAPI, query: LogQuery
+    ) -> WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context> {
+        { inbound, outbound, _ in
+            let records = api.followLogs(query, after: nil)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // The client sends nothing the protocol uses; reading answers its pings and notices its close.
+                    for try await _ in inbound {}
+                }
+                group.addTask {
+                    for try await record in records {
+                        var bytes: [UInt8] = []
+                        JSONWriter.write(record.json, into: &bytes)
+                        try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+                    }
+                    // The feed ends a subscription when the server shuts down or the subscriber fell behind.
+                    try await outbound.close(.goingAway, reason: "subscription ended")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
     }
 }
