@@ -24,6 +24,7 @@ public struct XalorraServer: Sendable {
 
     private let application: Application<XalorraResponder>
     private let feed = PredictionFeed()
+    private let checkpointer: WALCheckpointer
     private let logger: Logger
 
     /// Builds the server.
@@ -42,6 +43,7 @@ public struct XalorraServer: Sendable {
             metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody,
             corsOrigins: settings.corsOrigins, logger: logger)
         self.logger = logger
+        checkpointer = try database.checkpointer()
         application = Application(
             responder: responder,
             server: .http1WebSocketUpgrade(
@@ -59,7 +61,8 @@ public struct XalorraServer: Sendable {
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [application, FeedCloser(feed: feed)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
     }
@@ -72,5 +75,24 @@ struct FeedCloser: Service {
     func run() async throws {
         try? await gracefulShutdown()
         feed.finishAll()
+    }
+}
+
+/// Checkpoints the store's WAL every quarter second while the server runs (the writer's automatic checkpoints are
+/// off, see ``AppDatabase``), and once more at shutdown.
+struct Checkpointing: Service {
+    let checkpointer: WALCheckpointer
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            do {
+                try await checkpointer.checkpoint()
+            } catch {
+                logger.warning("WAL checkpoint failed: \(error.message)")
+            }
+        }
+        _ = try? await checkpointer.checkpoint()
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import GRDB
 import Synchronization
 import Testing
 @testable import XalorraCore
@@ -76,4 +78,23 @@ struct GroupCommitTests {
         }
         #expect(try await api.logs(LogQuery(limit: 1)).total == 100)
     }
+}
+
+/// The server's store leaves checkpoints to ``WALCheckpointer`` (no fsync inside a request's commit), which moves
+/// every committed page into the database file.
+@Test func serverStoreCheckpointsOffTheWriterPath() async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xalorra-wal-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let database = try AppDatabase.open(path: directory.path + "/x.db", pooled: true)
+    let autocheckpoint = try await database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+    #expect(autocheckpoint == 0)
+    try await database.writer.write { db in
+        try db.execute(sql: "CREATE TABLE filler (x TEXT)")
+        for _ in 0..<8000 { try db.execute(sql: "INSERT INTO filler VALUES (randomblob(600))") }
+    }
+    let checkpointer = try database.checkpointer()
+    let result = try await checkpointer.checkpoint()
+    #expect(result.walPages > 1000, "autocheckpoint would have reset the WAL below 1,000 pages")
+    #expect(result.checkpointedPages == result.walPages)
 }
