@@ -28,14 +28,43 @@ public struct CommandContext: Sendable {
     /// The settings: flag > environment > `.env` > defaults.
     public func settings() throws(XalorraError) -> Settings { try resolved.get() }
 
-    /// The API this command talks to: the local store, or a server with `--url`.
-    public func api() throws(XalorraError) -> any XalorraAPI {
+    /// The API this command talks to: the local store, or a server with `--url`. Remotely, the token is
+    /// `--token`/`XALORRA_TOKEN`/`AUTH_TOKEN`, else the credentials `users login` saved for that server, renewed
+    /// first when the access token is about to expire.
+    public func api() async throws(XalorraError) -> any XalorraAPI {
         let settings = try settings()
-        if let url = settings.url { return try RemoteAPI(baseURL: url, token: settings.token) }
+        if let url = settings.url {
+            if let token = settings.token { return try RemoteAPI(baseURL: url, token: token) }
+            guard let saved = try savedCredentials(for: url) else { return try RemoteAPI(baseURL: url, token: nil) }
+            return try RemoteAPI(baseURL: url, token: try await renewed(saved).accessToken)
+        }
         let terminal = self.terminal
         return LocalAPI(
             settings: settings, caller: Caller(user: settings.user, role: .admin, tenant: settings.defaultTenant),
             warn: { terminal.warning($0) })
+    }
+
+    /// The saved credentials when they were issued by the server at `url`.
+    public func savedCredentials(for url: String) throws(XalorraError) -> Credentials? {
+        guard let saved = try Credentials.load(try settings()),
+            RemoteAPI.sameServer(saved.url, url)
+        else { return nil }
+        return saved
+    }
+
+    /// `credentials`, renewed through `POST /users/refresh` (and saved) when the access token is about to expire.
+    public func renewed(_ credentials: Credentials) async throws(XalorraError) -> Credentials {
+        guard credentials.needsRefresh() else { return credentials }
+        do {
+            let pair = try await RemoteAPI(baseURL: credentials.url, token: nil).refresh(credentials.refreshToken)
+            let fresh = Credentials(url: credentials.url, username: credentials.username, tokens: pair)
+            try fresh.save(try settings())
+            return fresh
+        } catch where error.code == .tokenExpired || error.code == .authenticationFailed {
+            throw XalorraError(
+                error.code, "the saved login for \(credentials.username) has expired or was revoked: \(error.message)",
+                hint: "log in again with `xalorra users login \(credentials.username) --url \(credentials.url)`")
+        }
     }
 
     /// Prints `value` as one line of compact JSON.

@@ -111,8 +111,8 @@ public struct RemoteAPI: XalorraAPI {
         try HealthReport(json: await send("GET", "/health/detailed", acceptStatus: [503]))
     }
 
-    /// Sends one request and returns its JSON body; error envelopes become ``XalorraError``.
-    private func send(
+    /// Sends one request and returns its JSON body (`null` for 204); error envelopes become ``XalorraError``.
+    func send(
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil,
         acceptStatus: Set<Int> = []
     ) async throws(XalorraError) -> JSONValue {
@@ -129,6 +129,7 @@ public struct RemoteAPI: XalorraAPI {
         guard (200..<300).contains(status) || acceptStatus.contains(status) else {
             throw XalorraError(envelope: json ?? .null, status: status)
         }
+        if status == 204 { return .null }
         guard let json else { throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))") }
         return json
     }
@@ -167,6 +168,16 @@ public struct RemoteAPI: XalorraAPI {
         if let until = query.until { items.append(("until", until.iso8601)) }
         if let tenant = query.tenant { items.append(("tenant", tenant)) }
         return items
+    }
+
+    /// Whether two base URLs name the same server (ignoring trailing slashes and the case of scheme and host).
+    public static func sameServer(_ a: String, _ b: String) -> Bool {
+        func normal(_ url: String) -> String {
+            var trimmed = url
+            while trimmed.hasSuffix("/") { trimmed.removeLast() }
+            return trimmed.lowercased()
+        }
+        return normal(a) == normal(b)
     }
 
     /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).

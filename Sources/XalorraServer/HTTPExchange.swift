@@ -63,6 +63,9 @@ public struct HTTPOutput: Sendable {
         return HTTPOutput(status: status, body: bytes, contentType: "application/json")
     }
 
+    /// 204: done, nothing to say.
+    public static let noContent = HTTPOutput(status: 204, body: [], contentType: "application/json")
+
     /// Raw bytes with a content type.
     public static func raw(_ bytes: [UInt8], contentType: String, status: Int = 200) -> HTTPOutput {
         HTTPOutput(status: status, body: bytes, contentType: contentType)

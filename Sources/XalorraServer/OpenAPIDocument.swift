@@ -56,10 +56,12 @@ enum OpenAPIDocument {
             responses.append(("101", .object([
                 ("description", .string("Switching Protocols: then one text message per event, each a " + (socketMessages[route.key] ?? "JSON value"))),
             ])))
+        } else if let status = successStatus[route.key], status == "204" {
+            responses.append(("204", .object([("description", "Done; no body")])))
         } else {
             let success = successBodies[route.key] ?? .object([])
             let contentType = route.transport == .eventStream ? "text/event-stream" : "application/json"
-            responses.append(("200", .object([
+            responses.append((successStatus[route.key] ?? "200", .object([
                 ("description", "Success"),
                 ("content", .object([(contentType, .object([("schema", success)]))])),
             ])))
@@ -112,6 +114,18 @@ enum OpenAPIDocument {
         ], required: ["error", "timestamp"])),
         ("Prediction", object([("model", string), ("input", numbers), ("prediction", number), ("version", string)],
             required: ["model", "input", "prediction", "version"])),
+        ("User", object([
+            ("id", integer), ("username", string), ("email", string), ("nama_lengkap", string),
+            ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
+            ("is_active", .object([("type", "boolean")])), ("created_at", string), ("updated_at", string),
+        ], required: ["id", "username", "email", "nama_lengkap", "role", "tenant", "is_active", "created_at", "updated_at"])),
+        ("TokenPair", object([
+            ("access_token", string), ("refresh_token", string), ("token_type", string), ("expires_in", integer),
+        ], required: ["access_token", "refresh_token", "token_type", "expires_in"])),
+        ("Login", object([
+            ("access_token", string), ("refresh_token", string), ("token_type", string), ("expires_in", integer),
+            ("user", ref("User")),
+        ], required: ["access_token", "refresh_token", "token_type", "expires_in", "user"])),
         ("LogItem", object([
             ("id", integer), ("timestamp", string), ("model", string), ("version", string), ("input", numbers),
             ("prediction", number), ("user_id", string), ("tenant", string), ("latency_ms", number),
@@ -124,6 +138,23 @@ enum OpenAPIDocument {
             object([("instances", .object([("type", "array"), ("items", numbers)]))], required: ["instances"]),
         ]))]),
         "POST /echo": .object([]),
+        "POST /users/register": object([
+            ("username", string), ("email", string), ("nama_lengkap", string), ("password", string),
+        ], required: ["username", "email", "nama_lengkap", "password"]),
+        "POST /users/login": object([("username", string), ("password", string)], required: ["username", "password"]),
+        "POST /users/refresh": object([("refresh_token", string)], required: ["refresh_token"]),
+        "POST /users/logout": object([("refresh_token", string)], required: ["refresh_token"]),
+        "PUT /users/profile": object([("email", string), ("nama_lengkap", string)], required: []),
+        "POST /users/change-password": object(
+            [("current_password", string), ("new_password", string)], required: ["current_password", "new_password"]),
+        "POST /admin/users": object([
+            ("username", string), ("email", string), ("nama_lengkap", string), ("password", string),
+            ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
+        ], required: ["username", "email", "nama_lengkap", "password"]),
+        "PATCH /admin/users/{username}": object([
+            ("email", string), ("nama_lengkap", string), ("role", .object([("enum", .array(["admin", "user"]))])),
+            ("tenant", string), ("is_active", .object([("type", "boolean")])), ("password", string),
+        ], required: []),
         "POST /admin/tokens": object([
             ("user", string), ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
             ("ttl", .object([("type", .array(["integer", "string"]))])),
@@ -135,7 +166,35 @@ enum OpenAPIDocument {
         "GET /ws/predictions": "LogItem (#/components/schemas/LogItem) as JSON",
     ]
 
+    /// Routes whose success is not 200.
+    private static let successStatus: [String: String] = [
+        "POST /users/register": "201", "POST /admin/users": "201", "POST /users/logout": "204",
+        "DELETE /admin/users/{username}": "204",
+    ]
+
+    /// The Aksara success envelope around `data`.
+    private static func envelope(_ data: JSONValue) -> JSONValue {
+        object([("data", data), ("message", string), ("timestamp", string)], required: ["data", "message", "timestamp"])
+    }
+
+    private static let pagination: JSONValue = object([
+        ("total", integer), ("limit", integer), ("offset", integer), ("has_next", .object([("type", "boolean")])),
+        ("has_prev", .object([("type", "boolean")])),
+    ], required: ["total", "limit", "offset", "has_next", "has_prev"])
+
     private static let successBodies: [String: JSONValue] = [
+        "POST /users/register": envelope(ref("User")),
+        "POST /users/login": envelope(ref("Login")),
+        "POST /users/refresh": envelope(ref("TokenPair")),
+        "GET /users/profile": envelope(ref("User")),
+        "PUT /users/profile": envelope(ref("User")),
+        "POST /users/change-password": envelope(.object([("type", "null")])),
+        "GET /admin/users": object([
+            ("data", .object([("type", "array"), ("items", ref("User"))])), ("pagination", pagination), ("timestamp", string),
+        ], required: ["data", "pagination", "timestamp"]),
+        "POST /admin/users": envelope(ref("User")),
+        "GET /admin/users/{username}": envelope(ref("User")),
+        "PATCH /admin/users/{username}": envelope(ref("User")),
         "GET /": object([("message", string), ("version", string)], required: ["message", "version"]),
         "GET /whoami": object([("user_id", string), ("role", string), ("tenant", string)], required: ["user_id", "role", "tenant"]),
         "POST /predict/{model}": .object([("oneOf", .array([
@@ -143,11 +202,7 @@ enum OpenAPIDocument {
             object([("model", string), ("version", string), ("predictions", numbers)], required: ["model", "version", "predictions"]),
         ]))]),
         "GET /logs": object([
-            ("data", .object([("type", "array"), ("items", ref("LogItem"))])),
-            ("pagination", object([
-                ("total", integer), ("limit", integer), ("offset", integer), ("has_next", .object([("type", "boolean")])),
-                ("has_prev", .object([("type", "boolean")])),
-            ], required: ["total", "limit", "offset", "has_next", "has_prev"])),
+            ("data", .object([("type", "array"), ("items", ref("LogItem"))])), ("pagination", pagination),
             ("timestamp", string),
         ], required: ["data", "pagination", "timestamp"]),
         "GET /logs/stream": string,
@@ -178,6 +233,11 @@ enum OpenAPIDocument {
                 parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
             ],
             "GET /logs/stream": live,
+            "GET /admin/users": [
+                parameter("search", string),
+                parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(UserQuery.maxLimit))])),
+                parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
+            ],
             "GET /ws/predictions": live,
         ]
     }()

@@ -51,6 +51,9 @@ final class ServerMetrics: Sendable {
         for (model, count) in feed.committedByModel.sorted(by: { $0.key < $1.key }) {
             out += "xalorra_predictions_total{model=\"\(Self.escape(model))\"} \(count)\n"
         }
+        out += "# HELP xalorra_password_checks_total bcrypt comparisons, unknown usernames included.\n"
+        out += "# TYPE xalorra_password_checks_total counter\n"
+        out += "xalorra_password_checks_total \(PasswordHasher.checks)\n"
         return out
     }
 

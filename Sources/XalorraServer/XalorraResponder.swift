@@ -196,6 +196,9 @@ struct XalorraResponder: HTTPResponder {
             claims = try await tokens.verify(token, expecting: .access)
             verified.store(claims, for: token)
         }
+        guard try await api.accountIsActive(claims.userID) else {
+            throw XalorraError(.authenticationFailed, "This account is disabled")
+        }
         return Caller(user: claims.userID, role: claims.role, tenant: claims.tenant)
     }
 

@@ -11,6 +11,7 @@ public struct XalorraServer: Sendable {
         ServiceController.handlers(metrics: metrics)
             .merging(PredictionController.handlers) { $1 }
             .merging(AdminController.handlers) { $1 }
+            .merging(UsersController.handlers) { $1 }
     }
 
     /// The keys of every route with a handler.

@@ -64,4 +64,53 @@ struct ContractTests {
         #expect(results[.local]?.contains("logs: 3 2 true [7, 3]") == true)
         #expect(results[.local]?.contains("bad name!: VALIDATION_ERROR 422") == true)
     }
+
+    /// Users: creation, conflicts, login, rotation, lists, updates, deletion and their refusals agree.
+    @Test func sameUserAnswers() async throws {
+        var results: [Kind: [String]] = [:]
+        try await withAPIs { kind, api in
+            var seen: [String] = []
+            func describe(_ user: User) -> String {
+                "\(user.username) \(user.email) \(user.fullName) \(user.role) \(user.tenant) \(user.isActive)"
+            }
+            func outcome(_ work: () async throws(XalorraError) -> Void) async -> String {
+                guard let error = await failure(work) else { return "ok" }
+                return "\(error.code.name) \(error.code.httpStatus) \(error.message)"
+            }
+            let name = "c_\(kind)"
+            let created = try await api.createUser(
+                NewUser(username: name, email: "\(name)@x.io", fullName: "C \(kind)", password: "rahasia1", role: .admin,
+                    tenant: "t3"))
+            seen.append(describe(created).replacingOccurrences(of: "\(kind)", with: "K"))
+            let registered = try await api.register(
+                NewUser(username: "r_\(kind)", email: "r_\(kind)@x.io", fullName: "R", password: "rahasia1", role: .admin))
+            seen.append("registered: \(registered.role) \(registered.tenant)")
+            seen.append(await outcome { () async throws(XalorraError) in
+                _ = try await api.register(NewUser(username: name.uppercased(), email: "other@x.io", fullName: "X", password: "rahasia1"))
+            })
+            seen.append(await outcome { () async throws(XalorraError) in
+                _ = try await api.login(name, password: "wrong-one")
+            })
+            let session = try await api.login("\(name)@x.io", password: "rahasia1")
+            seen.append("login: \(session.user.username == name) \(session.tokens.expiresIn)")
+            let rotated = try await api.refresh(session.tokens.refreshToken)
+            seen.append("rotated: \(rotated.refreshToken != session.tokens.refreshToken)")
+            seen.append(await outcome { () async throws(XalorraError) in _ = try await api.refresh(session.tokens.refreshToken) }
+                .replacingOccurrences(of: "\(kind)", with: "K"))
+            let page = try await api.users(UserQuery(search: "_\(kind)", limit: 1))
+            seen.append("page: \(page.total) \(page.items.count) \(page.hasNext)")
+            let disabled = try await api.updateUser(name, UserChanges(fullName: "Changed", tenant: "t4", isActive: false))
+            seen.append("updated: \(disabled.fullName) \(disabled.tenant) \(disabled.isActive)")
+            seen.append(await outcome { () async throws(XalorraError) in _ = try await api.login(name, password: "rahasia1") })
+            seen.append(await outcome { () async throws(XalorraError) in _ = try await api.user("nobody") })
+            seen.append(await outcome { () async throws(XalorraError) in _ = try await api.profile() })
+            try await api.deleteUser(name)
+            seen.append(await outcome { () async throws(XalorraError) in try await api.deleteUser(name) })
+            results[kind] = seen
+        }
+        #expect(results[.local] == results[.remote])
+        #expect(results[.local]?.contains("registered: user default") == true)
+        #expect(results[.local]?.contains("RESOURCE_ALREADY_EXISTS 409 Username already registered") == true)
+        #expect(results[.local]?.contains("AUTHENTICATION_FAILED 401 Incorrect username or password") == true)
+    }
 }

@@ -131,12 +131,94 @@ public enum CommandTable {
 
     static let users = CommandSpec(
         "users", summary: "Manage users (admin) and your own account.",
+        discussion: """
+            Offline, `users` administers the store directly (like a database's own shell). With --url, admin \
+            subcommands need an admin token, and `register`, `login`, `logout`, `whoami` and `passwd` (without a \
+            name) act on your own account. Passwords are never arguments: they are asked for without echo on a \
+            terminal, or read from standard input with --password-stdin (one line; `passwd` without a name reads \
+            the current password, then the new one).
+            """,
         subcommands: [
-            "add", "list", "show", "update", "passwd", "disable", "enable", "delete", "register", "login", "logout",
-            "whoami",
-        ].map { CommandSpec($0, summary: "Users: \($0).", pendingIssue: "users and authentication") },
-        examples: ["xalorra users add jek --email jek@x.io --role admin", "xalorra users list"],
-        pendingIssue: "users and authentication")
+            CommandSpec(
+                "add", summary: "Create a user with any role and tenant.",
+                arguments: [ArgumentSpec("username", "3-50 letters, digits or underscores")],
+                options: [
+                    .value("--email", .text, metaVar: "email", "Email address (required)"),
+                    .value("--name", .text, metaVar: "name", "Full name, nama_lengkap (required)"),
+                    .value("--role", .choice(Role.allCases.map(\.rawValue)), metaVar: "role", default: "user", "Role"),
+                    .value("--tenant", .text, metaVar: "tenant", default: "XALORRA_DEFAULT_TENANT", "Tenant"),
+                    passwordStdin,
+                ],
+                examples: ["xalorra users add jek --email jek@x.io --name 'Jek Doe' --role admin"],
+                run: UsersCommand.add),
+            CommandSpec(
+                "list", summary: "List users, optionally those matching a search.",
+                options: [
+                    .value("--search", .text, metaVar: "text", "Only usernames, emails or names containing this"),
+                    .value("--limit", short: "n", .integer(1...UserQuery.maxLimit), metaVar: "n", default: "20",
+                        "How many to show"),
+                    .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many"),
+                ],
+                examples: ["xalorra users list", "xalorra users list --search jek --json"], run: UsersCommand.list),
+            CommandSpec(
+                "show", summary: "Show one user.", arguments: [ArgumentSpec("username", "The user")],
+                examples: ["xalorra users show jek"], run: UsersCommand.show),
+            CommandSpec(
+                "update", summary: "Change a user's email, name, role or tenant.",
+                arguments: [ArgumentSpec("username", "The user")],
+                options: [
+                    .value("--email", .text, metaVar: "email", "New email address"),
+                    .value("--name", .text, metaVar: "name", "New full name"),
+                    .value("--role", .choice(Role.allCases.map(\.rawValue)), metaVar: "role", "New role"),
+                    .value("--tenant", .text, metaVar: "tenant", "New tenant"),
+                ],
+                examples: ["xalorra users update jek --role admin"], run: UsersCommand.update),
+            CommandSpec(
+                "passwd",
+                summary: "Set a user's password (admin), or change your own: without a name, asks the current one.",
+                arguments: [ArgumentSpec("username", optional: true, "The user; omit to change your own")],
+                options: [passwordStdin],
+                examples: ["xalorra users passwd jek", "xalorra users passwd --url http://127.0.0.1:8001"],
+                run: UsersCommand.passwd),
+            CommandSpec(
+                "disable", summary: "Disable a user: no logins, and their tokens stop working at once.",
+                arguments: [ArgumentSpec("username", "The user")],
+                examples: ["xalorra users disable jek"], run: UsersCommand.disable),
+            CommandSpec(
+                "enable", summary: "Enable a disabled user.", arguments: [ArgumentSpec("username", "The user")],
+                examples: ["xalorra users enable jek"], run: UsersCommand.enable),
+            CommandSpec(
+                "delete", summary: "Delete a user and their refresh tokens.",
+                arguments: [ArgumentSpec("username", "The user")],
+                options: [.flag("--yes", short: "y", "Do not ask for confirmation on a terminal")],
+                examples: ["xalorra users delete jek --yes"], run: UsersCommand.delete),
+            CommandSpec(
+                "register", summary: "Create your own account (role user, the default tenant).",
+                arguments: [ArgumentSpec("username", "3-50 letters, digits or underscores")],
+                options: [
+                    .value("--email", .text, metaVar: "email", "Email address (required)"),
+                    .value("--name", .text, metaVar: "name", "Full name, nama_lengkap (required)"),
+                    passwordStdin,
+                ],
+                examples: ["xalorra users register jek --email jek@x.io --name 'Jek Doe' --url http://127.0.0.1:8001"],
+                run: UsersCommand.register),
+            CommandSpec(
+                "login",
+                summary: "Log in to a server and save the tokens in $XALORRA_HOME/credentials.json (0600).",
+                arguments: [ArgumentSpec("username", "Username or email")],
+                options: [passwordStdin],
+                examples: ["xalorra users login jek --url http://127.0.0.1:8001"], run: UsersCommand.login),
+            CommandSpec(
+                "logout", summary: "Revoke the saved refresh token and delete the saved credentials.",
+                examples: ["xalorra users logout --url http://127.0.0.1:8001"], run: UsersCommand.logout),
+            CommandSpec(
+                "whoami", summary: "Show your own account.",
+                examples: ["xalorra users whoami --url http://127.0.0.1:8001"], run: UsersCommand.whoami),
+        ],
+        examples: ["xalorra users add jek --email jek@x.io --name 'Jek Doe' --role admin", "xalorra users list"])
+
+    private static let passwordStdin = OptionSpec.flag(
+        "--password-stdin", "Read the password from standard input instead of asking on the terminal")
 
     static let chat = CommandSpec(
         "chat", summary: "Talk to the AI; list, show, rename and delete conversations.",

@@ -14,7 +14,7 @@ enum LogsCommand {
             model: arguments.text("--model"), since: arguments.time("--since"), until: arguments.time("--until"),
             tenant: arguments.text("--tenant"), limit: arguments.integer("--limit") ?? 20,
             offset: arguments.integer("--offset") ?? 0)
-        let api = try context.api()
+        let api = try await context.api()
         let page = try await api.logs(query)
         let tail = arguments.has("--tail")
         if context.json && !tail {

@@ -18,6 +18,8 @@ public struct LocalAPI: XalorraAPI {
     public let feed: PredictionFeed?
     private let secret: Lazy<SecretKey>
     private let warn: @Sendable (String) -> Void
+    /// Shared by every copy made with ``acting(as:)``: the server's per-request account check.
+    let accountStatus = AccountStatusCache()
 
     /// Creates the API; the store and the secret are opened on first use.
     /// - Parameters:
@@ -46,6 +48,9 @@ public struct LocalAPI: XalorraAPI {
         }
         _ = Self.processStart
     }
+
+    /// The store, opened on first use.
+    func store() throws(XalorraError) -> AppDatabase { try database.get() }
 
     private func predictions() throws(XalorraError) -> any PredictionRepository {
         SQLitePredictionRepository(database: try database.get())

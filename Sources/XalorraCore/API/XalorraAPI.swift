@@ -26,4 +26,45 @@ public protocol XalorraAPI: Sendable {
 
     /// The store's and the host's health.
     func health() async throws(XalorraError) -> HealthReport
+
+    // MARK: Users: self-service (the Aksara API's /users/*)
+
+    /// Creates an account with role `user` in the default tenant, whatever `user` asks for.
+    func register(_ user: NewUser) async throws(XalorraError) -> User
+
+    /// Exchanges a username or email and password for a token pair.
+    func login(_ login: String, password: String) async throws(XalorraError) -> LoginResult
+
+    /// Rotates a refresh token: it is revoked and a new pair issued. A rotated-out token presented again revokes
+    /// every token descended from it.
+    func refresh(_ refreshToken: String) async throws(XalorraError) -> TokenPair
+
+    /// Revokes one of the caller's refresh tokens.
+    func logout(_ refreshToken: String) async throws(XalorraError)
+
+    /// The caller's account.
+    func profile() async throws(XalorraError) -> User
+
+    /// Changes the caller's email or full name.
+    func updateProfile(_ changes: UserChanges) async throws(XalorraError) -> User
+
+    /// Changes the caller's password after checking the current one; signs every session out.
+    func changePassword(current: String, new: String) async throws(XalorraError)
+
+    // MARK: Users: administration
+
+    /// Creates an account with any role and tenant.
+    func createUser(_ user: NewUser) async throws(XalorraError) -> User
+
+    /// A page of accounts.
+    func users(_ query: UserQuery) async throws(XalorraError) -> Page<User>
+
+    /// One account.
+    func user(_ username: String) async throws(XalorraError) -> User
+
+    /// Changes an account's email, name, role, tenant, active flag or password.
+    func updateUser(_ username: String, _ changes: UserChanges) async throws(XalorraError) -> User
+
+    /// Deletes an account and its refresh tokens.
+    func deleteUser(_ username: String) async throws(XalorraError)
 }

@@ -40,13 +40,7 @@ public struct SecretKey: Sendable {
     }
 
     private static func readChecked(_ path: String) throws(XalorraError) -> SecretKey? {
-        guard let bytes = try FileSystem.read(path) else { return nil }
-        if let mode = FileSystem.mode(of: path), mode & 0o077 != 0 {
-            throw XalorraError(
-                .insufficientPermissions,
-                "\(path) is readable by other users (mode \(String(mode, radix: 8))); refusing to use it",
-                hint: "chmod 600 \(path)")
-        }
+        guard let bytes = try FileSystem.readPrivate(path) else { return nil }
         let value = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
         guard !value.isEmpty else { throw XalorraError(.internal, "\(path) is empty; delete it to generate a new key") }
         return SecretKey(value: value, warning: weakness(value, source: path))

@@ -34,13 +34,14 @@ public struct TokenService: Sendable {
     /// - Parameters:
     ///   - ttl: how long the token is valid.
     ///   - now: the issue time.
+    ///   - id: the `jti`; refresh tokens are recorded under it before they are signed.
     public func mint(
         user: String, role: Role, tenant: String, kind: TokenClaims.Kind = .access, ttl: TimeSpan,
-        now: Timestamp = .now()
+        now: Timestamp = .now(), id: String = TokenService.randomID()
     ) async throws(XalorraError) -> (token: String, claims: TokenClaims) {
         let claims = TokenClaims(
             user: user, role: role, tenant: tenant, kind: kind, issuedAt: now.seconds,
-            expires: now.seconds + ttl.seconds, id: Self.randomID())
+            expires: now.seconds + ttl.seconds, id: id)
         var header = JWTHeader()
         header.alg = algorithm.rawValue
         header.typ = "JWT"
@@ -55,8 +56,9 @@ public struct TokenService: Sendable {
     /// - Parameters:
     ///   - expecting: the kind the caller needs; `nil` accepts either (for `token verify`).
     ///   - now: the time to check expiry against.
+    ///   - allowExpired: accept a token past its `exp` (to revoke an expired refresh token at logout).
     public func verify(
-        _ token: String, expecting: TokenClaims.Kind? = .access, now: Timestamp = .now()
+        _ token: String, expecting: TokenClaims.Kind? = .access, now: Timestamp = .now(), allowExpired: Bool = false
     ) async throws(XalorraError) -> TokenClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
@@ -81,7 +83,7 @@ public struct TokenService: Sendable {
         }
         let clock = now.seconds
         if let exp = claims.exp {
-            if exp + Self.leewaySeconds < clock {
+            if exp + Self.leewaySeconds < clock, !allowExpired {
                 throw XalorraError(.tokenExpired, "token expired at \(Timestamp(microseconds: exp * 1_000_000).iso8601Seconds)")
             }
         } else if !acceptLegacyTokens {
@@ -109,8 +111,8 @@ public struct TokenService: Sendable {
         return Int64(exactly: value.doubleValue.rounded(.up))
     }
 
-    /// 128 random bits as hex: token ids.
-    static func randomID() -> String {
+    /// 128 random bits in hex: a fresh `jti`.
+    public static func randomID() -> String {
         var generator = SystemRandomNumberGenerator()
         let high = UInt64.random(in: .min ... .max, using: &generator)
         let low = UInt64.random(in: .min ... .max, using: &generator)

@@ -14,13 +14,13 @@ public enum RouteTable {
 
     /// The Aksara AI API's users.
     static let users: [Route] = [
-        Route("POST", "/users/register", .public, .register, "Create an account", pending: "users and authentication"),
-        Route("POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens", pending: "users and authentication"),
-        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair", pending: "users and authentication"),
-        Route("POST", "/users/logout", .user, "Revoke a refresh token", pending: "users and authentication"),
-        Route("GET", "/users/profile", .user, "The caller's profile", pending: "users and authentication"),
-        Route("PUT", "/users/profile", .user, "Update the caller's email or full name", pending: "users and authentication"),
-        Route("POST", "/users/change-password", .user, "Change the caller's password; revokes refresh tokens", pending: "users and authentication"),
+        Route("POST", "/users/register", .public, .register, "Create an account"),
+        Route("POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens"),
+        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair"),
+        Route("POST", "/users/logout", .user, "Revoke a refresh token"),
+        Route("GET", "/users/profile", .user, "The caller's profile"),
+        Route("PUT", "/users/profile", .user, "Update the caller's email or full name"),
+        Route("POST", "/users/change-password", .user, "Change the caller's password; revokes refresh tokens"),
     ]
 
     /// The Aksara AI API's chat.
@@ -59,10 +59,11 @@ public enum RouteTable {
 
     /// Administration.
     static let admin: [Route] = [
-        Route("GET", "/admin/users", .admin, "List users (search, limit, offset)", pending: "users and authentication"),
-        Route("GET", "/admin/users/{username}", .admin, "One user", pending: "users and authentication"),
-        Route("PATCH", "/admin/users/{username}", .admin, "Change a user's role, tenant or active flag", pending: "users and authentication"),
-        Route("DELETE", "/admin/users/{username}", .admin, "Delete a user", pending: "users and authentication"),
+        Route("GET", "/admin/users", .admin, "List users (search, limit, offset)"),
+        Route("POST", "/admin/users", .admin, "Create a user with any role and tenant (201)"),
+        Route("GET", "/admin/users/{username}", .admin, "One user"),
+        Route("PATCH", "/admin/users/{username}", .admin, "Change a user's email, name, role, tenant, active flag or password"),
+        Route("DELETE", "/admin/users/{username}", .admin, "Delete a user"),
         Route("POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)"),
     ]
 

@@ -61,6 +61,9 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_MAX_BODY", flag: nil, defaultValue: "1048576",
         summary: "Largest request body `serve` accepts, in bytes (413 above it)")
 
+    public static let bcryptCost = SettingKey(
+        environment: "XALORRA_BCRYPT_COST", flag: nil, defaultValue: "\(PasswordHasher.defaultCost)",
+        summary: "bcrypt work factor for new password hashes, \(PasswordHasher.minimumCost)-\(PasswordHasher.maximumCost) (each step doubles login time)")
     public static let corsOrigins = SettingKey(
         environment: "XALORRA_CORS_ORIGINS", flag: "--cors-origin", defaultValue: nil,
         summary: "Comma-separated browser origins `serve` allows cross-origin (`*` for any); none by default",
@@ -69,6 +72,6 @@ public struct SettingKey: Sendable, Hashable {
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
-        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .corsOrigins,
+        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .bcryptCost, .corsOrigins,
     ]
 }

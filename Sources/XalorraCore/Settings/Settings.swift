@@ -40,6 +40,8 @@ public struct Settings: Sendable {
     public var rateLimit: Bool
     /// The largest request body `serve` accepts, in bytes.
     public var maxBody: Int
+    /// The bcrypt work factor for new password hashes.
+    public var bcryptCost: Int
     /// Browser origins `serve` answers cross-origin requests for (`*`: any); empty sends no CORS headers.
     public var corsOrigins: [String]
 
@@ -47,6 +49,8 @@ public struct Settings: Sendable {
     public var databasePath: String { home + "/xalorra.db" }
     /// `$home/logs/predictions.log`.
     public var predictionLogPath: String { home + "/logs/predictions.log" }
+    /// `$home/credentials.json`: the tokens `users login` saved.
+    public var credentialsPath: String { home + "/credentials.json" }
     /// `$home/secret.key`.
     public var secretKeyPath: String { home + "/secret.key" }
 
@@ -87,6 +91,12 @@ public struct Settings: Sendable {
         guard let maxBody = Int(maxBodyText), maxBody > 0 else {
             throw XalorraError(.validation, "XALORRA_MAX_BODY=\(maxBodyText) is not a positive number of bytes")
         }
+        let costText = value(.bcryptCost) ?? "\(PasswordHasher.defaultCost)"
+        guard let cost = Int(costText), (PasswordHasher.minimumCost...PasswordHasher.maximumCost).contains(cost) else {
+            throw XalorraError(
+                .validation,
+                "XALORRA_BCRYPT_COST=\(costText) is not a whole number from \(PasswordHasher.minimumCost) to \(PasswordHasher.maximumCost)")
+        }
         let origins = (value(.corsOrigins) ?? "").split(separator: ",").map { String($0.trimmingWhitespace()) }
             .filter { !$0.isEmpty }
         for origin in origins where origin != "*" {
@@ -108,6 +118,7 @@ public struct Settings: Sendable {
             acceptLegacyTokens: try flag(.legacyTokens),
             rateLimit: try flag(.rateLimit),
             maxBody: maxBody,
+            bcryptCost: cost,
             corsOrigins: origins
         )
     }

@@ -23,11 +23,36 @@ extension AppDatabase {
             // further index roughly doubles the cost of logging a batch row (measured: bench/RESULTS.md); admin
             // lists across tenants and time filters scan by id, which is also time order.
         }
+        migrator.registerMigration("v2-users") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY,
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(username) BETWEEN 3 AND 50),
+                    email TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
+                    nama_lengkap TEXT NOT NULL CHECK (length(nama_lengkap) BETWEEN 1 AND 100),
+                    password_hash TEXT NOT NULL CHECK (password_hash LIKE '$2%'),
+                    role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user')),
+                    tenant TEXT NOT NULL CHECK (length(tenant) BETWEEN 1 AND 100),
+                    is_active INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+                    created_at INTEGER NOT NULL,               -- microseconds since the Unix epoch, UTC
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE refresh_tokens (
+                    jti TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    issued_at INTEGER NOT NULL,                -- microseconds
+                    expires_at INTEGER NOT NULL,               -- seconds, as the token's exp
+                    revoked_at INTEGER,                        -- microseconds; NULL while usable
+                    replaced_by TEXT                           -- the jti that rotated it out (reuse detection)
+                );
+                CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 1 }
+    static var schemaVersion: Int { 2 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

@@ -34,6 +34,19 @@ public enum FileSystem {
         }
     }
 
+    /// Reads a file that holds a secret (`secret.key`, `credentials.json`), refusing it when group or others may
+    /// read it; `nil` when it does not exist.
+    public static func readPrivate(_ path: String) throws(XalorraError) -> [UInt8]? {
+        guard let bytes = try read(path) else { return nil }
+        if let mode = mode(of: path), mode & 0o077 != 0 {
+            throw XalorraError(
+                .insufficientPermissions,
+                "\(path) is readable by other users (mode \(String(mode & 0o777, radix: 8))); refusing to use it",
+                hint: "chmod 600 \(path)")
+        }
+        return bytes
+    }
+
     /// Creates `path` with `mode` and writes `bytes`, failing when it already exists (so two processes generating
     /// the same secret cannot both win).
     public static func createExclusive(_ path: String, bytes: [UInt8], mode: mode_t) throws(XalorraError) -> Bool {
@@ -106,6 +119,10 @@ public enum FileSystem {
 
     /// Whether `path` exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Deletes a file; true when it existed.
+    @discardableResult
+    public static func remove(_ path: String) -> Bool { unlink(path) == 0 }
 
     private static func failure(_ message: String) -> XalorraError {
         XalorraError(.internal, "\(message): \(String(cString: strerror(errno)))")

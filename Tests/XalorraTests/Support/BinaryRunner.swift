@@ -41,6 +41,8 @@ struct BinaryRunner {
         var base: [String: String] = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "HOME": home.path, "XALORRA_HOME": home.path, "USER": "tester",
+            // The lowest accepted bcrypt cost: the debug build's bcrypt is unoptimised C.
+            "XALORRA_BCRYPT_COST": "10",
         ]
         base.merge(environment) { $1 }
         base.merge(extra) { $1 }

@@ -1,0 +1,93 @@
+/// An account in the store. The password hash is not here: it never leaves ``UserRepository``.
+public struct User: Sendable, Equatable {
+    public var id: Int64
+    /// Unique, case-insensitively; letters, digits and underscore, 3-50 characters. Tokens carry it as `user_id`.
+    public var username: String
+    /// Unique, case-insensitively.
+    public var email: String
+    /// `nama_lengkap` in the Aksara API.
+    public var fullName: String
+    public var role: Role
+    public var tenant: String
+    /// A disabled account cannot log in, refresh, or use its access tokens.
+    public var isActive: Bool
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: Int64, username: String, email: String, fullName: String, role: Role, tenant: String, isActive: Bool,
+        createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.username = username
+        self.email = email
+        self.fullName = fullName
+        self.role = role
+        self.tenant = tenant
+        self.isActive = isActive
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+extension User: JSONRepresentable {
+    /// The one shape of a user on every route: the Aksara profile (`id, username, email, nama_lengkap, created_at,
+    /// updated_at, is_active`) plus `role` and `tenant`.
+    public var json: JSONValue {
+        .object([
+            ("id", .int(id)), ("username", .string(username)), ("email", .string(email)),
+            ("nama_lengkap", .string(fullName)), ("role", .string(role.rawValue)), ("tenant", .string(tenant)),
+            ("is_active", .bool(isActive)), ("created_at", .string(createdAt.iso8601)),
+            ("updated_at", .string(updatedAt.iso8601)),
+        ])
+    }
+}
+
+/// What `POST /users/login` answers: a token pair and the user.
+public struct LoginResult: Sendable, Equatable {
+    public let tokens: TokenPair
+    public let user: User
+
+    public init(tokens: TokenPair, user: User) {
+        self.tokens = tokens
+        self.user = user
+    }
+}
+
+extension LoginResult: JSONRepresentable {
+    /// `{access_token, refresh_token, token_type, expires_in, user}`.
+    public var json: JSONValue {
+        guard case .object(var members) = tokens.json else { return tokens.json }
+        members.append(("user", user.json))
+        return .object(members)
+    }
+}
+
+/// An access token and the refresh token that renews it.
+public struct TokenPair: Sendable, Equatable {
+    public let accessToken: String
+    public let refreshToken: String
+    /// Seconds the access token is valid for.
+    public let expiresIn: Int64
+
+    public init(accessToken: String, refreshToken: String, expiresIn: Int64) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.expiresIn = expiresIn
+    }
+
+    /// Access tokens from login and refresh live an hour.
+    public static let accessLifetime = TimeSpan(seconds: 3600)
+    /// Refresh tokens live thirty days.
+    public static let refreshLifetime = TimeSpan(seconds: 30 * 86_400)
+}
+
+extension TokenPair: JSONRepresentable {
+    /// `{access_token, refresh_token, token_type, expires_in}`.
+    public var json: JSONValue {
+        .object([
+            ("access_token", .string(accessToken)), ("refresh_token", .string(refreshToken)),
+            ("token_type", "bearer"), ("expires_in", .int(expiresIn)),
+        ])
+    }
+}
