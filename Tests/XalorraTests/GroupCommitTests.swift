@@ -98,3 +98,12 @@ struct GroupCommitTests {
     #expect(result.walPages > 1000, "autocheckpoint would have reset the WAL below 1,000 pages")
     #expect(result.checkpointedPages == result.walPages)
 }
+
+/// bcrypt's threads run at the lowest priority, and only they: the rest of the process keeps its own.
+@Test func backgroundWorkersRunAtLowestPriority() async {
+    errno = 0
+    let mine = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+    let theirs = await BackgroundWorkers.shared.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+    #expect(theirs == BackgroundWorkers.niceness)
+    #expect(mine == getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) && mine != theirs)
+}

@@ -1,9 +1,9 @@
-import Dispatch
 import HummingbirdBcrypt
 import Synchronization
 
-/// bcrypt, run on Dispatch's threads rather than the caller's: a cost-12 hash takes a quarter of a second, which on
-/// an event loop or the cooperative pool would stall every other request.
+/// bcrypt, run on ``BackgroundWorkers`` (lowest-priority threads) rather than the caller's: a cost-12 hash takes a
+/// quarter of a second of CPU, which on an event loop or the cooperative pool would stall every other request, and
+/// at normal priority would take the cores from them.
 public struct PasswordHasher: Sendable {
     /// The default work factor (`XALORRA_BCRYPT_COST`).
     public static let defaultCost = 12
@@ -61,8 +61,6 @@ public struct PasswordHasher: Sendable {
     }
 
     private static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
-        }
+        await BackgroundWorkers.shared.run(work)
     }
 }
