@@ -54,14 +54,33 @@ public struct RemoteAPI: XalorraAPI {
 
     /// Follows `GET /logs/stream` (Server-Sent Events): each `data:` event is one log item.
     public func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error> {
+        // The stream sends what commits from now on: only the model and tenant filters apply.
+        let filters = [("model", query.model), ("tenant", query.tenant)].compactMap { name, value in
+            value.map { (name, $0) }
+        }
+        let events = eventStream(makeRequest("GET", "/logs/stream", query: filters, body: nil))
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in events {
+                        let record = try PredictionRecord(json: event)
+                        if record.id > (id ?? 0) { continuation.yield(record) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Task.isCancelled ? nil : error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Sends `request` and yields the JSON of each `data:` line of its Server-Sent Events; a non-200 answer
+    /// throws its error envelope.
+    func eventStream(_ request: HTTPClientRequest) -> AsyncThrowingStream<JSONValue, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    // The stream sends what commits from now on: only the model and tenant filters apply.
-                    let filters = [("model", query.model), ("tenant", query.tenant)].compactMap { name, value in
-                        value.map { (name, $0) }
-                    }
-                    let request = makeRequest("GET", "/logs/stream", query: filters, body: nil)
                     let response = try await execute(request, deadline: .distantFuture)
                     guard response.status.code == 200 else {
                         let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
@@ -74,8 +93,7 @@ public struct RemoteAPI: XalorraAPI {
                             let line = Array(pending[..<newline])
                             pending.removeSubrange(...newline)
                             guard line.starts(with: Array("data: ".utf8)) else { continue }
-                            let record = try PredictionRecord(json: JSONParser.parse(Array(line.dropFirst(6))))
-                            if record.id > (id ?? 0) { continuation.yield(record) }
+                            continuation.yield(try JSONParser.parse(Array(line.dropFirst(6))))
                         }
                     }
                     continuation.finish()
@@ -134,7 +152,7 @@ public struct RemoteAPI: XalorraAPI {
         return json
     }
 
-    private func makeRequest(
+    func makeRequest(
         _ method: String, _ path: String, query: [(String, String)], body: JSONValue?
     ) -> HTTPClientRequest {
         var url = baseURL + path

@@ -12,6 +12,7 @@ public struct XalorraServer: Sendable {
             .merging(PredictionController.handlers) { $1 }
             .merging(AdminController.handlers) { $1 }
             .merging(UsersController.handlers) { $1 }
+            .merging(ChatController.handlers) { $1 }
     }
 
     /// The keys of every route with a handler.

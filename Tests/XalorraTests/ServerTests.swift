@@ -56,7 +56,7 @@ struct ServerTests {
             ("POST", "/echo", token, String(repeating: " ", count: 2000) + "1", 413, "PAYLOAD_TOO_LARGE"),
             ("GET", "/logs?limit=0", token, nil, 422, "VALIDATION_ERROR"),
             ("POST", "/admin/tokens", token, "{}", 403, "INSUFFICIENT_PERMISSIONS"),
-            ("POST", "/chat/message", token, "{}", 501, "NOT_IMPLEMENTED"),
+            ("GET", "/models", token, nil, 501, "NOT_IMPLEMENTED"),
         ]
         for (method, path, auth, body, status, code) in cases {
             let response = try await server.request(method, path, token: auth, body: body)

@@ -221,17 +221,57 @@ public enum CommandTable {
         "--password-stdin", "Read the password from standard input instead of asking on the terminal")
 
     static let chat = CommandSpec(
-        "chat", summary: "Talk to the AI; list, show, rename and delete conversations.",
+        "chat", summary: "Talk to the AI; list, show, rename, delete and export conversations.",
+        discussion: """
+            `chat "message"` starts a conversation and prints the reply as it arrives; -c ID or --last continues \
+            one. Without a message, a terminal opens an interactive session (/new, /title TEXT, /exit), and piped \
+            standard input sends each line as a message of one conversation. Replies come from the built-in \
+            responder, or from the OpenAI-compatible server at XALORRA_CHAT_URL.
+            """,
         arguments: [ArgumentSpec("message", optional: true, "The message; a new conversation unless -c or --last")],
         options: [
-            .value("--conversation", short: "c", .text, metaVar: "id", "Continue this conversation"),
-            .flag("--last", "Continue the most recent conversation"),
+            .value("--conversation", short: "c", .text, metaVar: "id", "Continue this conversation (conv_…)"),
+            .flag("--last", "Continue the most recently active conversation"),
         ],
-        subcommands: ["list", "show", "rename", "delete", "export"].map {
-            CommandSpec($0, summary: "Conversations: \($0).", pendingIssue: "chat")
-        },
-        examples: ["xalorra chat \"what is AI?\"", "xalorra chat list --search AI"],
-        pendingIssue: "chat")
+        subcommands: [
+            CommandSpec(
+                "list", summary: "List your conversations.",
+                options: [
+                    .value("--search", .text, metaVar: "text", "Only titles containing this"),
+                    .value("--limit", short: "n", .integer(1...ConversationQuery.maxLimit), metaVar: "n", default: "20",
+                        "How many to show"),
+                    .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many"),
+                    .value("--sort", .choice(ConversationQuery.Sort.allCases.map(\.rawValue)), metaVar: "field",
+                        default: "created_at", "Sort by"),
+                    .value("--order", .choice(ConversationQuery.Order.allCases.map(\.rawValue)), metaVar: "order",
+                        default: "desc", "Sort order"),
+                ],
+                examples: ["xalorra chat list --search AI --sort updated_at"], run: ChatCommand.list),
+            CommandSpec(
+                "show", summary: "Show a conversation's messages, oldest first.",
+                arguments: [ArgumentSpec("id", "The conversation (conv_…)")],
+                options: [
+                    .value("--limit", short: "n", .integer(1...ChatRules.maxMessagesPage), metaVar: "n", default: "50",
+                        "How many messages"),
+                    .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many"),
+                ],
+                examples: ["xalorra chat show conv_3"], run: ChatCommand.show),
+            CommandSpec(
+                "rename", summary: "Retitle a conversation.",
+                arguments: [ArgumentSpec("id", "The conversation (conv_…)"), ArgumentSpec("title", "1-200 characters")],
+                examples: ["xalorra chat rename conv_3 'Pricing questions'"], run: ChatCommand.rename),
+            CommandSpec(
+                "delete", summary: "Delete a conversation and its messages.",
+                arguments: [ArgumentSpec("id", "The conversation (conv_…)")],
+                examples: ["xalorra chat delete conv_3"], run: ChatCommand.delete),
+            CommandSpec(
+                "export", summary: "Print a whole conversation as Markdown or JSON.",
+                arguments: [ArgumentSpec("id", "The conversation (conv_…)")],
+                options: [.value("--format", .choice(["md", "json"]), metaVar: "format", default: "md", "Output format")],
+                examples: ["xalorra chat export conv_3 --format md > chat.md"], run: ChatCommand.export),
+        ],
+        examples: ["xalorra chat \"what is AI?\"", "xalorra chat --last \"and then?\"", "xalorra chat list --search AI"],
+        run: ChatCommand.send)
 
     static let routes = CommandSpec(
         "routes", summary: "Print the HTTP route table: method, path, auth, rate limit, summary.",

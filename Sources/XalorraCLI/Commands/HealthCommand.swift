@@ -12,6 +12,10 @@ enum HealthCommand {
             table.add(["status", report.status])
             table.add(["version", XalorraVersion.current])
             table.add(["database", "\(report.databaseUp ? "connected" : "disconnected"), \((report.databaseMilliseconds * 100).rounded() / 100) ms"])
+            if let ai = report.aiService {
+                let state = ai.health.available ? "available" : "unavailable"
+                table.add(["ai service", "\(ai.name): \(state), \((ai.health.milliseconds * 100).rounded() / 100) ms"])
+            }
             table.add(["uptime", "\(report.uptimeSeconds) s"])
             table.add(["cpu", percent(report.cpuPercent)])
             table.add(["memory", percent(report.memoryPercent)])

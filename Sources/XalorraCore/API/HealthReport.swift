@@ -1,5 +1,5 @@
 /// What `GET /health/detailed` and `xalorra health` report, in the Aksara seed's shape.
-public struct HealthReport: Sendable, Equatable {
+public struct HealthReport: Sendable {
     /// Whether the store answered.
     public let databaseUp: Bool
     /// The store's round-trip time for `SELECT 1`, in milliseconds.
@@ -12,12 +12,15 @@ public struct HealthReport: Sendable, Equatable {
     public let memoryPercent: Double?
     /// Use of the disk holding the store in percent, if readable.
     public let diskPercent: Double?
+    /// The chat responder's name (`builtin`, `openai`) and status.
+    public let aiService: (name: String, health: ResponderHealth)?
 
     /// Creates a report.
     public init(
         databaseUp: Bool, databaseMilliseconds: Double, uptimeSeconds: Int64, cpuPercent: Double?,
-        memoryPercent: Double?, diskPercent: Double?
+        memoryPercent: Double?, diskPercent: Double?, aiService: (name: String, health: ResponderHealth)? = nil
     ) {
+        self.aiService = aiService
         self.databaseUp = databaseUp
         self.databaseMilliseconds = databaseMilliseconds
         self.uptimeSeconds = uptimeSeconds
@@ -56,7 +59,13 @@ extension HealthReport: JSONRepresentable {
                     ("status", databaseUp ? "connected" : "disconnected"),
                     ("response_time", .string("\(milliseconds)ms")),
                 ])),
-            ])),
+            ] + (aiService.map { service in
+                [("ai_service", JSONValue.object([
+                    ("status", service.health.available ? "available" : "unavailable"),
+                    ("response_time", .string("\((service.health.milliseconds * 100).rounded() / 100)ms")),
+                    ("backend", .string(service.name)),
+                ]))]
+            } ?? []))),
             ("system", .object([
                 ("cpu_usage", percent(cpuPercent)), ("memory_usage", percent(memoryPercent)),
                 ("disk_usage", percent(diskPercent)),

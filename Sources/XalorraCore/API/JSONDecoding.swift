@@ -129,11 +129,20 @@ extension HealthReport: JSONDecodable {
             guard let text = system[key]?.stringValue, text.hasSuffix("%") else { return nil }
             return Double(text.dropLast())
         }
-        let time = (try? database.text("response_time")).flatMap { Double($0.dropLast(2)) } ?? 0
+        func milliseconds(_ value: JSONValue) -> Double {
+            (try? value.text("response_time")).flatMap { Double($0.dropLast(2)) } ?? 0
+        }
+        var ai: (String, ResponderHealth)?
+        if let service = json["dependencies"]?["ai_service"] {
+            ai = (
+                service["backend"]?.stringValue ?? "unknown",
+                ResponderHealth(available: service["status"] == "available", milliseconds: milliseconds(service))
+            )
+        }
         self.init(
-            databaseUp: try database.text("status") == "connected", databaseMilliseconds: time,
+            databaseUp: try database.text("status") == "connected", databaseMilliseconds: milliseconds(database),
             uptimeSeconds: try json.integer("uptime"), cpuPercent: percent("cpu_usage"),
-            memoryPercent: percent("memory_usage"), diskPercent: percent("disk_usage"))
+            memoryPercent: percent("memory_usage"), diskPercent: percent("disk_usage"), aiService: ai)
     }
 }
 
@@ -184,5 +193,83 @@ extension TokenPair: JSONDecodable {
 extension LoginResult: JSONDecodable {
     public init(json: JSONValue) throws(XalorraError) {
         self.init(tokens: try TokenPair(json: json), user: try User(json: json.member("user")))
+    }
+}
+
+extension JSONValue {
+    /// The ISO time in `key`.
+    func time(_ key: String) throws(XalorraError) -> Timestamp {
+        let text = try self.text(key)
+        guard let time = Timestamp(iso: text) else { throw JSONValue.unexpectedResponse("\(key) '\(text)'") }
+        return time
+    }
+
+    /// The row id of a `conv_N` / `msg_N` in `key`.
+    func chatID(_ key: String, prefix: String) throws(XalorraError) -> Int64 {
+        let text = try self.text(key)
+        guard text.hasPrefix(prefix), let id = Int64(text.dropFirst(prefix.count)) else {
+            throw JSONValue.unexpectedResponse("\(key) '\(text)'")
+        }
+        return id
+    }
+
+    func sender(_ key: String) throws(XalorraError) -> Sender {
+        let text = try self.text(key)
+        guard let sender = Sender(rawValue: text) else { throw JSONValue.unexpectedResponse("\(key) '\(text)'") }
+        return sender
+    }
+}
+
+extension ChatMessage: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            id: try json.chatID("id", prefix: "msg_"), sender: try json.sender("sender"), content: try json.text("content"),
+            timestamp: try json.time("timestamp"))
+    }
+}
+
+extension Conversation: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        var last: MessagePreview?
+        if let preview = json["last_message"], preview != .null {
+            last = MessagePreview(
+                sender: try preview.sender("sender"), content: try preview.text("content"),
+                timestamp: try preview.time("timestamp"))
+        }
+        self.init(
+            id: try json.chatID("id", prefix: "conv_"), title: try json.text("title"), createdAt: try json.time("created_at"),
+            updatedAt: try json.time("updated_at"), messageCount: Int(try json.integer("message_count")), lastMessage: last)
+    }
+}
+
+extension ConversationDetail: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let messages = try json.list("messages").map { item throws(XalorraError) in try ChatMessage(json: item) }
+        self.init(
+            conversation: Conversation(
+                id: try json.chatID("id", prefix: "conv_"), title: try json.text("title"),
+                createdAt: try json.time("created_at"), updatedAt: try json.time("updated_at"),
+                messageCount: Int(try json.integer("message_count")), lastMessage: nil),
+            messages: messages)
+    }
+}
+
+extension ChatReply: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        func message(_ key: String, _ sender: Sender) throws(XalorraError) -> ChatMessage {
+            let item = try json.member(key)
+            return ChatMessage(
+                id: try item.chatID("id", prefix: "msg_"), sender: sender, content: try item.text("content"),
+                timestamp: try item.time("timestamp"))
+        }
+        self.init(
+            conversationID: try json.chatID("conversation_id", prefix: "conv_"), userMessage: try message("user_message", .user),
+            aiMessage: try message("ai_message", .ai))
+    }
+}
+
+extension ConversationTitle: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(id: try json.chatID("id", prefix: "conv_"), title: try json.text("title"), updatedAt: try json.time("updated_at"))
     }
 }

@@ -18,6 +18,8 @@ public struct LocalAPI: XalorraAPI {
     public let feed: PredictionFeed?
     private let secret: Lazy<SecretKey>
     private let warn: @Sendable (String) -> Void
+    /// Writes the AI's replies in chats.
+    public let responder: any ChatResponder
     /// Shared by every copy made with ``acting(as:)``: the server's per-request account check.
     let accountStatus = AccountStatusCache()
 
@@ -29,9 +31,10 @@ public struct LocalAPI: XalorraAPI {
     ///   - feed: announces committed predictions to live subscribers (the server's `GET /logs/stream`).
     public init(
         settings: Settings, caller: Caller, database: AppDatabase? = nil, feed: PredictionFeed? = nil,
-        warn: @escaping @Sendable (String) -> Void = { _ in }
+        responder: any ChatResponder = BuiltinResponder(), warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.settings = settings
+        self.responder = responder
         self.feed = feed
         self.logFile = PredictionLogFile(path: settings.predictionLogPath)
         self.caller = caller
@@ -167,7 +170,8 @@ public struct LocalAPI: XalorraAPI {
             databaseUp: up, databaseMilliseconds: elapsed,
             uptimeSeconds: (Self.monotonicMicros() - Self.processStart) / 1_000_000,
             cpuPercent: await HostMetrics.cpuPercent(), memoryPercent: HostMetrics.memoryPercent(),
-            diskPercent: HostMetrics.diskPercent(path: settings.home))
+            diskPercent: HostMetrics.diskPercent(path: settings.home),
+            aiService: (responder.name, await responder.health()))
     }
 
     /// The same API acting for another caller, sharing the store and secret: the server makes one per request.

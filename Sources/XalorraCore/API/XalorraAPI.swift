@@ -67,4 +67,24 @@ public protocol XalorraAPI: Sendable {
 
     /// Deletes an account and its refresh tokens.
     func deleteUser(_ username: String) async throws(XalorraError)
+
+    // MARK: Chat (the Aksara API's /chat/*)
+
+    /// Saves `message` into the caller's conversation `conversation` (`conv_…`) or a new one, and the AI's reply,
+    /// handing the reply's text to `onDelta` as it is produced. When the AI fails (503) the message stays saved.
+    func sendMessage(
+        _ message: String, conversation: String?, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> ChatReply
+
+    /// A page of the caller's conversations.
+    func conversations(_ query: ConversationQuery) async throws(XalorraError) -> Page<Conversation>
+
+    /// One of the caller's conversations with a page of its messages, oldest first.
+    func conversation(_ id: String, limit: Int, offset: Int) async throws(XalorraError) -> ConversationDetail
+
+    /// Renames one of the caller's conversations.
+    func renameConversation(_ id: String, title: String) async throws(XalorraError) -> ConversationTitle
+
+    /// Deletes one of the caller's conversations with its messages.
+    func deleteConversation(_ id: String) async throws(XalorraError)
 }

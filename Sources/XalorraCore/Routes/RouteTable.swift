@@ -25,11 +25,11 @@ public enum RouteTable {
 
     /// The Aksara AI API's chat.
     static let chat: [Route] = [
-        Route("POST", "/chat/message", .user, .chat, "Send a message into a new or existing conversation", pending: "chat"),
-        Route("GET", "/chat/histories", .user, "List the caller's conversations", pending: "chat"),
-        Route("GET", "/chat/histories/{id}", .user, "One conversation with its messages", pending: "chat"),
-        Route("PUT", "/chat/histories/{id}/title", .user, "Rename a conversation", pending: "chat"),
-        Route("DELETE", "/chat/histories/{id}", .user, "Delete a conversation and its messages", pending: "chat"),
+        Route("POST", "/chat/message", .user, .chat, "Send a message into a new or existing conversation (\"stream\": true for SSE)"),
+        Route("GET", "/chat/histories", .user, "List the caller's conversations"),
+        Route("GET", "/chat/histories/{id}", .user, "One conversation with its messages"),
+        Route("PUT", "/chat/histories/{id}/title", .user, "Rename a conversation"),
+        Route("DELETE", "/chat/histories/{id}", .user, "Delete a conversation and its messages"),
     ]
 
     /// The prediction log and its realtime feeds.

@@ -48,11 +48,33 @@ extension AppDatabase {
                 CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
                 """)
         }
+        migrator.registerMigration("v3-chat") { db in
+            try db.execute(sql: """
+                CREATE TABLE conversations (
+                    id INTEGER PRIMARY KEY,
+                    owner TEXT NOT NULL,                       -- the username (a token's user_id)
+                    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+                    created_at INTEGER NOT NULL,               -- microseconds since the Unix epoch, UTC
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX conversations_owner_created ON conversations(owner, created_at, id);
+                CREATE INDEX conversations_owner_updated ON conversations(owner, updated_at, id);
+                CREATE TABLE messages (
+                    id INTEGER PRIMARY KEY,
+                    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    sender TEXT NOT NULL CHECK (sender IN ('user', 'ai')),
+                    content TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX messages_conversation ON messages(conversation_id, id);
+                """)
+            // Title search is a LIKE within one owner's rows, which the owner indexes narrow down.
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 2 }
+    static var schemaVersion: Int { 3 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

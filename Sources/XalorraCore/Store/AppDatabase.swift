@@ -120,3 +120,33 @@ public final class WALCheckpointer: Sendable {
         }
     }
 }
+
+extension AppDatabase {
+    /// A read on the store's pool or queue, failures as ``XalorraError``.
+    func reading<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(XalorraError) -> T {
+        do {
+            return try await writer.read(body)
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// A write transaction, failures as ``XalorraError`` (an `XalorraError` thrown inside passes through).
+    func writing<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(XalorraError) -> T {
+        do {
+            return try await writer.write(body)
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text` literally.
+    static func likePattern(containing text: String) -> String {
+        var out = "%"
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "%"
+    }
+}

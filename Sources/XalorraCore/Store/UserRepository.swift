@@ -23,7 +23,7 @@ struct UserRepository: Sendable {
 
     /// Inserts a user; 409 naming the username or the email when either is taken (case-insensitively).
     func create(_ new: NewUser, tenant: String, passwordHash: String, now: Timestamp) async throws(XalorraError) -> User {
-        try await write { db in
+        try await database.writing { db in
             try Self.checkFree(db, username: new.username, email: new.email, except: nil)
             try db.execute(
                 sql: """
@@ -40,7 +40,7 @@ struct UserRepository: Sendable {
 
     /// The user named `username` (any case), if there is one.
     func user(named username: String) async throws(XalorraError) -> User? {
-        try await read { db in
+        try await database.reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM users WHERE username = ?", arguments: [username])
                 .map(Self.user)
         }
@@ -57,7 +57,7 @@ struct UserRepository: Sendable {
     }
 
     private func credentials(column: String, value: String) async throws(XalorraError) -> (user: User, hash: String)? {
-        try await read { db in
+        try await database.reading { db in
             try Row.fetchOne(
                 db, sql: "SELECT \(Self.columns), users.password_hash FROM users WHERE \(column) = ?", arguments: [value]
             ).map { row in (Self.user(row), row["password_hash"]) }
@@ -67,18 +67,18 @@ struct UserRepository: Sendable {
     /// Whether `username` is an active account; `nil` when no such user is in the store (tokens minted for
     /// names outside the store stay valid).
     func isActive(_ username: String) async throws(XalorraError) -> Bool? {
-        try await read { db in
+        try await database.reading { db in
             try Bool.fetchOne(db, sql: "SELECT is_active FROM users WHERE username = ?", arguments: [username])
         }
     }
 
     /// A page of users by id, optionally those whose username, email or name contains `query.search`.
     func list(_ query: UserQuery) async throws(XalorraError) -> Page<User> {
-        try await read { db in
+        try await database.reading { db in
             var filter = ""
             var arguments: StatementArguments = []
             if let search = query.search {
-                let pattern = "%" + Self.escapeLike(search) + "%"
+                let pattern = AppDatabase.likePattern(containing: search)
                 filter = " WHERE username LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR nama_lengkap LIKE ? ESCAPE '\\'"
                 arguments = [pattern, pattern, pattern]
             }
@@ -95,7 +95,7 @@ struct UserRepository: Sendable {
     func update(
         _ username: String, _ changes: UserChanges, passwordHash: String?, now: Timestamp
     ) async throws(XalorraError) -> User {
-        try await write { db in
+        try await database.writing { db in
             guard let current = try Row.fetchOne(
                 db, sql: "SELECT \(Self.columns) FROM users WHERE username = ?", arguments: [username]
             ).map(Self.user) else { throw Self.notFound }
@@ -128,7 +128,7 @@ struct UserRepository: Sendable {
 
     /// Deletes a user and, by cascade, their refresh tokens.
     func delete(_ username: String) async throws(XalorraError) {
-        try await write { db in
+        try await database.writing { db in
             try db.execute(sql: "DELETE FROM users WHERE username = ?", arguments: [username])
             if db.changesCount == 0 { throw Self.notFound }
         }
@@ -138,7 +138,7 @@ struct UserRepository: Sendable {
 
     /// Records a refresh token issued to `userID`.
     func storeRefresh(jti: String, userID: Int64, issued: Timestamp, expires: Int64) async throws(XalorraError) {
-        try await write { db in
+        try await database.writing { db in
             try db.execute(
                 sql: "INSERT INTO refresh_tokens (jti, user_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [jti, userID, issued.microseconds, expires])
@@ -149,7 +149,7 @@ struct UserRepository: Sendable {
     func rotate(
         jti: String, username: String, newJTI: String, expires: Int64, now: Timestamp
     ) async throws(XalorraError) -> Rotation {
-        try await write { db in
+        try await database.writing { db in
             guard let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -180,7 +180,7 @@ struct UserRepository: Sendable {
     /// Revokes the refresh token `jti`; false when it was unknown or already revoked.
     @discardableResult
     func revoke(jti: String, now: Timestamp) async throws(XalorraError) -> Bool {
-        try await write { db in
+        try await database.writing { db in
             try db.execute(
                 sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
                 arguments: [now.microseconds, jti])
@@ -190,7 +190,7 @@ struct UserRepository: Sendable {
 
     /// How many refresh tokens of `username` are still usable (for tests and `users show`).
     func liveRefreshTokens(_ username: String, now: Timestamp) async throws(XalorraError) -> Int {
-        try await read { db in
+        try await database.reading { db in
             try Int.fetchOne(
                 db,
                 sql: """
@@ -248,30 +248,5 @@ struct UserRepository: Sendable {
             id: row["id"], username: row["username"], email: row["email"], fullName: row["nama_lengkap"],
             role: Role(rawValue: row["role"]) ?? .user, tenant: row["tenant"], isActive: row["is_active"],
             createdAt: Timestamp(microseconds: row["created_at"]), updatedAt: Timestamp(microseconds: row["updated_at"]))
-    }
-
-    private static func escapeLike(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
-            out.append(character)
-        }
-        return out
-    }
-
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(XalorraError) -> T {
-        do {
-            return try await database.writer.read(body)
-        } catch {
-            throw StoreError.wrap(error)
-        }
-    }
-
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(XalorraError) -> T {
-        do {
-            return try await database.writer.write(body)
-        } catch {
-            throw StoreError.wrap(error)
-        }
     }
 }

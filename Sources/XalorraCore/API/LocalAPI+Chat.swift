@@ -1,0 +1,45 @@
+extension LocalAPI {
+    /// Messages a responder sees: the newest of the conversation.
+    static let chatContextMessages = 40
+
+    private func chatStore() throws(XalorraError) -> ChatRepository { ChatRepository(database: try store()) }
+
+    public func sendMessage(
+        _ message: String, conversation: String?, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> ChatReply {
+        try ChatRules.message(message)
+        let existing = try conversation.flatMap { text throws(XalorraError) in
+            text.isEmpty ? nil : try ChatID.parseConversation(text)
+        }
+        let store = try chatStore()
+        let saved = try await store.appendUserMessage(
+            owner: caller.user, conversationID: existing, title: ChatRules.title(fromFirstMessage: message),
+            content: message, now: .now())
+        let history = try await store.recentMessages(saved.conversationID, limit: Self.chatContextMessages)
+        let text = try await responder.reply(to: history, api: self, onDelta: onDelta)
+        let reply = try await store.appendReply(conversationID: saved.conversationID, content: text, now: .now())
+        return ChatReply(conversationID: saved.conversationID, userMessage: saved.message, aiMessage: reply)
+    }
+
+    public func conversations(_ query: ConversationQuery) async throws(XalorraError) -> Page<Conversation> {
+        try await chatStore().list(owner: caller.user, query)
+    }
+
+    public func conversation(_ id: String, limit: Int, offset: Int) async throws(XalorraError) -> ConversationDetail {
+        try ChatRules.check([
+            ("limit", (1...ChatRules.maxMessagesPage).contains(limit)
+                ? nil : "Limit must be between 1 and \(ChatRules.maxMessagesPage)"),
+            ("offset", offset >= 0 ? nil : "Offset must not be negative"),
+        ])
+        return try await chatStore().detail(try ChatID.parseConversation(id), owner: caller.user, limit: limit, offset: offset)
+    }
+
+    public func renameConversation(_ id: String, title: String) async throws(XalorraError) -> ConversationTitle {
+        let title = try ChatRules.title(title)
+        return try await chatStore().rename(try ChatID.parseConversation(id), owner: caller.user, title: title, now: .now())
+    }
+
+    public func deleteConversation(_ id: String) async throws(XalorraError) {
+        try await chatStore().delete(try ChatID.parseConversation(id), owner: caller.user)
+    }
+}

@@ -1,0 +1,99 @@
+import XalorraML
+
+/// Writes the AI's side of a conversation. The built-in one answers offline; ``ChatResponder`` implementations
+/// for real models live where their HTTP client does (XalorraClient's `OpenAIResponder`).
+public protocol ChatResponder: Sendable {
+    /// `builtin`, `openai`: shown by `/health/detailed`.
+    var name: String { get }
+
+    /// The reply to the last message of `history` (oldest first), handing each piece of text to `onDelta` as it is
+    /// produced; throws 503 `AI_SERVICE_UNAVAILABLE` when the backend cannot answer.
+    /// - Parameter api: the API acting for the conversation's user, for responders that run operations.
+    func reply(
+        to history: [ChatMessage], api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> String
+
+    /// Whether the backend answers, and how fast.
+    func health() async -> ResponderHealth
+}
+
+/// A responder's status for `/health/detailed`.
+public struct ResponderHealth: Sendable, Equatable {
+    public let available: Bool
+    public let milliseconds: Double
+    public let detail: String?
+
+    public init(available: Bool, milliseconds: Double, detail: String? = nil) {
+        self.available = available
+        self.milliseconds = milliseconds
+        self.detail = detail
+    }
+}
+
+/// The offline, deterministic responder. It is not a language model and says so: it runs a few toolkit requests
+/// (`predict MODEL 1 2 3`, `models`, `help`) with the user's identity, and otherwise answers from the conversation.
+public struct BuiltinResponder: ChatResponder {
+    public let name = "builtin"
+
+    public init() {}
+
+    public static let helpText = """
+        I am xalorra's built-in responder, not a language model: I answer the same way every time and work offline. \
+        I understand: `predict MODEL 1 2 3` (runs a prediction as you, and logs it), `models` (what can predict), \
+        `help` (this). Anything else I answer from this conversation. Set XALORRA_CHAT_URL to an OpenAI-compatible \
+        server (Ollama, llama.cpp, vLLM) for real replies.
+        """
+
+    public func reply(
+        to history: [ChatMessage], api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> String {
+        let text = try await answer(history, api: api)
+        // Stream it a word at a time, as a model would.
+        var start = text.startIndex
+        while start < text.endIndex {
+            var end = text[start...].firstIndex(of: " ").map { text.index(after: $0) } ?? text.endIndex
+            if end == start { end = text.index(after: start) }
+            await onDelta(String(text[start..<end]))
+            start = end
+        }
+        return text
+    }
+
+    public func health() async -> ResponderHealth { ResponderHealth(available: true, milliseconds: 0) }
+
+    private func answer(_ history: [ChatMessage], api: LocalAPI) async throws(XalorraError) -> String {
+        let question = history.last?.content ?? ""
+        let words = question.split(whereSeparator: \.isWhitespace).map(String.init)
+        switch words.first?.lowercased() {
+        case "help"?, "/help"?:
+            return Self.helpText
+        case "models"?:
+            return "Every model name answers with the built-in baseline (the sum of the features) until a trained "
+                + "version exists; try `predict xgb-v2 1 2 3`."
+        case "predict"? where words.count >= 2:
+            var features: [Number] = []
+            for word in words.dropFirst(2) {
+                guard let number = Number(text: word) else {
+                    return "`\(word)` is not a number. Usage: predict MODEL 1 2 3"
+                }
+                features.append(number)
+            }
+            let prediction: Prediction
+            do {
+                prediction = try await api.predict(model: words[1], features: features)
+            } catch let error as XalorraError {
+                return "That prediction failed: \(error.message)"
+            }
+            return "\(prediction.model) predicts \(prediction.prediction) for \(prediction.input) "
+                + "(version \(prediction.version); logged for \(api.caller.user) in tenant \(api.caller.tenant))."
+        default:
+            let earlier = history.dropLast().filter { $0.sender == .user }
+            guard let first = earlier.first else {
+                return "You said: \"\(question)\". I am the built-in responder, not a language model; say `help` to "
+                    + "see what I can do."
+            }
+            return "You said: \"\(question)\". This conversation has \(earlier.count + 1) messages from you; the "
+                + "first was \"\(first.content)\". Say `help` to see what I can do."
+        }
+    }
+}

@@ -1,0 +1,251 @@
+/// Who wrote a message.
+public enum Sender: String, Sendable, Equatable {
+    case user
+    case ai
+}
+
+/// One message of a conversation (`msg_…`).
+public struct ChatMessage: Sendable, Equatable {
+    public let id: Int64
+    public let sender: Sender
+    public let content: String
+    public let timestamp: Timestamp
+
+    public init(id: Int64, sender: Sender, content: String, timestamp: Timestamp) {
+        self.id = id
+        self.sender = sender
+        self.content = content
+        self.timestamp = timestamp
+    }
+
+    /// `msg_42`.
+    public var publicID: String { ChatID.message(id) }
+}
+
+extension ChatMessage: JSONRepresentable {
+    /// `{"id","content","sender","timestamp"}`, as the Aksara API lists a conversation's messages.
+    public var json: JSONValue {
+        .object([
+            ("id", .string(publicID)), ("content", .string(content)), ("sender", .string(sender.rawValue)),
+            ("timestamp", .string(timestamp.iso8601)),
+        ])
+    }
+}
+
+/// A conversation as `GET /chat/histories` lists it.
+public struct Conversation: Sendable, Equatable {
+    public let id: Int64
+    public let title: String
+    public let createdAt: Timestamp
+    public let updatedAt: Timestamp
+    public let messageCount: Int
+    public let lastMessage: MessagePreview?
+
+    /// The newest message as a list shows it: no id.
+    public struct MessagePreview: Sendable, Equatable {
+        public let sender: Sender
+        public let content: String
+        public let timestamp: Timestamp
+
+        public init(sender: Sender, content: String, timestamp: Timestamp) {
+            self.sender = sender
+            self.content = content
+            self.timestamp = timestamp
+        }
+    }
+
+    public init(
+        id: Int64, title: String, createdAt: Timestamp, updatedAt: Timestamp, messageCount: Int,
+        lastMessage: MessagePreview?
+    ) {
+        self.id = id
+        self.title = title
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.messageCount = messageCount
+        self.lastMessage = lastMessage
+    }
+
+    /// `conv_7`.
+    public var publicID: String { ChatID.conversation(id) }
+}
+
+extension Conversation: JSONRepresentable {
+    /// `{"id","title","created_at","updated_at","message_count","last_message": {content, sender, timestamp}|null}`.
+    public var json: JSONValue {
+        .object([
+            ("id", .string(publicID)), ("title", .string(title)), ("created_at", .string(createdAt.iso8601)),
+            ("updated_at", .string(updatedAt.iso8601)), ("message_count", .int(messageCount)),
+            ("last_message", lastMessage.map { message in
+                .object([
+                    ("content", .string(message.content)), ("sender", .string(message.sender.rawValue)),
+                    ("timestamp", .string(message.timestamp.iso8601)),
+                ])
+            } ?? .null),
+        ])
+    }
+}
+
+/// One conversation with a page of its messages, oldest first (`GET /chat/histories/{id}`).
+public struct ConversationDetail: Sendable, Equatable {
+    public let conversation: Conversation
+    public let messages: [ChatMessage]
+
+    public init(conversation: Conversation, messages: [ChatMessage]) {
+        self.conversation = conversation
+        self.messages = messages
+    }
+}
+
+extension ConversationDetail: JSONRepresentable {
+    /// `{"id","title","created_at","updated_at","messages":[…],"message_count"}`; the count is the total.
+    public var json: JSONValue {
+        .object([
+            ("id", .string(conversation.publicID)), ("title", .string(conversation.title)),
+            ("created_at", .string(conversation.createdAt.iso8601)),
+            ("updated_at", .string(conversation.updatedAt.iso8601)), ("messages", .array(messages.map(\.json))),
+            ("message_count", .int(conversation.messageCount)),
+        ])
+    }
+}
+
+/// What `POST /chat/message` answers.
+public struct ChatReply: Sendable, Equatable {
+    public let conversationID: Int64
+    public let userMessage: ChatMessage
+    public let aiMessage: ChatMessage
+
+    public init(conversationID: Int64, userMessage: ChatMessage, aiMessage: ChatMessage) {
+        self.conversationID = conversationID
+        self.userMessage = userMessage
+        self.aiMessage = aiMessage
+    }
+}
+
+extension ChatReply: JSONRepresentable {
+    /// `{"response","conversation_id","message_id","user_message":{id,content,timestamp},"ai_message":{…}}`.
+    public var json: JSONValue {
+        func short(_ message: ChatMessage) -> JSONValue {
+            .object([
+                ("id", .string(message.publicID)), ("content", .string(message.content)),
+                ("timestamp", .string(message.timestamp.iso8601)),
+            ])
+        }
+        return .object([
+            ("response", .string(aiMessage.content)), ("conversation_id", .string(ChatID.conversation(conversationID))),
+            ("message_id", .string(aiMessage.publicID)), ("user_message", short(userMessage)),
+            ("ai_message", short(aiMessage)),
+        ])
+    }
+}
+
+/// A conversation's new title (`PUT /chat/histories/{id}/title`).
+public struct ConversationTitle: Sendable, Equatable {
+    public let id: Int64
+    public let title: String
+    public let updatedAt: Timestamp
+
+    public init(id: Int64, title: String, updatedAt: Timestamp) {
+        self.id = id
+        self.title = title
+        self.updatedAt = updatedAt
+    }
+}
+
+extension ConversationTitle: JSONRepresentable {
+    public var json: JSONValue {
+        .object([
+            ("id", .string(ChatID.conversation(id))), ("title", .string(title)), ("updated_at", .string(updatedAt.iso8601)),
+        ])
+    }
+}
+
+/// The public ids `conv_N` and `msg_N`, and the rule that an id that is not one of ours is simply not found.
+public enum ChatID {
+    public static func conversation(_ id: Int64) -> String { "conv_\(id)" }
+    public static func message(_ id: Int64) -> String { "msg_\(id)" }
+
+    /// The row id of `conv_N`; anything else is 404 `Conversation not found`.
+    public static func parseConversation(_ text: String) throws(XalorraError) -> Int64 {
+        guard text.hasPrefix("conv_"), let id = Int64(text.dropFirst(5)), id > 0, text.count <= 23 else {
+            throw notFound
+        }
+        return id
+    }
+
+    static let notFound = XalorraError(.notFound, "Conversation not found")
+}
+
+/// The success messages of the chat operations, shared by the server and the CLI's `--json`.
+public enum ChatMessageText {
+    public static let sent = "Message sent successfully"
+    public static let retrieved = "Conversation retrieved successfully"
+    public static let renamed = "Conversation title updated successfully"
+}
+
+/// `GET /chat/histories` filters: out-of-range values are refused, not clamped.
+public struct ConversationQuery: Sendable, Equatable {
+    public enum Sort: String, Sendable, CaseIterable { case createdAt = "created_at", updatedAt = "updated_at" }
+    public enum Order: String, Sendable, CaseIterable { case asc, desc }
+
+    public static let maxLimit = 100
+    public var search: String?
+    public var sort: Sort
+    public var order: Order
+    public var limit: Int
+    public var offset: Int
+
+    public init(
+        search: String? = nil, sort: Sort = .createdAt, order: Order = .desc, limit: Int = 20, offset: Int = 0
+    ) throws(XalorraError) {
+        try ChatRules.check([
+            ("limit", (1...Self.maxLimit).contains(limit) ? nil : "Limit must be between 1 and \(Self.maxLimit)"),
+            ("offset", offset >= 0 ? nil : "Offset must not be negative"),
+            ("search", (search?.count ?? 0) <= 200 ? nil : "Search must be at most 200 characters"),
+        ])
+        self.search = search.flatMap { $0.isEmpty ? nil : $0 }
+        self.sort = sort
+        self.order = order
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// The limits of chat input, with the Aksara API's messages.
+public enum ChatRules {
+    /// Characters (not bytes) a message may have.
+    public static let maxMessage = 4000
+    /// Characters a title may have.
+    public static let maxTitle = 200
+    /// Messages of one conversation per page, at most.
+    public static let maxMessagesPage = 500
+
+    /// A message must be 1-4000 characters and not only white space.
+    public static func message(_ text: String) throws(XalorraError) {
+        if text.count > maxMessage {
+            throw XalorraError(
+                .validation, "Request validation failed",
+                details: [.init(field: "message", message: "Message must be at most \(maxMessage) characters")])
+        }
+        if text.allSatisfy(\.isWhitespace) { throw XalorraError(.badRequest, "Message cannot be empty") }
+    }
+
+    /// A title, trimmed, must be 1-200 characters.
+    public static func title(_ text: String) throws(XalorraError) -> String {
+        let trimmed = String(Substring(text).trimmingWhitespace())
+        try check([("title", (1...maxTitle).contains(trimmed.count) ? nil : "Title must be 1-\(maxTitle) characters")])
+        return trimmed
+    }
+
+    /// The title of a new conversation: its first message on one line, cut to 50 characters.
+    public static func title(fromFirstMessage text: String) -> String {
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard words.count > 50 else { return words }
+        let cut = words.prefix(47)
+        return String(Substring(cut).trimmingWhitespace()) + "..."
+    }
+
+    static func check(_ problems: [(field: String, message: String?)]) throws(XalorraError) {
+        try UserRules.check(problems)
+    }
+}

@@ -1,0 +1,112 @@
+import XalorraCore
+
+/// The Aksara API's `/chat/*`: send (whole or streamed), list, read, rename, delete.
+enum ChatController {
+    static let handlers: [String: RouteHandler] = [
+        "POST /chat/message": send,
+        "GET /chat/histories": { input in
+            let query = try ConversationQuery(
+                search: input.query["search"],
+                sort: try choice(input.query, "sort", default: .createdAt),
+                order: try choice(input.query, "order", default: .desc),
+                limit: try integer(input.query, "limit", default: 20), offset: try integer(input.query, "offset", default: 0))
+            return .json(try await input.api.conversations(query).json)
+        },
+        "GET /chat/histories/{id}": { input in
+            let detail = try await input.api.conversation(
+                input.parameter("id"), limit: try integer(input.query, "limit", default: 50),
+                offset: try integer(input.query, "offset", default: 0))
+            return .json(Envelope.success(detail.json, message: ChatMessageText.retrieved))
+        },
+        "PUT /chat/histories/{id}/title": { input in
+            var fields = try BodyFields(input)
+            let title = fields.string("title", required: true)
+            try fields.validate { () throws(XalorraError) in () }
+            let renamed = try await input.api.renameConversation(input.parameter("id"), title: title ?? "")
+            return .json(Envelope.success(renamed.json, message: ChatMessageText.renamed))
+        },
+        "DELETE /chat/histories/{id}": { input in
+            try await input.api.deleteConversation(input.parameter("id"))
+            return .noContent
+        },
+    ]
+
+    /// `{"message", "conversation_id"?, "stream"?}`. Streamed, the answer is Server-Sent Events: `{"delta": …}`
+    /// per piece of the reply, then `{"done": true, …the reply's body}`; a failure before the first piece is the
+    /// usual error response (503 when the AI is unavailable), a failure after it an `{"error": …}` event.
+    static func send(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
+        var fields = try BodyFields(input)
+        let message = fields.string("message", required: false)
+        let conversation = fields.string("conversation_id")
+        let stream = fields.bool("stream") ?? false
+        if message == nil { _ = fields.string("message", required: true) }
+        try fields.validate { () throws(XalorraError) in () }
+        let api = input.api
+        guard stream else {
+            let reply = try await api.sendMessage(message ?? "", conversation: conversation, onDelta: { _ in })
+            return .json(Envelope.success(reply.json, message: ChatMessageText.sent))
+        }
+        let (events, sink) = AsyncStream.makeStream(of: JSONValue.self, bufferingPolicy: .unbounded)
+        let (failures, failureSink) = AsyncStream.makeStream(of: XalorraError?.self, bufferingPolicy: .unbounded)
+        Task {
+            do {
+                let reply = try await api.sendMessage(message ?? "", conversation: conversation) { delta in
+                    failureSink.yield(nil)
+                    sink.yield(.object([("delta", .string(delta))]))
+                }
+                failureSink.yield(nil)
+                guard case .object(let members) = reply.json else { return }
+                sink.yield(.object([("done", true)] + members))
+            } catch {
+                let failure = error as? XalorraError ?? XalorraError(.internal, "\(error)")
+                failureSink.yield(failure)
+                let shown = failure.code == .internal ? XalorraError(.internal, "Internal server error") : failure
+                sink.yield(.object([("error", shown.json)]))
+            }
+            sink.finish()
+            failureSink.finish()
+        }
+        // Wait for the first sign of life: a failure before any text is an ordinary error response.
+        var firstOutcome: XalorraError??
+        for await outcome in failures {
+            firstOutcome = outcome
+            break
+        }
+        if case .some(.some(let error)) = firstOutcome { throw error }
+        let (chunks, output) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        Task {
+            for await event in events {
+                var bytes = Array("data: ".utf8)
+                JSONWriter.write(event, into: &bytes)
+                bytes += Array("\n\n".utf8)
+                output.yield(bytes)
+            }
+            output.finish()
+        }
+        return .eventStream(chunks)
+    }
+
+    private static func integer(_ query: [String: String], _ name: String, default value: Int) throws(XalorraError) -> Int {
+        guard let text = query[name] else { return value }
+        guard let number = Int(text) else {
+            throw XalorraError(
+                .validation, "Request validation failed",
+                details: [.init(field: name, message: "\(name.capitalized) must be a whole number, got '\(text)'")])
+        }
+        return number
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(
+        _ query: [String: String], _ name: String, default value: T
+    ) throws(XalorraError) -> T where T.RawValue == String {
+        guard let text = query[name] else { return value }
+        guard let chosen = T(rawValue: text) else {
+            throw XalorraError(
+                .validation, "Request validation failed",
+                details: [.init(
+                    field: name,
+                    message: "\(name.capitalized) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")])
+        }
+        return chosen
+    }
+}
