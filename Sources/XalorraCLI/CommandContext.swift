@@ -41,7 +41,7 @@ public struct CommandContext: Sendable {
         let terminal = self.terminal
         return LocalAPI(
             settings: settings, caller: Caller(user: settings.user, role: .admin, tenant: settings.defaultTenant),
-            warn: { terminal.warning($0) })
+            responder: OpenAIResponder.responder(for: settings), warn: { terminal.warning($0) })
     }
 
     /// The saved credentials when they were issued by the server at `url`.

@@ -118,7 +118,7 @@ struct XalorraResponder: HTTPResponder {
         }
         var query: [String: String] = [:]
         for (name, value) in uri.queryParameters {
-            query[String(name)] = String(value).removingPercentEncoding
+            query[String(name)] = String(value)
         }
         var token = authorization
         if token == nil, route.transport.acceptsQueryToken, let given = query.removeValue(forKey: "access_token") {

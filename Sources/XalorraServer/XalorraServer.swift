@@ -31,14 +31,15 @@ public struct XalorraServer: Sendable {
 
     /// Builds the server.
     /// - Parameters:
+    ///   - responder: writes the AI's chat replies.
     ///   - onRunning: called with the bound port once the server listens (port 0 picks a free one).
     public init(
         settings: Settings, host: String, port: Int, database: AppDatabase, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        responder: any ChatResponder = BuiltinResponder(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws(XalorraError) {
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
-            database: database, feed: feed, warn: { logger.warning("\($0)") })
+            database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
         let metrics = ServerMetrics(feed: feed)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),

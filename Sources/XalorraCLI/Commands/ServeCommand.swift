@@ -1,5 +1,6 @@
 import Logging
 import XalorraCore
+import XalorraClient
 import XalorraServer
 
 /// `xalorra serve`: the HTTP API on the local store.
@@ -22,6 +23,7 @@ enum ServeCommand {
         let terminal = context.terminal
         let server = try await XalorraServer(
             settings: settings, host: host, port: port, database: database, logger: logger,
+            responder: OpenAIResponder.responder(for: settings),
             onRunning: { bound in
                 terminal.printError("xalorra \(XalorraVersion.current) serving http://\(host):\(bound) (store \(settings.databasePath))")
             })

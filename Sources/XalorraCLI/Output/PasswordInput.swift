@@ -42,11 +42,11 @@ enum PasswordInput {
         if hidden {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(0, TCSAFLUSH, &quiet)
+            tcsetattr(0, TCSANOW, &quiet)
         }
         defer {
             if hidden {
-                tcsetattr(0, TCSAFLUSH, &saved)
+                tcsetattr(0, TCSANOW, &saved)
                 try? FileSystem.writeAll(fd: 2, bytes: [0x0A], name: "standard error")
             }
         }

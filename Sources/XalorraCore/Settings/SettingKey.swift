@@ -64,6 +64,22 @@ public struct SettingKey: Sendable, Hashable {
     public static let bcryptCost = SettingKey(
         environment: "XALORRA_BCRYPT_COST", flag: nil, defaultValue: "\(PasswordHasher.defaultCost)",
         summary: "bcrypt work factor for new password hashes, \(PasswordHasher.minimumCost)-\(PasswordHasher.maximumCost) (each step doubles login time)")
+    public static let chatURL = SettingKey(
+        environment: "XALORRA_CHAT_URL", flag: nil, defaultValue: nil,
+        summary: "OpenAI-compatible server for chat replies (Ollama, llama.cpp, vLLM); unset: the built-in responder")
+    public static let chatModel = SettingKey(
+        environment: "XALORRA_CHAT_MODEL", flag: nil, defaultValue: "llama3.2",
+        summary: "Model name sent to XALORRA_CHAT_URL")
+    public static let chatAPIKey = SettingKey(
+        environment: "XALORRA_CHAT_API_KEY", flag: nil, defaultValue: nil,
+        summary: "Bearer key for XALORRA_CHAT_URL, if it needs one")
+    public static let chatSystemPrompt = SettingKey(
+        environment: "XALORRA_CHAT_SYSTEM_PROMPT", flag: nil,
+        defaultValue: "You are the assistant of xalorra, a toolkit that serves ML predictions. Answer briefly.",
+        summary: "System prompt sent before the conversation")
+    public static let chatTimeout = SettingKey(
+        environment: "XALORRA_CHAT_TIMEOUT", flag: nil, defaultValue: "60s",
+        summary: "Longest a chat reply may take before 503 AI_SERVICE_UNAVAILABLE (90s, 2m)")
     public static let corsOrigins = SettingKey(
         environment: "XALORRA_CORS_ORIGINS", flag: "--cors-origin", defaultValue: nil,
         summary: "Comma-separated browser origins `serve` allows cross-origin (`*` for any); none by default",
@@ -72,6 +88,7 @@ public struct SettingKey: Sendable, Hashable {
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
-        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .bcryptCost, .corsOrigins,
+        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
+        .corsOrigins,
     ]
 }

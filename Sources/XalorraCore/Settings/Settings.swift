@@ -42,6 +42,8 @@ public struct Settings: Sendable {
     public var maxBody: Int
     /// The bcrypt work factor for new password hashes.
     public var bcryptCost: Int
+    /// Where chat replies come from.
+    public var chat: ChatBackend
     /// Browser origins `serve` answers cross-origin requests for (`*`: any); empty sends no CORS headers.
     public var corsOrigins: [String]
 
@@ -97,6 +99,16 @@ public struct Settings: Sendable {
                 .validation,
                 "XALORRA_BCRYPT_COST=\(costText) is not a whole number from \(PasswordHasher.minimumCost) to \(PasswordHasher.maximumCost)")
         }
+        let timeoutText = value(.chatTimeout) ?? "60s"
+        guard let timeout = TimeSpan(timeoutText), timeout.seconds > 0 else {
+            throw XalorraError(.validation, "XALORRA_CHAT_TIMEOUT=\(timeoutText) is not a duration such as 60s or 2m")
+        }
+        if let url = value(.chatURL), !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw XalorraError(.validation, "XALORRA_CHAT_URL=\(url) must start with http:// or https://")
+        }
+        let chat = ChatBackend(
+            url: value(.chatURL), model: value(.chatModel) ?? "llama3.2", apiKey: value(.chatAPIKey),
+            systemPrompt: value(.chatSystemPrompt) ?? "", timeout: timeout)
         let origins = (value(.corsOrigins) ?? "").split(separator: ",").map { String($0.trimmingWhitespace()) }
             .filter { !$0.isEmpty }
         for origin in origins where origin != "*" {
@@ -119,6 +131,7 @@ public struct Settings: Sendable {
             rateLimit: try flag(.rateLimit),
             maxBody: maxBody,
             bcryptCost: cost,
+            chat: chat,
             corsOrigins: origins
         )
     }
@@ -140,4 +153,15 @@ public struct Settings: Sendable {
         guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return nil }
         return String(cString: name)
     }
+}
+
+/// The chat backend settings: an OpenAI-compatible server, or none (the built-in responder).
+public struct ChatBackend: Sendable, Equatable {
+    /// Base URL of the server; `nil` for the built-in responder.
+    public var url: String?
+    public var model: String
+    public var apiKey: String?
+    public var systemPrompt: String
+    /// Longest a reply may take.
+    public var timeout: TimeSpan
 }
