@@ -114,6 +114,23 @@ enum OpenAPIDocument {
         ], required: ["error", "timestamp"])),
         ("Prediction", object([("model", string), ("input", numbers), ("prediction", number), ("version", string)],
             required: ["model", "input", "prediction", "version"])),
+        ("ChatMessage", object([
+            ("id", string), ("content", string), ("sender", .object([("enum", .array(["user", "ai"]))])),
+            ("timestamp", string),
+        ], required: ["id", "content", "sender", "timestamp"])),
+        ("Conversation", object([
+            ("id", string), ("title", string), ("created_at", string), ("updated_at", string),
+            ("message_count", integer),
+            ("last_message", .object([("oneOf", .array([
+                .object([("type", "null")]),
+                object([("content", string), ("sender", string), ("timestamp", string)], required: ["content", "sender", "timestamp"]),
+            ]))])),
+        ], required: ["id", "title", "created_at", "updated_at", "message_count", "last_message"])),
+        ("ChatReply", object([
+            ("response", string), ("conversation_id", string), ("message_id", string),
+            ("user_message", object([("id", string), ("content", string), ("timestamp", string)], required: ["id", "content", "timestamp"])),
+            ("ai_message", object([("id", string), ("content", string), ("timestamp", string)], required: ["id", "content", "timestamp"])),
+        ], required: ["response", "conversation_id", "message_id", "user_message", "ai_message"])),
         ("User", object([
             ("id", integer), ("username", string), ("email", string), ("nama_lengkap", string),
             ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
@@ -138,6 +155,13 @@ enum OpenAPIDocument {
             object([("instances", .object([("type", "array"), ("items", numbers)]))], required: ["instances"]),
         ]))]),
         "POST /echo": .object([]),
+        "POST /chat/message": object([
+            ("message", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxMessage))])),
+            ("conversation_id", string), ("stream", .object([("type", "boolean")])),
+        ], required: ["message"]),
+        "PUT /chat/histories/{id}/title": object(
+            [("title", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxTitle))]))],
+            required: ["title"]),
         "POST /users/register": object([
             ("username", string), ("email", string), ("nama_lengkap", string), ("password", string),
         ], required: ["username", "email", "nama_lengkap", "password"]),
@@ -169,7 +193,7 @@ enum OpenAPIDocument {
     /// Routes whose success is not 200.
     private static let successStatus: [String: String] = [
         "POST /users/register": "201", "POST /admin/users": "201", "POST /users/logout": "204",
-        "DELETE /admin/users/{username}": "204",
+        "DELETE /admin/users/{username}": "204", "DELETE /chat/histories/{id}": "204",
     ]
 
     /// The Aksara success envelope around `data`.
@@ -183,6 +207,17 @@ enum OpenAPIDocument {
     ], required: ["total", "limit", "offset", "has_next", "has_prev"])
 
     private static let successBodies: [String: JSONValue] = [
+        "POST /chat/message": envelope(ref("ChatReply")),
+        "GET /chat/histories": object([
+            ("data", .object([("type", "array"), ("items", ref("Conversation"))])), ("pagination", pagination),
+            ("timestamp", string),
+        ], required: ["data", "pagination", "timestamp"]),
+        "GET /chat/histories/{id}": envelope(object([
+            ("id", string), ("title", string), ("created_at", string), ("updated_at", string),
+            ("messages", .object([("type", "array"), ("items", ref("ChatMessage"))])), ("message_count", integer),
+        ], required: ["id", "title", "created_at", "updated_at", "messages", "message_count"])),
+        "PUT /chat/histories/{id}/title": envelope(object(
+            [("id", string), ("title", string), ("updated_at", string)], required: ["id", "title", "updated_at"])),
         "POST /users/register": envelope(ref("User")),
         "POST /users/login": envelope(ref("Login")),
         "POST /users/refresh": envelope(ref("TokenPair")),
@@ -233,6 +268,17 @@ enum OpenAPIDocument {
                 parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
             ],
             "GET /logs/stream": live,
+            "GET /chat/histories": [
+                parameter("search", string),
+                parameter("sort", .object([("enum", .array(ConversationQuery.Sort.allCases.map { .string($0.rawValue) }))])),
+                parameter("order", .object([("enum", .array(ConversationQuery.Order.allCases.map { .string($0.rawValue) }))])),
+                parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(ConversationQuery.maxLimit))])),
+                parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
+            ],
+            "GET /chat/histories/{id}": [
+                parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(ChatRules.maxMessagesPage))])),
+                parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
+            ],
             "GET /admin/users": [
                 parameter("search", string),
                 parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(UserQuery.maxLimit))])),

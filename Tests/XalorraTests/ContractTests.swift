@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import XalorraClient
 import XalorraCore
@@ -113,4 +114,50 @@ struct ContractTests {
         #expect(results[.local]?.contains("RESOURCE_ALREADY_EXISTS 409 Username already registered") == true)
         #expect(results[.local]?.contains("AUTHENTICATION_FAILED 401 Incorrect username or password") == true)
     }
+
+    /// Chat: replies (streamed pieces included), refusals, reading, renaming and deleting agree.
+    @Test func sameChatAnswers() async throws {
+        var results: [Kind: [String]] = [:]
+        try await withAPIs { kind, api in
+            var seen: [String] = []
+            func outcome(_ work: () async throws(XalorraError) -> Void) async -> String {
+                guard let error = await failure(work) else { return "ok" }
+                return "\(error.code.name) \(error.code.httpStatus) \(error.message)"
+            }
+            let pieces = Pieces()
+            let first = try await api.sendMessage("hello \(kind)", conversation: nil) { pieces.add($0) }
+            seen.append(first.aiMessage.content.replacingOccurrences(of: "\(kind)", with: "K"))
+            seen.append("streamed whole: \(pieces.joined == first.aiMessage.content)")
+            let id = ChatID.conversation(first.conversationID)
+            let second = try await api.sendMessage("predict chat-\(kind) 1 2", conversation: id) { _ in }
+            seen.append(second.aiMessage.content.replacingOccurrences(of: "\(kind)", with: "K"))
+            seen.append(await outcome { () async throws(XalorraError) in
+                _ = try await api.sendMessage("x", conversation: "conv_999999") { _ in }
+            })
+            seen.append(await outcome { () async throws(XalorraError) in
+                _ = try await api.sendMessage("   ", conversation: nil) { _ in }
+            })
+            let detail = try await api.conversation(id, limit: 3, offset: 1)
+            seen.append("detail: \(detail.conversation.messageCount) \(detail.messages.map(\.sender.rawValue))")
+            let renamed = try await api.renameConversation(id, title: "  Renamed  ")
+            seen.append("renamed: \(renamed.title)")
+            seen.append(await outcome { () async throws(XalorraError) in _ = try await api.renameConversation(id, title: "") })
+            let page = try await api.conversations(ConversationQuery(search: "Renamed", sort: .updatedAt))
+            seen.append("listed: \(page.items.map(\.title)) \(page.items.first?.messageCount ?? -1)")
+            try await api.deleteConversation(id)
+            seen.append(await outcome { () async throws(XalorraError) in _ = try await api.conversation(id, limit: 5, offset: 0) })
+            results[kind] = seen
+        }
+        #expect(results[.local] == results[.remote])
+        #expect(results[.local]?.contains("streamed whole: true") == true)
+        #expect(results[.local]?.contains("RESOURCE_NOT_FOUND 404 Conversation not found") == true)
+        #expect(results[.local]?.contains("detail: 4 [\"ai\", \"user\", \"ai\"]") == true)
+    }
+}
+
+/// Text pieces collected from a streaming callback.
+final class Pieces: Sendable {
+    private let parts = Mutex<[String]>([])
+    func add(_ piece: String) { parts.withLock { $0.append(piece) } }
+    var joined: String { parts.withLock { $0.joined() } }
 }
