@@ -4,7 +4,7 @@
 #   bench/run-all.sh 2>&1 | tee bench/out/run-all.log
 #
 # Steps: install-tools, build-release (once, unless XALORRA_BIN is set), then
-# startup, batch, tail-cpu, ws-latency, login-load. A failing benchmark does not stop the others; the exit
+# startup, batch, tail-cpu, ws-latency, login-load, chat. A failing benchmark does not stop the others; the exit
 # status is 1 if any of them failed.
 set -euo pipefail
 
@@ -33,7 +33,7 @@ echo "tools:     $(hyperfine --version), sqlite3 $(sqlite3 --version | cut -d' '
 echo "binary:    $BIN ($(du -h "$BIN" | cut -f1)), $("$BIN" --version 2>&1 | head -n 1)"
 
 declare -a names=() results=()
-for bench in startup batch tail-cpu ws-latency login-load; do
+for bench in startup batch tail-cpu ws-latency login-load chat; do
     echo
     echo "===================== $bench ====================="
     status=0
