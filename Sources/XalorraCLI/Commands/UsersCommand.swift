@@ -103,10 +103,7 @@ enum UsersCommand {
 
     /// Logs in to the server at `--url` and saves the tokens for later remote commands.
     static func login(_ context: CommandContext) async throws -> Int32 {
-        let settings = try context.settings()
-        guard let url = settings.url else {
-            throw UsageError("`users login` logs in to a server: give --url (or set XALORRA_URL)", path: context.arguments.path)
-        }
+        let (settings, url) = try serverURL(context, "logs in to")
         let name = username(context)
         let password = try PasswordInput.read(context, prompt: "Password for \(name): ", confirm: false)
         let result = try await RemoteAPI(baseURL: url, token: nil).login(name, password: password)
@@ -123,10 +120,7 @@ enum UsersCommand {
 
     /// Revokes the saved refresh token on the server and deletes the saved credentials.
     static func logout(_ context: CommandContext) async throws -> Int32 {
-        let settings = try context.settings()
-        guard let url = settings.url else {
-            throw UsageError("`users logout` logs out of a server: give --url (or set XALORRA_URL)", path: context.arguments.path)
-        }
+        let (settings, url) = try serverURL(context, "logs out of")
         guard let saved = try context.savedCredentials(for: url) else {
             throw XalorraError(.notFound, "not logged in to \(url)", hint: "xalorra users login NAME --url \(url)")
         }
@@ -157,6 +151,16 @@ enum UsersCommand {
     }
 
     // MARK: Helpers
+
+    /// The settings and the server URL of a command that only makes sense remotely.
+    private static func serverURL(_ context: CommandContext, _ does: String) throws -> (Settings, String) {
+        let settings = try context.settings()
+        guard let url = settings.url else {
+            let command = context.arguments.path.joined(separator: " ")
+            throw UsageError("`\(command)` \(does) a server: give --url (or set XALORRA_URL)", path: context.arguments.path)
+        }
+        return (settings, url)
+    }
 
     private static func username(_ context: CommandContext) -> String { context.arguments.argument("username") ?? "" }
 
