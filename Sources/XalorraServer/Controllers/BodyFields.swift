@@ -16,11 +16,11 @@ struct BodyFields {
         }
     }
 
-    /// A string field; a required one must be present and not blank.
-    mutating func string(_ name: String, required: Bool = false) -> String? {
+    /// A string field; a required one must be present and, unless `allowBlank`, not blank.
+    mutating func string(_ name: String, required: Bool = false, allowBlank: Bool = false) -> String? {
         switch body[name] {
         case .string(let value)?:
-            if required, value.allSatisfy(\.isWhitespace) { problem(name, "is required") }
+            if required, !allowBlank, value.allSatisfy(\.isWhitespace) { problem(name, "is required") }
             return value
         case nil, .null?:
             if required { problem(name, "is required") }

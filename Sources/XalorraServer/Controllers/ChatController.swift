@@ -36,10 +36,10 @@ enum ChatController {
     /// usual error response (503 when the AI is unavailable), a failure after it an `{"error": …}` event.
     static func send(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         var fields = try BodyFields(input)
-        let message = fields.string("message", required: false)
+        // A blank message is the API's own 400 `Message cannot be empty`, not a missing field.
+        let message = fields.string("message", required: true, allowBlank: true)
         let conversation = fields.string("conversation_id")
         let stream = fields.bool("stream") ?? false
-        if message == nil { _ = fields.string("message", required: true) }
         try fields.validate { () throws(XalorraError) in () }
         let api = input.api
         guard stream else {
@@ -51,7 +51,9 @@ enum ChatController {
         Task {
             do {
                 let reply = try await api.sendMessage(message ?? "", conversation: conversation) { delta in
+                    // The first piece tells the handler to answer 200; later ones find the sink finished.
                     failureSink.yield(nil)
+                    failureSink.finish()
                     sink.yield(.object([("delta", .string(delta))]))
                 }
                 failureSink.yield(nil)
