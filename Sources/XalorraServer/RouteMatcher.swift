@@ -15,28 +15,38 @@ struct RouteMatcher: Sendable {
         let segments: [Substring]
     }
 
-    private let patterns: [Pattern]
+    /// Patterns by segment count and first segment (`*` when it is a parameter): a lookup checks a handful of
+    /// routes, not the whole table.
+    private let buckets: [String: [Pattern]]
 
     init(routes: [Route]) {
-        patterns = routes.map { Pattern(route: $0, segments: $0.path.split(separator: "/")) }
+        var buckets: [String: [Pattern]] = [:]
+        for route in routes {
+            let pattern = Pattern(route: route, segments: route.path.split(separator: "/"))
+            let first = pattern.segments.first.map { $0.hasPrefix("{") ? "*" : String($0) } ?? ""
+            buckets["\(pattern.segments.count)/\(first)", default: []].append(pattern)
+        }
+        self.buckets = buckets
     }
 
     func match(method: String, path: String) -> Match {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        let count = segments.count
+        let candidates =
+            (buckets["\(count)/\(segments.first ?? "")"] ?? []) + (count > 0 ? buckets["\(count)/*"] ?? [] : [])
         var methods: [String] = []
-        for pattern in patterns where pattern.segments.count == segments.count {
-            var parameters: [String: String] = [:]
-            var matches = true
-            for (expected, actual) in zip(pattern.segments, segments) {
-                if expected.first == "{", expected.last == "}" {
-                    parameters[String(expected.dropFirst().dropLast())] = String(actual).removingPercentEncoding
-                } else if expected != actual {
-                    matches = false
-                    break
-                }
+        for pattern in candidates {
+            let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in
+                expected.first == "{" || expected == actual
             }
             guard matches else { continue }
-            if pattern.route.method == method { return .found(pattern.route, parameters: parameters) }
+            if pattern.route.method == method {
+                var parameters: [String: String] = [:]
+                for (expected, actual) in zip(pattern.segments, segments) where expected.first == "{" {
+                    parameters[String(expected.dropFirst().dropLast())] = String(actual).removingPercentEncoding
+                }
+                return .found(pattern.route, parameters: parameters)
+            }
             methods.append(pattern.route.method)
         }
         return methods.isEmpty ? .notFound : .methodNotAllowed(methods)

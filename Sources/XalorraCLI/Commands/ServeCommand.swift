@@ -12,11 +12,7 @@ enum ServeCommand {
         }
         let host = context.arguments.text("--host") ?? "127.0.0.1"
         let port = context.arguments.integer("--port") ?? 8001
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in LineLogHandler() }
         let logger = Logger(label: "xalorra")
         try FileSystem.makeDirectories(settings.home)
         let database = try AppDatabase.open(path: settings.databasePath, pooled: true)

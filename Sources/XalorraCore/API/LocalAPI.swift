@@ -46,8 +46,17 @@ public struct LocalAPI: XalorraAPI {
         }
         self.secret = Lazy { () throws(XalorraError) in try SecretKey.load(settings) }
         let store = self.database
+        let logFile = self.logFile
         self.committer = Lazy { () throws(XalorraError) in
-            GroupCommitter(repository: SQLitePredictionRepository(database: try store.get()))
+            GroupCommitter(repository: SQLitePredictionRepository(database: try store.get())) { batches, ids in
+                for (batch, batchIDs) in zip(batches, ids) { feed?.publish(batch, ids: batchIDs) }
+                guard settings.predictionLog else { return }
+                do throws(XalorraError) {
+                    try logFile.append(batches)
+                } catch {
+                    warn("the predictions were stored, but the text log was not written: \(error.message)")
+                }
+            }
         }
         _ = Self.processStart
     }
@@ -218,15 +227,9 @@ public struct LocalAPI: XalorraAPI {
     }
 
     /// Stores `batch`, then appends it to the text log (the store is the source of truth).
+    /// Commits `batch` (with whatever else arrives meanwhile); the text log and the live feed follow the commit.
     private func record(_ batch: PredictionBatch) async throws(XalorraError) {
-        let ids = try await committer.get().insert(batch)
-        feed?.publish(batch, ids: ids)
-        guard settings.predictionLog else { return }
-        do {
-            try logFile.append(batch)
-        } catch {
-            warn("the prediction was stored, but the text log was not written: \(error.message)")
-        }
+        _ = try await committer.get().insert(batch)
     }
 
     private static func monotonicMicros() -> Int64 {

@@ -3,11 +3,19 @@
 /// own rows are committed.
 public actor GroupCommitter {
     private let repository: any PredictionRepository
+    private let committed: @Sendable ([PredictionBatch], [[Int64]]) -> Void
     private var waiting: [(batch: PredictionBatch, continuation: CheckedContinuation<[Int64], any Error>)] = []
     private var writing = false
 
     /// Creates a committer writing through `repository`.
-    public init(repository: any PredictionRepository) { self.repository = repository }
+    /// - Parameter committed: runs once per committed transaction with its batches and their ids, before any of
+    ///   their callers resumes (the text log and the live feed: one write for a whole group, not one per request).
+    public init(
+        repository: any PredictionRepository, committed: @escaping @Sendable ([PredictionBatch], [[Int64]]) -> Void = { _, _ in }
+    ) {
+        self.repository = repository
+        self.committed = committed
+    }
 
     /// Stores `batch` in the next transaction and returns its ids once that transaction has committed.
     public func insert(_ batch: PredictionBatch) async throws(XalorraError) -> [Int64] {
@@ -33,13 +41,17 @@ public actor GroupCommitter {
             let group = waiting
             waiting = []
             do {
-                let ids = try await repository.insert(batches: group.map(\.batch))
+                let batches = group.map(\.batch)
+                let ids = try await repository.insert(batches: batches)
+                committed(batches, ids)
                 for (entry, batchIDs) in zip(group, ids) { entry.continuation.resume(returning: batchIDs) }
             } catch where group.count > 1 {
                 // One batch must not fail the others: write them one by one to find out whose it is.
                 for entry in group {
                     do {
-                        entry.continuation.resume(returning: try await repository.insert(batches: [entry.batch])[0])
+                        let ids = try await repository.insert(batches: [entry.batch])
+                        committed([entry.batch], ids)
+                        entry.continuation.resume(returning: ids[0])
                     } catch {
                         entry.continuation.resume(throwing: error)
                     }

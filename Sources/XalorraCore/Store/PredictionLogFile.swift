@@ -22,10 +22,14 @@ public final class PredictionLogFile: Sendable {
     deinit { descriptor.withLock { if $0 >= 0 { close($0) } } }
 
     /// Appends one line per row of `batch`, in as few `write` calls as fit in 1 MiB buffers.
-    public func append(_ batch: PredictionBatch) throws(XalorraError) {
+    public func append(_ batch: PredictionBatch) throws(XalorraError) { try append([batch]) }
+
+    /// Appends the lines of every batch, in order, with as few writes as a 1 MiB buffer allows (one for a
+    /// group-committed transaction of single predictions).
+    public func append(_ batches: [PredictionBatch]) throws(XalorraError) {
         try descriptor.withLock { (fd: inout Int32) throws(XalorraError) in
             try openIfNeeded(&fd)
-            try write(batch, to: fd)
+            try write(batches, to: fd)
         }
     }
 
@@ -46,20 +50,25 @@ public final class PredictionLogFile: Sendable {
         guard fd >= 0 else { throw XalorraError(.internal, "cannot open \(path) for appending") }
     }
 
-    private func write(_ batch: PredictionBatch, to fd: Int32) throws(XalorraError) {
+    private func write(_ batches: [PredictionBatch], to fd: Int32) throws(XalorraError) {
         var out: [UInt8] = []
-        out.reserveCapacity(min(1 << 20 + 4096, 64 + batch.predictions.count * 64))
-        // Every row of a batch shares its time stamp and model: format that prefix once.
+        let rows = batches.reduce(0) { $0 + $1.predictions.count }
+        out.reserveCapacity(min(1 << 20 + 4096, 64 + rows * 64))
         var prefix: [UInt8] = []
-        PredictionRecord.appendLogPrefix(timestamp: batch.timestamp, model: batch.model, into: &prefix)
-        for index in 0..<batch.predictions.count {
-            out.append(contentsOf: prefix)
-            PredictionRecord.appendLogFields(
-                input: batch.inputs.row(index).lazy.compactMap { $0 }, prediction: batch.predictions[index], into: &out)
-            out.append(0x0A)
-            if out.count >= 1 << 20 {
-                try FileSystem.writeAll(fd: fd, bytes: out, name: path)
-                out.removeAll(keepingCapacity: true)
+        for batch in batches {
+            // Every row of a batch shares its time stamp and model: format that prefix once.
+            prefix.removeAll(keepingCapacity: true)
+            PredictionRecord.appendLogPrefix(timestamp: batch.timestamp, model: batch.model, into: &prefix)
+            for index in 0..<batch.predictions.count {
+                out.append(contentsOf: prefix)
+                PredictionRecord.appendLogFields(
+                    input: batch.inputs.row(index).lazy.compactMap { $0 }, prediction: batch.predictions[index],
+                    into: &out)
+                out.append(0x0A)
+                if out.count >= 1 << 20 {
+                    try FileSystem.writeAll(fd: fd, bytes: out, name: path)
+                    out.removeAll(keepingCapacity: true)
+                }
             }
         }
         if !out.isEmpty { try FileSystem.writeAll(fd: fd, bytes: out, name: path) }
