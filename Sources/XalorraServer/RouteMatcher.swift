@@ -15,25 +15,33 @@ struct RouteMatcher: Sendable {
         let segments: [Substring]
     }
 
-    /// Patterns by segment count and first segment (`*` when it is a parameter): a lookup checks a handful of
-    /// routes, not the whole table.
-    private let buckets: [String: [Pattern]]
+    /// Patterns by segment count, then by first segment; those starting with a parameter apart. A lookup checks a
+    /// handful of routes, not the whole table, and builds no strings.
+    private let byFirst: [[Substring: [Pattern]]]
+    private let parameterFirst: [[Pattern]]
 
     init(routes: [Route]) {
-        var buckets: [String: [Pattern]] = [:]
-        for route in routes {
-            let pattern = Pattern(route: route, segments: route.path.split(separator: "/"))
-            let first = pattern.segments.first.map { $0.hasPrefix("{") ? "*" : String($0) } ?? ""
-            buckets["\(pattern.segments.count)/\(first)", default: []].append(pattern)
+        let patterns = routes.map { Pattern(route: $0, segments: $0.path.split(separator: "/")) }
+        let longest = patterns.map(\.segments.count).max() ?? 0
+        var byFirst = [[Substring: [Pattern]]](repeating: [:], count: longest + 1)
+        var parameterFirst = [[Pattern]](repeating: [], count: longest + 1)
+        for pattern in patterns {
+            let count = pattern.segments.count
+            if let first = pattern.segments.first, first.hasPrefix("{") {
+                parameterFirst[count].append(pattern)
+            } else {
+                byFirst[count][pattern.segments.first ?? "", default: []].append(pattern)
+            }
         }
-        self.buckets = buckets
+        self.byFirst = byFirst
+        self.parameterFirst = parameterFirst
     }
 
     func match(method: String, path: String) -> Match {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         let count = segments.count
-        let candidates =
-            (buckets["\(count)/\(segments.first ?? "")"] ?? []) + (count > 0 ? buckets["\(count)/*"] ?? [] : [])
+        guard count < byFirst.count else { return .notFound }
+        let candidates = (byFirst[count][segments.first ?? ""] ?? []) + parameterFirst[count]
         var methods: [String] = []
         for pattern in candidates {
             let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in

@@ -13,20 +13,29 @@ final class ServerMetrics: Sendable {
         var buckets = [Int](repeating: 0, count: ServerMetrics.buckets.count)
     }
 
-    private let requests = Mutex<[String: Series]>([:])
+    /// Labels are formatted when rendered, not on every request.
+    private struct SeriesKey: Hashable {
+        let route: String
+        let status: Int
+
+        var labels: String { "route=\"\(ServerMetrics.escape(route))\",status=\"\(status)\"" }
+    }
+
+    private let requests = Mutex<[SeriesKey: Series]>([:])
     private let feed: PredictionFeed
 
     init(feed: PredictionFeed) { self.feed = feed }
 
     /// Counts one answered request.
     func recordRequest(route: String, status: Int, seconds: Double) {
-        let key = "route=\"\(Self.escape(route))\",status=\"\(status)\""
+        let key = SeriesKey(route: route, status: status)
+        // Only the first bucket that fits is counted here; `render` accumulates them (cumulative `le`).
+        let bucket = Self.buckets.firstIndex { seconds <= $0 }
         requests.withLock { table in
-            var series = table[key] ?? Series()
-            series.count += 1
-            series.sum += seconds
-            for (index, bound) in Self.buckets.enumerated() where seconds <= bound { series.buckets[index] += 1 }
-            table[key] = series
+            if table[key] == nil { table[key] = Series() }
+            table[key]!.count += 1
+            table[key]!.sum += seconds
+            if let bucket { table[key]!.buckets[bucket] += 1 }
         }
     }
 
@@ -34,13 +43,15 @@ final class ServerMetrics: Sendable {
     func render() -> String {
         var out = "# HELP xalorra_http_requests_total HTTP requests answered, by route and status.\n"
         out += "# TYPE xalorra_http_requests_total counter\n"
-        let series = requests.withLock { $0 }.sorted { $0.key < $1.key }
+        let series = requests.withLock { $0 }.map { ($0.key.labels, $0.value) }.sorted { $0.0 < $1.0 }
         for (labels, value) in series { out += "xalorra_http_requests_total{\(labels)} \(value.count)\n" }
         out += "# HELP xalorra_http_request_duration_seconds Time to answer, by route and status.\n"
         out += "# TYPE xalorra_http_request_duration_seconds histogram\n"
         for (labels, value) in series {
+            var cumulative = 0
             for (index, bound) in Self.buckets.enumerated() {
-                out += "xalorra_http_request_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(value.buckets[index])\n"
+                cumulative += value.buckets[index]
+                out += "xalorra_http_request_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(cumulative)\n"
             }
             out += "xalorra_http_request_duration_seconds_bucket{\(labels),le=\"+Inf\"} \(value.count)\n"
             out += "xalorra_http_request_duration_seconds_sum{\(labels)} \(value.sum)\n"
@@ -58,7 +69,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// Label values escape `\`, `"` and newlines.
-    private static func escape(_ text: String) -> String {
+    fileprivate static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {
