@@ -12,6 +12,13 @@ public enum Number: Sendable, Hashable {
         }
     }
 
+    /// Whether the value is a finite number (an integer always is); JSON has no infinity or NaN.
+    @inlinable
+    public var isFinite: Bool {
+        if case .double(let value) = self { return value.isFinite }
+        return true
+    }
+
     /// Parses a finite number as written in JSON or a CSV cell (`6`, `-1.5`, `2e3`); `nil` for anything else,
     /// including `nan`, `inf`, hexadecimal and empty text.
     public init?(text: some StringProtocol) {

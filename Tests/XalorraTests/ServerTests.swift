@@ -55,6 +55,11 @@ struct ServerTests {
             ("POST", "/predict/..%2F..%2Fetc", token, #"{"features": [1]}"#, 422, "VALIDATION_ERROR"),
             ("POST", "/echo", token, String(repeating: " ", count: 2000) + "1", 413, "PAYLOAD_TOO_LARGE"),
             ("GET", "/logs?limit=0", token, nil, 422, "VALIDATION_ERROR"),
+            // Found by schemathesis: sums past the largest double answered `inf` (not JSON) and stored it, and then
+            // GET /logs failed with 500 reading it back.
+            ("POST", "/predict/m", token, #"{"features": [1.7e308, 1.7e308]}"#, 422, "VALIDATION_ERROR"),
+            ("POST", "/predict/m", token, #"{"instances": [[1], [1.7e308, 1.7e308]]}"#, 422, "VALIDATION_ERROR"),
+            ("GET", "/logs?limit=-1", token, nil, 422, "VALIDATION_ERROR"),
             ("POST", "/admin/tokens", token, "{}", 403, "INSUFFICIENT_PERMISSIONS"),
             ("GET", "/models", token, nil, 501, "NOT_IMPLEMENTED"),
         ]
@@ -69,6 +74,9 @@ struct ServerTests {
         #expect(details["error"]?["details"] == .array([.object([("field", "features[1]"), ("message", "expected a number, got string")])]))
         let wrongMethod = try await server.request("DELETE", "/whoami", token: token)
         #expect(wrongMethod.headers["Allow"].first == "GET")
+        // Nothing of the refused requests was stored, and the log reads back.
+        let logs = try await server.request("GET", "/logs", token: token)
+        #expect(try logs.status == 200 && json(logs.body)["pagination"]?["total"] == 0, "\(logs.body)")
     }
 
     /// The JWT attack matrix over HTTP: each is a 401 envelope.

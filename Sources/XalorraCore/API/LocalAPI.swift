@@ -72,7 +72,7 @@ public struct LocalAPI: XalorraAPI {
         let started = Self.monotonicMicros()
         let reference = try ModelReference(model)
         let version = try resolve(reference)
-        let output = BaselineModel.predict(features)
+        let output = try Self.finite(BaselineModel.predict(features), field: "features")
         var inputs = FeatureMatrix()
         inputs.append(row: features.lazy.map { Optional($0) })
         try await record(PredictionBatch(
@@ -99,7 +99,7 @@ public struct LocalAPI: XalorraAPI {
                 }
                 features.append(cell)
             }
-            outputs.append(BaselineModel.predict(features))
+            outputs.append(try Self.finite(BaselineModel.predict(features), field: "rows[\(index)]"))
         }
         let perRow = rows.rowCount == 0 ? 0 : (Self.monotonicMicros() - started) / Int64(rows.rowCount)
         if rows.rowCount > 0 {
@@ -227,6 +227,15 @@ public struct LocalAPI: XalorraAPI {
     }
 
     /// Stores `batch`, then appends it to the text log (the store is the source of truth).
+    /// A model's answer, refused when it is not a finite number (features near the largest double sum to
+    /// infinity), which JSON cannot carry and the log could not be read back with.
+    private static func finite(_ output: Number, field: String) throws(XalorraError) -> Number {
+        guard output.isFinite else {
+            throw XalorraError.invalid(field, "the prediction is not a finite number: the features are too large")
+        }
+        return output
+    }
+
     /// Commits `batch` (with whatever else arrives meanwhile); the text log and the live feed follow the commit.
     private func record(_ batch: PredictionBatch) async throws(XalorraError) {
         _ = try await committer.get().insert(batch)
