@@ -149,6 +149,23 @@ enum OpenAPIDocument {
         ], required: ["id", "timestamp", "model", "version", "input", "prediction", "user_id", "tenant", "latency_ms"])),
     ]
 
+    // The field rules of `UserRules`, as far as JSON Schema can say them (the server also trims surrounding space
+    // and counts the password's bytes).
+    private static let usernameField: JSONValue = .object([
+        ("type", "string"), ("minLength", 3), ("maxLength", 50), ("pattern", "^[A-Za-z0-9_]+$"),
+    ])
+    private static let emailField: JSONValue = .object([
+        ("type", "string"), ("maxLength", 254), ("pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$"),
+    ])
+    private static let fullNameField: JSONValue = .object([
+        ("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "\\S"),
+    ])
+    private static let passwordField: JSONValue = .object([("type", "string"), ("minLength", 6), ("maxLength", 72)])
+    private static let tenantField: JSONValue = .object([
+        ("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "^[^\\s]+$"),
+    ])
+    private static let nonEmpty: JSONValue = .object([("type", "string"), ("minLength", 1), ("pattern", "\\S")])
+
     private static let requestBodies: [String: JSONValue] = [
         "POST /predict/{model}": .object([("oneOf", .array([
             object([("features", numbers)], required: ["features"]),
@@ -163,21 +180,22 @@ enum OpenAPIDocument {
             [("title", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxTitle))]))],
             required: ["title"]),
         "POST /users/register": object([
-            ("username", string), ("email", string), ("nama_lengkap", string), ("password", string),
+            ("username", usernameField), ("email", emailField), ("nama_lengkap", fullNameField),
+            ("password", passwordField),
         ], required: ["username", "email", "nama_lengkap", "password"]),
-        "POST /users/login": object([("username", string), ("password", string)], required: ["username", "password"]),
+        "POST /users/login": object([("username", nonEmpty), ("password", nonEmpty)], required: ["username", "password"]),
         "POST /users/refresh": object([("refresh_token", string)], required: ["refresh_token"]),
         "POST /users/logout": object([("refresh_token", string)], required: ["refresh_token"]),
-        "PUT /users/profile": object([("email", string), ("nama_lengkap", string)], required: []),
+        "PUT /users/profile": object([("email", emailField), ("nama_lengkap", fullNameField)], required: []),
         "POST /users/change-password": object(
-            [("current_password", string), ("new_password", string)], required: ["current_password", "new_password"]),
+            [("current_password", nonEmpty), ("new_password", passwordField)], required: ["current_password", "new_password"]),
         "POST /admin/users": object([
-            ("username", string), ("email", string), ("nama_lengkap", string), ("password", string),
-            ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
+            ("username", usernameField), ("email", emailField), ("nama_lengkap", fullNameField),
+            ("password", passwordField), ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", tenantField),
         ], required: ["username", "email", "nama_lengkap", "password"]),
         "PATCH /admin/users/{username}": object([
-            ("email", string), ("nama_lengkap", string), ("role", .object([("enum", .array(["admin", "user"]))])),
-            ("tenant", string), ("is_active", .object([("type", "boolean")])), ("password", string),
+            ("email", emailField), ("nama_lengkap", fullNameField), ("role", .object([("enum", .array(["admin", "user"]))])),
+            ("tenant", tenantField), ("is_active", .object([("type", "boolean")])), ("password", passwordField),
         ], required: []),
         "POST /admin/tokens": object([
             ("user", string), ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
