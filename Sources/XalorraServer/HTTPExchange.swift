@@ -81,3 +81,26 @@ public struct HTTPOutput: Sendable {
 
 /// A controller's handler for one route. It throws ``XalorraError``; anything else becomes a 500 without internals.
 public typealias RouteHandler = @Sendable (HTTPInput) async throws -> HTTPOutput
+
+/// Typed query parameters (`?limit=20&sort=updated_at`): every route reads them here, so a bad one is the same
+/// 422 everywhere.
+extension Dictionary where Key == String, Value == String {
+    /// The whole number `name`, or `fallback` when it is absent.
+    func integer(_ name: String, default fallback: Int) throws(XalorraError) -> Int {
+        guard let text = self[name] else { return fallback }
+        guard let number = Int(text) else { throw XalorraError.invalid(name, "'\(text)' is not a whole number") }
+        return number
+    }
+
+    /// One of `T`'s cases by raw value, or `fallback` when absent.
+    func choice<T: RawRepresentable & CaseIterable>(
+        _ name: String, default fallback: T
+    ) throws(XalorraError) -> T where T.RawValue == String {
+        guard let text = self[name] else { return fallback }
+        guard let chosen = T(rawValue: text) else {
+            throw XalorraError.invalid(
+                name, "'\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return chosen
+    }
+}

@@ -152,7 +152,7 @@ enum ChatCommand {
             terminal.flush()
             let line: String
             do {
-                line = try PasswordInput.ask(terminal.paint("you> ", .bold, on: terminal.colorErrors), echo: true)
+                line = try TerminalInput.ask(terminal.paint("you> ", .bold, on: terminal.colorErrors), echo: true)
             } catch {
                 break
             }

@@ -70,7 +70,7 @@ enum UsersCommand {
     static func delete(_ context: CommandContext) async throws -> Int32 {
         let name = username(context)
         if context.terminal.stdinIsTTY, !context.arguments.has("--yes") {
-            let answer = try PasswordInput.ask("Delete user \(name) and their refresh tokens? [y/N] ", echo: true)
+            let answer = try TerminalInput.ask("Delete user \(name) and their refresh tokens? [y/N] ", echo: true)
             guard ["y", "yes"].contains(answer.lowercased()) else {
                 context.terminal.printError("not deleted")
                 return 1
@@ -86,12 +86,12 @@ enum UsersCommand {
     static func passwd(_ context: CommandContext) async throws -> Int32 {
         let api = try await context.api()
         if let name = context.arguments.argument("username") {
-            let password = try PasswordInput.read(context, prompt: "New password for \(name): ", confirm: true)
+            let password = try TerminalInput.read(context, prompt: "New password for \(name): ", confirm: true)
             let user = try await api.updateUser(name, try UserChanges(password: password))
             printUser(user, context, message: UserMessage.updated)
             return 0
         }
-        let (current, new) = try PasswordInput.readChange(context)
+        let (current, new) = try TerminalInput.readChange(context)
         try await api.changePassword(current: current, new: new)
         if context.json {
             context.printJSON(Envelope.success(.null, message: UserMessage.passwordChanged))
@@ -105,7 +105,7 @@ enum UsersCommand {
     static func login(_ context: CommandContext) async throws -> Int32 {
         let (settings, url) = try serverURL(context, "logs in to")
         let name = username(context)
-        let password = try PasswordInput.read(context, prompt: "Password for \(name): ", confirm: false)
+        let password = try TerminalInput.read(context, prompt: "Password for \(name): ", confirm: false)
         let result = try await RemoteAPI(baseURL: url, token: nil).login(name, password: password)
         try Credentials(url: url, username: result.user.username, tokens: result.tokens).save(settings)
         if context.json {
@@ -175,7 +175,7 @@ enum UsersCommand {
         let username = username(context)
         // Check everything but the password before asking for it.
         _ = try NewUser(username: username, email: email, fullName: name, password: "checked-later", role: role, tenant: tenant)
-        let password = try PasswordInput.read(context, prompt: "Password for \(username): ", confirm: true)
+        let password = try TerminalInput.read(context, prompt: "Password for \(username): ", confirm: true)
         return try NewUser(username: username, email: email, fullName: name, password: password, role: role, tenant: tenant)
     }
 

@@ -26,7 +26,7 @@ extension LocalAPI {
     }
 
     public func conversation(_ id: String, limit: Int, offset: Int) async throws(XalorraError) -> ConversationDetail {
-        try ChatRules.check([
+        try XalorraError.check([
             ("limit", (1...ChatRules.maxMessagesPage).contains(limit)
                 ? nil : "Limit must be between 1 and \(ChatRules.maxMessagesPage)"),
             ("offset", offset >= 0 ? nil : "Offset must not be negative"),

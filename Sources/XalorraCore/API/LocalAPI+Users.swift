@@ -89,7 +89,7 @@ extension LocalAPI {
         guard await hasher.verify(current, hash: found.hash) else {
             throw XalorraError(.authenticationFailed, "Current password is incorrect")
         }
-        try UserRules.check([("new_password", UserRules.password(new))])
+        try XalorraError.check([("new_password", UserRules.password(new))])
         let hash = await hasher.hash(new)
         _ = try await userStore().update(found.user.username, try UserChanges(), passwordHash: hash, now: .now())
     }

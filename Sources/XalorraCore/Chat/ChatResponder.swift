@@ -81,7 +81,7 @@ public struct BuiltinResponder: ChatResponder {
             let prediction: Prediction
             do {
                 prediction = try await api.predict(model: words[1], features: features)
-            } catch let error as XalorraError {
+            } catch {
                 return "That prediction failed: \(error.message)"
             }
             return "\(prediction.model) predicts \(prediction.prediction) for \(prediction.input) "

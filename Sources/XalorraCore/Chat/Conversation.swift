@@ -198,7 +198,7 @@ public struct ConversationQuery: Sendable, Equatable {
     public init(
         search: String? = nil, sort: Sort = .createdAt, order: Order = .desc, limit: Int = 20, offset: Int = 0
     ) throws(XalorraError) {
-        try ChatRules.check([
+        try XalorraError.check([
             ("limit", (1...Self.maxLimit).contains(limit) ? nil : "Limit must be between 1 and \(Self.maxLimit)"),
             ("offset", offset >= 0 ? nil : "Offset must not be negative"),
             ("search", (search?.count ?? 0) <= 200 ? nil : "Search must be at most 200 characters"),
@@ -223,9 +223,8 @@ public enum ChatRules {
     /// A message must be 1-4000 characters and not only white space.
     public static func message(_ text: String) throws(XalorraError) {
         if text.count > maxMessage {
-            throw XalorraError(
-                .validation, "Request validation failed",
-                details: [.init(field: "message", message: "Message must be at most \(maxMessage) characters")])
+            throw XalorraError.invalidFields(
+                [.init(field: "message", message: "Message must be at most \(maxMessage) characters")])
         }
         if text.allSatisfy(\.isWhitespace) { throw XalorraError(.badRequest, "Message cannot be empty") }
     }
@@ -233,7 +232,7 @@ public enum ChatRules {
     /// A title, trimmed, must be 1-200 characters.
     public static func title(_ text: String) throws(XalorraError) -> String {
         let trimmed = String(Substring(text).trimmingWhitespace())
-        try check([("title", (1...maxTitle).contains(trimmed.count) ? nil : "Title must be 1-\(maxTitle) characters")])
+        try XalorraError.check([("title", (1...maxTitle).contains(trimmed.count) ? nil : "Title must be 1-\(maxTitle) characters")])
         return trimmed
     }
 
@@ -243,9 +242,5 @@ public enum ChatRules {
         guard words.count > 50 else { return words }
         let cut = words.prefix(47)
         return String(Substring(cut).trimmingWhitespace()) + "..."
-    }
-
-    static func check(_ problems: [(field: String, message: String?)]) throws(XalorraError) {
-        try UserRules.check(problems)
     }
 }

@@ -93,6 +93,18 @@ public struct XalorraError: Error, Sendable, Equatable {
         self.retryAfter = retryAfter
     }
 
+    /// Throws one 422 `Request validation failed` whose `details` name every field with a problem (a non-nil
+    /// message), or returns when there is none.
+    public static func check(_ problems: [(field: String, message: String?)]) throws(XalorraError) {
+        let details = problems.compactMap { problem in problem.message.map { FieldError(field: problem.field, message: $0) } }
+        guard details.isEmpty else { throw invalidFields(details) }
+    }
+
+    /// The 422 for field problems, as the Aksara API words it: `Request validation failed` with `details`.
+    public static func invalidFields(_ details: [FieldError]) -> XalorraError {
+        XalorraError(.validation, "Request validation failed", details: details)
+    }
+
     /// A 422 naming one field.
     public static func invalid(_ field: String, _ message: String) -> XalorraError {
         XalorraError(.validation, "\(field): \(message)", details: [FieldError(field: field, message: message)])

@@ -41,14 +41,6 @@ public enum UserRules {
         return nil
     }
 
-    /// Throws one 422 listing every problem, or returns.
-    public static func check(_ problems: [(field: String, message: String?)]) throws(XalorraError) {
-        let details = problems.compactMap { problem in
-            problem.message.map { XalorraError.FieldError(field: problem.field, message: $0) }
-        }
-        guard details.isEmpty else { throw XalorraError(.validation, "Request validation failed", details: details) }
-    }
-
     /// Surrounding whitespace does not count, as in the Aksara API.
     static func trimmed(_ value: String) -> String { String(Substring(value).trimmingWhitespace()) }
 }
@@ -73,7 +65,7 @@ public struct NewUser: Sendable {
         self.password = password
         self.role = role
         self.tenant = tenant.map(UserRules.trimmed)
-        try UserRules.check([
+        try XalorraError.check([
             ("username", UserRules.username(self.username)), ("email", UserRules.email(self.email)),
             ("nama_lengkap", UserRules.fullName(self.fullName)), ("password", UserRules.password(password)),
             ("tenant", self.tenant.flatMap(UserRules.tenant)),
@@ -102,7 +94,7 @@ public struct UserChanges: Sendable, Equatable {
         self.tenant = tenant.map(UserRules.trimmed)
         self.isActive = isActive
         self.password = password
-        try UserRules.check([
+        try XalorraError.check([
             ("email", self.email.flatMap(UserRules.email)), ("nama_lengkap", self.fullName.flatMap(UserRules.fullName)),
             ("tenant", self.tenant.flatMap(UserRules.tenant)), ("password", password.flatMap(UserRules.password)),
         ])

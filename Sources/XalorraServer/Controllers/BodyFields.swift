@@ -10,9 +10,7 @@ struct BodyFields {
     init(_ input: HTTPInput) throws(XalorraError) {
         body = try input.json()
         guard case .object = body else {
-            throw XalorraError(
-                .validation, "Request validation failed",
-                details: [.init(field: "body", message: "Expected a JSON object, got \(body.typeName)")])
+            throw XalorraError.invalidFields([.init(field: "body", message: "Expected a JSON object, got \(body.typeName)")])
         }
     }
 
@@ -63,7 +61,7 @@ struct BodyFields {
             problems += error.details.filter { !named.contains($0.field) }
         }
         guard problems.isEmpty, let made else {
-            throw XalorraError(.validation, "Request validation failed", details: problems)
+            throw XalorraError.invalidFields(problems)
         }
         return made
     }

@@ -6,16 +6,15 @@ enum ChatController {
         "POST /chat/message": send,
         "GET /chat/histories": { input in
             let query = try ConversationQuery(
-                search: input.query["search"],
-                sort: try choice(input.query, "sort", default: .createdAt),
-                order: try choice(input.query, "order", default: .desc),
-                limit: try integer(input.query, "limit", default: 20), offset: try integer(input.query, "offset", default: 0))
+                search: input.query["search"], sort: try input.query.choice("sort", default: .createdAt),
+                order: try input.query.choice("order", default: .desc), limit: try input.query.integer("limit", default: 20),
+                offset: try input.query.integer("offset", default: 0))
             return .json(try await input.api.conversations(query).json)
         },
         "GET /chat/histories/{id}": { input in
             let detail = try await input.api.conversation(
-                input.parameter("id"), limit: try integer(input.query, "limit", default: 50),
-                offset: try integer(input.query, "offset", default: 0))
+                input.parameter("id"), limit: try input.query.integer("limit", default: 50),
+                offset: try input.query.integer("offset", default: 0))
             return .json(Envelope.success(detail.json, message: ChatMessageText.retrieved))
         },
         "PUT /chat/histories/{id}/title": { input in
@@ -86,29 +85,5 @@ enum ChatController {
             output.finish()
         }
         return .eventStream(chunks)
-    }
-
-    private static func integer(_ query: [String: String], _ name: String, default value: Int) throws(XalorraError) -> Int {
-        guard let text = query[name] else { return value }
-        guard let number = Int(text) else {
-            throw XalorraError(
-                .validation, "Request validation failed",
-                details: [.init(field: name, message: "\(name.capitalized) must be a whole number, got '\(text)'")])
-        }
-        return number
-    }
-
-    private static func choice<T: RawRepresentable & CaseIterable>(
-        _ query: [String: String], _ name: String, default value: T
-    ) throws(XalorraError) -> T where T.RawValue == String {
-        guard let text = query[name] else { return value }
-        guard let chosen = T(rawValue: text) else {
-            throw XalorraError(
-                .validation, "Request validation failed",
-                details: [.init(
-                    field: name,
-                    message: "\(name.capitalized) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")])
-        }
-        return chosen
     }
 }

@@ -114,11 +114,6 @@ enum PredictionController {
 
     /// `model`, `since`, `until` (ISO time or `15m`-style ago), `limit`, `offset`, `tenant`.
     static func logQuery(_ query: [String: String]) throws(XalorraError) -> LogQuery {
-        func integer(_ name: String, default value: Int) throws(XalorraError) -> Int {
-            guard let text = query[name] else { return value }
-            guard let number = Int(text) else { throw XalorraError.invalid(name, "'\(text)' is not a whole number") }
-            return number
-        }
         func time(_ name: String) throws(XalorraError) -> Timestamp? {
             guard let text = query[name] else { return nil }
             guard let time = Timestamp(isoOrAgo: text) else {
@@ -128,7 +123,7 @@ enum PredictionController {
         }
         return try LogQuery(
             model: query["model"], since: time("since"), until: time("until"), tenant: query["tenant"],
-            limit: integer("limit", default: 20), offset: integer("offset", default: 0))
+            limit: query.integer("limit", default: 20), offset: query.integer("offset", default: 0))
     }
 }
 

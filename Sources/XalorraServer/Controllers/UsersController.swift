@@ -40,19 +40,15 @@ enum UsersController {
             let current = fields.string("current_password", required: true)
             let new = fields.string("new_password", required: true)
             try fields.validate { () throws(XalorraError) in
-                try UserRules.check([("new_password", new.flatMap(UserRules.password))])
+                try XalorraError.check([("new_password", new.flatMap(UserRules.password))])
             }
             try await input.api.changePassword(current: current ?? "", new: new ?? "")
             return .json(Envelope.success(.null, message: UserMessage.passwordChanged))
         },
         "GET /admin/users": { input in
-            func integer(_ name: String, _ fallback: Int) throws(XalorraError) -> Int {
-                guard let text = input.query[name] else { return fallback }
-                guard let value = Int(text) else { throw XalorraError.invalid(name, "'\(text)' is not a whole number") }
-                return value
-            }
             let query = try UserQuery(
-                search: input.query["search"], limit: integer("limit", 20), offset: integer("offset", 0))
+                search: input.query["search"], limit: try input.query.integer("limit", default: 20),
+                offset: try input.query.integer("offset", default: 0))
             return .json(try await input.api.users(query).json)
         },
         "POST /admin/users": { input in

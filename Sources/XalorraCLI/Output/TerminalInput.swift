@@ -5,9 +5,10 @@ import Darwin
 #endif
 import XalorraCore
 
-/// Passwords come from a prompt without echo on a terminal, or from standard input with `--password-stdin`;
-/// never from the command line, where other users' `ps` would see them.
-enum PasswordInput {
+/// What a command asks on the terminal: passwords (a prompt without echo, or standard input with
+/// `--password-stdin`; never the command line, where other users' `ps` would see them), confirmations, and the
+/// lines of an interactive chat.
+enum TerminalInput {
     /// One password: the first line of stdin with `--password-stdin`, else asked (twice when `confirm`).
     static func read(_ context: CommandContext, prompt: String, confirm: Bool) throws -> String {
         if context.arguments.has("--password-stdin") { return try stdinLines(count: 1)[0] }
