@@ -120,9 +120,9 @@ public enum CommandTable {
             .value("--model", .text, metaVar: "model", "Only this model's predictions"),
             .value("--since", .time, metaVar: "time", "From this ISO time, or this long ago (15m, 2h, 7d)"),
             .value("--until", .time, metaVar: "time", "Up to this ISO time, or this long ago"),
-            .value("--limit", short: "n", .integer(1...LogQuery.maxLimit), metaVar: "n", default: "20",
-                "How many of the newest to show"),
-            .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many of the newest"),
+        ] + paging(
+            max: LogQuery.maxLimit, limitHelp: "How many of the newest to show", offsetHelp: "Skip this many of the newest"
+        ) + [
             .value("--tenant", .text, metaVar: "tenant", default: "every tenant", "Only this tenant's predictions"),
             .flag("--tail", short: "f", "Keep printing predictions as any process logs them, until Ctrl-C"),
         ],
@@ -155,10 +155,7 @@ public enum CommandTable {
                 "list", summary: "List users, optionally those matching a search.",
                 options: [
                     .value("--search", .text, metaVar: "text", "Only usernames, emails or names containing this"),
-                    .value("--limit", short: "n", .integer(1...UserQuery.maxLimit), metaVar: "n", default: "20",
-                        "How many to show"),
-                    .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many"),
-                ],
+                ] + paging(max: UserQuery.maxLimit),
                 examples: ["xalorra users list", "xalorra users list --search jek --json"], run: UsersCommand.list),
             CommandSpec(
                 "show", summary: "Show one user.", arguments: [ArgumentSpec("username", "The user")],
@@ -217,6 +214,16 @@ public enum CommandTable {
         ],
         examples: ["xalorra users add jek --email jek@x.io --name 'Jek Doe' --role admin", "xalorra users list"])
 
+    /// `--limit/-n` and `--offset`, as every paginated list takes them.
+    private static func paging(
+        max: Int, default limit: Int = 20, limitHelp: String = "How many to show", offsetHelp: String = "Skip this many"
+    ) -> [OptionSpec] {
+        [
+            .value("--limit", short: "n", .integer(1...max), metaVar: "n", default: "\(limit)", limitHelp),
+            .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", offsetHelp),
+        ]
+    }
+
     private static let passwordStdin = OptionSpec.flag(
         "--password-stdin", "Read the password from standard input instead of asking on the terminal")
 
@@ -238,9 +245,7 @@ public enum CommandTable {
                 "list", summary: "List your conversations.",
                 options: [
                     .value("--search", .text, metaVar: "text", "Only titles containing this"),
-                    .value("--limit", short: "n", .integer(1...ConversationQuery.maxLimit), metaVar: "n", default: "20",
-                        "How many to show"),
-                    .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many"),
+                ] + paging(max: ConversationQuery.maxLimit) + [
                     .value("--sort", .choice(ConversationQuery.Sort.allCases.map(\.rawValue)), metaVar: "field",
                         default: "created_at", "Sort by"),
                     .value("--order", .choice(ConversationQuery.Order.allCases.map(\.rawValue)), metaVar: "order",
@@ -250,11 +255,7 @@ public enum CommandTable {
             CommandSpec(
                 "show", summary: "Show a conversation's messages, oldest first.",
                 arguments: [ArgumentSpec("id", "The conversation (conv_…)")],
-                options: [
-                    .value("--limit", short: "n", .integer(1...ChatRules.maxMessagesPage), metaVar: "n", default: "50",
-                        "How many messages"),
-                    .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Skip this many"),
-                ],
+                options: paging(max: ChatRules.maxMessagesPage, default: 50, limitHelp: "How many messages"),
                 examples: ["xalorra chat show conv_3"], run: ChatCommand.show),
             CommandSpec(
                 "rename", summary: "Retitle a conversation.",
