@@ -40,7 +40,7 @@ public enum CSVReader {
             guard count == width else {
                 throw DatasetError(line: line, reason: "\(count) cells, but the header has \(width)")
             }
-            matrix.append(row: row)
+            matrix.append(row: row, line: line)
         }
         return matrix
     }

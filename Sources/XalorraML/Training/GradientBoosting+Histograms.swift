@@ -1,0 +1,97 @@
+extension GradientBoosting.TreeGrower {
+    /// Builds one feature's slice of a histogram: per bin, the sum of gradients, of hessians (unless constant) and
+    /// the row count, over `count` rows (`rows[k]`, or row `k` itself when `rows` is nil, as at the root).
+    ///
+    /// `gradients[k]` and `hessians[k]` belong to the k-th row listed, so a child's are gathered into contiguous
+    /// arrays once and then read in order by every feature.
+    @inline(__always)
+    func accumulate(
+        feature: Int, columns: UnsafePointer<Bin>, rows: UnsafePointer<UInt32>?, count: Int,
+        gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>, into histograms: UnsafeMutablePointer<Double>
+    ) {
+        let histogram = histograms + stride * data.offsets[feature]
+        histogram.update(repeating: 0, count: stride * data.features[feature].binCount)
+        let column = columns + feature * data.rowCount
+        switch (constantHessian, rows) {
+        case (true, let rows?):
+            for index in 0..<count {
+                let slot = Int(column[Int(rows[index])]) &* 2
+                histogram[slot] += gradients[index]
+                histogram[slot &+ 1] += 1
+            }
+        case (true, nil):
+            for index in 0..<count {
+                let slot = Int(column[index]) &* 2
+                histogram[slot] += gradients[index]
+                histogram[slot &+ 1] += 1
+            }
+        case (false, let rows?):
+            for index in 0..<count {
+                let slot = Int(column[Int(rows[index])]) &* 3
+                histogram[slot] += gradients[index]
+                histogram[slot &+ 1] += hessians[index]
+                histogram[slot &+ 2] += 1
+            }
+        case (false, nil):
+            for index in 0..<count {
+                let slot = Int(column[index]) &* 3
+                histogram[slot] += gradients[index]
+                histogram[slot &+ 1] += hessians[index]
+                histogram[slot &+ 2] += 1
+            }
+        }
+    }
+
+    /// Turns one feature's slice of the parent's histogram into the larger child's: parent minus smaller child.
+    @inline(__always)
+    func subtract(feature: Int, from parent: UnsafeMutablePointer<Double>, _ child: UnsafeMutablePointer<Double>) {
+        let start = stride * data.offsets[feature]
+        let length = stride * data.features[feature].binCount
+        let target = parent + start
+        let source = child + start
+        for index in 0..<length { target[index] -= source[index] }
+    }
+}
+
+extension GradientBoosting {
+    /// Accumulates a ``DecisionTree``'s node arrays as nodes are created and split.
+    struct TreeBuilder {
+        var feature: [Int32] = []
+        var threshold: [Double] = []
+        var left: [Int32] = []
+        var right: [Int32] = []
+        var defaultLeft: [Bool] = []
+        var value: [Double] = []
+
+        /// Adds a leaf (a node not split yet) and returns its index.
+        mutating func addNode() -> Int {
+            feature.append(-1)
+            threshold.append(0)
+            left.append(-1)
+            right.append(-1)
+            defaultLeft.append(true)
+            value.append(0)
+            return feature.count - 1
+        }
+
+        /// Makes `node` a split and adds its two children; returns their indices.
+        mutating func setSplit(
+            _ node: Int, feature splitFeature: Int, defaultLeft goesLeft: Bool, threshold limit: Double
+        ) -> (left: Int, right: Int) {
+            let leftChild = addNode()
+            let rightChild = addNode()
+            feature[node] = Int32(splitFeature)
+            threshold[node] = limit
+            left[node] = Int32(leftChild)
+            right[node] = Int32(rightChild)
+            defaultLeft[node] = goesLeft
+            return (leftChild, rightChild)
+        }
+
+        /// The finished tree.
+        var tree: DecisionTree {
+            DecisionTree(feature: feature, threshold: threshold, left: left, right: right, defaultLeft: defaultLeft,
+                         value: value)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+extension GradientBoosting {
+    /// The gradient statistics of a set of rows.
+    struct Totals {
+        var gradient = 0.0
+        var hessian = 0.0
+        var count = 0.0
+    }
+
+    /// A candidate split of a node: rows in bins `0...bin` go left, the missing bin by `defaultLeft`.
+    struct Split {
+        /// The loss reduction `G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)`; only a positive gain is taken.
+        var gain = 0.0
+        /// The feature, or -1 when no split is allowed or none reduces the loss.
+        var feature = -1
+        /// The last bin going left; the last value bin means "every value left, missing values right".
+        var bin = 0
+        /// Where missing values go.
+        var defaultLeft = true
+        /// The left child's statistics.
+        var left = Totals()
+
+        /// Whether there is a split to make.
+        var isValid: Bool { feature >= 0 }
+    }
+
+    /// What limits a split and how a leaf's weight is computed.
+    struct SplitRules {
+        /// The fewest rows a child may hold.
+        var minSamplesLeaf: Double
+        /// The smallest hessian sum a child may have (LightGBM's `min_sum_hessian_in_leaf`).
+        var minHessian: Double
+        /// L2 penalty on leaf weights.
+        var l2: Double
+
+        /// The structure score `G²/(H+λ)` a split's gain is made of.
+        @inline(__always)
+        func score(_ gradient: Double, _ hessian: Double) -> Double { gradient * gradient / (hessian + l2) }
+
+        /// The best split of one feature from its histogram slice (`stride` doubles per bin: gradient, hessian or
+        /// count, count) for a node with `totals`.
+        ///
+        /// Missing values are learned per split: when the node has some, each threshold is tried with them on the
+        /// left and on the right. When it has none (always so for a feature with no missing value in training),
+        /// they go to the side with more rows, the left on a tie, so an unseen missing value follows the majority.
+        func bestSplit(
+            feature: Int, bins: FeatureBins, histogram: UnsafePointer<Double>, stride: Int,
+            constantHessian: Bool, totals: Totals
+        ) -> Split {
+            let hessianSlot = 1
+            let countSlot = constantHessian ? 1 : 2
+            var missing = Totals()
+            if bins.hasMissing {
+                let slot = histogram + stride * bins.missingBin
+                missing = Totals(gradient: slot[0], hessian: slot[hessianSlot], count: slot[countSlot])
+            }
+            let parentScore = score(totals.gradient, totals.hessian)
+            var best = Split()
+            var prefix = Totals()
+
+            @inline(__always)
+            func consider(_ left: Totals, bin: Int, defaultLeft: Bool) {
+                let rightCount = totals.count - left.count
+                let rightHessian = totals.hessian - left.hessian
+                guard left.count >= minSamplesLeaf, rightCount >= minSamplesLeaf,
+                    left.hessian >= minHessian, rightHessian >= minHessian
+                else { return }
+                let gain = score(left.gradient, left.hessian)
+                    + score(totals.gradient - left.gradient, rightHessian) - parentScore
+                if gain > best.gain {
+                    best = Split(gain: gain, feature: feature, bin: bin, defaultLeft: defaultLeft, left: left)
+                }
+            }
+
+            let lastValueBin = bins.valueBinCount - 1
+            for bin in 0...lastValueBin {
+                let slot = histogram + stride * bin
+                prefix.gradient += slot[0]
+                prefix.hessian += slot[hessianSlot]
+                prefix.count += slot[countSlot]
+                if missing.count > 0 {
+                    consider(prefix, bin: bin, defaultLeft: false)
+                    guard bin < lastValueBin else { break }  // all values left, missing right: tried just now
+                    let withMissing = Totals(
+                        gradient: prefix.gradient + missing.gradient, hessian: prefix.hessian + missing.hessian,
+                        count: prefix.count + missing.count
+                    )
+                    consider(withMissing, bin: bin, defaultLeft: true)
+                } else {
+                    guard bin < lastValueBin else { break }
+                    if prefix.count >= totals.count - minSamplesLeaf + 1 { break }  // the right side is too small
+                    consider(prefix, bin: bin, defaultLeft: prefix.count >= totals.count - prefix.count)
+                }
+            }
+            return best
+        }
+    }
+}

@@ -1,0 +1,254 @@
+extension GradientBoosting {
+    /// A leaf of a grown tree: its rows (a range of the grower's `rows`) and its value, already shrunk.
+    struct Leaf {
+        var begin: Int
+        var end: Int
+        var value: Double
+    }
+
+    /// Grows one depth-limited tree per call on the binned training rows, reusing its buffers across trees.
+    ///
+    /// Each node owns a range of `rows`, which a split partitions stably in place. A node's histogram is built for
+    /// the smaller child only; the larger child's is the parent's minus it, computed in the parent's buffer. Nodes
+    /// are grown depth first, so at most `maxDepth + 2` histograms are alive at once.
+    final class TreeGrower<Bin: FixedWidthInteger & UnsignedInteger> {
+        let data: BinnedColumns<Bin>
+        let rules: SplitRules
+        let maxDepth: Int
+        let learningRate: Double
+        let threads: Int
+        let constantHessian: Bool
+        /// Doubles per histogram bin: gradient and count (also the hessian when that is constant), or gradient,
+        /// hessian and count.
+        let stride: Int
+        /// The training rows, partitioned by node; valid as leaf ranges until the next `grow`.
+        let rows: UnsafeMutablePointer<UInt32>
+        private let scratch: UnsafeMutablePointer<UInt32>
+        private let orderedGradients: UnsafeMutablePointer<Double>
+        private let orderedHessians: UnsafeMutablePointer<Double>
+        /// Per-feature best splits of the two children being evaluated.
+        private let candidates: UnsafeMutablePointer<Split>
+        private var histograms: [UnsafeMutablePointer<Double>] = []
+        private var freeHistograms: [Int] = []
+
+        init(data: BinnedColumns<Bin>, rules: SplitRules, maxDepth: Int, learningRate: Double, threads: Int,
+             constantHessian: Bool) {
+            self.data = data
+            self.rules = rules
+            self.maxDepth = maxDepth
+            self.learningRate = learningRate
+            self.threads = threads
+            self.constantHessian = constantHessian
+            self.stride = constantHessian ? 2 : 3
+            let count = max(data.rowCount, 1)
+            rows = .allocate(capacity: count)
+            scratch = .allocate(capacity: count)
+            orderedGradients = .allocate(capacity: count)
+            orderedHessians = .allocate(capacity: count)
+            candidates = .allocate(capacity: 2 * max(data.features.count, 1))
+            candidates.initialize(repeating: Split(), count: 2 * max(data.features.count, 1))
+        }
+
+        deinit {
+            rows.deallocate()
+            scratch.deallocate()
+            orderedGradients.deallocate()
+            orderedHessians.deallocate()
+            candidates.deallocate()
+            for histogram in histograms { histogram.deallocate() }
+        }
+
+        /// A node being grown.
+        private struct Node {
+            var begin: Int
+            var end: Int
+            var depth: Int
+            var totals: Totals
+            /// Its index in the tree's node arrays.
+            var index: Int
+            /// Its histogram buffer while it may still be split, else -1.
+            var histogram = -1
+            var split = Split()
+        }
+
+        /// Grows a tree for `gradients` and `hessians` (ignored when constant) over the bin `columns`.
+        func grow(
+            columns: UnsafePointer<Bin>, gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>
+        ) -> (tree: DecisionTree, leaves: [Leaf]) {
+            let count = data.rowCount
+            var totals = Totals(count: Double(count))
+            for row in 0..<count {
+                rows[row] = UInt32(truncatingIfNeeded: row)
+                totals.gradient += gradients[row]
+            }
+            if constantHessian {
+                totals.hessian = totals.count
+            } else {
+                for row in 0..<count { totals.hessian += hessians[row] }
+            }
+            var tree = TreeBuilder()
+            var root = Node(begin: 0, end: count, depth: 0, totals: totals, index: tree.addNode())
+            if isSplittable(root) {
+                root.histogram = takeHistogram()
+                root.split = evaluate(columns: columns, rows: nil, count: count, gradients: gradients,
+                                      hessians: hessians, into: root.histogram, totals: totals)
+            }
+            var leaves: [Leaf] = []
+            var stack = [root]
+            while let node = stack.popLast() {
+                guard node.split.isValid else {
+                    let value = -node.totals.gradient / (node.totals.hessian + rules.l2) * learningRate
+                    tree.value[node.index] = value
+                    leaves.append(Leaf(begin: node.begin, end: node.end, value: value))
+                    releaseHistogram(node.histogram)
+                    continue
+                }
+                let split = node.split
+                let middle = partition(node, by: split, columns: columns)
+                let bins = data.features[split.feature]
+                let (leftIndex, rightIndex) = tree.setSplit(
+                    node.index, feature: split.feature, defaultLeft: split.defaultLeft,
+                    threshold: split.bin < bins.cuts.count ? bins.cuts[split.bin] : Self.aboveEveryValue
+                )
+                var leftTotals = split.left
+                leftTotals.count = Double(middle - node.begin)
+                if constantHessian { leftTotals.hessian = leftTotals.count }
+                var rightTotals = node.totals
+                rightTotals.gradient -= split.left.gradient
+                rightTotals.hessian -= leftTotals.hessian
+                rightTotals.count = Double(node.end - middle)
+                var leftChild = Node(begin: node.begin, end: middle, depth: node.depth + 1, totals: leftTotals,
+                                     index: leftIndex)
+                var rightChild = Node(begin: middle, end: node.end, depth: node.depth + 1, totals: rightTotals,
+                                      index: rightIndex)
+                evaluateChildren(&leftChild, &rightChild, parentHistogram: node.histogram, columns: columns,
+                                 gradients: gradients, hessians: hessians)
+                stack.append(rightChild)
+                stack.append(leftChild)
+            }
+            return (tree.tree, leaves)
+        }
+
+        /// The threshold of a split sending every value left and missing values right: finite, so a model stays
+        /// plain JSON, and above any finite value but the largest `Double`.
+        static var aboveEveryValue: Double { .greatestFiniteMagnitude }
+
+        private func isSplittable(_ node: Node) -> Bool {
+            node.depth < maxDepth && Double(node.end - node.begin) >= 2 * rules.minSamplesLeaf
+        }
+
+        /// Finds both children's best splits, building the smaller one's histogram and deriving the larger's.
+        private func evaluateChildren(
+            _ first: inout Node, _ second: inout Node, parentHistogram: Int, columns: UnsafePointer<Bin>,
+            gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>
+        ) {
+            let firstIsSmall = first.end - first.begin <= second.end - second.begin
+            var small = firstIsSmall ? first : second
+            var large = firstIsSmall ? second : first
+            let smallSplittable = isSplittable(small)
+            let largeSplittable = isSplittable(large)
+            guard smallSplittable || largeSplittable else { return releaseHistogram(parentHistogram) }
+            if !largeSplittable { releaseHistogram(parentHistogram) }
+            let smallHistogram = takeHistogram()
+            let largeHistogram = largeSplittable ? parentHistogram : -1
+            let count = small.end - small.begin
+            let smallRows = rows + small.begin
+            for index in 0..<count { orderedGradients[index] = gradients[Int(smallRows[index])] }
+            if !constantHessian {
+                for index in 0..<count { orderedHessians[index] = hessians[Int(smallRows[index])] }
+            }
+            let featureCount = data.features.count
+            let smallBase = histograms[smallHistogram]
+            let largeBase = largeSplittable ? histograms[largeHistogram] : smallBase
+            let candidates = self.candidates
+            parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
+                for feature in range {
+                    self.accumulate(feature: feature, columns: columns, rows: UnsafePointer(smallRows), count: count,
+                                    gradients: self.orderedGradients, hessians: self.orderedHessians, into: smallBase)
+                    if largeSplittable { self.subtract(feature: feature, from: largeBase, smallBase) }
+                    candidates[feature] = smallSplittable
+                        ? self.bestSplit(feature: feature, histogram: smallBase, totals: small.totals) : Split()
+                    candidates[featureCount + feature] = largeSplittable
+                        ? self.bestSplit(feature: feature, histogram: largeBase, totals: large.totals) : Split()
+                }
+            }
+            small.split = Self.best(of: UnsafeBufferPointer(start: candidates, count: featureCount))
+            large.split = Self.best(of: UnsafeBufferPointer(start: candidates + featureCount, count: featureCount))
+            if smallSplittable {
+                small.histogram = smallHistogram
+            } else {
+                releaseHistogram(smallHistogram)
+            }
+            large.histogram = largeHistogram
+            if firstIsSmall {
+                (first, second) = (small, large)
+            } else {
+                (first, second) = (large, small)
+            }
+        }
+
+        /// Builds a node's histogram into `histogram` and returns its best split (used for the root).
+        private func evaluate(
+            columns: UnsafePointer<Bin>, rows: UnsafePointer<UInt32>?, count: Int, gradients: UnsafePointer<Double>,
+            hessians: UnsafePointer<Double>, into histogram: Int, totals: Totals
+        ) -> Split {
+            let featureCount = data.features.count
+            let base = histograms[histogram]
+            let candidates = self.candidates
+            parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
+                for feature in range {
+                    self.accumulate(feature: feature, columns: columns, rows: rows, count: count,
+                                    gradients: gradients, hessians: hessians, into: base)
+                    candidates[feature] = self.bestSplit(feature: feature, histogram: base, totals: totals)
+                }
+            }
+            return Self.best(of: UnsafeBufferPointer(start: candidates, count: featureCount))
+        }
+
+        private func bestSplit(feature: Int, histogram: UnsafeMutablePointer<Double>, totals: Totals) -> Split {
+            rules.bestSplit(
+                feature: feature, bins: data.features[feature], histogram: histogram + stride * data.offsets[feature],
+                stride: stride, constantHessian: constantHessian, totals: totals
+            )
+        }
+
+        /// The highest gain; the lowest feature on a tie, so the choice does not depend on how features were shared.
+        private static func best(of candidates: UnsafeBufferPointer<Split>) -> Split {
+            var best = Split()
+            for candidate in candidates where candidate.isValid && candidate.gain > best.gain { best = candidate }
+            return best
+        }
+
+        /// Moves the node's rows going left to the front of its range, keeping their order; returns where the right
+        /// child starts. Branch-free: each row is written to both sides and only the matching cursor advances.
+        private func partition(_ node: Node, by split: Split, columns: UnsafePointer<Bin>) -> Int {
+            let column = columns + split.feature * data.rowCount
+            let missingBin = data.features[split.feature].missingBin
+            let lastLeft = split.bin
+            let missingLeft = split.defaultLeft ? 1 : 0
+            var leftEnd = node.begin
+            var rightCount = 0
+            for index in node.begin..<node.end {
+                let row = rows[index]
+                let bin = Int(column[Int(row)])
+                let goesLeft = bin == missingBin ? missingLeft : (bin <= lastLeft ? 1 : 0)
+                rows[leftEnd] = row
+                scratch[rightCount] = row
+                leftEnd += goesLeft
+                rightCount += 1 - goesLeft
+            }
+            (rows + leftEnd).update(from: scratch, count: rightCount)
+            return leftEnd
+        }
+
+        private func takeHistogram() -> Int {
+            if let free = freeHistograms.popLast() { return free }
+            histograms.append(.allocate(capacity: max(stride * data.totalBins, 1)))
+            return histograms.count - 1
+        }
+
+        private func releaseHistogram(_ index: Int) {
+            if index >= 0 { freeHistograms.append(index) }
+        }
+    }
+}

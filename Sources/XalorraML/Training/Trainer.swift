@@ -1,0 +1,107 @@
+/// Trains a model of any trainable kind: splits the data, fits, and measures on the held-out rows.
+public enum Trainer {
+    /// What a training run produced.
+    public struct Result: Sendable {
+        /// The fitted model.
+        public var model: TrainedModel
+        /// Quality on the validation split; `nil` when `validFraction` is 0.
+        public var metrics: Metrics?
+        /// Boosting rounds kept (gbdt; fewer than asked after early stopping), or solver iterations.
+        public var iterations: Int
+        /// The objective actually used (gbdt `auto` resolved).
+        public var objective: Hyperparameters.Objective
+
+        /// Creates a result.
+        public init(model: TrainedModel, metrics: Metrics?, iterations: Int, objective: Hyperparameters.Objective) {
+            self.model = model
+            self.metrics = metrics
+            self.iterations = iterations
+            self.objective = objective
+        }
+    }
+
+    /// Trains `kind` on `data`.
+    /// - Parameters:
+    ///   - observer: called after each round or iteration on the training thread; return `false` to cancel
+    ///     (the call then throws ``TrainingError/cancelledByObserver``).
+    public static func train(
+        _ kind: ModelKind, on data: Dataset, parameters: Hyperparameters,
+        observer: (TrainingProgress) -> Bool = { _ in true }
+    ) throws(TrainingError) -> Result {
+        let problems = parameters.problems
+        guard problems.isEmpty else {
+            let list = problems.map { "\($0.name): \($0.problem)" }.joined(separator: "; ")
+            throw TrainingError("invalid hyperparameters: \(list)")
+        }
+        guard kind != .xgboost else {
+            throw TrainingError("xgboost models cannot be trained here, only imported; train --kind gbdt instead")
+        }
+        guard data.featureCount > 0 else { throw TrainingError("the data has no feature columns") }
+        guard data.rowCount > 0 else { throw TrainingError("the data has no rows") }
+        let (train, valid) = data.split(validFraction: parameters.validFraction, seed: parameters.seed)
+        guard train.rowCount > 0 else {
+            throw TrainingError(
+                "\(data.rowCount) rows leave none for training once \(valid.rowCount) are held out; "
+                    + "lower --valid-fraction or add rows"
+            )
+        }
+        let validation = valid.rowCount > 0 ? valid : nil
+
+        switch kind {
+        case .linear:
+            let model = try LinearRegression.fit(train, l2: parameters.l2)
+            let metrics = validation.map { measure(.linear(model), on: $0, objective: .regression) }
+            let loss = metrics?.rmse.map { $0 * $0 }
+            guard observer(TrainingProgress(done: 1, total: 1, validationLoss: loss)) else {
+                throw .cancelledByObserver
+            }
+            return Result(model: .linear(model), metrics: metrics, iterations: 1, objective: .regression)
+        case .logistic:
+            let (model, iterations) = try LogisticRegression.fit(
+                train, valid: validation, l2: parameters.l2, observer: observer
+            )
+            let metrics = validation.map { measure(.linear(model), on: $0, objective: .binary) }
+            return Result(model: .linear(model), metrics: metrics, iterations: iterations, objective: .binary)
+        case .gbdt:
+            let objective = resolve(parameters.objective, target: data.target)
+            if objective == .binary {
+                try LogisticRegression.requireBinary(train.target, kind: "the binary objective", hint: "")
+            }
+            let (ensemble, rounds) = try GradientBoosting.train(
+                train: train, valid: validation, parameters: parameters, objective: objective, observer: observer
+            )
+            let metrics = validation.map { measure(.trees(ensemble), on: $0, objective: objective) }
+            return Result(model: .trees(ensemble), metrics: metrics, iterations: rounds, objective: objective)
+        case .xgboost:
+            preconditionFailure("refused above")
+        }
+    }
+
+    /// The gbdt objective for `target`: `auto` is binary when every value is 0 or 1 and both occur, else regression.
+    static func resolve(_ objective: Hyperparameters.Objective, target: [Double]) -> Hyperparameters.Objective {
+        guard objective == .auto else { return objective }
+        var zeros = false
+        var ones = false
+        for value in target {
+            if value == 0 {
+                zeros = true
+            } else if value == 1 {
+                ones = true
+            } else {
+                return .regression
+            }
+        }
+        return zeros && ones ? .binary : .regression
+    }
+
+    /// Regression or classification metrics of `model` on `data`.
+    static func measure(_ model: TrainedModel, on data: Dataset, objective: Hyperparameters.Objective) -> Metrics {
+        var predictions = [Double](repeating: 0, count: data.rowCount)
+        data.values.withUnsafeBufferPointer { rows in
+            predictions.withUnsafeMutableBufferPointer { output in model.predict(rows: rows, into: output) }
+        }
+        return objective == .binary
+            ? .classification(probabilities: predictions, targets: data.target)
+            : .regression(predictions: predictions, targets: data.target)
+    }
+}
