@@ -62,6 +62,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "xalorra", dependencies: ["XalorraCLI"], swiftSettings: strict),
+        .executableTarget(name: "xalorra-mlbench", dependencies: ["XalorraML"], path: "bench/mlbench", swiftSettings: strict),
         .testTarget(
             name: "XalorraTests",
             dependencies: [
@@ -71,7 +72,7 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            resources: [.copy("Golden")],
+            resources: [.copy("Golden"), .copy("Fixtures")],
             swiftSettings: strict
         ),
     ],

@@ -1,4 +1,5 @@
 import XalorraCore
+import XalorraML
 
 /// `GET /openapi.json`: OpenAPI 3.1 for every route of the table, with the schemas of the bodies this version
 /// serves. Routes that are not available yet are listed with their 501 answer.
@@ -45,9 +46,9 @@ enum OpenAPIDocument {
         } + (queryParameters[route.key] ?? []) + (route.transport.acceptsQueryToken ? [accessTokenParameter] : [])
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
         if let body = requestBodies[route.key] {
-            members.append(("requestBody", .object([
-                ("required", true), ("content", .object([("application/json", .object([("schema", body)]))])),
-            ])))
+            var content: [(String, JSONValue)] = [("application/json", .object([("schema", body)]))]
+            if let csv = csvBodies[route.key] { content.append(("text/csv", .object([("schema", csv)]))) }
+            members.append(("requestBody", .object([("required", true), ("content", .object(content))])))
         }
         var responses: [(String, JSONValue)] = []
         if route.pendingIssue != nil {
@@ -66,7 +67,12 @@ enum OpenAPIDocument {
                 ("content", .object([(contentType, .object([("schema", success)]))])),
             ])))
         }
-        responses.append(("default", errorResponse("The error envelope, for every failure")))
+        responses.append(route.errorFormat == .inference
+            ? ("default", .object([
+                ("description", "The Open Inference Protocol's error"),
+                ("content", .object([("application/json", .object([("schema", ref("InferenceError"))]))])),
+            ]))
+            : ("default", errorResponse("The error envelope, for every failure")))
         members.append(("responses", .object(responses)))
         return .object(members)
     }
@@ -143,6 +149,44 @@ enum OpenAPIDocument {
             ("access_token", string), ("refresh_token", string), ("token_type", string), ("expires_in", integer),
             ("user", ref("User")),
         ], required: ["access_token", "refresh_token", "token_type", "expires_in", "user"])),
+        ("InferenceError", object([("error", string)], required: ["error"])),
+        ("Metrics", object([
+            ("rows", integer), ("rmse", number), ("mae", number), ("r2", number), ("log_loss", number),
+            ("accuracy", number), ("auc", number),
+        ], required: ["rows"])),
+        ("ModelVersion", object([
+            ("name", string), ("version", string), ("kind", .object([("enum", .array(ModelKind.allCases.map { .string($0.rawValue) }))])),
+            ("tenant", string), ("features", .object([("type", "array"), ("items", string)])), ("feature_count", integer),
+            ("trees", integer), ("metrics", .object([("oneOf", .array([.object([("type", "null")]), ref("Metrics")]))])),
+            ("hyperparameters", .object([("type", "object")])), ("size_bytes", integer), ("created_at", string),
+            ("created_by", string),
+        ], required: [
+            "name", "version", "kind", "tenant", "features", "feature_count", "trees", "metrics", "hyperparameters",
+            "size_bytes", "created_at", "created_by",
+        ])),
+        ("ModelSummary", object([
+            ("name", string), ("tenant", string), ("latest_version", string), ("versions", integer), ("kind", string),
+            ("feature_count", integer), ("metrics", .object([("oneOf", .array([.object([("type", "null")]), ref("Metrics")]))])),
+            ("updated_at", string),
+        ], required: ["name", "tenant", "latest_version", "versions", "kind", "feature_count", "metrics", "updated_at"])),
+        ("TrainingJob", object([
+            ("id", string), ("model", string), ("tenant", string), ("kind", string), ("target", string), ("rows", integer),
+            ("status", .object([("enum", .array(TrainingJob.Status.allCases.map { .string($0.rawValue) }))])),
+            ("progress", object([("done", integer), ("total", integer)], required: ["done", "total"])),
+            ("validation_loss", .object([("type", .array(["number", "null"]))])),
+            ("error", .object([("type", .array(["string", "null"]))])),
+            ("version", .object([("type", .array(["string", "null"]))])),
+            ("hyperparameters", .object([("type", "object")])), ("created_by", string), ("created_at", string),
+            ("started_at", .object([("type", .array(["string", "null"]))])),
+            ("finished_at", .object([("type", .array(["string", "null"]))])),
+        ], required: [
+            "id", "model", "tenant", "kind", "target", "rows", "status", "progress", "validation_loss", "error", "version",
+            "hyperparameters", "created_by", "created_at", "started_at", "finished_at",
+        ])),
+        ("InferenceMetadata", object([
+            ("name", string), ("versions", .object([("type", "array"), ("items", string)])), ("platform", string),
+            ("inputs", .object([("type", "array")])), ("outputs", .object([("type", "array")])),
+        ], required: ["name", "versions", "platform", "inputs", "outputs"])),
         ("LogItem", object([
             ("id", integer), ("timestamp", string), ("model", string), ("version", string), ("input", numbers),
             ("prediction", number), ("user_id", string), ("tenant", string), ("latency_ms", number),
@@ -197,10 +241,44 @@ enum OpenAPIDocument {
             ("email", emailField), ("nama_lengkap", fullNameField), ("role", .object([("enum", .array(["admin", "user"]))])),
             ("tenant", tenantField), ("is_active", .object([("type", "boolean")])), ("password", passwordField),
         ], required: []),
+        "POST /train/{model}": object([
+            ("kind", .object([("enum", .array(ModelKind.trainable.map { .string($0.rawValue) }))])),
+            ("target", nonEmpty), ("columns", .object([("type", "array"), ("items", string), ("minItems", 1)])),
+            ("rows", .object([("type", "array"), ("items", .object([("type", .array(["array", "object"]))]))])),
+            ("trees", .object([("type", "integer"), ("minimum", 1), ("maximum", 10_000)])),
+            ("max_depth", .object([("type", "integer"), ("minimum", 1), ("maximum", 16)])),
+            ("learning_rate", .object([("type", "number"), ("exclusiveMinimum", 0), ("maximum", 1)])),
+            ("min_samples_leaf", .object([("type", "integer"), ("minimum", 1)])),
+            ("l2", .object([("type", "number"), ("minimum", 0)])),
+            ("bins", .object([("type", "integer"), ("minimum", 2), ("maximum", 65_535)])),
+            ("valid_fraction", .object([("type", "number"), ("minimum", 0), ("exclusiveMaximum", 1)])),
+            ("early_stopping", .object([("type", .array(["integer", "null"])), ("minimum", 1)])),
+            ("seed", .object([("type", "integer"), ("minimum", 0)])),
+            ("objective", .object([("enum", .array(Hyperparameters.Objective.allCases.map { .string($0.rawValue) }))])),
+            ("threads", .object([("type", "integer"), ("minimum", 1), ("maximum", 256)])),
+        ], required: ["target", "rows"]),
+        "POST /models/{name}/import": .object([("type", "object")]),
+        "POST /v2/models/{name}/infer": inferBody,
+        "POST /v2/models/{name}/versions/{version}/infer": inferBody,
         "POST /admin/tokens": object([
             ("user", string), ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
             ("ttl", .object([("type", .array(["integer", "string"]))])),
         ], required: []),
+    ]
+
+    /// An Open Inference Protocol request: input tensors, row-major, flat or nested.
+    private static let inferBody: JSONValue = object([
+        ("id", string),
+        ("inputs", .object([("type", "array"), ("minItems", 1), ("items", object([
+            ("name", string), ("shape", .object([("type", "array"), ("items", .object([("type", "integer"), ("minimum", 0)])), ("minItems", 1), ("maxItems", 2)])),
+            ("datatype", .object([("enum", .array(["FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"]))])),
+            ("data", .object([("type", "array")])),
+        ], required: ["name", "shape", "datatype", "data"]))])),
+    ], required: ["inputs"])
+
+    /// Routes that also take a CSV body (the training data itself, with the settings in the query).
+    private static let csvBodies: [String: JSONValue] = [
+        "POST /train/{model}": .object([("type", "string"), ("description", "CSV with a header row; ?target=COLUMN&kind=…")]),
     ]
 
     /// What each message of a WebSocket route carries.
@@ -212,6 +290,8 @@ enum OpenAPIDocument {
     private static let successStatus: [String: String] = [
         "POST /users/register": "201", "POST /admin/users": "201", "POST /users/logout": "204",
         "DELETE /admin/users/{username}": "204", "DELETE /chat/histories/{id}": "204",
+        "DELETE /models/{name}": "204", "DELETE /models/{name}/versions/{version}": "204",
+        "POST /models/{name}/import": "201", "POST /train/{model}": "202",
     ]
 
     /// The Aksara success envelope around `data`.
@@ -259,11 +339,48 @@ enum OpenAPIDocument {
             ("timestamp", string),
         ], required: ["data", "pagination", "timestamp"]),
         "GET /logs/stream": string,
+        "GET /models": object([
+            ("data", .object([("type", "array"), ("items", ref("ModelSummary"))])), ("pagination", pagination),
+            ("timestamp", string),
+        ], required: ["data", "pagination", "timestamp"]),
+        "GET /models/{name}": envelope(object([
+            ("name", string), ("tenant", string), ("latest_version", .object([("type", .array(["string", "null"]))])),
+            ("versions", .object([("type", "array"), ("items", ref("ModelVersion"))])),
+        ], required: ["name", "tenant", "latest_version", "versions"])),
+        "GET /models/{name}/versions/{version}": envelope(ref("ModelVersion")),
+        "GET /models/{name}/versions/{version}/export": object([
+            ("format", string), ("format_version", integer), ("model", .object([("type", "object")])),
+        ], required: ["format", "format_version", "model"]),
+        "POST /models/{name}/import": envelope(ref("ModelVersion")),
+        "POST /train/{model}": envelope(ref("TrainingJob")),
+        "GET /train/jobs": object([
+            ("data", .object([("type", "array"), ("items", ref("TrainingJob"))])), ("pagination", pagination),
+            ("timestamp", string),
+        ], required: ["data", "pagination", "timestamp"]),
+        "GET /train/jobs/{id}": envelope(ref("TrainingJob")),
+        "DELETE /train/jobs/{id}": envelope(ref("TrainingJob")),
+        "GET /v2": object([("name", string), ("version", string), ("extensions", .object([("type", "array")]))], required: ["name", "version", "extensions"]),
+        "GET /v2/health/live": object([("live", .object([("type", "boolean")]))], required: ["live"]),
+        "GET /v2/health/ready": object([("ready", .object([("type", "boolean")]))], required: ["ready"]),
+        "GET /v2/models/{name}": ref("InferenceMetadata"),
+        "GET /v2/models/{name}/versions/{version}": ref("InferenceMetadata"),
+        "GET /v2/models/{name}/ready": object([("name", string), ("ready", .object([("type", "boolean")]))], required: ["name", "ready"]),
+        "GET /v2/models/{name}/versions/{version}/ready": object([("name", string), ("ready", .object([("type", "boolean")]))], required: ["name", "ready"]),
+        "POST /v2/models/{name}/infer": inferResponse,
+        "POST /v2/models/{name}/versions/{version}/infer": inferResponse,
         "GET /health": object([("status", string), ("timestamp", string), ("version", string)], required: ["status", "timestamp", "version"]),
         "POST /admin/tokens": object([
             ("access_token", string), ("token_type", string), ("expires_in", integer), ("claims", .object([("type", "object")])),
         ], required: ["access_token", "token_type", "expires_in", "claims"]),
     ]
+
+    private static let inferResponse: JSONValue = object([
+        ("model_name", string), ("model_version", string), ("id", string),
+        ("outputs", .object([("type", "array"), ("items", object([
+            ("name", string), ("shape", .object([("type", "array"), ("items", integer)])), ("datatype", string),
+            ("data", numbers),
+        ], required: ["name", "shape", "datatype", "data"]))])),
+    ], required: ["model_name", "model_version", "outputs"])
 
     /// Streaming routes take the token as a query parameter too (browsers' `EventSource`/`WebSocket` send no headers).
     private static let accessTokenParameter: JSONValue = .object([
@@ -303,6 +420,21 @@ enum OpenAPIDocument {
                 parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
             ],
             "GET /ws/predictions": live,
+            "GET /models": [
+                parameter("tenant", string),
+                parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(ModelQuery.maxLimit))])),
+                parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
+            ],
+            "GET /train/jobs": [
+                parameter("tenant", string), parameter("model", string),
+                parameter("status", .object([("enum", .array(TrainingJob.Status.allCases.map { .string($0.rawValue) }))])),
+                parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(TrainingJobQuery.maxLimit))])),
+                parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
+            ],
+            "POST /train/{model}": [
+                parameter("target", string),
+                parameter("kind", .object([("enum", .array(ModelKind.trainable.map { .string($0.rawValue) }))])),
+            ] + Hyperparameters.fieldNames.map { parameter($0, string) },
         ]
     }()
 }

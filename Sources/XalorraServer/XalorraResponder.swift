@@ -19,6 +19,7 @@ struct XalorraResponder: HTTPResponder {
     let limiter: RateLimiter?
     let metrics: ServerMetrics
     let maxBody: Int
+    let maxUpload: Int
     let cors: CORSPolicy?
     let logger: Logger
     let requestCount = RequestCounter()
@@ -26,8 +27,9 @@ struct XalorraResponder: HTTPResponder {
 
     init(
         api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], metrics: ServerMetrics,
-        rateLimit: Bool, maxBody: Int, corsOrigins: [String], logger: Logger
+        rateLimit: Bool, maxBody: Int, maxUpload: Int, corsOrigins: [String], logger: Logger
     ) {
+        self.maxUpload = maxUpload
         self.cors = CORSPolicy(origins: corsOrigins)
         self.metrics = metrics
         self.api = api
@@ -44,6 +46,7 @@ struct XalorraResponder: HTTPResponder {
         let id = requestCount.next()
         var headers = HTTPFields()
         var routeKey = "unmatched"
+        var errorFormat = Route.ErrorFormat.envelope
         let output: HTTPOutput
         let origin = cors?.allowedOrigin(request.headers[.origin])
         do {
@@ -56,12 +59,13 @@ struct XalorraResponder: HTTPResponder {
                     return Response(status: .noContent, headers: headers)
                 }
             }
-            output = try await handle(request, context: context, headers: &headers, routeKey: &routeKey)
+            output = try await handle(
+                request, context: context, headers: &headers, routeKey: &routeKey, errorFormat: &errorFormat)
         } catch {
             if error.code == .internal {
                 logger.error("request failed", metadata: ["request-id": "\(id)", "error": "\(error.message)"])
             }
-            output = .failure(error)
+            output = .failure(error, format: errorFormat)
         }
         headers[.contentType] = output.contentType
         let elapsed = ContinuousClock.now - started
@@ -161,8 +165,10 @@ struct XalorraResponder: HTTPResponder {
     }
 
     private func handle(
-        _ request: Request, context: ServerContext, headers: inout HTTPFields, routeKey: inout String
+        _ request: Request, context: ServerContext, headers: inout HTTPFields, routeKey: inout String,
+        errorFormat: inout Route.ErrorFormat
     ) async throws(XalorraError) -> HTTPOutput {
+        if request.uri.path.hasPrefix("/v2/") || request.uri.path == "/v2" { errorFormat = .inference }
         let admission = try await admit(
             method: request.method.rawValue, uri: request.uri, authorization: request.headers[.authorization], remoteAddress: context.remoteAddress?.ipAddress,
             headers: &headers, routeKey: &routeKey)
@@ -170,7 +176,7 @@ struct XalorraResponder: HTTPResponder {
         guard let handler = handlers[route.key] else {
             throw XalorraError(.internal, "no handler for \(route.key)")
         }
-        let body = try await readBody(request)
+        let body = try await readBody(request, limit: route.bodyLimit == .upload ? maxUpload : maxBody)
         let input = HTTPInput(
             route: route, parameters: admission.parameters, query: admission.query, body: body,
             caller: admission.caller, api: admission.api(api))
@@ -202,12 +208,12 @@ struct XalorraResponder: HTTPResponder {
         return Caller(user: claims.userID, role: claims.role, tenant: claims.tenant)
     }
 
-    /// The whole body, refusing more than `maxBody` bytes with 413 (by `Content-Length` before reading, if given).
-    private func readBody(_ request: Request) async throws(XalorraError) -> [UInt8] {
-        let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(maxBody) bytes")
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBody { throw tooLarge }
+    /// The whole body, refusing more than `limit` bytes with 413 (by `Content-Length` before reading, if given).
+    private func readBody(_ request: Request, limit: Int) async throws(XalorraError) -> [UInt8] {
+        let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(limit) bytes")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
         do {
-            let buffer = try await request.body.collect(upTo: maxBody)
+            let buffer = try await request.body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw tooLarge

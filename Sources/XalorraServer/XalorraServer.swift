@@ -13,6 +13,9 @@ public struct XalorraServer: Sendable {
             .merging(AdminController.handlers) { $1 }
             .merging(UsersController.handlers) { $1 }
             .merging(ChatController.handlers) { $1 }
+            .merging(ModelsController.handlers) { $1 }
+            .merging(TrainingController.handlers) { $1 }
+            .merging(InferenceController.handlers) { $1 }
     }
 
     /// The keys of every route with a handler.
@@ -27,6 +30,8 @@ public struct XalorraServer: Sendable {
     private let application: Application<XalorraResponder>
     private let feed = PredictionFeed()
     private let checkpointer: WALCheckpointer
+    private let training: TrainingWorkers
+    private let api: LocalAPI
     private let logger: Logger
 
     /// Builds the server.
@@ -44,8 +49,11 @@ public struct XalorraServer: Sendable {
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
             metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody,
+            maxUpload: settings.maxUpload,
             corsOrigins: settings.corsOrigins, logger: logger)
         self.logger = logger
+        self.api = api
+        training = TrainingWorkers(count: settings.trainWorkers)
         checkpointer = try database.checkpointer()
         application = Application(
             responder: responder,
@@ -64,10 +72,28 @@ public struct XalorraServer: Sendable {
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger)],
+                services: [
+                    application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger),
+                    Training(workers: training, api: api),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+}
+
+/// Runs queued training jobs while the server runs; at shutdown, a running job stops at its next round and is
+/// marked failed (`interrupted`).
+struct Training: Service {
+    let workers: TrainingWorkers
+    let api: LocalAPI
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await workers.run(api)
+        } onGracefulShutdown: {
+            workers.stop()
+        }
     }
 }
 

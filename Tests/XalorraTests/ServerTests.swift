@@ -61,7 +61,7 @@ struct ServerTests {
             ("POST", "/predict/m", token, #"{"instances": [[1], [1.7e308, 1.7e308]]}"#, 422, "VALIDATION_ERROR"),
             ("GET", "/logs?limit=-1", token, nil, 422, "VALIDATION_ERROR"),
             ("POST", "/admin/tokens", token, "{}", 403, "INSUFFICIENT_PERMISSIONS"),
-            ("GET", "/models", token, nil, 501, "NOT_IMPLEMENTED"),
+            ("DELETE", "/train/jobs/job_1", token, nil, 404, "RESOURCE_NOT_FOUND"),
         ]
         for (method, path, auth, body, status, code) in cases {
             let response = try await server.request(method, path, token: auth, body: body)

@@ -17,11 +17,13 @@ public struct LocalAPI: XalorraAPI {
     /// Where committed predictions are announced to live subscribers, when this process serves them.
     public let feed: PredictionFeed?
     private let secret: Lazy<SecretKey>
-    private let warn: @Sendable (String) -> Void
+    let warn: @Sendable (String) -> Void
     /// Writes the AI's replies in chats.
     public let responder: any ChatResponder
     /// Shared by every copy made with ``acting(as:)``: the server's per-request account check.
     let accountStatus = AccountStatusCache()
+    /// Shared by every copy: decoded models, so predictions do not parse their model each time.
+    let modelCache = ModelCache()
 
     /// Creates the API; the store and the secret are opened on first use.
     /// - Parameters:
@@ -71,43 +73,49 @@ public struct LocalAPI: XalorraAPI {
     public func predict(model: String, features: [Number]) async throws(XalorraError) -> Prediction {
         let started = Self.monotonicMicros()
         let reference = try ModelReference(model)
-        let version = try resolve(reference)
-        let output = try Self.finite(BaselineModel.predict(features), field: "features")
+        let (version, trained) = try await resolveModel(reference)
+        let output: Number
+        if let version, let trained {
+            try Self.checkWidth(features.count, of: version)
+            let value = features.withUnsafeBufferPointer { cells in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: cells.count) { row in
+                    for index in 0..<cells.count { row[index] = cells[index].doubleValue }
+                    return trained.predict(UnsafeBufferPointer(row))
+                }
+            }
+            output = try Self.finite(.double(value), field: "features")
+        } else {
+            output = try Self.finite(BaselineModel.predict(features), field: "features")
+        }
+        let versionName = version.map { String($0.version) } ?? BaselineModel.version
         var inputs = FeatureMatrix()
         inputs.append(row: features.lazy.map { Optional($0) })
         try await record(PredictionBatch(
-            timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name, version: version,
-            inputs: inputs, predictions: [output], latencyMicros: Self.monotonicMicros() - started))
-        return Prediction(model: reference.name, input: features, prediction: output, version: version)
+            timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name,
+            version: versionName, inputs: inputs, predictions: [output],
+            latencyMicros: Self.monotonicMicros() - started))
+        return Prediction(model: reference.name, input: features, prediction: output, version: versionName)
     }
 
     public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
         let started = Self.monotonicMicros()
         let reference = try ModelReference(model)
-        let version = try resolve(reference)
-        var outputs: [Number] = []
-        outputs.reserveCapacity(rows.rowCount)
-        var features: [Number] = []
-        for index in 0..<rows.rowCount {
-            features.removeAll(keepingCapacity: true)
-            for (column, cell) in rows.row(index).enumerated() {
-                guard let cell else {
-                    let name = column < rows.columns.count ? "'\(rows.columns[column])'" : "\(column + 1)"
-                    throw XalorraError.invalid(
-                        "rows[\(index)]",
-                        "row \(index + 1) has no value in column \(name); the \(version) model needs every feature")
-                }
-                features.append(cell)
-            }
-            outputs.append(try Self.finite(BaselineModel.predict(features), field: "rows[\(index)]"))
+        let (version, trained) = try await resolveModel(reference)
+        let outputs: [Number]
+        var logged = rows
+        if let version, let trained {
+            (outputs, logged) = try Self.predictRows(rows, with: trained, version)
+        } else {
+            outputs = try Self.baselineRows(rows)
         }
+        let versionName = version.map { String($0.version) } ?? BaselineModel.version
         let perRow = rows.rowCount == 0 ? 0 : (Self.monotonicMicros() - started) / Int64(rows.rowCount)
         if rows.rowCount > 0 {
             try await record(PredictionBatch(
                 timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name,
-                version: version, inputs: rows, predictions: outputs, latencyMicros: perRow))
+                version: versionName, inputs: logged, predictions: outputs, latencyMicros: perRow))
         }
-        return BatchPrediction(model: reference.name, version: version, predictions: outputs)
+        return BatchPrediction(model: reference.name, version: versionName, predictions: outputs)
     }
 
     public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {
@@ -212,24 +220,9 @@ public struct LocalAPI: XalorraAPI {
             secret: key.value, algorithm: settings.algorithm, acceptLegacyTokens: settings.acceptLegacyTokens)
     }
 
-    /// The version that answers `reference`. Until the model registry exists every name resolves to the
-    /// baseline, unless the deployment rejects unknown models or a version is pinned.
-    private func resolve(_ reference: ModelReference) throws(XalorraError) -> String {
-        if let version = reference.version {
-            throw XalorraError(.notFound, "model '\(reference.name)' has no version \(version)")
-        }
-        if settings.unknownModel == .reject {
-            throw XalorraError(
-                .notFound, "model '\(reference.name)' not found",
-                hint: "XALORRA_UNKNOWN_MODEL=reject is set; unset it to answer with the baseline model")
-        }
-        return BaselineModel.version
-    }
-
-    /// Stores `batch`, then appends it to the text log (the store is the source of truth).
     /// A model's answer, refused when it is not a finite number (features near the largest double sum to
     /// infinity), which JSON cannot carry and the log could not be read back with.
-    private static func finite(_ output: Number, field: String) throws(XalorraError) -> Number {
+    static func finite(_ output: Number, field: String) throws(XalorraError) -> Number {
         guard output.isFinite else {
             throw XalorraError.invalid(field, "the prediction is not a finite number: the features are too large")
         }

@@ -87,4 +87,42 @@ public protocol XalorraAPI: Sendable {
 
     /// Deletes one of the caller's conversations with its messages.
     func deleteConversation(_ id: String) async throws(XalorraError)
+
+    // MARK: Models (the registry) and training
+
+    /// A page of the caller's tenant's models (another tenant's for admins), by name.
+    func models(_ query: ModelQuery) async throws(XalorraError) -> Page<ModelSummary>
+
+    /// One model with all its versions, newest first.
+    func model(_ name: String) async throws(XalorraError) -> ModelDetail
+
+    /// One version: `name` (the newest) or `name@version`.
+    func modelVersion(_ reference: String) async throws(XalorraError) -> ModelVersion
+
+    /// A version as a portable JSON document that ``importModel(_:document:)`` reads back.
+    func exportModel(_ reference: String) async throws(XalorraError) -> [UInt8]
+
+    /// Stores an XGBoost JSON model (or an exported xalorra document) as the next version of `name`.
+    func importModel(_ name: String, document: [UInt8]) async throws(XalorraError) -> ModelVersion
+
+    /// Deletes one version (`name@version`) or the whole model (`name`).
+    func deleteModel(_ reference: String) async throws(XalorraError)
+
+    /// Queues a training job and returns at once (202 over HTTP); a server's worker runs it.
+    func submitTraining(_ request: TrainingRequest) async throws(XalorraError) -> TrainingJob
+
+    /// Trains and waits: in-process offline, as a followed job remotely. `progress` sees the job as it advances;
+    /// the job returned has finished (succeeded, or failed/cancelled with its error thrown).
+    func train(
+        _ request: TrainingRequest, progress: @escaping @Sendable (TrainingJob) async -> Void
+    ) async throws(XalorraError) -> TrainingJob
+
+    /// A page of training jobs, newest first.
+    func trainingJobs(_ query: TrainingJobQuery) async throws(XalorraError) -> Page<TrainingJob>
+
+    /// One training job.
+    func trainingJob(_ id: String) async throws(XalorraError) -> TrainingJob
+
+    /// Cancels a queued or running job; a finished one is a 409.
+    func cancelTrainingJob(_ id: String) async throws(XalorraError) -> TrainingJob
 }

@@ -31,6 +31,10 @@ public struct XalorraError: Error, Sendable, Equatable {
         public static let methodNotAllowed = Code(name: "METHOD_NOT_ALLOWED", httpStatus: 405, exitCode: 1)
         /// A unique resource already exists (409).
         public static let alreadyExists = Code(name: "RESOURCE_ALREADY_EXISTS", httpStatus: 409, exitCode: 1)
+        /// The resource is in a state that forbids the operation, e.g. cancelling a finished job (409).
+        public static let conflict = Code(name: "CONFLICT", httpStatus: 409, exitCode: 1)
+        /// A training job ran and failed on its data (a job's `error` says why; 422 when trained in-request).
+        public static let trainingFailed = Code(name: "TRAINING_FAILED", httpStatus: 422, exitCode: 1)
         /// The body is larger than `XALORRA_MAX_BODY` (413).
         public static let payloadTooLarge = Code(name: "PAYLOAD_TOO_LARGE", httpStatus: 413, exitCode: 2)
         /// Too many requests in the window; the details carry `retry_after` (429).
@@ -45,7 +49,7 @@ public struct XalorraError: Error, Sendable, Equatable {
         /// Every code, for documentation and for mapping a received envelope back to a code.
         public static let all: [Code] = [
             .validation, .badRequest, .authenticationFailed, .tokenExpired, .insufficientPermissions, .notFound,
-            .methodNotAllowed, .alreadyExists, .payloadTooLarge, .rateLimited, .internal, .unsupported,
+            .methodNotAllowed, .alreadyExists, .conflict, .trainingFailed, .payloadTooLarge, .rateLimited, .internal, .unsupported,
             .aiUnavailable,
         ]
 

@@ -15,6 +15,22 @@ public struct Route: Sendable, Equatable {
         public var acceptsQueryToken: Bool { self != .plain }
     }
 
+    /// How large a body a route takes.
+    public enum BodyLimit: String, Sendable {
+        /// Up to `XALORRA_MAX_BODY` (1 MiB by default).
+        case standard
+        /// Up to `XALORRA_MAX_UPLOAD` (64 MiB by default): training data and model files.
+        case upload
+    }
+
+    /// How a route's errors look.
+    public enum ErrorFormat: String, Sendable {
+        /// The one envelope `{"error":{"code","message","details"?},"timestamp"}`.
+        case envelope
+        /// The Open Inference Protocol's `{"error": "message"}`.
+        case inference
+    }
+
     /// Who may call a route.
     public enum Access: String, Sendable, CaseIterable {
         /// No token needed.
@@ -39,18 +55,27 @@ public struct Route: Sendable, Equatable {
     public let pendingIssue: String?
     /// How it answers.
     public let transport: Transport
+    /// How large a body it takes.
+    public let bodyLimit: BodyLimit
+    /// How its errors look.
+    public let errorFormat: ErrorFormat
 
     init(
         _ method: String, _ path: String, _ access: Access, _ summary: String, transport: Transport = .plain,
-        pending: String? = nil
+        bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope, pending: String? = nil
     ) {
-        self.init(method, path, access, .default, summary, transport: transport, pending: pending)
+        self.init(
+            method, path, access, .default, summary, transport: transport, bodyLimit: bodyLimit,
+            errorFormat: errorFormat, pending: pending)
     }
 
     init(
         _ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String,
-        transport: Transport = .plain, pending: String? = nil
+        transport: Transport = .plain, bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope,
+        pending: String? = nil
     ) {
+        self.bodyLimit = bodyLimit
+        self.errorFormat = errorFormat
         self.method = method
         self.path = path
         self.access = access

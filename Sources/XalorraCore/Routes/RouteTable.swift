@@ -41,20 +41,21 @@ public enum RouteTable {
 
     /// The model registry.
     static let models: [Route] = [
-        Route("GET", "/models", .user, "Models of the caller's tenant", pending: "models and training"),
-        Route("GET", "/models/{name}", .user, "A model and its versions", pending: "models and training"),
-        Route("DELETE", "/models/{name}", .user, "Delete a model and all its versions", pending: "models and training"),
-        Route("GET", "/models/{name}/versions/{version}", .user, "One model version: kind, metrics, features", pending: "models and training"),
-        Route("DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version", pending: "models and training"),
-        Route("POST", "/models/{name}/import", .user, "Import an XGBoost JSON model as a new version", pending: "models and training"),
+        Route("GET", "/models", .user, "Models of the caller's tenant with their newest versions (limit, offset, tenant)"),
+        Route("GET", "/models/{name}", .user, "A model and its versions, newest first"),
+        Route("DELETE", "/models/{name}", .user, "Delete a model and all its versions"),
+        Route("GET", "/models/{name}/versions/{version}", .user, "One model version (a number or `latest`): kind, metrics, features"),
+        Route("GET", "/models/{name}/versions/{version}/export", .user, "A model version as a portable JSON document"),
+        Route("DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version"),
+        Route("POST", "/models/{name}/import", .user, "Import an XGBoost JSON model (or an export) as a new version (201)", bodyLimit: .upload),
     ]
 
     /// Training jobs.
     static let training: [Route] = [
-        Route("POST", "/train/{model}", .user, "Queue a training job (202 with the job)", pending: "models and training"),
-        Route("GET", "/train/jobs", .user, "Training jobs of the caller's tenant", pending: "models and training"),
-        Route("GET", "/train/jobs/{id}", .user, "One training job with its progress", pending: "models and training"),
-        Route("DELETE", "/train/jobs/{id}", .user, "Cancel a training job", pending: "models and training"),
+        Route("POST", "/train/{model}", .user, "Queue a training job: CSV body with ?target=…, or JSON rows (202 with the job)", bodyLimit: .upload),
+        Route("GET", "/train/jobs", .user, "Training jobs of the caller's tenant, newest first (model, status, limit, offset)"),
+        Route("GET", "/train/jobs/{id}", .user, "One training job with its progress"),
+        Route("DELETE", "/train/jobs/{id}", .user, "Cancel a queued or running training job"),
     ]
 
     /// Administration.
@@ -77,13 +78,16 @@ public enum RouteTable {
         Route("GET", "/metrics", .public, "Prometheus metrics"),
     ]
 
-    /// The Open Inference Protocol (KServe v2).
+    /// The Open Inference Protocol (KServe v2); errors are the protocol's `{"error": "…"}`.
     static let inference: [Route] = [
-        Route("GET", "/v2/health/live", .public, "OIP liveness", pending: "models and training"),
-        Route("GET", "/v2/health/ready", .public, "OIP readiness", pending: "models and training"),
-        Route("GET", "/v2/models/{name}", .user, "OIP model metadata", pending: "models and training"),
-        Route("GET", "/v2/models/{name}/ready", .user, "OIP model readiness", pending: "models and training"),
-        Route("POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version", pending: "models and training"),
-        Route("POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version", pending: "models and training"),
+        Route("GET", "/v2", .public, "OIP server metadata: name, version, extensions", errorFormat: .inference),
+        Route("GET", "/v2/health/live", .public, "OIP liveness", errorFormat: .inference),
+        Route("GET", "/v2/health/ready", .public, "OIP readiness: the store answers", errorFormat: .inference),
+        Route("GET", "/v2/models/{name}", .user, "OIP model metadata: versions, inputs, outputs", errorFormat: .inference),
+        Route("GET", "/v2/models/{name}/ready", .user, "OIP model readiness", errorFormat: .inference),
+        Route("GET", "/v2/models/{name}/versions/{version}", .user, "OIP metadata of one version", errorFormat: .inference),
+        Route("GET", "/v2/models/{name}/versions/{version}/ready", .user, "OIP readiness of one version", errorFormat: .inference),
+        Route("POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version", errorFormat: .inference),
+        Route("POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version", errorFormat: .inference),
     ]
 }

@@ -60,6 +60,12 @@ public struct SettingKey: Sendable, Hashable {
     public static let maxBody = SettingKey(
         environment: "XALORRA_MAX_BODY", flag: nil, defaultValue: "1048576",
         summary: "Largest request body `serve` accepts, in bytes (413 above it)")
+    public static let maxUpload = SettingKey(
+        environment: "XALORRA_MAX_UPLOAD", flag: nil, defaultValue: "67108864",
+        summary: "Largest training-data or model upload `serve` accepts (POST /train, /models/…/import), in bytes")
+    public static let trainWorkers = SettingKey(
+        environment: "XALORRA_TRAIN_WORKERS", flag: nil, defaultValue: "1",
+        summary: "Training jobs `serve` runs at once (1-64), on lowest-priority threads")
 
     public static let bcryptCost = SettingKey(
         environment: "XALORRA_BCRYPT_COST", flag: nil, defaultValue: "\(PasswordHasher.defaultCost)",
@@ -88,7 +94,7 @@ public struct SettingKey: Sendable, Hashable {
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
-        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
+        .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
         .corsOrigins,
     ]
 }

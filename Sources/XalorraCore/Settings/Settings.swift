@@ -40,6 +40,10 @@ public struct Settings: Sendable {
     public var rateLimit: Bool
     /// The largest request body `serve` accepts, in bytes.
     public var maxBody: Int
+    /// The largest upload (training data, model file) `serve` accepts, in bytes.
+    public var maxUpload: Int
+    /// How many training jobs a server runs at once.
+    public var trainWorkers: Int
     /// The bcrypt work factor for new password hashes.
     public var bcryptCost: Int
     /// Where chat replies come from.
@@ -93,6 +97,14 @@ public struct Settings: Sendable {
         guard let maxBody = Int(maxBodyText), maxBody > 0 else {
             throw XalorraError(.validation, "XALORRA_MAX_BODY=\(maxBodyText) is not a positive number of bytes")
         }
+        let maxUploadText = value(.maxUpload) ?? "67108864"
+        guard let maxUpload = Int(maxUploadText), maxUpload > 0 else {
+            throw XalorraError(.validation, "XALORRA_MAX_UPLOAD=\(maxUploadText) is not a positive number of bytes")
+        }
+        let workersText = value(.trainWorkers) ?? "1"
+        guard let trainWorkers = Int(workersText), (1...64).contains(trainWorkers) else {
+            throw XalorraError(.validation, "XALORRA_TRAIN_WORKERS=\(workersText) is not a whole number from 1 to 64")
+        }
         let costText = value(.bcryptCost) ?? "\(PasswordHasher.defaultCost)"
         guard let cost = Int(costText), (PasswordHasher.minimumCost...PasswordHasher.maximumCost).contains(cost) else {
             throw XalorraError(
@@ -130,6 +142,8 @@ public struct Settings: Sendable {
             acceptLegacyTokens: try flag(.legacyTokens),
             rateLimit: try flag(.rateLimit),
             maxBody: maxBody,
+            maxUpload: maxUpload,
+            trainWorkers: trainWorkers,
             bcryptCost: cost,
             chat: chat,
             corsOrigins: origins

@@ -70,11 +70,61 @@ extension AppDatabase {
                 """)
             // Title search is a LIKE within one owner's rows, which the owner indexes narrow down.
         }
+        migrator.registerMigration("v4-models") { db in
+            try db.execute(sql: """
+                CREATE TABLE models (
+                    id INTEGER PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
+                    next_version INTEGER NOT NULL DEFAULT 1 CHECK (next_version > 0),
+                    created_at INTEGER NOT NULL,               -- microseconds since the Unix epoch, UTC
+                    UNIQUE (tenant, name)
+                );
+                CREATE TABLE model_versions (
+                    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL CHECK (version > 0),
+                    kind TEXT NOT NULL CHECK (kind IN ('linear', 'logistic', 'gbdt', 'xgboost')),
+                    hyperparameters TEXT NOT NULL,             -- JSON object
+                    metrics TEXT,                              -- JSON object; NULL without a validation split
+                    features TEXT NOT NULL,                    -- JSON array of the feature names, in order
+                    trees INTEGER NOT NULL CHECK (trees >= 0),
+                    model BLOB NOT NULL,                       -- the model document (JSON), see ModelDocument
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    PRIMARY KEY (model_id, version)
+                );
+                CREATE TABLE training_jobs (
+                    id INTEGER PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    model TEXT NOT NULL CHECK (length(model) BETWEEN 1 AND 128),
+                    kind TEXT NOT NULL CHECK (kind IN ('linear', 'logistic', 'gbdt')),
+                    target TEXT NOT NULL,
+                    rows INTEGER NOT NULL CHECK (rows >= 0),
+                    hyperparameters TEXT NOT NULL,             -- JSON object
+                    data BLOB,                                 -- the rows as CSV, until the job finishes
+                    status TEXT NOT NULL
+                        CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+                    progress_done INTEGER NOT NULL DEFAULT 0,
+                    progress_total INTEGER NOT NULL DEFAULT 0,
+                    validation_loss REAL,
+                    error TEXT,
+                    version INTEGER,                           -- the version it produced
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    finished_at INTEGER
+                );
+                CREATE INDEX training_jobs_tenant ON training_jobs(tenant, id);
+                CREATE INDEX training_jobs_status ON training_jobs(status, id);
+                """)
+            // Versions are immutable: a new version is a new row, and `next_version` only grows, so a pinned
+            // `name@3` never silently changes meaning while the model exists.
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 3 }
+    static var schemaVersion: Int { 4 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

@@ -20,12 +20,13 @@ public final class BackgroundWorkers: Sendable {
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let ready = DispatchSemaphore(value: 0)
 
-    init(count: Int) {
+    /// Starts `count` threads at `niceness` (19: only idle CPU; 0: like any thread).
+    init(count: Int, niceness: Int32 = BackgroundWorkers.niceness) {
         for _ in 0..<count {
             let thread = Thread { [self] in
                 #if os(Linux)
                 // Who 0 is the calling thread, not the process: Linux keeps a nice value per thread.
-                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+                if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
                 #endif
                 while true {
                     ready.wait()

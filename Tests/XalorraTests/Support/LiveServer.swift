@@ -12,9 +12,9 @@ final class LiveServer: @unchecked Sendable {
     let url: String
     let log: OutputCollector
 
-    /// Starts the server and waits until it listens.
-    init(environment: [String: String] = [:], arguments: [String] = []) async throws {
-        var cli = try BinaryRunner()
+    /// Starts the server and waits until it listens; `home` restarts one on an earlier server's store.
+    init(environment: [String: String] = [:], arguments: [String] = [], home: BinaryRunner? = nil) async throws {
+        var cli = try home ?? BinaryRunner()
         cli.environment = ["SECRET_KEY": "live-test-secret-live-test-secret!"].merging(environment) { $1 }
         self.cli = cli
         let (process, _, err) = try cli.start(["serve", "--port", "0"] + arguments)
@@ -46,6 +46,12 @@ final class LiveServer: @unchecked Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+
+    /// Sends SIGKILL (a crash: nothing is flushed or finished) and waits.
+    func crash() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// Sends SIGTERM and waits for the exit status.

@@ -1,0 +1,190 @@
+import XalorraML
+
+extension LocalAPI {
+    /// The `format` member that marks an exported xalorra model document.
+    static let exportFormat = "xalorra-model"
+
+    func modelStore() throws(XalorraError) -> ModelRepository { ModelRepository(database: try store()) }
+
+    /// The tenant whose models the caller means: their own, or another one an admin names.
+    private func modelTenant(_ requested: String?) throws(XalorraError) -> String {
+        try caller.tenantScope(requested: requested) ?? caller.tenant
+    }
+
+    /// A model name without a version (`import`, `GET /models/{name}`).
+    private static func plainName(_ text: String) throws(XalorraError) -> String {
+        let reference = try ModelReference(text)
+        guard reference.version == nil else {
+            throw XalorraError.invalid("model", "'\(text)' names a version; give the model's name alone")
+        }
+        return reference.name
+    }
+
+    public func models(_ query: ModelQuery) async throws(XalorraError) -> Page<ModelSummary> {
+        try XalorraError.check([
+            ("limit", (1...ModelQuery.maxLimit).contains(query.limit)
+                ? nil : "Limit must be between 1 and \(ModelQuery.maxLimit)"),
+            ("offset", query.offset >= 0 ? nil : "Offset must not be negative"),
+        ])
+        return try await modelStore().list(tenant: modelTenant(query.tenant), limit: query.limit, offset: query.offset)
+    }
+
+    public func model(_ name: String) async throws(XalorraError) -> ModelDetail {
+        let name = try Self.plainName(name)
+        let versions = try await modelStore().versions(tenant: caller.tenant, name: name)
+        return ModelDetail(name: name, tenant: caller.tenant, versions: versions)
+    }
+
+    public func modelVersion(_ reference: String) async throws(XalorraError) -> ModelVersion {
+        let reference = try ModelReference(reference)
+        guard let (version, _) = try await modelStore().load(
+            tenant: caller.tenant, name: reference.name, version: reference.version)
+        else { throw ModelRepository.notFound(reference.name, version: reference.version) }
+        return version
+    }
+
+    public func exportModel(_ reference: String) async throws(XalorraError) -> [UInt8] {
+        let reference = try ModelReference(reference)
+        guard let (version, document) = try await modelStore().load(
+            tenant: caller.tenant, name: reference.name, version: reference.version)
+        else { throw ModelRepository.notFound(reference.name, version: reference.version) }
+        let model: JSONValue
+        do {
+            model = try JSONParser.parse(document)
+        } catch {
+            throw XalorraError(.internal, "the stored model \(version.reference) is damaged")
+        }
+        guard case .object(var members) = version.json else { return [] }
+        members.removeAll { ["tenant", "size_bytes", "feature_count"].contains($0.0) }
+        var bytes: [UInt8] = []
+        JSONWriter.write(
+            .object([("format", .string(Self.exportFormat)), ("format_version", 1)] + members + [("model", model)]),
+            into: &bytes)
+        return bytes
+    }
+
+    public func importModel(_ name: String, document: [UInt8]) async throws(XalorraError) -> ModelVersion {
+        let name = try Self.plainName(name)
+        let imported = try Self.readModelFile(document)
+        let stored = try await modelStore().add(
+            ModelRepository.NewVersion(
+                tenant: caller.tenant, name: name, kind: imported.kind, hyperparameters: imported.hyperparameters,
+                metrics: imported.metrics, features: imported.features, trees: imported.model.treeCount,
+                document: ModelDocument.encode(imported.model), createdBy: caller.user),
+            now: .now())
+        modelCache.forget(tenant: caller.tenant, name: name)
+        return stored
+    }
+
+    public func deleteModel(_ reference: String) async throws(XalorraError) {
+        let reference = try ModelReference(reference)
+        try await modelStore().delete(tenant: caller.tenant, name: reference.name, version: reference.version)
+        modelCache.forget(tenant: caller.tenant, name: reference.name)
+    }
+
+    /// What an imported file holds.
+    struct ImportedModel {
+        var kind: ModelKind
+        var model: TrainedModel
+        var features: [String]
+        var metrics: Metrics?
+        var hyperparameters: JSONValue
+    }
+
+    /// Reads an XGBoost JSON model or an exported xalorra document; a file that is neither is a 422 that says so.
+    static func readModelFile(_ bytes: [UInt8]) throws(XalorraError) -> ImportedModel {
+        func refuse(_ message: String) -> XalorraError { XalorraError.invalid("file", message) }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw refuse("not a model file: the file is not valid JSON (\(error))")
+        }
+        do throws(ModelFormatError) {
+            if json["format"]?.stringValue == exportFormat {
+                guard let kind = json["kind"]?.stringValue.flatMap(ModelKind.init(rawValue:)) else {
+                    throw ModelFormatError("the document has no known kind")
+                }
+                guard case .array(let names)? = json["features"], names.allSatisfy({ $0.stringValue != nil }) else {
+                    throw ModelFormatError("features must be a list of names")
+                }
+                let model = try ModelDocument.model(json["model"] ?? .null)
+                guard names.count == model.featureCount else {
+                    throw ModelFormatError("\(names.count) feature names for a model of \(model.featureCount) features")
+                }
+                var metrics: Metrics?
+                if let value = json["metrics"], value != .null {
+                    do { metrics = try Metrics(json: value) } catch { throw ModelFormatError("metrics: \(error.message)") }
+                }
+                var hyperparameters = JSONValue.object([])
+                if case .object? = json["hyperparameters"] { hyperparameters = json["hyperparameters"] ?? hyperparameters }
+                return ImportedModel(
+                    kind: kind, model: model, features: names.compactMap(\.stringValue), metrics: metrics,
+                    hyperparameters: hyperparameters)
+            }
+            guard json["learner"] != nil else {
+                throw ModelFormatError(
+                    "not a model file: expected an XGBoost JSON model (save_model(\"m.json\")) or a file from "
+                        + "`xalorra models export`")
+            }
+            let (ensemble, names) = try XGBoostModel.load(bytes)
+            let features = names ?? (0..<ensemble.featureCount).map { "f\($0)" }
+            return ImportedModel(
+                kind: .xgboost, model: .trees(ensemble), features: features, metrics: nil,
+                hyperparameters: .object([]))
+        } catch {
+            throw refuse(error.message)
+        }
+    }
+
+    /// Which version answers `reference` in the caller's tenant: `(nil, nil)` is the baseline (no stored version).
+    func resolveModel(_ reference: ModelReference) async throws(XalorraError) -> (ModelVersion?, TrainedModel?) {
+        let key = ModelCache.key(tenant: caller.tenant, reference: reference)
+        let now = Timestamp.now()
+        if let entry = modelCache.fresh(key, now: now) { return try checked(entry, reference) }
+        let repository = try modelStore()
+        var entry = ModelCache.Entry(version: nil, model: nil, checked: now.microseconds)
+        if let found = try await repository.currentVersion(
+            tenant: caller.tenant, name: reference.name, version: reference.version)
+        {
+            if let cached = modelCache.any(key), let version = cached.version, version.version == found {
+                entry = ModelCache.Entry(version: version, model: cached.model, checked: now.microseconds)
+            } else if let (version, document) = try await repository.load(
+                tenant: caller.tenant, name: reference.name, version: found)
+            {
+                do {
+                    entry = ModelCache.Entry(
+                        version: version, model: try ModelDocument.decode(document), checked: now.microseconds)
+                } catch {
+                    throw XalorraError(.internal, "the stored model \(version.reference) is damaged: \(error.message)")
+                }
+            }
+        }
+        modelCache.store(key, entry)
+        return try checked(entry, reference)
+    }
+
+    /// A cached resolution, with the deployment's rule for names that have no version.
+    private func checked(
+        _ entry: ModelCache.Entry, _ reference: ModelReference
+    ) throws(XalorraError) -> (ModelVersion?, TrainedModel?) {
+        if entry.version == nil {
+            if let version = reference.version { throw ModelRepository.notFound(reference.name, version: version) }
+            if settings.unknownModel == .reject {
+                throw XalorraError(
+                    .notFound, "model '\(reference.name)' not found",
+                    hint: "XALORRA_UNKNOWN_MODEL=reject is set; train or import it, or unset it to answer with "
+                        + "the baseline model")
+            }
+        }
+        return (entry.version, entry.model)
+    }
+}
+
+extension TrainedModel {
+    /// Trees in the model (0 for linear kinds).
+    var treeCount: Int {
+        if case .trees(let ensemble) = self { return ensemble.trees.count }
+        return 0
+    }
+}

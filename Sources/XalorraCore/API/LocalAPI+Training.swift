@@ -1,0 +1,100 @@
+import Foundation
+import XalorraML
+
+extension LocalAPI {
+    func jobStore() throws(XalorraError) -> TrainingJobRepository { TrainingJobRepository(database: try store()) }
+
+    /// Checks everything about a request that can be checked before training: the name, the settings, the target
+    /// column and the data. Bad input is a 422 and nothing is stored.
+    static func dataset(for request: TrainingRequest) throws(XalorraError) -> Dataset {
+        let reference = try ModelReference(request.model)
+        guard reference.version == nil else {
+            throw XalorraError.invalid("model", "a new version gets the next number; give the model's name alone")
+        }
+        guard ModelKind.trainable.contains(request.kind) else {
+            throw XalorraError.invalid(
+                "kind", "must be one of \(ModelKind.trainable.map(\.rawValue).joined(separator: ", "))")
+        }
+        try XalorraError.check(request.parameters.problems.map { ($0.name, $0.problem) })
+        do {
+            return try Dataset(request.data, target: request.target)
+        } catch {
+            throw XalorraError.invalid("data", error.description)
+        }
+    }
+
+    public func submitTraining(_ request: TrainingRequest) async throws(XalorraError) -> TrainingJob {
+        _ = try Self.dataset(for: request)
+        return try await jobStore().insert(
+            request, data: request.data.csv(), tenant: caller.tenant, createdBy: caller.user, status: .queued,
+            now: .now())
+    }
+
+    public func train(
+        _ request: TrainingRequest, progress: @escaping @Sendable (TrainingJob) async -> Void
+    ) async throws(XalorraError) -> TrainingJob {
+        let dataset = try Self.dataset(for: request)
+        let jobs = try jobStore()
+        let job = try await jobs.insert(
+            request, data: [], tenant: caller.tenant, createdBy: caller.user, status: .running, now: .now())
+        let rowID = try TrainingJob.rowID(job.id)
+        let (reports, sink) = AsyncStream.makeStream(of: TrainingProgress.self, bufferingPolicy: .bufferingNewest(1))
+        let reporter = Task {
+            for await report in reports { await progress(job.advanced(to: report)) }
+        }
+        defer { reporter.cancel() }
+        let run = TrainingRun(jobs: jobs, job: job, rowID: rowID)
+        // Cancelling the task (Ctrl-C in `train`) cancels the job; the run notices at its next progress write.
+        let outcome: Result<ModelVersion, XalorraError> = await withTaskCancellationHandler {
+            do throws(XalorraError) {
+                return .success(try await run.execute(
+                    dataset: dataset, parameters: request.parameters, on: Self.inProcessTraining,
+                    onProgress: { sink.yield($0) }))
+            } catch {
+                return .failure(error)
+            }
+        } onCancel: {
+            Task { _ = try? await jobs.cancel(rowID, tenant: nil, now: .now()) }
+        }
+        sink.finish()
+        let version = try outcome.get()
+        await reporter.value
+        modelCache.forget(tenant: version.tenant, name: version.name)
+        return try await jobs.job(rowID, tenant: nil)
+    }
+
+    public func trainingJobs(_ query: TrainingJobQuery) async throws(XalorraError) -> Page<TrainingJob> {
+        try XalorraError.check([
+            ("limit", (1...TrainingJobQuery.maxLimit).contains(query.limit)
+                ? nil : "Limit must be between 1 and \(TrainingJobQuery.maxLimit)"),
+            ("offset", query.offset >= 0 ? nil : "Offset must not be negative"),
+        ])
+        let tenant = try caller.tenantScope(requested: query.tenant) ?? caller.tenant
+        return try await jobStore().list(query, tenant: tenant)
+    }
+
+    public func trainingJob(_ id: String) async throws(XalorraError) -> TrainingJob {
+        try await jobStore().job(TrainingJob.rowID(id), tenant: jobTenant)
+    }
+
+    public func cancelTrainingJob(_ id: String) async throws(XalorraError) -> TrainingJob {
+        try await jobStore().cancel(TrainingJob.rowID(id), tenant: jobTenant, now: .now())
+    }
+
+    /// Whose jobs the caller may see one by one: an admin's reach covers every tenant.
+    private var jobTenant: String? { caller.role == .admin ? nil : caller.tenant }
+
+    /// The thread that offline `train` runs on: normal priority, since the user is waiting for it.
+    private static let inProcessTraining = BackgroundWorkers(count: 1, niceness: 0)
+}
+
+extension TrainingJob {
+    /// The job as a progress report leaves it (what `train` shows while it waits).
+    func advanced(to report: TrainingProgress) -> TrainingJob {
+        TrainingJob(
+            id: id, model: model, tenant: tenant, kind: kind, target: target, rows: rows,
+            hyperparameters: hyperparameters, status: status, progressDone: report.done, progressTotal: report.total,
+            validationLoss: report.validationLoss, error: error, version: version, createdBy: createdBy,
+            createdAt: createdAt, startedAt: startedAt, finishedAt: finishedAt)
+    }
+}

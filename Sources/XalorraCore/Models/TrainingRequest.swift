@@ -1,0 +1,128 @@
+public import XalorraML
+
+/// What to train: a model name, the kind, the data with its target column, and the knobs.
+public struct TrainingRequest: Sendable {
+    /// The model to add a version to (a name, no `@version`).
+    public var model: String
+    /// `gbdt`, `linear` or `logistic`.
+    public var kind: ModelKind
+    /// The column to predict.
+    public var target: String
+    /// The rows, with the CSV header's column names.
+    public var data: FeatureMatrix
+    /// The training settings.
+    public var parameters: Hyperparameters
+
+    /// Creates a request.
+    public init(model: String, kind: ModelKind, target: String, data: FeatureMatrix, parameters: Hyperparameters) {
+        self.model = model
+        self.kind = kind
+        self.target = target
+        self.data = data
+        self.parameters = parameters
+    }
+}
+
+extension TrainingRequest {
+    /// A request from API fields: `kind` (default `gbdt`), `target` (required) and the hyperparameters by their API
+    /// names (numbers or numeric text). Every problem is reported in one 422.
+    public init(model: String, fields: [(String, JSONValue)], data: FeatureMatrix) throws(XalorraError) {
+        var kind = ModelKind.gbdt
+        var target: String?
+        var rest: [(String, JSONValue)] = []
+        var problems: [(field: String, message: String?)] = []
+        for (name, value) in fields {
+            switch name {
+            case "kind":
+                if case .string(let text) = value, let chosen = ModelKind(rawValue: text), ModelKind.trainable.contains(chosen) {
+                    kind = chosen
+                } else {
+                    problems.append(("kind", "must be one of \(ModelKind.trainable.map(\.rawValue).joined(separator: ", "))"))
+                }
+            case "target":
+                if case .string(let text) = value, !text.isEmpty { target = text } else {
+                    problems.append(("target", "must be a column name"))
+                }
+            default: rest.append((name, value))
+            }
+        }
+        if target == nil, !problems.contains(where: { $0.field == "target" }) {
+            problems.append(("target", "is required: the column to predict"))
+        }
+        var parameters = Hyperparameters()
+        do {
+            parameters = try Hyperparameters(fields: rest)
+        } catch {
+            problems += error.details.map { ($0.field, $0.message) }
+        }
+        try XalorraError.check(problems)
+        self.init(model: model, kind: kind, target: target ?? "", data: data, parameters: parameters)
+    }
+
+    /// The request's settings as query parameters (`kind`, `target`, then the changed hyperparameters).
+    public var fields: [(String, String)] {
+        [("kind", kind.rawValue), ("target", target)] + parameters.changedFields
+    }
+}
+
+extension TrainingRequest {
+    /// The CSV form of `POST /train/{model}`: the file as the body, `kind`, `target` and hyperparameters in the query.
+    public init(model: String, query: [String: String], csv: [UInt8]) throws(XalorraError) {
+        let data: FeatureMatrix
+        do {
+            data = try CSVReader.read(csv)
+        } catch {
+            throw XalorraError.invalid("data", error.description)
+        }
+        let fields = query.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }
+        try self.init(model: model, fields: fields, data: data)
+    }
+
+    /// The JSON form: `{"kind","target",…hyperparameters, "columns": [names], "rows": [[numbers or null], …]}`,
+    /// or `"rows"` as objects by column name (`"columns"` then comes from the first row).
+    public init(model: String, json: JSONValue) throws(XalorraError) {
+        guard case .object(let members) = json else { throw XalorraError.invalid("body", "expected a JSON object") }
+        guard case .array(let rows)? = json["rows"] else {
+            throw XalorraError.invalid("rows", "expected an array of rows (arrays with \"columns\", or objects)")
+        }
+        var columns: [String] = []
+        if case .array(let names)? = json["columns"] {
+            columns = names.compactMap(\.stringValue)
+            guard columns.count == names.count, !columns.isEmpty else {
+                throw XalorraError.invalid("columns", "expected a non-empty array of column names")
+            }
+        } else if case .object(let first)? = rows.first {
+            columns = first.map(\.0)
+        } else {
+            throw XalorraError.invalid("columns", "expected the column names (or rows as objects)")
+        }
+        var data = FeatureMatrix(columns: columns)
+        data.reserve(rows: rows.count, width: columns.count)
+        var cells: [Number?] = []
+        for (index, row) in rows.enumerated() {
+            cells.removeAll(keepingCapacity: true)
+            switch row {
+            case .array(let values) where values.count == columns.count:
+                for (column, value) in values.enumerated() {
+                    cells.append(try Self.cell(value, field: "rows[\(index)][\(column)]"))
+                }
+            case .object:
+                for name in columns { cells.append(try Self.cell(row[name] ?? .null, field: "rows[\(index)].\(name)")) }
+            default:
+                throw XalorraError.invalid(
+                    "rows[\(index)]", "expected \(columns.count) values (one per column) or an object")
+            }
+            data.append(row: cells)
+        }
+        let fields = members.filter { $0.0 != "rows" && $0.0 != "columns" }
+        try self.init(model: model, fields: fields, data: data)
+    }
+
+    private static func cell(_ value: JSONValue, field: String) throws(XalorraError) -> Number? {
+        switch value {
+        case .null: return nil
+        case .number(let number) where number.isFinite: return number
+        default: throw XalorraError.invalid(field, "expected a number or null, got \(value.typeName)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import XalorraML
+
+/// One training job carried out: fit on a background thread with progress written to the job's row (at most four
+/// times a second), then store the version and finish the job in one transaction.
+struct TrainingRun: Sendable {
+    let jobs: TrainingJobRepository
+    let job: TrainingJob
+    let rowID: Int64
+
+    /// Trains `dataset` on one of `workers`' threads.
+    /// - Parameters:
+    ///   - stop: asked at each progress report; `true` stops the run as interrupted (the server is shutting down).
+    ///   - onProgress: sees every report, on the training thread.
+    func execute(
+        dataset: Dataset, parameters: Hyperparameters, on workers: BackgroundWorkers,
+        stop: @escaping @Sendable () -> Bool = { false },
+        onProgress: @escaping @Sendable (TrainingProgress) -> Void = { _ in }
+    ) async throws(XalorraError) -> ModelVersion {
+        let jobs = self.jobs
+        let id = rowID
+        let kind = job.kind
+        let outcome: Result<Trainer.Result, TrainingError> = await workers.run {
+            var lastWrite: Int64 = 0
+            return Result { () throws(TrainingError) in
+                try Trainer.train(kind, on: dataset, parameters: parameters) { report in
+                    onProgress(report)
+                    if stop() { return false }
+                    let now = Self.monotonicMillis()
+                    guard now - lastWrite >= 250 || report.done == report.total else { return true }
+                    lastWrite = now
+                    // A failed progress write is not worth stopping for; a cancelled job (no row updated) is.
+                    return (try? jobs.progress(id, report)) ?? true
+                }
+            }
+        }
+        switch outcome {
+        case .failure(let error):
+            if error.cancelled {
+                if (try? jobs.isRunning(id)) == true {
+                    try await jobs.fail(id, reason: "interrupted", now: .now())
+                    throw XalorraError(.conflict, "training job \(job.id) was interrupted: the server is stopping")
+                }
+                throw XalorraError(.conflict, "training job \(job.id) was cancelled")
+            }
+            try await jobs.fail(id, reason: error.message, now: .now())
+            throw XalorraError(.trainingFailed, "training failed: \(error.message)")
+        case .success(let result):
+            let version = ModelRepository.NewVersion(
+                tenant: job.tenant, name: job.model, kind: kind, hyperparameters: job.hyperparameters,
+                metrics: result.metrics, features: dataset.featureNames, trees: result.model.treeCount,
+                document: ModelDocument.encode(result.model), createdBy: job.createdBy)
+            guard let stored = try await jobs.succeed(id, version: version, rounds: result.iterations, now: .now())
+            else { throw XalorraError(.conflict, "training job \(job.id) was cancelled") }
+            return stored
+        }
+    }
+
+    private static func monotonicMillis() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,66 @@
+import XalorraCore
+
+/// The Open Inference Protocol (KServe v2) over the same models and the same prediction log.
+enum InferenceController {
+    static let handlers: [String: RouteHandler] = [
+        "GET /v2": { _ in
+            .json(.object([
+                ("name", "xalorra"), ("version", .string(XalorraVersion.current)), ("extensions", .array([])),
+            ]))
+        },
+        "GET /v2/health/live": { _ in .json(.object([("live", true)])) },
+        "GET /v2/health/ready": { input in
+            let report = try await input.api.health()
+            guard report.databaseUp else { throw XalorraError(.aiUnavailable, "the store does not answer") }
+            return .json(.object([("ready", true)]))
+        },
+        "GET /v2/models/{name}": { input in .json(try await metadata(input, version: nil)) },
+        "GET /v2/models/{name}/versions/{version}": { input in
+            .json(try await metadata(input, version: input.parameter("version")))
+        },
+        "GET /v2/models/{name}/ready": { input in
+            _ = try await metadata(input, version: nil)
+            return .json(.object([("name", .string(input.parameter("name"))), ("ready", true)]))
+        },
+        "GET /v2/models/{name}/versions/{version}/ready": { input in
+            _ = try await metadata(input, version: input.parameter("version"))
+            return .json(.object([("name", .string(input.parameter("name"))), ("ready", true)]))
+        },
+        "POST /v2/models/{name}/infer": { input in try await infer(input, version: nil) },
+        "POST /v2/models/{name}/versions/{version}/infer": { input in
+            try await infer(input, version: input.parameter("version"))
+        },
+    ]
+
+    private static func reference(_ input: HTTPInput, version: String?) throws(XalorraError) -> String {
+        let name = input.parameter("name")
+        guard let version else { return name }
+        guard let number = Int(version), number > 0 else {
+            throw XalorraError(.notFound, "model '\(name)' has no version '\(version)'")
+        }
+        return "\(name)@\(number)"
+    }
+
+    private static func metadata(_ input: HTTPInput, version: String?) async throws(XalorraError) -> JSONValue {
+        let name = input.parameter("name")
+        let reference = try reference(input, version: version)
+        do {
+            let detail = try await input.api.model(name)
+            let chosen = try await input.api.modelVersion(reference)
+            return InferenceMetadata.json(
+                name: name, versions: detail.versions.map { String($0.version) }, features: chosen.features.count)
+        } catch {
+            // A name with no stored version is answered by the baseline, unless the deployment rejects it.
+            guard error.code == .notFound, version == nil, input.api.settings.unknownModel == .baseline else {
+                throw error
+            }
+            return InferenceMetadata.json(name: name, versions: ["baseline"], features: nil)
+        }
+    }
+
+    private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
+        let request = try InferenceRequest(json: try input.json())
+        let answer = try await input.api.predictBatch(model: try reference(input, version: version), rows: request.rows)
+        return .json(InferenceMetadata.response(answer, id: request.id))
+    }
+}
