@@ -129,12 +129,33 @@ public struct RemoteAPI: XalorraAPI {
         try HealthReport(json: await send("GET", "/health/detailed", acceptStatus: [503]))
     }
 
+    /// A request body that is not JSON built here: bytes as they are, with their media type (a CSV training set,
+    /// an imported model document).
+    struct RawBody: Sendable {
+        let bytes: [UInt8]
+        let contentType: String
+    }
+
     /// Sends one request and returns its JSON body (`null` for 204); error envelopes become ``XalorraError``.
     func send(
-        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil,
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, raw: RawBody? = nil,
         acceptStatus: Set<Int> = []
     ) async throws(XalorraError) -> JSONValue {
-        let request = makeRequest(method, path, query: query, body: body)
+        let (status, bytes) = try await exchange(method, path, query: query, body: body, raw: raw, acceptStatus: acceptStatus)
+        if status == 204 { return .null }
+        guard let json = try? JSONParser.parse(bytes) else {
+            throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))")
+        }
+        return json
+    }
+
+    /// Sends one request and returns its status and body bytes as received; error envelopes become
+    /// ``XalorraError``.
+    func exchange(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, raw: RawBody? = nil,
+        acceptStatus: Set<Int> = []
+    ) async throws(XalorraError) -> (status: Int, bytes: [UInt8]) {
+        let request = makeRequest(method, path, query: query, body: body, raw: raw)
         let response = try await execute(request, deadline: .now() + timeout)
         let status = Int(response.status.code)
         let bytes: [UInt8]
@@ -143,17 +164,14 @@ public struct RemoteAPI: XalorraAPI {
         } catch {
             throw XalorraError(.internal, "the response from \(baseURL) broke off: \(error)")
         }
-        let json = try? JSONParser.parse(bytes)
         guard (200..<300).contains(status) || acceptStatus.contains(status) else {
-            throw XalorraError(envelope: json ?? .null, status: status)
+            throw XalorraError(envelope: (try? JSONParser.parse(bytes)) ?? .null, status: status)
         }
-        if status == 204 { return .null }
-        guard let json else { throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))") }
-        return json
+        return (status, bytes)
     }
 
     func makeRequest(
-        _ method: String, _ path: String, query: [(String, String)], body: JSONValue?
+        _ method: String, _ path: String, query: [(String, String)], body: JSONValue?, raw: RawBody? = nil
     ) -> HTTPClientRequest {
         var url = baseURL + path
         if !query.isEmpty { url += "?" + query.map { "\($0)=\(Self.escape($1))" }.joined(separator: "&") }
@@ -167,6 +185,9 @@ public struct RemoteAPI: XalorraAPI {
             JSONWriter.write(body, into: &bytes)
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: bytes))
+        } else if let raw {
+            request.headers.add(name: "Content-Type", value: raw.contentType)
+            request.body = .bytes(ByteBuffer(bytes: raw.bytes))
         }
         return request
     }

@@ -203,14 +203,6 @@ struct CLITests {
         #expect(try cli.storedPredictionCount() == 0)
     }
 
-    /// Commands whose issue has not landed say so plainly and exit 1.
-    @Test(arguments: [["train", "m"], ["models"]])
-    func pendingCommandsSaySo(arguments: [String]) throws {
-        let result = try BinaryRunner().run(arguments)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("is not available yet in this version of xalorra"))
-    }
-
     /// The route table lists DESIGN §3's routes; `--json` wraps them in the Aksara envelope.
     @Test func routesTable() throws {
         let cli = try BinaryRunner()

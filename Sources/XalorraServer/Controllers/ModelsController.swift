@@ -11,7 +11,7 @@ enum ModelsController {
         },
         "GET /models/{name}": { input in
             let detail = try await input.api.model(input.parameter("name"))
-            return .json(Envelope.success(detail.json, message: "Model retrieved successfully"))
+            return .json(Envelope.success(detail.json, message: ModelMessageText.modelRetrieved))
         },
         "DELETE /models/{name}": { input in
             try await input.api.deleteModel(input.parameter("name"))
@@ -19,7 +19,7 @@ enum ModelsController {
         },
         "GET /models/{name}/versions/{version}": { input in
             let version = try await input.api.modelVersion(try reference(input))
-            return .json(Envelope.success(version.json, message: "Model version retrieved successfully"))
+            return .json(Envelope.success(version.json, message: ModelMessageText.versionRetrieved))
         },
         "GET /models/{name}/versions/{version}/export": { input in
             .raw(try await input.api.exportModel(try reference(input)), contentType: "application/json")
@@ -33,7 +33,7 @@ enum ModelsController {
         },
         "POST /models/{name}/import": { input in
             let version = try await input.api.importModel(input.parameter("name"), document: input.body)
-            return .json(Envelope.success(version.json, message: "Model imported successfully"), status: 201)
+            return .json(Envelope.success(version.json, message: ModelMessageText.imported), status: 201)
         },
     ]
 

@@ -11,7 +11,7 @@ enum TrainingController {
                 ? try TrainingRequest(model: model, json: try input.json())
                 : try TrainingRequest(model: model, query: input.query, csv: input.body)
             let job = try await input.api.submitTraining(request)
-            return .json(Envelope.success(job.json, message: "Training job queued"), status: 202)
+            return .json(Envelope.success(job.json, message: ModelMessageText.jobQueued), status: 202)
         },
         "GET /train/jobs": { input in
             let query = TrainingJobQuery(
@@ -24,11 +24,11 @@ enum TrainingController {
         },
         "GET /train/jobs/{id}": { input in
             let job = try await input.api.trainingJob(input.parameter("id"))
-            return .json(Envelope.success(job.json, message: "Training job retrieved successfully"))
+            return .json(Envelope.success(job.json, message: ModelMessageText.jobRetrieved))
         },
         "DELETE /train/jobs/{id}": { input in
             let job = try await input.api.cancelTrainingJob(input.parameter("id"))
-            return .json(Envelope.success(job.json, message: "Training job cancelled"))
+            return .json(Envelope.success(job.json, message: ModelMessageText.jobCancelled))
         },
     ]
 }
