@@ -142,12 +142,15 @@ struct ModelsCLITests {
         let ran = try await waitForJob(cli, job?["id"]?.stringValue ?? "")
         #expect(ran?["status"] == "succeeded", "a server on the same store runs offline-queued jobs")
 
-        // A job that fails on its data fails the same way offline and remote: TRAINING_FAILED, exit 1.
+        // Data the kind cannot use is refused before any job exists, the same way offline and remote (422, exit 2).
         let logistic = ["train", "odd", "--data", data, "--target", "y", "--kind", "logistic"]
         let failedOffline = try cli.run(logistic)
         let failedRemote = try cli.run(logistic + remote)
-        #expect(failedOffline.status == 1 && failedRemote.status == 1, "\(failedOffline) \(failedRemote)")
-        #expect(failedOffline.stderr.hasPrefix("error: training failed: ") && failedOffline.stderr == failedRemote.stderr)
+        #expect(failedOffline.status == 2 && failedRemote.status == 2, "\(failedOffline) \(failedRemote)")
+        #expect(failedOffline.stderr.contains("logistic regression needs a target of 0 and 1"))
+        #expect(failedOffline.stderr == failedRemote.stderr)
+        let jobs = try json(try cli.run(["train", "jobs", "--model", "odd", "--json"]).stdout)
+        #expect(jobs["pagination"]?["total"] == .int(0), "a refused request leaves no job behind")
 
         let cancelled = try cli.run(["train", "cancel", id] + remote)
         #expect(cancelled.status == 1 && cancelled.stderr.contains("already"), "a finished job cannot be cancelled")

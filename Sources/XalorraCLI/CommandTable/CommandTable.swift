@@ -98,7 +98,8 @@ public enum CommandTable {
             .value("--seed", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Seeds the validation split"),
             .value("--objective", .choice(Hyperparameters.Objective.allCases.map(\.rawValue)), metaVar: "objective",
                 default: "auto", "What gbdt minimises; auto: log-loss for a 0/1 target, else squared error"),
-            .value("--threads", .integer(1...256), metaVar: "n", default: "1", "Training threads (same result)"),
+            .value("--threads", .integer(1...256), metaVar: "n", default: "all cores offline, 1 on a server",
+                "Training threads (same result)"),
             .flag("--detach", "Queue the job, print its id and return without waiting"),
         ],
         subcommands: [

@@ -14,6 +14,10 @@ enum TrainCommand {
     static func train(_ context: CommandContext) async throws -> Int32 {
         var draft = try settings(context)
         draft.data = try readData(context)
+        if !context.arguments.has("--threads"), try context.settings().url == nil {
+            // Offline the user waits for the result: use every core (the model is the same for any count).
+            draft.parameters.threads = min(256, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        }
         let request = draft
         let api = try await context.api()
         if context.arguments.has("--detach") {

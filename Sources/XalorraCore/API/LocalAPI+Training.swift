@@ -16,11 +16,18 @@ extension LocalAPI {
                 "kind", "must be one of \(ModelKind.trainable.map(\.rawValue).joined(separator: ", "))")
         }
         try XalorraError.check(request.parameters.problems.map { ($0.name, $0.problem) })
+        let dataset: Dataset
         do {
-            return try Dataset(request.data, target: request.target)
+            dataset = try Dataset(request.data, target: request.target)
         } catch {
             throw XalorraError.invalid("data", error.description)
         }
+        do {
+            try Trainer.check(request.kind, on: dataset, parameters: request.parameters)
+        } catch {
+            throw XalorraError.invalid("data", error.message)
+        }
+        return dataset
     }
 
     public func submitTraining(_ request: TrainingRequest) async throws(XalorraError) -> TrainingJob {

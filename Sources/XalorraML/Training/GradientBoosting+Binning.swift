@@ -76,8 +76,8 @@ extension GradientBoosting {
         }
 
         /// Writes the bin of each of `count` values, every `stride`-th from `values`, to `target`. A value's bin is
-        /// the count of cuts at or below it, found by a branch-free binary search; four searches run side by side
-        /// so their loads overlap. NaN goes to the missing bin.
+        /// the count of cuts at or below it, found by binary search; four searches run side by side so their loads
+        /// overlap. NaN goes to the missing bin.
         func assignBins<Bin: FixedWidthInteger>(
             _ values: UnsafePointer<Double>, stride: Int, count: Int, into target: UnsafeMutablePointer<Bin>
         ) {
@@ -148,16 +148,20 @@ extension GradientBoosting {
                     storage.withUnsafeMutableBufferPointer { storage in
                         GradientBoosting.parallelFor(width, threads: threads, minimumWork: rows * width,
                                                      budget: 1 << 16) { range in
+                            // The column is read from the row-major values once, into `raw`.
+                            let raw = UnsafeMutablePointer<Double>.allocate(capacity: max(rows, 1))
                             let sorted = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(rows, 1))
-                            defer { sorted.deallocate() }
+                            defer {
+                                raw.deallocate()
+                                sorted.deallocate()
+                            }
                             for feature in range {
                                 var present = 0
                                 for row in 0..<rows {
                                     let value = values[row * width + feature]
-                                    if !value.isNaN {
-                                        sorted[present] = value
-                                        present += 1
-                                    }
+                                    raw[row] = value
+                                    sorted[present] = value
+                                    present += value.isNaN ? 0 : 1
                                 }
                                 var column = UnsafeMutableBufferPointer(rebasing: sorted[0..<present])
                                 column.sort()
@@ -166,8 +170,7 @@ extension GradientBoosting {
                                 let bins = FeatureBins(sorted: UnsafeBufferPointer(column), hasMissing: hasMissing,
                                                        maxBins: limit)
                                 features[feature] = bins
-                                bins.assignBins(values.baseAddress! + feature, stride: width, count: rows,
-                                                into: storage.baseAddress! + feature * rows)
+                                bins.assignBins(raw, stride: 1, count: rows, into: storage.baseAddress! + feature * rows)
                             }
                         }
                     }

@@ -28,16 +28,7 @@ public enum Trainer {
         _ kind: ModelKind, on data: Dataset, parameters: Hyperparameters,
         observer: (TrainingProgress) -> Bool = { _ in true }
     ) throws(TrainingError) -> Result {
-        let problems = parameters.problems
-        guard problems.isEmpty else {
-            let list = problems.map { "\($0.name): \($0.problem)" }.joined(separator: "; ")
-            throw TrainingError("invalid hyperparameters: \(list)")
-        }
-        guard kind != .xgboost else {
-            throw TrainingError("xgboost models cannot be trained here, only imported; train --kind gbdt instead")
-        }
-        guard data.featureCount > 0 else { throw TrainingError("the data has no feature columns") }
-        guard data.rowCount > 0 else { throw TrainingError("the data has no rows") }
+        try check(kind, on: data, parameters: parameters)
         let (train, valid) = data.split(validFraction: parameters.validFraction, seed: parameters.seed)
         guard train.rowCount > 0 else {
             throw TrainingError(
@@ -74,6 +65,34 @@ public enum Trainer {
             return Result(model: .trees(ensemble), metrics: metrics, iterations: rounds, objective: objective)
         case .xgboost:
             preconditionFailure("refused above")
+        }
+    }
+
+    /// The checks that need no training: the settings, the kind, the data's shape, and what the kind needs of the
+    /// data (every value for linear kinds, a 0/1 target for classifiers). Run before a job is queued, so bad input
+    /// is refused at once rather than failing later.
+    public static func check(_ kind: ModelKind, on data: Dataset, parameters: Hyperparameters) throws(TrainingError) {
+        let problems = parameters.problems
+        guard problems.isEmpty else {
+            let list = problems.map { "\($0.name): \($0.problem)" }.joined(separator: "; ")
+            throw TrainingError("invalid hyperparameters: \(list)")
+        }
+        guard kind != .xgboost else {
+            throw TrainingError("xgboost models cannot be trained here, only imported; train --kind gbdt instead")
+        }
+        guard data.featureCount > 0 else { throw TrainingError("the data has no feature columns") }
+        guard data.rowCount > 0 else { throw TrainingError("the data has no rows") }
+        switch kind {
+        case .linear:
+            try LinearRegression.requireComplete(data)
+        case .logistic:
+            try LinearRegression.requireComplete(data)
+            try LogisticRegression.requireBinary(
+                data.target, kind: "logistic regression", hint: "; use --kind linear or gbdt for a numeric target")
+        case .gbdt where parameters.objective == .binary:
+            try LogisticRegression.requireBinary(data.target, kind: "the binary objective", hint: "")
+        case .gbdt, .xgboost:
+            break
         }
     }
 

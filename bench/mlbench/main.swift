@@ -1,0 +1,160 @@
+// xalorra-mlbench: trains a gbdt model on a training CSV, measures it on a test CSV and prints one JSON line.
+//
+//   xalorra-mlbench --train TRAIN.csv --test TEST.csv [--target target] [--objective auto|regression|binary]
+//       [--trees 100] [--max-depth 6] [--learning-rate 0.1] [--min-samples-leaf 20] [--l2 1] [--bins 255]
+//       [--threads 1] [--valid-fraction 0] [--early-stopping N] [--seed 0] [--predict-rows 1000000]
+//
+// Output keys: train_seconds, rounds, objective, rmse or logloss (on the test rows), predict_rows_per_second (one
+// batch predict of the test rows repeated to at least --predict-rows rows, one thread, best of 3) and
+// single_row_predict_ns (mean of one-row predicts, as a server request makes).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import XalorraML
+
+/// Writes `message` and a newline to standard error.
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
+}
+
+/// Prints `message` to stderr and exits 2.
+func fail(_ message: String) -> Never {
+    printError("xalorra-mlbench: \(message)")
+    exit(2)
+}
+
+/// Seconds on the monotonic clock.
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// The whole file at `path`.
+func readFile(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "rb") else { fail("cannot open \(path)") }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, file)
+        if count <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<count])
+    }
+    return bytes
+}
+
+/// The CSV at `path` as a dataset whose target is the column `target`.
+func loadDataset(_ path: String, target: String) -> Dataset {
+    do {
+        return try Dataset(CSVReader.read(readFile(path)), target: target)
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+var options: [String: String] = [:]
+var arguments = CommandLine.arguments.dropFirst()
+while let flag = arguments.popFirst() {
+    guard flag.hasPrefix("--"), let value = arguments.popFirst() else { fail("expected --flag value, got \(flag)") }
+    options[String(flag.dropFirst(2))] = value
+}
+@MainActor
+func option<T: LosslessStringConvertible>(_ name: String, _ fallback: T) -> T {
+    guard let text = options.removeValue(forKey: name) else { return fallback }
+    guard let value = T(text) else { fail("--\(name): '\(text)' is not valid") }
+    return value
+}
+
+guard let trainPath = options.removeValue(forKey: "train"), let testPath = options.removeValue(forKey: "test") else {
+    fail("usage: xalorra-mlbench --train TRAIN.csv --test TEST.csv [--target NAME] [--trees N] ...")
+}
+let targetName = option("target", "target")
+var parameters = Hyperparameters()
+parameters.trees = option("trees", parameters.trees)
+parameters.maxDepth = option("max-depth", parameters.maxDepth)
+parameters.learningRate = option("learning-rate", parameters.learningRate)
+parameters.minSamplesLeaf = option("min-samples-leaf", parameters.minSamplesLeaf)
+parameters.l2 = option("l2", parameters.l2)
+parameters.bins = option("bins", parameters.bins)
+parameters.threads = option("threads", parameters.threads)
+parameters.validFraction = option("valid-fraction", 0.0)
+parameters.seed = option("seed", parameters.seed)
+if let patience = options.removeValue(forKey: "early-stopping") {
+    guard let value = Int(patience) else { fail("--early-stopping: '\(patience)' is not a number") }
+    parameters.earlyStopping = value
+}
+let objectiveName = option("objective", "auto")
+guard let objective = Hyperparameters.Objective(rawValue: objectiveName) else { fail("--objective: \(objectiveName)") }
+parameters.objective = objective
+let predictRows = option("predict-rows", 1_000_000)
+if let unknown = options.keys.sorted().first { fail("unknown option --\(unknown)") }
+
+let train = loadDataset(trainPath, target: targetName)
+let test = loadDataset(testPath, target: targetName)
+guard test.featureCount == train.featureCount else { fail("the test file has different features") }
+
+let start = now()
+let result: Trainer.Result
+do {
+    result = try Trainer.train(.gbdt, on: train, parameters: parameters)
+} catch {
+    fail("training failed: \(error)")
+}
+let trainSeconds = now() - start
+let model = result.model
+
+// Test metric.
+var predictions = [Double](repeating: 0, count: test.rowCount)
+test.values.withUnsafeBufferPointer { rows in
+    predictions.withUnsafeMutableBufferPointer { output in model.predict(rows: rows, into: output) }
+}
+let binary = result.objective == .binary
+let metrics = binary
+    ? Metrics.classification(probabilities: predictions, targets: test.target)
+    : Metrics.regression(predictions: predictions, targets: test.target)
+
+// Batch throughput: the test rows repeated to at least `predictRows` rows, one call, best of three.
+let repeats = max(1, (predictRows + test.rowCount - 1) / max(test.rowCount, 1))
+var batch: [Double] = []
+batch.reserveCapacity(repeats * test.values.count)
+for _ in 0..<repeats { batch.append(contentsOf: test.values) }
+let batchRows = repeats * test.rowCount
+var batchOutput = [Double](repeating: 0, count: batchRows)
+var bestSeconds = Double.infinity
+for _ in 0..<3 {
+    let begin = now()
+    batch.withUnsafeBufferPointer { rows in
+        batchOutput.withUnsafeMutableBufferPointer { output in model.predict(rows: rows, into: output) }
+    }
+    bestSeconds = min(bestSeconds, now() - begin)
+}
+
+// Single-row latency: one predict call per row, cycling through the test rows.
+let width = test.featureCount
+let singleCalls = 200_000
+var checksum = 0.0
+let singleStart = now()
+test.values.withUnsafeBufferPointer { values in
+    for call in 0..<singleCalls {
+        let row = call % test.rowCount
+        checksum += model.predict(UnsafeBufferPointer(rebasing: values[row * width..<(row + 1) * width]))
+    }
+}
+let singleNanoseconds = (now() - singleStart) / Double(singleCalls) * 1e9
+if checksum.isNaN { printError("xalorra-mlbench: a single-row prediction is NaN") }
+
+func json(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+let metricField = binary
+    ? "\"logloss\": \(json(metrics.logLoss ?? .nan)), \"accuracy\": \(json(metrics.accuracy ?? .nan))"
+    : "\"rmse\": \(json(metrics.rmse ?? .nan))"
+print(
+    "{\"train_seconds\": \(json(trainSeconds)), \"rounds\": \(result.iterations), "
+        + "\"objective\": \"\(result.objective.rawValue)\", \(metricField), "
+        + "\"predict_rows_per_second\": \(json(Double(batchRows) / bestSeconds)), "
+        + "\"single_row_predict_ns\": \(json(singleNanoseconds))}"
+)
