@@ -69,4 +69,11 @@ public struct CommandContext: Sendable {
 
     /// Prints `value` as one line of compact JSON.
     public func printJSON(_ value: JSONValue) { terminal.print(JSONWriter.compact(value)) }
+
+    /// Prints a page's table on stdout and `1-20 of 53 users` on stderr: what every paginated list shows people.
+    func printPage<Item>(_ page: Page<Item>, table: TextTable, noun: String) {
+        for line in table.render() { terminal.print(line) }
+        let shown = page.items.isEmpty ? "none" : "\(page.offset + 1)-\(page.offset + page.items.count)"
+        terminal.printError("\(shown) of \(page.total) \(noun)\(page.total == 1 ? "" : "s")")
+    }
 }

@@ -38,9 +38,7 @@ enum ChatCommand {
                 conversation.updatedAt.iso8601Seconds, preview(conversation.lastMessage?.content ?? ""),
             ])
         }
-        for line in table.render() { context.terminal.print(line) }
-        let shown = page.items.isEmpty ? "none" : "\(page.offset + 1)-\(page.offset + page.items.count)"
-        context.terminal.printError("\(shown) of \(page.total) conversation\(page.total == 1 ? "" : "s")")
+        context.printPage(page, table: table, noun: "conversation")
         return 0
     }
 

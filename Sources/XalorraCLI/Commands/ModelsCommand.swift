@@ -26,9 +26,7 @@ enum ModelsCommand {
                 latest.metrics.map(ModelText.headline) ?? "-", latest.createdAt.iso8601Seconds,
             ])
         }
-        for line in table.render() { context.terminal.print(line) }
-        let shown = page.items.isEmpty ? "none" : "\(page.offset + 1)-\(page.offset + page.items.count)"
-        context.terminal.printError("\(shown) of \(page.total) model\(page.total == 1 ? "" : "s")")
+        context.printPage(page, table: table, noun: "model")
         return 0
     }
 

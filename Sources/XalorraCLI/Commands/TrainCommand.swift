@@ -86,9 +86,7 @@ enum TrainCommand {
                 job.version.map(String.init) ?? "-", job.createdAt.iso8601Seconds,
             ])
         }
-        for line in table.render() { context.terminal.print(line) }
-        let shown = page.items.isEmpty ? "none" : "\(page.offset + 1)-\(page.offset + page.items.count)"
-        context.terminal.printError("\(shown) of \(page.total) job\(page.total == 1 ? "" : "s")")
+        context.printPage(page, table: table, noun: "job")
         return 0
     }
 

@@ -35,9 +35,7 @@ enum UsersCommand {
                 user.createdAt.iso8601Seconds,
             ])
         }
-        for line in table.render() { context.terminal.print(line) }
-        let shown = page.items.isEmpty ? "none" : "\(page.offset + 1)-\(page.offset + page.items.count)"
-        context.terminal.printError("\(shown) of \(page.total) user\(page.total == 1 ? "" : "s")")
+        context.printPage(page, table: table, noun: "user")
         return 0
     }
 

@@ -66,3 +66,18 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     /// A JSON array of numbers.
     public static func numbers(_ values: some Sequence<Number>) -> JSONValue { .array(values.map { .number($0) }) }
 }
+
+extension JSONValue {
+    /// The numbers of an array, as doubles; `nil` when this is not an array or holds anything but numbers. Model
+    /// files are mostly such arrays.
+    var doubles: [Double]? {
+        guard case .array(let items) = self else { return nil }
+        var result: [Double] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard case .number(let number) = item else { return nil }
+            result.append(number.doubleValue)
+        }
+        return result
+    }
+}

@@ -101,13 +101,7 @@ public enum ModelDocument {
     }
 
     private static func doubles(_ value: JSONValue?, _ name: String) throws(ModelFormatError) -> [Double] {
-        guard case .array(let items)? = value else { throw ModelFormatError("\(name) must be an array of numbers") }
-        var out: [Double] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard case .number(let number) = item else { throw ModelFormatError("\(name) must hold only numbers") }
-            out.append(number.doubleValue)
-        }
-        return out
+        guard let numbers = value?.doubles else { throw ModelFormatError("\(name) must be an array of numbers") }
+        return numbers
     }
 }

@@ -317,14 +317,8 @@ extension XGBoostModel {
 
     /// An array of JSON numbers.
     private static func numbers(_ value: JSONValue, _ name: String) throws(ModelFormatError) -> [Double] {
-        guard case .array(let items) = value else { throw ModelFormatError("\(name) is not an array") }
-        var result: [Double] = []
-        result.reserveCapacity(items.count)
-        for item in items {
-            guard case .number(let number) = item else { throw ModelFormatError("\(name) holds a \(item.typeName)") }
-            result.append(number.doubleValue)
-        }
-        return result
+        guard let numbers = value.doubles else { throw ModelFormatError("\(name) is not an array of numbers") }
+        return numbers
     }
 
     /// An array of booleans, written as `true`/`false` or, since XGBoost 1.6, as 0/1.
