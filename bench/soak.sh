@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak: a steady mixed load (predict, whoami, logs) on one release server for several minutes, loopback only,
 # sampling the server's memory and open file descriptors.
-#   bench/soak.sh     (env: DURATION 300 (seconds), WARMUP 30, CONNECTIONS 4, DELAY_MS 8 (per connection:
+#   bench/soak.sh     (env: DURATION 600 (seconds), WARMUP 180, CONNECTIONS 4, DELAY_MS 8 (per connection:
 #                      4 x 1000 / 8 = 500 requests/s), XALORRA_BIN)
 # Targets (issue 7): after warm-up, resident memory grows by at most 10 %, the descriptor count is stable, and no
 # response is an error. Samples go to bench/out/soak.csv.
@@ -10,8 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 resolve_bin
 need curl wrk
 
-DURATION="${DURATION:-300}"
-WARMUP="${WARMUP:-30}"
+DURATION="${DURATION:-600}"
+WARMUP="${WARMUP:-180}"
 WORK="$(mktemp -d)"
 PORT="${PORT:-8015}"
 URL="http://127.0.0.1:$PORT"
