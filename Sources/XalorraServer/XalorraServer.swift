@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
@@ -57,12 +58,18 @@ public struct XalorraServer: Sendable {
         checkpointer = try database.checkpointer()
         application = Application(
             responder: responder,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))
+            server: .guardedHTTP1WebSocketUpgrade(
+                webSocket: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))),
+                headerTimeout: .seconds(settings.headerTimeout.seconds), idleTimeout: .seconds(settings.idleTimeout.seconds),
+                logger: logger
             ) { head, channel, _ in
                 await responder.upgrade(head, remoteAddress: channel.remoteAddress?.ipAddress)
             },
-            configuration: .init(address: .hostname(host, port: port), serverName: "xalorra"),
+            // Past `maxConnections`, new connections wait in the listen queue (not accepted, not refused) until one
+            // of the open ones closes.
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "xalorra",
+                availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

@@ -220,19 +220,24 @@ public enum ChatRules {
     /// Messages of one conversation per page, at most.
     public static let maxMessagesPage = 500
 
-    /// A message must be 1-4000 characters and not only white space.
+    /// A message must be 1-4000 characters and not only white space. NUL is refused: the store's text columns end
+    /// at it, so the message would be cut silently.
     public static func message(_ text: String) throws(XalorraError) {
         if text.count > maxMessage {
             throw XalorraError.invalidFields(
                 [.init(field: "message", message: "Message must be at most \(maxMessage) characters")])
         }
+        if text.utf8.contains(0) {
+            throw XalorraError.invalidFields([.init(field: "message", message: "Message must not contain NUL characters")])
+        }
         if text.allSatisfy(\.isWhitespace) { throw XalorraError(.badRequest, "Message cannot be empty") }
     }
 
-    /// A title, trimmed, must be 1-200 characters.
+    /// A title, trimmed, must be 1-200 characters, without NUL (see ``message(_:)``).
     public static func title(_ text: String) throws(XalorraError) -> String {
         let trimmed = String(Substring(text).trimmingWhitespace())
         try XalorraError.check([("title", (1...maxTitle).contains(trimmed.count) ? nil : "Title must be 1-\(maxTitle) characters")])
+        try XalorraError.check([("title", trimmed.utf8.contains(0) ? "Title must not contain NUL characters" : nil)])
         return trimmed
     }
 

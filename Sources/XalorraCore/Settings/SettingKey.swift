@@ -90,11 +90,20 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_CORS_ORIGINS", flag: "--cors-origin", defaultValue: nil,
         summary: "Comma-separated browser origins `serve` allows cross-origin (`*` for any); none by default",
         isList: true)
+    public static let idleTimeout = SettingKey(
+        environment: "XALORRA_IDLE_TIMEOUT", flag: nil, defaultValue: "60s",
+        summary: "`serve` closes a connection that sends nothing for this long (30s, 2m)")
+    public static let headerTimeout = SettingKey(
+        environment: "XALORRA_HEADER_TIMEOUT", flag: nil, defaultValue: "10s",
+        summary: "`serve` closes a connection whose request head is incomplete this long after it opened or the last response")
+    public static let maxConnections = SettingKey(
+        environment: "XALORRA_MAX_CONNECTIONS", flag: nil, defaultValue: "4096",
+        summary: "Connections `serve` holds open at once; further ones wait in the listen queue until one closes")
 
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
         .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
-        .corsOrigins,
+        .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections,
     ]
 }

@@ -50,6 +50,12 @@ public struct Settings: Sendable {
     public var chat: ChatBackend
     /// Browser origins `serve` answers cross-origin requests for (`*`: any); empty sends no CORS headers.
     public var corsOrigins: [String]
+    /// How long `serve` keeps a connection that sends nothing between requests.
+    public var idleTimeout: TimeSpan
+    /// How long `serve` waits for a request head to complete, from the connection's start or the previous response.
+    public var headerTimeout: TimeSpan
+    /// How many connections `serve` holds open at once; more wait unaccepted.
+    public var maxConnections: Int
 
     /// `$home/xalorra.db`.
     public var databasePath: String { home + "/xalorra.db" }
@@ -129,6 +135,18 @@ public struct Settings: Sendable {
                     .validation, "CORS origin '\(origin)' must be `*` or scheme://host[:port], e.g. https://app.example.com")
             }
         }
+        func span(_ key: SettingKey) throws(XalorraError) -> TimeSpan {
+            let text = value(key) ?? key.defaultValue ?? ""
+            guard let span = TimeSpan(text) else {
+                throw XalorraError(.validation, "\(key.environment)=\(text) is not a duration such as 30s or 2m")
+            }
+            return span
+        }
+        let connectionsText = value(.maxConnections) ?? "4096"
+        guard let maxConnections = Int(connectionsText), maxConnections > 0 else {
+            throw XalorraError(
+                .validation, "XALORRA_MAX_CONNECTIONS=\(connectionsText) is not a positive number of connections")
+        }
         return Settings(
             home: expandHome(value(.home) ?? "~/.xalorra", environment: environment),
             secretKey: value(.secretKey),
@@ -146,7 +164,10 @@ public struct Settings: Sendable {
             trainWorkers: trainWorkers,
             bcryptCost: cost,
             chat: chat,
-            corsOrigins: origins
+            corsOrigins: origins,
+            idleTimeout: try span(.idleTimeout),
+            headerTimeout: try span(.headerTimeout),
+            maxConnections: maxConnections
         )
     }
 

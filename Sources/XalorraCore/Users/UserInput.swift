@@ -13,15 +13,17 @@ public enum UserRules {
     public static func email(_ value: String) -> String? {
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, !value.contains(where: \.isWhitespace),
+            !value.utf8.contains(0),
             let dot = parts[1].lastIndex(of: "."), dot != parts[1].startIndex,
             parts[1].index(after: dot) != parts[1].endIndex
         else { return "Invalid email format" }
         return nil
     }
 
-    /// 1-100 characters.
+    /// 1-100 characters, without NUL (the store's text columns end at it: the name would be cut silently).
     public static func fullName(_ value: String) -> String? {
-        (1...100).contains(value.count) ? nil : "Nama lengkap must be 1-100 characters"
+        guard (1...100).contains(value.count) else { return "Nama lengkap must be 1-100 characters" }
+        return value.utf8.contains(0) ? "Nama lengkap must not contain NUL characters" : nil
     }
 
     /// At least 6 characters and at most 72 bytes: bcrypt reads no further, and a longer password would be silently
