@@ -140,7 +140,11 @@ struct XalorraResponder: HTTPResponder {
             }
         }
         if let limiter {
-            let key = caller.map { "user:" + $0.user } ?? "ip:" + (remoteAddress ?? "unknown")
+            // Public routes (login, register, refresh) count by address even when a token comes along: keyed by
+            // the token's user, any valid token (one's own account's) would buy a fresh login budget for guessing
+            // someone else's password.
+            let user = route.access == .public ? nil : caller
+            let key = user.map { "user:" + $0.user } ?? "ip:" + (remoteAddress ?? "unknown")
             let decision = limiter.count(route.rateLimit, key: key, now: Timestamp.now().seconds)
             Self.addRateLimitHeaders(decision, to: &headers)
             guard decision.allowed else {

@@ -50,6 +50,30 @@ struct ModelsCLITests {
         return nil
     }
 
+    /// A batch file's columns reach a stored model by name, in any order and with extra columns; one the model
+    /// needs and the file lacks is refused by name; a tree model routes an empty cell, a linear one refuses it.
+    @Test func batchColumnsByName() throws {
+        let cli = try BinaryRunner()
+        let data = try cli.write("grid.csv", Self.csv)
+        #expect(try cli.run(["train", "price", "--data", data, "--target", "y"] + Self.quick).status == 0)
+        #expect(try cli.run(["train", "line", "--data", data, "--target", "y", "--kind", "linear"]).status == 0)
+        let ordered = try cli.write("ordered.csv", "a,b\n4,2\n10,1\n")
+        let shuffled = try cli.write("shuffled.csv", "note,b,a\n7,2,4\n8,1,10\n")
+        let expected = try cli.run(["predict", "price", "--file", ordered])
+        let byName = try cli.run(["predict", "price", "--file", shuffled])
+        #expect(expected.status == 0 && byName.status == 0, "\(expected.stderr) \(byName.stderr)")
+        #expect(byName.stdout == expected.stdout && expected.stdout.split(separator: "\n").count == 2)
+        let lacking = try cli.write("lacking.csv", "a,c\n1,2\n")
+        let refused = try cli.run(["predict", "price", "--file", lacking])
+        #expect(refused.status == 2 && refused.stderr.contains("'b'"), "\(refused.stderr)")
+        let gap = try cli.write("gap.csv", "a,b\n4,\n")
+        #expect(try cli.run(["predict", "price", "--file", gap]).status == 0)
+        let linearGap = try cli.run(["predict", "line", "--file", gap])
+        #expect(linearGap.status == 2 && linearGap.stderr.contains("needs every feature"), "\(linearGap.stderr)")
+        let logged = try json(try cli.run(["logs", "--json", "--model", "price"]).stdout)
+        #expect(logged["pagination"]?["total"] == .int(5), "two batches of 2 and the row with a gap")
+    }
+
     /// Offline gbdt training prints the version and its metrics, and `predict` answers with it.
     @Test func trainOfflineThenPredict() throws {
         let cli = try BinaryRunner()
