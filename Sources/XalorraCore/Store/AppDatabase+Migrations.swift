@@ -136,7 +136,31 @@ extension AppDatabase {
                 "the store was written by a newer xalorra (schema \(current), this build knows \(schemaVersion))",
                 hint: "upgrade xalorra")
         }
-        try migrator.migrate(writer)
+        // Several processes may open a new store at once (`serve` and CLI commands, or a few commands). GRDB's
+        // migrator reads which migrations are applied before it takes the write lock, so the loser of that race
+        // runs one the winner just committed and fails on a table that now exists; its transaction, the identifier
+        // row included, rolls back. Try again while another process is making progress: a failure with nothing
+        // new applied is a real one. (SQLITE_BUSY, the other race on a new store, is retried by `open`.)
+        var applied = try appliedCount(writer)
+        while true {
+            do {
+                try migrator.migrate(writer)
+                break
+            } catch {
+                let now = try appliedCount(writer)
+                guard now > applied else { throw error }
+                applied = now
+            }
+        }
         try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(schemaVersion)") }
+    }
+
+    /// How many migrations the store has applied; 0 before the migrator's table exists.
+    private static func appliedCount(_ writer: any DatabaseWriter) throws -> Int {
+        try writer.read { db in
+            // The table may appear between a failed SELECT and GRDB's own existence check: look first.
+            try db.tableExists("grdb_migrations")
+                ? Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") ?? 0 : 0
+        }
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import GRDB
 public import Logging
 import Synchronization
@@ -62,16 +67,34 @@ public final class AppDatabase: Sendable {
                 db.trace(options: .statement) { logger.trace("sql", metadata: ["statement": "\($0)"]) }
             }
         }
-        do {
-            let writer: any DatabaseWriter =
-                pooled
-                ? try DatabasePool(path: path, configuration: configuration)
-                : try DatabaseQueue(path: path, configuration: configuration)
-            return try AppDatabase(writer, path: path)
-        } catch let error as XalorraError {
-            throw error
-        } catch {
-            throw XalorraError(.internal, "cannot open the store at \(path): \(StoreError.describe(error))")
+        // The store holds password hashes and refresh-token ids: create it 0600 (SQLite would make it 0644 less the
+        // umask), so it stays private even in a home that is not 0700. SQLite gives its -wal and -shm files the
+        // database file's mode.
+        if path != ":memory:", !FileSystem.exists(path) {
+            // An empty file is an empty database to SQLite; a failure here is left for SQLite to report.
+            _ = try? FileSystem.createExclusive(path, bytes: [], mode: 0o600)
+        }
+        let deadline = ContinuousClock.now + .seconds(busyTimeoutSeconds)
+        while true {
+            do {
+                let writer: any DatabaseWriter =
+                    pooled
+                    ? try DatabasePool(path: path, configuration: configuration)
+                    : try DatabaseQueue(path: path, configuration: configuration)
+                return try AppDatabase(writer, path: path)
+            } catch let error as XalorraError {
+                throw error
+            } catch let error as DatabaseError
+                where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline
+            {
+                // A new store is in rollback-journal mode until its creator has switched it to WAL, and in that
+                // mode SQLite answers SQLITE_BUSY at once, without waiting, where waiting could deadlock (seen, about
+                // once in 400 rounds of 8 processes opening a new store, before the migrations had started).
+                // Opening is idempotent (pragmas, and migrations in their own transactions): try again shortly.
+                usleep(.random(in: 2_000...20_000))
+            } catch {
+                throw XalorraError(.internal, "cannot open the store at \(path): \(StoreError.describe(error))")
+            }
         }
     }
 
