@@ -206,8 +206,8 @@ struct XalorraResponder: HTTPResponder {
             claims = try await tokens.verify(token, expecting: .access)
             verified.store(claims, for: token)
         }
-        guard try await api.accountIsActive(claims.userID) else {
-            throw XalorraError(.authenticationFailed, "This account is disabled")
+        if let refusal = try await api.tokenRefusal(claims) {
+            throw XalorraError(.authenticationFailed, refusal)
         }
         return Caller(user: claims.userID, role: claims.role, tenant: claims.tenant)
     }

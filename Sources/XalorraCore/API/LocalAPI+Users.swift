@@ -127,15 +127,31 @@ extension LocalAPI {
         accountStatus.forget(username)
     }
 
-    /// Whether `username` may use its access tokens: `false` for a disabled account, `true` for an active one and
-    /// for names not in the store (tokens minted with `xalorra token`). The server asks on every request; answers
-    /// are cached for a second, and changes made through this process take effect at once.
-    public func accountIsActive(_ username: String) async throws(XalorraError) -> Bool {
+    /// Why the store refuses a verified access token, or `nil` when it stands: a disabled account, a role or tenant
+    /// that changed since the token was issued, or an account deleted after it. Names never in the store (tokens
+    /// minted with `xalorra token`) stand. The server asks on every request; answers are cached for a second, and
+    /// changes made through this process take effect at once.
+    public func tokenRefusal(_ claims: TokenClaims) async throws(XalorraError) -> String? {
         let now = Timestamp.now()
-        if let cached = accountStatus.lookup(username, now: now) { return cached }
-        let active = try await userStore().isActive(username) ?? true
-        accountStatus.store(username, active: active, now: now)
-        return active
+        let standing: AccountStanding
+        if let cached = accountStatus.lookup(claims.userID, now: now) {
+            standing = cached
+        } else {
+            standing = try await userStore().standing(claims.userID)
+            accountStatus.store(claims.userID, standing, now: now)
+        }
+        switch standing {
+        case .unknown:
+            return nil
+        case .present(let active, let role, let tenant):
+            if !active { return "This account is disabled" }
+            if role != claims.role || tenant != claims.tenant {
+                return "This token's role or tenant is out of date: the account changed since it was issued; log in again"
+            }
+            return nil
+        case .deleted(let at):
+            return (claims.iat ?? 0) * 1_000_000 <= at.microseconds ? "This account was deleted" : nil
+        }
     }
 
     /// Signs an access token and a refresh token for `user`, recording the refresh token.
@@ -154,27 +170,37 @@ extension LocalAPI {
     }
 }
 
-/// Recent answers to "is this account active?", for a second each.
+/// Recent answers to "what does the store say about this account?", for a second each.
 final class AccountStatusCache: Sendable {
     private static let freshMicros: Int64 = 1_000_000
-    private let entries = Mutex<[String: (active: Bool, checked: Int64)]>([:])
+    private let entries = Mutex<[String: (standing: AccountStanding, checked: Int64)]>([:])
 
-    func lookup(_ username: String, now: Timestamp) -> Bool? {
+    func lookup(_ username: String, now: Timestamp) -> AccountStanding? {
         entries.withLock { entries in
             guard let entry = entries[username.lowercased()], now.microseconds - entry.checked < Self.freshMicros
             else { return nil }
-            return entry.active
+            return entry.standing
         }
     }
 
-    func store(_ username: String, active: Bool, now: Timestamp) {
+    func store(_ username: String, _ standing: AccountStanding, now: Timestamp) {
         entries.withLock { entries in
             if entries.count > 100_000 { entries.removeAll() }
-            entries[username.lowercased()] = (active, now.microseconds)
+            entries[username.lowercased()] = (standing, now.microseconds)
         }
     }
 
     func forget(_ username: String) {
         _ = entries.withLock { $0.removeValue(forKey: username.lowercased()) }
     }
+}
+
+/// What the store says about a token's user.
+enum AccountStanding: Sendable {
+    /// Never in the store.
+    case unknown
+    /// An account, with what its tokens must carry.
+    case present(active: Bool, role: Role, tenant: String)
+    /// Deleted at this time.
+    case deleted(at: Timestamp)
 }

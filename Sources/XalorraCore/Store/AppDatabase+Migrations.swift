@@ -120,11 +120,19 @@ extension AppDatabase {
             // Versions are immutable: a new version is a new row, and `next_version` only grows, so a pinned
             // `name@3` never silently changes meaning while the model exists.
         }
+        migrator.registerMigration("v5-deleted-users") { db in
+            try db.execute(sql: """
+                CREATE TABLE deleted_users (
+                    username TEXT PRIMARY KEY COLLATE NOCASE,
+                    deleted_at INTEGER NOT NULL                -- microseconds; tokens issued before it are refused
+                );
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 4 }
+    static var schemaVersion: Int { 5 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

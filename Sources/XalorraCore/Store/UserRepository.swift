@@ -64,11 +64,22 @@ struct UserRepository: Sendable {
         }
     }
 
-    /// Whether `username` is an active account; `nil` when no such user is in the store (tokens minted for
-    /// names outside the store stay valid).
-    func isActive(_ username: String) async throws(XalorraError) -> Bool? {
+    /// What the store says about `username` for checking its tokens: its state, role and tenant, or when it was
+    /// deleted; `.unknown` when the name was never in the store (tokens minted for such names stay valid).
+    func standing(_ username: String) async throws(XalorraError) -> AccountStanding {
         try await database.reading { db in
-            try Bool.fetchOne(db, sql: "SELECT is_active FROM users WHERE username = ?", arguments: [username])
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT is_active, role, tenant FROM users WHERE username = ?", arguments: [username])
+            {
+                return .present(
+                    active: row["is_active"], role: Role(rawValue: row["role"]) ?? .user, tenant: row["tenant"])
+            }
+            if let deleted = try Int64.fetchOne(
+                db, sql: "SELECT deleted_at FROM deleted_users WHERE username = ?", arguments: [username])
+            {
+                return .deleted(at: Timestamp(microseconds: deleted))
+            }
+            return .unknown
         }
     }
 
@@ -131,6 +142,13 @@ struct UserRepository: Sendable {
         try await database.writing { db in
             try db.execute(sql: "DELETE FROM users WHERE username = ?", arguments: [username])
             if db.changesCount == 0 { throw Self.notFound }
+            // The tombstone refuses the tokens issued before now, which otherwise look like `xalorra token`'s.
+            try db.execute(
+                sql: """
+                    INSERT INTO deleted_users (username, deleted_at) VALUES (?, ?)
+                    ON CONFLICT (username) DO UPDATE SET deleted_at = excluded.deleted_at
+                    """,
+                arguments: [username, Timestamp.now().microseconds])
         }
     }
 
