@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import XalorraClient
 import XalorraCore
 
 /// Hostile input, slow clients and too many connections against a live `xalorra serve`: every case answers a 4xx in
@@ -91,21 +92,8 @@ struct HostileInputTests {
         return bytes
     }
 
-    /// Percent-encodes everything but RFC 3986's unreserved characters.
-    static func encoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.append(Character(Unicode.Scalar(byte)))
-            default:
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
-    }
+    /// Percent-encodes everything but RFC 3986's unreserved characters, as the remote client does.
+    static func encoded(_ text: String) -> String { RemoteAPI.escape(text) }
 
     // MARK: - Cases
 
