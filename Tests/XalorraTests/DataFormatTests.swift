@@ -133,6 +133,11 @@ struct DataFormatTests {
         for bad in ["", "../etc", "a b", "x@0", "x@y", "-x", String(repeating: "a", count: 129), "a;drop"] {
             #expect(throws: XalorraError.self, "\(bad)") { try ModelReference(bad) }
         }
+        #expect(try ModelReference(name: "price", version: "3").description == "price@3")
+        #expect(try ModelReference(name: "price", version: "latest").description == "price")
+        for (name, version) in [("price", "0"), ("price", "x"), ("price", "-1"), ("a@1", "latest"), ("a@1", "2")] {
+            #expect(throws: XalorraError.self, "\(name) \(version)") { try ModelReference(name: name, version: version) }
+        }
     }
 }
 

@@ -33,6 +33,17 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The model a route's path names: `{name}` and `{version}`, a version number or `latest` (the newest).
+    public init(name: String, version: String) throws(XalorraError) {
+        guard version == "latest" || (Int(version).map { $0 > 0 } ?? false) else {
+            throw XalorraError.invalid("version", "'\(version)' is not a version number (1, 2, … or latest)")
+        }
+        try self.init(version == "latest" ? name : "\(name)@\(version)")
+        guard !name.contains("@") else {
+            throw XalorraError.invalid("model", "'\(name)' names a version; give the model's name alone")
+        }
+    }
+
     /// `name` or `name@version`.
     public var description: String { version.map { "\(name)@\($0)" } ?? name }
 

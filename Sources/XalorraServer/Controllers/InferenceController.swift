@@ -33,12 +33,8 @@ enum InferenceController {
     ]
 
     private static func reference(_ input: HTTPInput, version: String?) throws(XalorraError) -> String {
-        let name = input.parameter("name")
-        guard let version else { return name }
-        guard let number = Int(version), number > 0 else {
-            throw XalorraError(.notFound, "model '\(name)' has no version '\(version)'")
-        }
-        return "\(name)@\(number)"
+        guard let version else { return input.parameter("name") }
+        return try ModelReference(name: input.parameter("name"), version: version).description
     }
 
     private static func metadata(_ input: HTTPInput, version: String?) async throws(XalorraError) -> JSONValue {

@@ -39,12 +39,6 @@ enum ModelsController {
 
     /// `name@version` from the path, or `name` for `latest`.
     static func reference(_ input: HTTPInput) throws(XalorraError) -> String {
-        let name = input.parameter("name")
-        let version = input.parameter("version")
-        if version == "latest" { return name }
-        guard let number = Int(version), number > 0, !name.contains("@") else {
-            throw XalorraError.invalid("version", "'\(version)' is not a version number (1, 2, … or latest)")
-        }
-        return "\(name)@\(number)"
+        try ModelReference(name: input.parameter("name"), version: input.parameter("version")).description
     }
 }
