@@ -115,7 +115,7 @@ struct DurabilityTests {
         }
         try await Task.sleep(for: .seconds(1))
         _ = try await registrations.wait(seconds: 30) { $0.count { $0.status == 201 } >= 3 }
-        _ = try await chats.wait(seconds: 10) { $0.count { $0.status == 200 } >= 20 }
+        _ = try await chats.wait(seconds: 30) { $0.count { $0.status == 200 } >= 20 }
         server.crash()
         let registered = await registrations.stop(cancel: true)
         let chatted = await chats.stop(cancel: true)
@@ -256,6 +256,9 @@ struct DurabilityTests {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
+        // The load ran throughout the writers; on a slow machine, let it reach a meaningful size before stopping
+        // (the floor below is about the server having been loaded, not about its speed).
+        _ = try await load.wait(seconds: 30) { $0.count >= 50 }
         let outcomes = await load.stop()
         let shutdown = server.stop()
 
