@@ -6,12 +6,20 @@ public struct Caller: Sendable, Equatable {
     public let role: Role
     /// The tenant whose data the caller sees.
     public let tenant: String
+    /// The account's id in the store when the caller is a registered account; `nil` for a name that has no account
+    /// (a token minted with `xalorra token`) and for local mode until resolved. What a user owns follows this
+    /// identity, not the reusable name.
+    public let account: Int64?
+    /// When the caller's token expires (epoch seconds); `nil` in local mode or for a legacy token without `exp`.
+    public let expires: Int64?
 
     /// Creates a caller.
-    public init(user: String, role: Role, tenant: String) {
+    public init(user: String, role: Role, tenant: String, account: Int64? = nil, expires: Int64? = nil) {
         self.user = user
         self.role = role
         self.tenant = tenant
+        self.account = account
+        self.expires = expires
     }
 
     /// The tenant filter for a list: admins may name any tenant or none (every tenant); users see only their own

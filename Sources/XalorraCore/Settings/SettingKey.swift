@@ -43,7 +43,7 @@ public struct SettingKey: Sendable, Hashable {
         summary: "Acting user in local mode (default: the OS user)")
     public static let defaultTenant = SettingKey(
         environment: "XALORRA_DEFAULT_TENANT", flag: nil, defaultValue: "default",
-        summary: "Tenant of local-mode operations and of self-registered users")
+        summary: "The operator's tenant: local-mode operations and admins' imports (never a self-registered account's)")
     public static let predictionLog = SettingKey(
         environment: "XALORRA_PREDICTION_LOG", flag: nil, defaultValue: "on",
         summary: "on|off: also append each prediction to $XALORRA_HOME/logs/predictions.log")
@@ -100,10 +100,36 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_MAX_CONNECTIONS", flag: nil, defaultValue: "4096",
         summary: "Connections `serve` holds open at once; further ones wait in the listen queue until one closes")
 
+    public static let registration = SettingKey(
+        environment: "XALORRA_REGISTRATION", flag: nil, defaultValue: "open",
+        summary: "open|closed: whether anyone may POST /users/register (each self-registered account gets a tenant of its own)")
+    public static let maxBatchRows = SettingKey(
+        environment: "XALORRA_MAX_BATCH_ROWS", flag: nil, defaultValue: "100000",
+        summary: "Most rows one prediction request or batch call may carry (413 above it); the CLI sends larger files in parts")
+    public static let maxModelTrees = SettingKey(
+        environment: "XALORRA_MAX_MODEL_TREES", flag: nil, defaultValue: "50000",
+        summary: "Most trees an imported or trained model may have")
+    public static let maxModelNodes = SettingKey(
+        environment: "XALORRA_MAX_MODEL_NODES", flag: nil, defaultValue: "5000000",
+        summary: "Most tree nodes, all trees together, an imported or trained model may have")
+    public static let maxQueuedJobs = SettingKey(
+        environment: "XALORRA_MAX_QUEUED_JOBS", flag: nil, defaultValue: "8",
+        summary: "Training jobs one user may have queued or running at once (429 above it)")
+    public static let metricsAccess = SettingKey(
+        environment: "XALORRA_METRICS", flag: nil, defaultValue: "admin",
+        summary: "Who may read GET /metrics: admin (an admin token), open (anyone), or comma-separated addresses/CIDRs (and admins)")
+    public static let maxConnectionsPerClient = SettingKey(
+        environment: "XALORRA_MAX_CONNECTIONS_PER_CLIENT", flag: nil, defaultValue: "256",
+        summary: "Connections `serve` holds open from one client address; more are closed at once (raise it behind a proxy)")
+    public static let minBodyRate = SettingKey(
+        environment: "XALORRA_MIN_BODY_RATE", flag: nil, defaultValue: "1024",
+        summary: "Slowest a request body may arrive, in bytes per second averaged after the header timeout; slower is closed")
+
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
         .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
-        .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections,
+        .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections, .maxConnectionsPerClient, .minBodyRate,
+        .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess,
     ]
 }

@@ -56,6 +56,41 @@ public struct Settings: Sendable {
     public var headerTimeout: TimeSpan
     /// How many connections `serve` holds open at once; more wait unaccepted.
     public var maxConnections: Int
+    /// How many connections `serve` holds open from one client address; more are closed at once.
+    public var maxConnectionsPerClient: Int
+    /// The slowest a request body may arrive, in bytes per second, once the header timeout has passed.
+    public var minBodyRate: Int
+    /// Whether anyone may register an account.
+    public var registration: Registration
+    /// The most rows one prediction call (a request, a batch) may carry.
+    public var maxBatchRows: Int
+    /// The most trees a model may have.
+    public var maxModelTrees: Int
+    /// The most tree nodes, all trees together, a model may have.
+    public var maxModelNodes: Int
+    /// The most training jobs one user may have queued or running.
+    public var maxQueuedJobs: Int
+    /// Who may read `/metrics`.
+    public var metricsAccess: MetricsAccess
+
+    /// Whether `POST /users/register` is open to anyone (`XALORRA_REGISTRATION`).
+    public enum Registration: String, Sendable, CaseIterable {
+        /// Anyone may register; each self-registered account gets a tenant of its own.
+        case open
+        /// Only admins create accounts (`users add`, `POST /admin/users`).
+        case closed
+    }
+
+    /// Who may read `GET /metrics` (`XALORRA_METRICS`): an admin token always may.
+    public enum MetricsAccess: Sendable, Equatable {
+        /// Only with an admin token.
+        case admin
+        /// Anyone, without a token.
+        case open
+        /// Requests from these addresses or CIDR blocks (as written: `127.0.0.1`, `10.0.0.0/8`, `::1`), without a
+        /// token.
+        case addresses([String])
+    }
 
     /// `$home/xalorra.db`.
     public var databasePath: String { home + "/xalorra.db" }
@@ -147,6 +182,33 @@ public struct Settings: Sendable {
             throw XalorraError(
                 .validation, "XALORRA_MAX_CONNECTIONS=\(connectionsText) is not a positive number of connections")
         }
+        func number(_ key: SettingKey, in range: ClosedRange<Int>, unit: String) throws(XalorraError) -> Int {
+            let text = value(key) ?? key.defaultValue ?? ""
+            guard let number = Int(text), range.contains(number) else {
+                throw XalorraError(
+                    .validation,
+                    "\(key.environment)=\(text) is not a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        let registrationText = value(.registration) ?? "open"
+        guard let registration = Registration(rawValue: registrationText.lowercased()) else {
+            throw XalorraError(.validation, "XALORRA_REGISTRATION=\(registrationText) is not one of open, closed")
+        }
+        let metricsText = (value(.metricsAccess) ?? "admin").trimmingWhitespace()
+        let metricsAccess: MetricsAccess
+        switch metricsText.lowercased() {
+        case "admin": metricsAccess = .admin
+        case "open": metricsAccess = .open
+        default:
+            let addresses = metricsText.split(separator: ",").map { String($0.trimmingWhitespace()) }.filter { !$0.isEmpty }
+            guard !addresses.isEmpty, addresses.allSatisfy(Self.isAddressOrBlock) else {
+                throw XalorraError(
+                    .validation,
+                    "XALORRA_METRICS=\(metricsText) is not admin, open, or a list of addresses/CIDRs (127.0.0.1,10.0.0.0/8)")
+            }
+            metricsAccess = .addresses(addresses)
+        }
         return Settings(
             home: expandHome(value(.home) ?? "~/.xalorra", environment: environment),
             secretKey: value(.secretKey),
@@ -167,7 +229,15 @@ public struct Settings: Sendable {
             corsOrigins: origins,
             idleTimeout: try span(.idleTimeout),
             headerTimeout: try span(.headerTimeout),
-            maxConnections: maxConnections
+            maxConnections: maxConnections,
+            maxConnectionsPerClient: try number(.maxConnectionsPerClient, in: 1...1_000_000, unit: "connections"),
+            minBodyRate: try number(.minBodyRate, in: 1...1_073_741_824, unit: "bytes per second"),
+            registration: registration,
+            maxBatchRows: try number(.maxBatchRows, in: 1...100_000_000, unit: "rows"),
+            maxModelTrees: try number(.maxModelTrees, in: 1...100_000_000, unit: "trees"),
+            maxModelNodes: try number(.maxModelNodes, in: 1...1_000_000_000, unit: "nodes"),
+            maxQueuedJobs: try number(.maxQueuedJobs, in: 1...10_000, unit: "jobs"),
+            metricsAccess: metricsAccess
         )
     }
 
@@ -176,6 +246,19 @@ public struct Settings: Sendable {
         let trimmed = Substring(token).trimmingWhitespace()
         if trimmed.lowercased().hasPrefix("bearer ") { return String(trimmed.dropFirst(7).trimmingWhitespace()) }
         return String(trimmed)
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 address, optionally with a `/prefix` (CIDR), as `XALORRA_METRICS` lists.
+    static func isAddressOrBlock(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = parts.first else { return false }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let isV4 = String(address).withCString { inet_pton(AF_INET, $0, &bytes) } == 1
+        let isV6 = !isV4 && String(address).withCString { inet_pton(AF_INET6, $0, &bytes) } == 1
+        guard isV4 || isV6 else { return false }
+        guard parts.count == 2 else { return true }
+        guard let prefix = Int(parts[1]) else { return false }
+        return (0...(isV4 ? 32 : 128)).contains(prefix)
     }
 
     private static func expandHome(_ path: String, environment: [String: String]) -> String {
