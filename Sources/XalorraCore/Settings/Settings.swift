@@ -195,7 +195,7 @@ public struct Settings: Sendable {
         guard let registration = Registration(rawValue: registrationText.lowercased()) else {
             throw XalorraError(.validation, "XALORRA_REGISTRATION=\(registrationText) is not one of open, closed")
         }
-        let metricsText = (value(.metricsAccess) ?? "admin").trimmingWhitespace()
+        let metricsText = String(Substring(value(.metricsAccess) ?? "admin").trimmingWhitespace())
         let metricsAccess: MetricsAccess
         switch metricsText.lowercased() {
         case "admin": metricsAccess = .admin
