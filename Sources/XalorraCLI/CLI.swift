@@ -14,7 +14,7 @@ public enum CLI {
         do {
             switch try ArgumentParser.parse(arguments) {
             case .help(let path):
-                terminal.print(HelpRenderer.help(for: path), terminator: false)
+                terminal.printText(HelpRenderer.help(for: path), terminator: false)
                 return 0
             case .version:
                 terminal.print("\(CommandTable.program) \(XalorraVersion.current)")
@@ -25,7 +25,7 @@ public enum CLI {
             }
         } catch let error as UsageError {
             terminal.flush()
-            terminal.printError(terminal.paint("Error:", .red, on: terminal.colorErrors) + " " + error.message)
+            terminal.printError(label: "Error:", .red, error.message)
             terminal.printError("Usage: \(HelpRenderer.usage(for: error.path))")
             let help = ([CommandTable.program, "help"] + error.path).joined(separator: " ")
             terminal.printError("  See '\(help)' for more information.")
@@ -54,7 +54,7 @@ public enum CLI {
         }
         guard let run = command.run else {
             if context.arguments.path.isEmpty {
-                context.terminal.print(HelpRenderer.help(for: []), terminator: false)
+                context.terminal.printText(HelpRenderer.help(for: []), terminator: false)
                 return 0
             }
             throw UsageError("Missing subcommand for '\(name)'.", path: context.arguments.path)

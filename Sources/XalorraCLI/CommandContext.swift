@@ -67,8 +67,8 @@ public struct CommandContext: Sendable {
         }
     }
 
-    /// Prints `value` as one line of compact JSON.
-    public func printJSON(_ value: JSONValue) { terminal.print(JSONWriter.compact(value)) }
+    /// Prints `value` as one line of compact JSON: the body the HTTP API answers for the same operation.
+    public func printJSON(_ value: JSONValue) { terminal.printJSON(JSONWriter.compact(value)) }
 
     /// Prints a page's table on stdout and `1-20 of 53 users` on stderr: what every paginated list shows people.
     func printPage<Item>(_ page: Page<Item>, table: TextTable, noun: String) {

@@ -53,7 +53,10 @@ enum ChatCommand {
         }
         context.terminal.print("\(detail.conversation.publicID)  \(detail.conversation.title)")
         for message in detail.messages {
-            context.terminal.print("[\(message.timestamp.iso8601Seconds)] \(message.sender == .user ? "you" : "ai"): \(message.content)")
+            // A message's line feeds are its content; the title and the prefix are one line each.
+            context.terminal.print(
+                "[\(message.timestamp.iso8601Seconds)] \(message.sender == .user ? "you" : "ai"): ", terminator: false)
+            context.terminal.printText(message.content)
         }
         context.terminal.printError("\(detail.messages.count) of \(detail.conversation.messageCount) messages")
         return 0
@@ -94,11 +97,17 @@ enum ChatCommand {
             context.printJSON(whole.json)
             return 0
         }
-        context.terminal.print("# \(whole.conversation.title)\n")
-        context.terminal.print("\(whole.conversation.publicID), started \(whole.conversation.createdAt.iso8601Seconds)\n")
+        let terminal = context.terminal
+        terminal.print("# \(whole.conversation.title)")
+        terminal.print("")
+        terminal.print("\(whole.conversation.publicID), started \(whole.conversation.createdAt.iso8601Seconds)")
+        terminal.print("")
         for message in messages {
             let who = message.sender == .user ? "You" : "AI"
-            context.terminal.print("**\(who)** (\(message.timestamp.iso8601Seconds)):\n\n\(message.content)\n")
+            terminal.print("**\(who)** (\(message.timestamp.iso8601Seconds)):")
+            terminal.print("")
+            terminal.printText(message.content)
+            terminal.print("")
         }
         return 0
     }
@@ -126,14 +135,14 @@ enum ChatCommand {
         let json = context.json
         let reply = try await api.sendMessage(message, conversation: conversation) { delta in
             guard !json else { return }
-            terminal.print(delta, terminator: false)
+            terminal.printText(delta, terminator: false)
             terminal.flush()
         }
         if json {
             context.printJSON(Envelope.success(reply.json, message: ChatMessageText.sent))
         } else {
             terminal.print("")
-            terminal.printError(terminal.paint("[\(ChatID.conversation(reply.conversationID))]", .dim, on: terminal.colorErrors))
+            terminal.printError("[\(ChatID.conversation(reply.conversationID))]", style: .dim)
         }
         terminal.flush()
         return ChatID.conversation(reply.conversationID)
@@ -150,7 +159,7 @@ enum ChatCommand {
             terminal.flush()
             let line: String
             do {
-                line = try TerminalInput.ask(terminal.paint("you> ", .bold, on: terminal.colorErrors), echo: true)
+                line = try TerminalInput.ask("you> ", echo: true, style: terminal.colorErrors ? .bold : nil)
             } catch {
                 break
             }

@@ -1,12 +1,12 @@
 /// `xalorra completions SHELL` and `xalorra man`: files generated from the command table.
 enum GeneratorCommands {
     static func completions(_ context: CommandContext) async throws -> Int32 {
-        context.terminal.print(script(for: context.arguments.argument("shell") ?? ""), terminator: false)
+        context.terminal.printText(script(for: context.arguments.argument("shell") ?? ""), terminator: false)
         return 0
     }
 
     static func man(_ context: CommandContext) async throws -> Int32 {
-        context.terminal.print(ManPage.render(), terminator: false)
+        context.terminal.printText(ManPage.render(), terminator: false)
         return 0
     }
 

@@ -14,7 +14,7 @@ enum HelpCommand {
             }
             path.append(word)
         }
-        context.terminal.print(HelpRenderer.help(for: path), terminator: false)
+        context.terminal.printText(HelpRenderer.help(for: path), terminator: false)
         return 0
     }
 }

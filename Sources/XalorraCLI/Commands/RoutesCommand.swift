@@ -13,8 +13,9 @@ enum RoutesCommand {
             let summary = route.pendingIssue.map { "\(route.summary) (not yet: \($0))" } ?? route.summary
             table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, summary])
         }
-        let bold = context.terminal.colorOutput
-        for line in table.render(bold: { context.terminal.paint($0, .bold, on: bold) }) { context.terminal.print(line) }
+        for (index, line) in table.render().enumerated() {
+            context.terminal.print(line, style: index == 0 ? .bold : nil)
+        }
         return 0
     }
 }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal, redrawn at most 10 times a second.
+/// Labels may quote data (a file or model name): the terminal escapes them like any other line.
 final class Progress {
     private let terminal: Terminal
     private let enabled: Bool
@@ -23,7 +24,7 @@ final class Progress {
         let now = Progress.nowMillis()
         guard now - lastDraw >= 100 || (total != nil && done == total) else { return }
         lastDraw = now
-        var line = "\r\u{1B}[2K" + label
+        var line = label
         if let total, total > 0 {
             let width = 30
             let filled = min(width, done * width / total)
@@ -34,19 +35,19 @@ final class Progress {
         }
         let tenths = (now - started) / 100
         line += " \(tenths / 10).\(tenths % 10)s"
-        terminal.writeError(line)
+        terminal.redrawStatus(line)
     }
 
     /// Shows a phase without a count.
     func status(_ label: String) {
         guard enabled else { return }
-        terminal.writeError("\r\u{1B}[2K" + label)
+        terminal.redrawStatus(label)
     }
 
     /// Clears the line.
     func finish() {
         guard enabled else { return }
-        terminal.writeError("\r\u{1B}[2K")
+        terminal.clearStatus()
     }
 
     private static func nowMillis() -> Int64 {

@@ -7,6 +7,13 @@ import XalorraCore
 
 /// Standard output and error for one command: buffered stdout, unbuffered stderr, colour only on a TTY without
 /// `NO_COLOR`. Writes go to the file descriptors directly (Glibc's `stdout` is not concurrency-safe in Swift 6).
+///
+/// Every writer makes its text safe for a terminal (``TerminalText``): what a command prints may quote stored data
+/// (a user's email, a feature name, a chat title, a server's error message), and none of it may reach the terminal
+/// as a control sequence. `print`, `printError`, `error` and `warning` write one line each, so a line feed inside
+/// them is escaped too; `printText` keeps the line feeds of content that has lines (chat replies, help). Colour is
+/// asked for with a `style`, never written into the text, so the only escape sequences that reach the terminal are
+/// the ones this type writes.
 public final class Terminal: @unchecked Sendable {
     // @unchecked: `buffer` is the only mutable state and is never touched by two tasks at once: a command writes
     // from its own task, and `logs --tail` hands writing to its follow task while the command task only awaits it.
@@ -38,18 +45,29 @@ public final class Terminal: @unchecked Sendable {
         buffer.reserveCapacity(1 << 16)
     }
 
-    /// Appends `text`, and a newline unless `terminator` is false, to stdout.
-    public func print(_ text: String, terminator: Bool = true) {
-        buffer.append(contentsOf: text.utf8)
-        if terminator { buffer.append(0x0A) }
-        if buffer.count >= 1 << 16 { flush() }
+    // MARK: Standard output
+
+    /// Appends one line to stdout (without its newline when `terminator` is false), every control character in it
+    /// escaped, in `style` when stdout is a colour terminal.
+    public func print(_ line: String, style: Color? = nil, terminator: Bool = true) {
+        append(paint(TerminalText.escaped(line), style, on: colorOutput), terminator: terminator)
     }
 
-    /// Appends raw bytes to stdout.
-    public func write(_ bytes: [UInt8]) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
+    /// Appends text that has lines of its own to stdout: its line feeds and tabs stay, every other control
+    /// character is escaped.
+    public func printText(_ text: String, terminator: Bool = true) {
+        append(TerminalText.escaped(text, .text), terminator: terminator)
     }
+
+    /// Appends one line of JSON to stdout: the text as written, except that characters JSON allows raw but a
+    /// terminal obeys are written as `\u` escapes (the same JSON value).
+    public func printJSON(_ json: String) {
+        append(bytes: TerminalText.jsonSafe(Array(json.utf8)) + [0x0A])
+    }
+
+    /// Appends a JSON document's bytes to stdout (an exported model, batch predictions): as they are into a pipe or
+    /// a file, made safe as ``printJSON(_:)`` does when stdout is a terminal.
+    public func write(_ bytes: [UInt8]) { append(bytes: stdoutIsTTY ? TerminalText.jsonSafe(bytes) : bytes) }
 
     /// Writes what is buffered for stdout.
     public func flush() {
@@ -58,34 +76,66 @@ public final class Terminal: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Writes a line to stderr at once.
-    public func printError(_ text: String) {
-        try? FileSystem.writeAll(fd: errFD, bytes: Array((text + "\n").utf8), name: "standard error")
+    // MARK: Standard error
+
+    /// Writes one line to stderr at once, every control character in it escaped, in `style` on a colour terminal.
+    public func printError(_ line: String, style: Color? = nil) {
+        writeError(paint(TerminalText.escaped(line), style, on: colorErrors) + "\n")
     }
 
-    /// Writes to stderr without a newline (progress lines).
-    public func writeError(_ text: String) {
-        try? FileSystem.writeAll(fd: errFD, bytes: Array(text.utf8), name: "standard error")
+    /// `label message` on stderr, the label coloured on a colour terminal (`error:`, `hint:`, `warning:`).
+    public func printError(label: String, _ color: Color, _ message: String) {
+        writeError(paint(label, color, on: colorErrors) + " " + TerminalText.escaped(message) + "\n")
     }
 
-    /// `error: message`, the prefix in red when stderr is a colour terminal.
+    /// `error: message`, the prefix in red when stderr is a colour terminal, and `hint: …` when there is one.
     public func error(_ message: String, hint: String? = nil) {
-        printError(paint("error:", .red, on: colorErrors) + " " + message)
-        if let hint { printError(paint("hint:", .yellow, on: colorErrors) + " " + hint) }
+        printError(label: "error:", .red, message)
+        if let hint { printError(label: "hint:", .yellow, hint) }
     }
 
     /// `warning: message` on stderr.
-    public func warning(_ message: String) {
-        printError(paint("warning:", .yellow, on: colorErrors) + " " + message)
-    }
+    public func warning(_ message: String) { printError(label: "warning:", .yellow, message) }
+
+    /// Replaces the status line on stderr (progress) with `line`, escaped.
+    func redrawStatus(_ line: String) { writeError(Self.clearLine + TerminalText.escaped(line)) }
+
+    /// Clears the status line on stderr.
+    func clearStatus() { writeError(Self.clearLine) }
+
+    // MARK: Styles
 
     /// ANSI colours used.
-    public enum Color: String {
+    public enum Color: String, Sendable {
         case red = "31", yellow = "33", bold = "1", dim = "2", cyan = "36", green = "32"
     }
 
-    /// `text` wrapped in an ANSI colour when `on`.
-    public func paint(_ text: String, _ color: Color, on: Bool) -> String {
-        on ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    /// `text` wrapped in an ANSI colour when `on` and a colour is given. `text` must already be safe: this is the
+    /// one place escape sequences are made.
+    static func paint(_ text: String, _ color: Color?, on: Bool) -> String {
+        guard on, let color else { return text }
+        return "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m"
+    }
+
+    private func paint(_ text: String, _ color: Color?, on: Bool) -> String { Self.paint(text, color, on: on) }
+
+    /// Back to the start of the line, and erase it.
+    private static let clearLine = "\r\u{1B}[2K"
+
+    // MARK: Writing
+
+    private func append(_ text: String, terminator: Bool) {
+        buffer.append(contentsOf: text.utf8)
+        if terminator { buffer.append(0x0A) }
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    private func append(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    private func writeError(_ text: String) {
+        try? FileSystem.writeAll(fd: errFD, bytes: Array(text.utf8), name: "standard error")
     }
 }

@@ -35,9 +35,11 @@ enum TerminalInput {
         return (current, new)
     }
 
-    /// Writes `prompt` to stderr and reads one line from the terminal on stdin, with echo off unless `echo`.
-    static func ask(_ prompt: String, echo: Bool) throws -> String {
-        try FileSystem.writeAll(fd: 2, bytes: Array(prompt.utf8), name: "standard error")
+    /// Writes `prompt` to stderr (escaped for the terminal: it may quote a name, and in `style` when given) and
+    /// reads one line from the terminal on stdin, with echo off unless `echo`.
+    static func ask(_ prompt: String, echo: Bool, style: Terminal.Color? = nil) throws -> String {
+        let shown = Terminal.paint(TerminalText.escaped(prompt), style, on: style != nil)
+        try FileSystem.writeAll(fd: 2, bytes: Array(shown.utf8), name: "standard error")
         var saved = termios()
         let hidden = !echo && tcgetattr(0, &saved) == 0
         if hidden {
