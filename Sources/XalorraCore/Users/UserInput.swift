@@ -9,8 +9,12 @@ public enum UserRules {
         return nil
     }
 
-    /// `local@domain.tld`, at most 254 characters.
+    /// `local@domain.tld`, at most 254 characters, without control or bidi formatting characters (an address has
+    /// no use for them, and an admin's terminal would obey them).
     public static func email(_ value: String) -> String? {
+        if value.unicodeScalars.contains(where: isControlOrBidi) {
+            return "Email must not contain control or bidirectional formatting characters"
+        }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, !value.contains(where: \.isWhitespace),
             !value.utf8.contains(0),
@@ -20,10 +24,13 @@ public enum UserRules {
         return nil
     }
 
-    /// 1-100 characters, without NUL (the store's text columns end at it: the name would be cut silently).
+    /// 1-100 characters, without control characters: NUL (the store's text columns end at it: the name would be
+    /// cut silently), line breaks, ESC and the rest (C0, DEL, C1), which no name needs. Any printable Unicode is
+    /// kept as sent, emoji and the bidi formatting of right-to-left names included (the CLI shows those escaped).
     public static func fullName(_ value: String) -> String? {
         guard (1...100).contains(value.count) else { return "Nama lengkap must be 1-100 characters" }
-        return value.utf8.contains(0) ? "Nama lengkap must not contain NUL characters" : nil
+        return value.unicodeScalars.contains(where: isControl)
+            ? "Nama lengkap must not contain NUL or other control characters" : nil
     }
 
     /// At least 6 characters and at most 72 bytes: bcrypt reads no further, and a longer password would be silently
@@ -35,12 +42,21 @@ public enum UserRules {
         return nil
     }
 
-    /// 1-100 characters, none of them whitespace or control characters.
+    /// 1-100 characters, none of them whitespace, control or bidi formatting characters.
     public static func tenant(_ value: String) -> String? {
         guard (1...100).contains(value.count),
-            !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
-        else { return "Tenant must be 1-100 characters without spaces" }
+            !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || isControlOrBidi($0) })
+        else { return "Tenant must be 1-100 characters without spaces or control characters" }
         return nil
+    }
+
+    /// C0 controls (U+0000-U+001F), DEL and the C1 controls (U+0080-U+009F).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+
+    /// A control character, or a bidi override or isolate (U+202A-U+202E, U+2066-U+2069), which reorders the text
+    /// after it on screen (an address could show as another).
+    static func isControlOrBidi(_ scalar: Unicode.Scalar) -> Bool {
+        isControl(scalar) || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 
     /// Surrounding whitespace does not count, as in the Aksara API.
