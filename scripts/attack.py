@@ -785,6 +785,7 @@ def attack_identity(main):
     report(3, "a carol token minted after the account does not open the minted chat",
            theirs.status in (401, 403, 404) and b"carol-minted" not in theirs.body,
            f"minted chat {theirs.brief()}, the account's chat {own.brief()}")
+    report(3, "server after the identity attacks", *survives(main))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -888,7 +889,7 @@ def attack_registrant(main):
            f"{status}, own event {'seen' if b'anon_own' in raw.buffer else 'missing'}, operator event "
            f"{'seen' if b'ops_private' in raw.buffer else 'absent'}")
     raw.close()
-    return anon
+    report(6, "server after the registrant's attacks", *survives(main))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -942,7 +943,8 @@ def attack_terminal(main):
         round_trip = False
     report(8, "`users list --json` is JSON with the original string escaped",
            status == 0 and round_trip and b"\x1b" not in out, f"exit {status}, round trip {round_trip}")
-    for what, path in [("ESC in a model name", "/models/m%1B%5B2J/import"), ("NUL in a model name", "/models/m%00/import")]:
+    for what, path in [("ESC in a model name", "/models/m%1B%5B2J/import"),
+                       ("NUL in a model name", "/models/m%00/import")]:
         response = request(main, "POST", path, export_doc(), tok=token(tenant="t-term"))
         expect(8, f"import with {what}", main, response, {404, 422})
     document = export_doc()
@@ -952,6 +954,7 @@ def attack_terminal(main):
     response = request(main, "POST", "/train/termtrain?target=y", b"a\x1b[2J,y\n1,2\n3,4\n5,6\n7,8\n",
                        tok=token(tenant="t-term"), headers={"Content-Type": "text/csv"})
     expect(8, "training CSV with ESC in a column name", main, response, {422}, {"VALIDATION_ERROR"})
+    report(8, "server after the terminal attacks", *survives(main))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1135,7 +1138,8 @@ def attack_rows(main, small):
     expect(5, "/predict {\"instances\": []}", main, response, {200, 400, 422})
     grown = store_size(main.home) - before
     logged_after = ((request(main, "GET", "/logs?limit=1", tok=tok).json() or {}).get("pagination") or {}).get("total")
-    report(5, "the refused requests logged nothing (text log + DB)", grown < 1_000_000 and logged_after == logged_before,
+    report(5, "the refused requests logged nothing (text log + DB)",
+           grown < 1_000_000 and logged_after == logged_before,
            f"store grew {grown} bytes, tenant rows {logged_before} -> {logged_after}")
 
     small_tok = token(tenant="t-cap")
@@ -1302,7 +1306,8 @@ def attack_small(main, small, account):
              .encode() + b"[1,")
     status, headers = raw.head(time.time() + 5)
     raw.close()
-    report(10, "413 past XALORRA_MAX_BODY has nosniff", status == 413 and headers.get("x-content-type-options") == "nosniff",
+    report(10, "413 past XALORRA_MAX_BODY has nosniff",
+           status == 413 and headers.get("x-content-type-options") == "nosniff",
            f"{status}, {headers.get('x-content-type-options')!r}")
     raw = Raw(main, src=fresh_ip())
     raw.send(b"GET /\x01bad HTTP/1.1\r\nHost: x\r\n\r\n")
