@@ -24,14 +24,13 @@ public struct HTTPInput: Sendable {
         return caller
     }
 
-    /// The body as JSON: 400 when it is not parseable at all.
+    /// The body as JSON: 400 when it is not parseable at all, or has an object with a key twice. The message says
+    /// why, so the inference protocol's `{"error": "…"}`, which has no details, says it too.
     public func json() throws(XalorraError) -> JSONValue {
         do {
             return try JSONParser.parse(body)
         } catch {
-            throw XalorraError(
-                .badRequest, "Malformed JSON body",
-                details: [.init(field: "body", message: body.isEmpty ? "the body is empty" : "\(error)")])
+            throw error.badRequest(bodyIsEmpty: body.isEmpty)
         }
     }
 }

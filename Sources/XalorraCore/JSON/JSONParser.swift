@@ -10,16 +10,18 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "\(reason) at byte \(offset)" }
 }
 
-/// A strict RFC 8259 parser: no comments, no trailing commas, no `NaN`, valid UTF-8 only, bounded nesting.
+/// A strict RFC 8259 parser: no comments, no trailing commas, no `NaN`, valid UTF-8 only, bounded nesting, and no
+/// object with the same key twice (RFC 8259 leaves duplicates to the reader; taking the first or the last lets two
+/// readers of one body disagree about what it says, so they are refused).
 public struct JSONParser {
     /// Nesting deeper than this is refused rather than risking the stack.
     public static let maxDepth = 64
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var position = 0
-    private var depth = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+    var depth = 0
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// Parses one complete JSON document from `text`.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
@@ -41,9 +43,9 @@ public struct JSONParser {
         return value
     }
 
-    private func error(_ reason: String) -> JSONParseError { JSONParseError(offset: position, reason: reason) }
+    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: position, reason: reason) }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -52,7 +54,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func value() throws(JSONParseError) -> JSONValue {
+    mutating func value() throws(JSONParseError) -> JSONValue {
         guard position < bytes.count else { throw error("unexpected end of input") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try object()
@@ -66,7 +68,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONParseError) {
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw error("unexpected end of input") }
         for index in 0..<count where bytes[position + index] != word.utf8Start[index] {
@@ -75,7 +77,7 @@ public struct JSONParser {
         position += count
     }
 
-    private mutating func enter() throws(JSONParseError) {
+    mutating func enter() throws(JSONParseError) {
         depth += 1
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
     }
@@ -85,6 +87,8 @@ public struct JSONParser {
         defer { depth -= 1 }
         position += 1
         var members: [(String, JSONValue)] = []
+        // Past a few keys, a set finds a repeat (an object of 100,000 keys must not cost 10^10 comparisons).
+        var keys: Set<String>?
         skipSpace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -93,7 +97,16 @@ public struct JSONParser {
         while true {
             skipSpace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a key") }
+            let start = position
             let key = try string()
+            let repeated: Bool
+            if members.count < ObjectKeys.scanned {
+                repeated = members.contains { $0.0 == key }
+            } else {
+                if keys == nil { keys = Set(members.lazy.map(\.0)) }
+                repeated = !keys!.insert(key).inserted
+            }
+            if repeated { throw ObjectKeys.duplicate(key, at: start) }
             skipSpace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
@@ -136,7 +149,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func number() throws(JSONParseError) -> Number {
+    mutating func number() throws(JSONParseError) -> Number {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count, bytes[position] &- 48 < 10 else { throw error("invalid number") }
@@ -161,7 +174,7 @@ public struct JSONParser {
         return number
     }
 
-    private mutating func string() throws(JSONParseError) -> String {
+    mutating func string() throws(JSONParseError) -> String {
         position += 1
         let start = position
         // Fast path: no escapes.
@@ -242,5 +255,48 @@ public struct JSONParser {
         }
         guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
         out.append(contentsOf: UTF8.encode(unicode)!)
+    }
+}
+
+/// The keys of one object so far, to refuse a repeated one: a short list scanned for the few keys most objects
+/// have, a set once there are many (an object of 100,000 keys must not cost 10^10 comparisons).
+struct ObjectKeys {
+    /// Up to this many keys, a new key is compared with each; past it, a set is used.
+    static let scanned = 16
+
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    /// Adds `key`, refusing it when the object already has it; `offset` is where the key starts, for the error.
+    mutating func insert(_ key: String, at offset: Int) throws(JSONParseError) {
+        let fresh: Bool
+        if many != nil {
+            fresh = many!.insert(key).inserted
+        } else if few.count < Self.scanned {
+            fresh = !few.contains(key)
+            if fresh { few.append(key) }
+        } else {
+            var set = Set(few)
+            fresh = set.insert(key).inserted
+            many = set
+            few = []
+        }
+        guard fresh else { throw Self.duplicate(key, at: offset) }
+    }
+
+    /// The error for `key` given again at `offset`; a long key is shown cut.
+    static func duplicate(_ key: String, at offset: Int) -> JSONParseError {
+        let scalars = key.unicodeScalars
+        let shown = scalars.count > 64 ? String(String.UnicodeScalarView(scalars.prefix(64))) + "…" : key
+        return JSONParseError(offset: offset, reason: "duplicate key \"\(shown)\"")
+    }
+}
+
+extension JSONParseError {
+    /// The 400 for a request body that is not one JSON value: the reason in the message (the inference protocol's
+    /// `{"error": "…"}` has no details) and in the details, as the seed's `VALIDATION_ERROR` has it.
+    public func badRequest(bodyIsEmpty: Bool = false) -> XalorraError {
+        let reason = bodyIsEmpty ? "the body is empty" : description
+        return XalorraError(.badRequest, "Malformed JSON body: \(reason)", details: [.init(field: "body", message: reason)])
     }
 }
