@@ -61,16 +61,10 @@ enum ModelsCommand {
     static func importModel(_ context: CommandContext) async throws -> Int32 {
         let arguments = context.arguments
         let source = arguments.argument("file") ?? "-"
-        let document: [UInt8]
-        if source == "-" {
-            guard !context.terminal.stdinIsTTY else {
-                throw UsageError("standard input is a terminal; pipe the model in, or give a file", path: arguments.path)
-            }
-            document = try FileSystem.readAll(fd: 0, name: "standard input")
-        } else {
-            guard let bytes = try FileSystem.read(source) else { throw XalorraError(.validation, "\(source): no such file") }
-            document = bytes
+        if source == "-", context.terminal.stdinIsTTY {
+            throw UsageError("standard input is a terminal; pipe the model in, or give a file", path: arguments.path)
         }
+        let document = try readModelFile(source, limit: try context.settings().maxUpload)
         let progress = Progress(terminal: context.terminal)
         progress.status("importing \(source == "-" ? "standard input" : source)…")
         let version: ModelVersion
@@ -87,6 +81,34 @@ enum ModelsCommand {
             context.terminal.print("imported \(version.reference) (\(ModelText.shape(version)))")
         }
         return 0
+    }
+
+    /// The model file at `source` (`-`: standard input), refused once it passes `limit` bytes
+    /// (`XALORRA_MAX_UPLOAD`, as a server refuses an upload): at most `limit + 1` bytes are read, so an endless
+    /// source (`/dev/zero`, a pipe that never ends) costs no more than that.
+    private static func readModelFile(_ source: String, limit: Int) throws(XalorraError) -> [UInt8] {
+        let name = source == "-" ? "standard input" : source
+        let fd = source == "-" ? 0 : open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw XalorraError(.validation, "\(source): no such file") }
+            throw XalorraError(.validation, "cannot read \(source): \(String(cString: strerror(errno)))")
+        }
+        defer { if fd != 0 { close(fd) } }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while out.count <= limit {
+            let wanted = min(chunk.count, limit + 1 - out.count)
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, wanted) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw XalorraError(.validation, "cannot read \(name): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return out }
+            out.append(contentsOf: chunk[0..<count])
+        }
+        throw XalorraError(
+            .payloadTooLarge, "\(name) is larger than \(limit) bytes, the most a model file may have",
+            hint: "XALORRA_MAX_UPLOAD raises the limit")
     }
 
     static func export(_ context: CommandContext) async throws -> Int32 {

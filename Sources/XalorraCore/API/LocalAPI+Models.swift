@@ -48,38 +48,57 @@ extension LocalAPI {
         guard let (version, document) = try await modelStore().load(
             tenant: caller.tenant, name: reference.name, version: reference.version)
         else { throw ModelRepository.notFound(reference.name, version: reference.version) }
-        let model: JSONValue
-        do {
-            model = try JSONParser.parse(document)
-        } catch {
+        // The stored document goes out as it is, after a check that it is one JSON value: parsing it into a tree
+        // only to write it back would cost many times its size.
+        let sound = document.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(buffer)
+            return (try? reader.skip()) != nil && (try? reader.finish()) != nil
+        }
+        guard sound, case .object(var members) = version.json else {
             throw XalorraError(.internal, "the stored model \(version.reference) is damaged")
         }
-        guard case .object(var members) = version.json else { return [] }
         members.removeAll { ["tenant", "size_bytes", "feature_count"].contains($0.0) }
         var bytes: [UInt8] = []
-        JSONWriter.write(
-            .object([("format", .string(Self.exportFormat)), ("format_version", 1)] + members + [("model", model)]),
-            into: &bytes)
+        bytes.reserveCapacity(document.count + 1024)
+        JSONWriter.write(.object([("format", .string(Self.exportFormat)), ("format_version", 1)] + members), into: &bytes)
+        bytes.removeLast()
+        bytes += #","model":"#.utf8
+        bytes += document
+        bytes.append(UInt8(ascii: "}"))
         return bytes
     }
 
     public func importModel(_ name: String, document: [UInt8]) async throws(XalorraError) -> ModelVersion {
         let name = try Self.plainName(name)
-        let imported = try Self.readModelFile(document)
+        guard document.count <= settings.maxUpload else {
+            throw XalorraError(
+                .payloadTooLarge,
+                "the model file is larger than \(settings.maxUpload) bytes, the most accepted (XALORRA_MAX_UPLOAD)")
+        }
+        let limits = ModelLimits(settings)
+        // A large file is seconds of CPU: parsed on its own thread, so request handling goes on meanwhile.
+        let parsed = await BackgroundWorkers.modelParsing.run {
+            Result { () throws(XalorraError) in
+                let imported = try Self.readModelFile(document, limits: limits)
+                return (imported, ModelDocument.encode(imported.model))
+            }
+        }
+        let (imported, encoded) = try parsed.get()
         let stored = try await modelStore().add(
             ModelRepository.NewVersion(
                 tenant: caller.tenant, name: name, kind: imported.kind, hyperparameters: imported.hyperparameters,
                 metrics: imported.metrics, features: imported.features, trees: imported.model.treeCount,
-                document: ModelDocument.encode(imported.model), createdBy: caller.user),
+                document: encoded, createdBy: caller.user),
             now: .now())
         modelCache.forget(tenant: caller.tenant, name: name)
+        HeapTrim.release(after: imported.model.size)
         return stored
     }
 
     public func deleteModel(_ reference: String) async throws(XalorraError) {
         let reference = try ModelReference(reference)
         try await modelStore().delete(tenant: caller.tenant, name: reference.name, version: reference.version)
-        modelCache.forget(tenant: caller.tenant, name: reference.name)
+        HeapTrim.release(after: modelCache.forget(tenant: caller.tenant, name: reference.name))
     }
 
     /// What an imported file holds.
@@ -91,49 +110,28 @@ extension LocalAPI {
         var hyperparameters: JSONValue
     }
 
-    /// Reads an XGBoost JSON model or an exported xalorra document; a file that is neither is a 422 that says so.
-    static func readModelFile(_ bytes: [UInt8]) throws(XalorraError) -> ImportedModel {
-        func refuse(_ message: String) -> XalorraError { XalorraError.invalid("file", message) }
-        let json: JSONValue
-        do {
-            json = try JSONParser.parse(bytes)
-        } catch {
-            throw refuse("not a model file: the file is not valid JSON (\(error))")
-        }
+    /// Reads an XGBoost JSON model or an exported xalorra document, stopping at the first tree past `limits`; a file
+    /// that is neither is a 422 that says so.
+    static func readModelFile(_ bytes: [UInt8], limits: ModelLimits = .defaults) throws(XalorraError) -> ImportedModel {
         do throws(ModelFormatError) {
-            if json["format"]?.stringValue == exportFormat {
-                guard let kind = json["kind"]?.stringValue.flatMap(ModelKind.init(rawValue:)) else {
-                    throw ModelFormatError("the document has no known kind")
-                }
-                guard case .array(let names)? = json["features"], names.allSatisfy({ $0.stringValue != nil }) else {
-                    throw ModelFormatError("features must be a list of names")
-                }
-                let model = try ModelDocument.model(json["model"] ?? .null)
-                guard names.count == model.featureCount else {
-                    throw ModelFormatError("\(names.count) feature names for a model of \(model.featureCount) features")
-                }
-                var metrics: Metrics?
-                if let value = json["metrics"], value != .null {
-                    do { metrics = try Metrics(json: value) } catch { throw ModelFormatError("metrics: \(error.message)") }
-                }
-                var hyperparameters = JSONValue.object([])
-                if case .object? = json["hyperparameters"] { hyperparameters = json["hyperparameters"] ?? hyperparameters }
-                return ImportedModel(
-                    kind: kind, model: model, features: names.compactMap(\.stringValue), metrics: metrics,
-                    hyperparameters: hyperparameters)
+            let parts = try JSONReader.readModel(
+                bytes, invalidJSON: "not a model file: the file is not valid JSON"
+            ) { reader in
+                try ModelFileParts.read(&reader, limits: limits)
             }
-            guard json["learner"] != nil else {
+            if parts.format?.stringValue == exportFormat { return try parts.exported() }
+            guard let learner = parts.learner else {
                 throw ModelFormatError(
                     "not a model file: expected an XGBoost JSON model (save_model(\"m.json\")) or a file from "
                         + "`xalorra models export`")
             }
-            let (ensemble, names) = try XGBoostModel.load(bytes)
+            let (ensemble, names) = try XGBoostModel.model(learner)
             let features = names ?? (0..<ensemble.featureCount).map { "f\($0)" }
             return ImportedModel(
                 kind: .xgboost, model: .trees(ensemble), features: features, metrics: nil,
                 hyperparameters: .object([]))
         } catch {
-            throw refuse(error.message)
+            throw XalorraError.invalid("file", error.message)
         }
     }
 
@@ -152,10 +150,12 @@ extension LocalAPI {
             } else if let (version, document) = try await repository.load(
                 tenant: caller.tenant, name: reference.name, version: found)
             {
-                do {
-                    entry = ModelCache.Entry(
-                        version: version, model: try ModelDocument.decode(document), checked: now.microseconds)
-                } catch {
+                let decode = { @Sendable in Result { () throws(ModelFormatError) in try ModelDocument.decode(document) } }
+                let decoded = document.count < Self.inlineDecodeBytes
+                    ? decode() : await BackgroundWorkers.modelParsing.run(decode)
+                switch decoded {
+                case .success(let model): entry = ModelCache.Entry(version: version, model: model, checked: now.microseconds)
+                case .failure(let error):
                     throw XalorraError(.internal, "the stored model \(version.reference) is damaged: \(error.message)")
                 }
             }
@@ -163,6 +163,10 @@ extension LocalAPI {
         modelCache.store(key, entry)
         return try checked(entry, reference)
     }
+
+    /// Stored documents up to this size are decoded where the request runs (a few milliseconds); larger ones on the
+    /// model-parsing thread.
+    static let inlineDecodeBytes = 1 << 20
 
     /// A cached resolution, with the deployment's rule for names that have no version.
     private func checked(

@@ -16,6 +16,10 @@ extension LocalAPI {
                 "kind", "must be one of \(ModelKind.trainable.map(\.rawValue).joined(separator: ", "))")
         }
         try XalorraError.check(request.parameters.problems.map { ($0.name, $0.problem) })
+        // The column names become the model's feature names.
+        try XalorraError.check(request.data.columns.enumerated().map { index, name in
+            ("columns[\(index)]", NameRule.problem(name))
+        })
         let dataset: Dataset
         do {
             dataset = try Dataset(request.data, target: request.target)
@@ -32,15 +36,25 @@ extension LocalAPI {
 
     public func submitTraining(_ request: TrainingRequest) async throws(XalorraError) -> TrainingJob {
         _ = try Self.dataset(for: request)
+        try checkLimits(request)
         return try await jobStore().insert(
             request, data: request.data.csv(), tenant: caller.tenant, createdBy: caller.user, status: .queued,
-            now: .now())
+            now: .now(), maxActive: settings.maxQueuedJobs)
+    }
+
+    /// 422 when the request asks for more trees than a model may have (`XALORRA_MAX_MODEL_TREES`); the nodes are
+    /// counted when the model is built (``TrainingRun``).
+    private func checkLimits(_ request: TrainingRequest) throws(XalorraError) {
+        guard request.kind == .gbdt, request.parameters.trees > settings.maxModelTrees else { return }
+        throw XalorraError.invalid(
+            "trees", "must be at most \(settings.maxModelTrees), the most trees a model may have (XALORRA_MAX_MODEL_TREES)")
     }
 
     public func train(
         _ request: TrainingRequest, progress: @escaping @Sendable (TrainingJob) async -> Void
     ) async throws(XalorraError) -> TrainingJob {
         let dataset = try Self.dataset(for: request)
+        try checkLimits(request)
         let jobs = try jobStore()
         let job = try await jobs.insert(
             request, data: [], tenant: caller.tenant, createdBy: caller.user, status: .running, now: .now())
@@ -55,8 +69,8 @@ extension LocalAPI {
         let outcome: Result<ModelVersion, XalorraError> = await withTaskCancellationHandler {
             do throws(XalorraError) {
                 return .success(try await run.execute(
-                    dataset: dataset, parameters: request.parameters, on: Self.inProcessTraining,
-                    onProgress: { sink.yield($0) }))
+                    dataset: dataset, parameters: request.parameters, limits: ModelLimits(settings),
+                    on: Self.inProcessTraining, onProgress: { sink.yield($0) }))
             } catch {
                 return .failure(error)
             }

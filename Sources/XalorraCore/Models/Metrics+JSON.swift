@@ -15,12 +15,16 @@ extension Metrics: JSONRepresentable {
         guard case .object = json, case .number(let rows)? = json["rows"] else {
             throw XalorraError.invalid("metrics", "expected an object with rows")
         }
+        // An exported file is not trusted: `rows` becomes an `Int`, so it must be one (1e19 would trap).
+        guard case .int(let count) = rows, count >= 0 else {
+            throw XalorraError.invalid("metrics.rows", "must be a whole number, at least 0")
+        }
         func value(_ name: String) -> Double? {
             if case .number(let number)? = json[name] { return number.doubleValue }
             return nil
         }
         self.init(
-            rows: Int(rows.doubleValue), rmse: value("rmse"), mae: value("mae"), r2: value("r2"),
+            rows: Int(count), rmse: value("rmse"), mae: value("mae"), r2: value("r2"),
             logLoss: value("log_loss"), accuracy: value("accuracy"), auc: value("auc"))
     }
 

@@ -5,94 +5,151 @@ public import XalorraML
 /// Trees: `{"type":"trees","objective","base_margin","feature_count","float32","trees":[{"feature":[…],
 /// "threshold":[…],"left":[…],"right":[…],"default_left":[…],"value":[…]}]}`; linear kinds:
 /// `{"type":"linear","link","intercept","weights":[…]}`. Doubles are written in their shortest round-trip form,
-/// so a model read back predicts exactly as the one written.
+/// so a model read back predicts exactly as the one written. Both directions work on the text directly, one tree at a
+/// time: a model of millions of nodes never exists as a ``JSONValue`` tree.
 public enum ModelDocument {
-    /// The JSON of `model`.
-    public static func json(_ model: TrainedModel) -> JSONValue {
-        switch model {
-        case .linear(let linear):
-            return .object([
-                ("type", "linear"), ("link", .string(linear.link.rawValue)),
-                ("intercept", .number(.double(linear.intercept))),
-                ("weights", .array(linear.weights.map { .number(.double($0)) })),
-            ])
-        case .trees(let ensemble):
-            return .object([
-                ("type", "trees"), ("objective", .string(ensemble.objective.rawValue)),
-                ("base_margin", .number(.double(ensemble.baseMargin))), ("feature_count", .int(ensemble.featureCount)),
-                ("float32", .bool(ensemble.float32)),
-                ("trees", .array(ensemble.trees.map { tree in
-                    .object([
-                        ("feature", .array(tree.feature.map { .int($0) })),
-                        ("threshold", .array(tree.threshold.map { .number(.double($0)) })),
-                        ("left", .array(tree.left.map { .int($0) })), ("right", .array(tree.right.map { .int($0) })),
-                        ("default_left", .array(tree.defaultLeft.map { .int($0 ? 1 : 0) })),
-                        ("value", .array(tree.value.map { .number(.double($0)) })),
-                    ])
-                })),
-            ])
-        }
-    }
-
     /// The bytes the store keeps.
     public static func encode(_ model: TrainedModel) -> [UInt8] {
-        var bytes: [UInt8] = []
-        JSONWriter.write(json(model), into: &bytes)
-        return bytes
+        var out: [UInt8] = []
+        switch model {
+        case .linear(let linear):
+            out.reserveCapacity(64 + 24 * linear.weights.count)
+            out += #"{"type":"linear","link":"#.utf8
+            JSONWriter.write(string: linear.link.rawValue, into: &out)
+            out += #","intercept":"#.utf8
+            JSONWriter.write(number: .double(linear.intercept), into: &out)
+            out += #","weights":"#.utf8
+            doubles(linear.weights, into: &out)
+            out += "}".utf8
+        case .trees(let ensemble):
+            out.reserveCapacity(128 + ensemble.trees.reduce(0) { $0 + 64 * $1.nodeCount })
+            out += #"{"type":"trees","objective":"#.utf8
+            JSONWriter.write(string: ensemble.objective.rawValue, into: &out)
+            out += #","base_margin":"#.utf8
+            JSONWriter.write(number: .double(ensemble.baseMargin), into: &out)
+            out += #","feature_count":"#.utf8
+            JSONWriter.appendInteger(Int64(ensemble.featureCount), into: &out)
+            out += (ensemble.float32 ? #","float32":true,"trees":["# : #","float32":false,"trees":["#).utf8
+            for (index, tree) in ensemble.trees.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out += #"{"feature":"#.utf8
+                integers(tree.feature, into: &out)
+                out += #","threshold":"#.utf8
+                doubles(tree.threshold, into: &out)
+                out += #","left":"#.utf8
+                integers(tree.left, into: &out)
+                out += #","right":"#.utf8
+                integers(tree.right, into: &out)
+                out += #","default_left":"#.utf8
+                integers(tree.defaultLeft.lazy.map { $0 ? 1 : 0 }, into: &out)
+                out += #","value":"#.utf8
+                doubles(tree.value, into: &out)
+                out += "}".utf8
+            }
+            out += "]}".utf8
+        }
+        return out
     }
 
-    /// Reads a stored model.
+    /// Reads a stored model. The store holds only what was accepted under the limits of its day, so no limit applies.
     public static func decode(_ bytes: [UInt8]) throws(ModelFormatError) -> TrainedModel {
-        do {
-            return try model(JSONParser.parse(bytes))
-        } catch let error as ModelFormatError {
-            throw error
-        } catch {
-            throw ModelFormatError("the model is not valid JSON: \(error)")
+        try JSONReader.readModel(bytes, invalidJSON: "the model is not valid JSON") { reader in
+            try read(&reader, limits: .unlimited)
         }
     }
 
-    /// Reads ``json(_:)``'s output, checking every shape, so a hand-edited or hostile file cannot crash or loop.
-    public static func model(_ json: JSONValue) throws(ModelFormatError) -> TrainedModel {
-        switch json["type"]?.stringValue {
+    /// Reads ``encode(_:)``'s output where `reader` is, checking every shape and stopping at the first tree past
+    /// `limits`, so a hand-edited or hostile file cannot crash, loop, or take more memory than the limits allow.
+    static func read(_ reader: inout JSONReader, limits: ModelLimits) throws -> TrainedModel {
+        guard try reader.peek() == .object else { throw ModelFormatError("the model must be a JSON object") }
+        var members: [String: JSONValue] = [:]
+        var weights: [Double]?
+        var trees: [DecisionTree]?
+        var budget = ModelBudget(limits)
+        try reader.enterObject()
+        while let key = try reader.nextKey() {
+            switch key {
+            case "type", "objective", "link", "base_margin", "intercept", "feature_count", "float32":
+                members[key] = try reader.small(key, limit: 1)
+            case "weights":
+                weights = try reader.doubles(
+                    "weights", limit: ModelLimits.maxFeatures,
+                    overLimit: ModelFormatError("a linear model has at most \(ModelLimits.maxFeatures) weights"))
+            case "trees":
+                guard try reader.peek() == .array else { throw ModelFormatError("trees must be an array") }
+                try reader.enterArray()
+                var read: [DecisionTree] = []
+                while try reader.nextElement() { read.append(try tree(&reader, index: read.count, budget: &budget)) }
+                trees = read
+            default:
+                try reader.skip()
+            }
+        }
+        switch members["type"]?.stringValue {
         case "linear":
-            guard let link = json["link"]?.stringValue.flatMap(LinearModel.Link.init(rawValue:)) else {
+            guard let link = members["link"]?.stringValue.flatMap(LinearModel.Link.init(rawValue:)) else {
                 throw ModelFormatError("a linear model needs link 'identity' or 'logistic'")
             }
-            let weights = try doubles(json["weights"], "weights")
+            guard let weights else { throw ModelFormatError("weights must be an array of numbers") }
             guard !weights.isEmpty else { throw ModelFormatError("a linear model needs at least one weight") }
-            return .linear(LinearModel(
-                weights: weights, intercept: try double(json["intercept"], "intercept"), link: link))
+            let intercept = try double(members["intercept"], "intercept")
+            return .linear(LinearModel(weights: weights, intercept: intercept, link: link))
         case "trees":
-            guard let objective = json["objective"]?.stringValue.flatMap(TreeEnsemble.Objective.init(rawValue:))
+            guard let objective = members["objective"]?.stringValue.flatMap(TreeEnsemble.Objective.init(rawValue:))
             else { throw ModelFormatError("a tree model needs objective 'regression' or 'logistic'") }
-            let featureCount = Int(try double(json["feature_count"], "feature_count"))
-            guard (1...1_000_000).contains(featureCount) else {
-                throw ModelFormatError("feature_count must be between 1 and 1000000")
-            }
-            guard case .bool(let float32)? = json["float32"] else { throw ModelFormatError("float32 must be a boolean") }
-            guard case .array(let items)? = json["trees"] else { throw ModelFormatError("trees must be an array") }
-            var trees: [DecisionTree] = []
-            trees.reserveCapacity(items.count)
-            for (index, item) in items.enumerated() {
-                let tree = DecisionTree(
-                    feature: try doubles(item["feature"], "feature").map { Int32(clamping: Int64($0)) },
-                    threshold: try doubles(item["threshold"], "threshold"),
-                    left: try doubles(item["left"], "left").map { Int32(clamping: Int64($0)) },
-                    right: try doubles(item["right"], "right").map { Int32(clamping: Int64($0)) },
-                    defaultLeft: try doubles(item["default_left"], "default_left").map { $0 != 0 },
-                    value: try doubles(item["value"], "value"))
+            guard case .number(.int(let count))? = members["feature_count"],
+                (1...Int64(ModelLimits.maxFeatures)).contains(count)
+            else { throw ModelFormatError("feature_count must be a whole number from 1 to \(ModelLimits.maxFeatures)") }
+            let featureCount = Int(count)
+            guard case .bool(let float32)? = members["float32"] else { throw ModelFormatError("float32 must be a boolean") }
+            guard let trees else { throw ModelFormatError("trees must be an array") }
+            for (index, tree) in trees.enumerated() {
                 if let problem = tree.problem(featureCount: featureCount) {
                     throw ModelFormatError("tree \(index): \(problem)")
                 }
-                trees.append(tree)
             }
             return .trees(TreeEnsemble(
-                objective: objective, baseMargin: try double(json["base_margin"], "base_margin"),
+                objective: objective, baseMargin: try double(members["base_margin"], "base_margin"),
                 featureCount: featureCount, float32: float32, trees: trees))
         default:
             throw ModelFormatError("unknown model type; expected 'trees' or 'linear'")
         }
+    }
+
+    /// One tree object; its soundness against the feature count is checked once the whole model is read.
+    private static func tree(_ reader: inout JSONReader, index: Int, budget: inout ModelBudget) throws -> DecisionTree {
+        guard budget.trees < budget.limits.trees else { throw budget.limits.tooManyTrees }
+        guard try reader.peek() == .object else { throw ModelFormatError("tree \(index) is not an object") }
+        let limit = budget.nodesLeft
+        let over = budget.limits.tooManyNodes
+        // -1 marks a leaf (feature) or no child; anything else must fit the Int32 the tree stores.
+        let index32 = -1...Int64(Int32.max)
+        var feature: [Int]?, left: [Int]?, right: [Int]?
+        var threshold: [Double]?, value: [Double]?, defaultLeft: [Bool]?
+        try reader.enterObject()
+        while let key = try reader.nextKey() {
+            let name = "tree \(index): \(key)"
+            switch key {
+            case "feature": feature = try reader.integers(name, in: index32, limit: limit, overLimit: over)
+            case "left": left = try reader.integers(name, in: index32, limit: limit, overLimit: over)
+            case "right": right = try reader.integers(name, in: index32, limit: limit, overLimit: over)
+            case "threshold": threshold = try reader.doubles(name, limit: limit, overLimit: over)
+            case "value": value = try reader.doubles(name, limit: limit, overLimit: over)
+            case "default_left": defaultLeft = try reader.flags(name, limit: limit, overLimit: over)
+            default: try reader.skip()
+            }
+        }
+        func required<T>(_ array: T?, _ key: String) throws(ModelFormatError) -> T {
+            guard let array else { throw ModelFormatError("tree \(index): \(key) must be an array of numbers") }
+            return array
+        }
+        let tree = DecisionTree(
+            feature: try required(feature, "feature").map { Int32($0) },
+            threshold: try required(threshold, "threshold"),
+            left: try required(left, "left").map { Int32($0) }, right: try required(right, "right").map { Int32($0) },
+            defaultLeft: try required(defaultLeft, "default_left"), value: try required(value, "value"))
+        try budget.add(treeOf: tree.nodeCount)
+        return tree
     }
 
     private static func double(_ value: JSONValue?, _ name: String) throws(ModelFormatError) -> Double {
@@ -100,8 +157,23 @@ public enum ModelDocument {
         return number.doubleValue
     }
 
-    private static func doubles(_ value: JSONValue?, _ name: String) throws(ModelFormatError) -> [Double] {
-        guard let numbers = value?.doubles else { throw ModelFormatError("\(name) must be an array of numbers") }
-        return numbers
+    private static func integers(_ values: some Sequence<some BinaryInteger>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for value in values {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.appendInteger(Int64(value), into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    private static func doubles(_ values: [Double], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.write(number: .double(value), into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
 }

@@ -36,7 +36,9 @@ extension ModelSummary: JSONDecodable {
             throw JSONValue.unexpectedResponse("latest_version '\(versionText)'")
         }
         let featureCount = Int(try json.integer("feature_count"))
-        guard featureCount >= 0 else { throw JSONValue.unexpectedResponse("feature_count \(featureCount)") }
+        guard (0...ModelLimits.maxFeatures).contains(featureCount) else {
+            throw JSONValue.unexpectedResponse("feature_count \(featureCount)")
+        }
         let latest = ModelVersion(
             name: try json.text("name"), tenant: try json.text("tenant"), version: version,
             kind: try json.modelKind("kind"), hyperparameters: .object([]), metrics: try json.metrics("metrics"),

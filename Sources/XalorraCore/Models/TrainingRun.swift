@@ -12,12 +12,12 @@ struct TrainingRun: Sendable {
     let job: TrainingJob
     let rowID: Int64
 
-    /// Trains `dataset` on one of `workers`' threads.
+    /// Trains `dataset` on one of `workers`' threads; a model past `limits` fails the job rather than being stored.
     /// - Parameters:
     ///   - stop: asked at each progress report; `true` stops the run as interrupted (the server is shutting down).
     ///   - onProgress: sees every report, on the training thread.
     func execute(
-        dataset: Dataset, parameters: Hyperparameters, on workers: BackgroundWorkers,
+        dataset: Dataset, parameters: Hyperparameters, limits: ModelLimits, on workers: BackgroundWorkers,
         stop: @escaping @Sendable () -> Bool = { false },
         onProgress: @escaping @Sendable (TrainingProgress) -> Void = { _ in }
     ) async throws(XalorraError) -> ModelVersion {
@@ -50,6 +50,13 @@ struct TrainingRun: Sendable {
             try await jobs.fail(id, reason: error.message, now: .now())
             throw XalorraError(.trainingFailed, "training failed: \(error.message)")
         case .success(let result):
+            let size = result.model.size
+            if case .trees = result.model, size > limits.nodes {
+                let reason = "the model has \(size) tree nodes, more than the \(limits.nodes) a model may have "
+                    + "(XALORRA_MAX_MODEL_NODES); train fewer or shallower trees"
+                try await jobs.fail(id, reason: reason, now: .now())
+                throw XalorraError(.trainingFailed, "training failed: \(reason)")
+            }
             let version = ModelRepository.NewVersion(
                 tenant: job.tenant, name: job.model, kind: kind, hyperparameters: job.hyperparameters,
                 metrics: result.metrics, features: dataset.featureNames, trees: result.model.treeCount,

@@ -79,7 +79,8 @@ public final class TrainingWorkers: Sendable {
             }
             let run = TrainingRun(jobs: jobs, job: job, rowID: rowID)
             let version = try await run.execute(
-                dataset: dataset, parameters: parameters, on: threads, stop: { [self] in isStopping })
+                dataset: dataset, parameters: parameters, limits: ModelLimits(api.settings), on: threads,
+                stop: { [self] in isStopping })
             api.modelCache.forget(tenant: version.tenant, name: version.name)
         } catch {
             if error.code != .conflict && error.code != .trainingFailed {

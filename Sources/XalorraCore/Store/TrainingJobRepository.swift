@@ -10,12 +10,21 @@ struct TrainingJobRepository: Sendable {
     static func notFound(_ id: String) -> XalorraError { XalorraError(.notFound, "training job '\(id)' not found") }
 
     /// Stores a new job in `status` (`queued` for a worker, `running` when the caller trains it itself).
+    /// - Parameter maxActive: when given, the most jobs `createdBy` may have queued or running, this one included;
+    ///   counted in the insert's transaction, so two requests at once cannot both pass. Past it: 409.
     func insert(
         _ request: TrainingRequest, data: [UInt8], tenant: String, createdBy: String, status: TrainingJob.Status,
-        now: Timestamp
+        now: Timestamp, maxActive: Int? = nil
     ) async throws(XalorraError) -> TrainingJob {
         let hyperparameters = JSONWriter.compact(request.parameters.json(for: request.kind))
         let id = try await database.writing { db in
+            if let maxActive {
+                let active = try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(*) FROM training_jobs WHERE status IN ('queued', 'running') AND created_by = ?",
+                    arguments: [createdBy]) ?? 0
+                guard active < maxActive else { throw Self.tooManyJobs(active, limit: maxActive) }
+            }
             try db.execute(
                 sql: """
                     INSERT INTO training_jobs (tenant, model, kind, target, rows, hyperparameters, data, status,
@@ -29,6 +38,16 @@ struct TrainingJobRepository: Sendable {
             return db.lastInsertedRowID
         }
         return try await job(id, tenant: nil)
+    }
+
+    /// The refusal of a job past a user's `XALORRA_MAX_QUEUED_JOBS`: a conflict with the state of their queue (not a
+    /// rate: it clears when a job finishes, not when time passes).
+    static func tooManyJobs(_ active: Int, limit: Int) -> XalorraError {
+        XalorraError(
+            .conflict,
+            "you have \(active) training jobs queued or running; at most \(limit) per user "
+                + "(XALORRA_MAX_QUEUED_JOBS): wait for one to finish, or cancel one",
+            hint: "`xalorra train jobs --status queued` lists them; `xalorra train cancel JOB` cancels one")
     }
 
     /// The rounds (gbdt) or iterations (linear kinds) a request plans, for progress before the first report.
