@@ -8,7 +8,7 @@ enum TrainingController {
             // A JSON object starts with `{`; anything else is the CSV file itself.
             let isJSON = input.body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 } == UInt8(ascii: "{")
             let request = isJSON
-                ? try TrainingRequest(model: model, json: try input.json())
+                ? try TrainingRequest(model: model, body: input.body)
                 : try TrainingRequest(model: model, query: input.query, csv: input.body)
             let job = try await input.api.submitTraining(request)
             return .json(Envelope.success(job.json, message: ModelMessageText.jobQueued), status: 202)
