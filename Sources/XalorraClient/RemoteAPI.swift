@@ -37,15 +37,87 @@ public struct RemoteAPI: XalorraAPI {
         return try Prediction(json: await send("POST", "/predict/\(Self.escape(model))", body: body))
     }
 
+    /// Predicts the rows in parts no larger than the server accepts: at most its `XALORRA_MAX_BATCH_ROWS` rows (the
+    /// default until a 413 names the server's own) and a body under its `XALORRA_MAX_BODY` (the default 1 MiB, halved
+    /// on a 413 about the body). The answers come back in order, as one batch. Each part is its own transaction on
+    /// the server: when a part fails, the parts before it stay logged, and the error says how far it got. Parts after
+    /// the first are pinned to the version that answered it, so every row is predicted by the same version.
     public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
-        var instances: [JSONValue] = []
-        instances.reserveCapacity(rows.rowCount)
-        for index in 0..<rows.rowCount {
-            instances.append(.array(rows.row(index).map { $0.map(JSONValue.number) ?? .null }))
-        }
-        let json = try await send("POST", "/predict/\(Self.escape(model))", body: .object([("instances", .array(instances))]))
+        var rowLimit = Self.defaultBatchRows
+        var byteLimit = Self.defaultBodyBytes
+        var reference = model
+        var answered: (model: String, version: String)?
+        var predictions: [Number] = []
+        predictions.reserveCapacity(rows.rowCount)
+        var start = 0
+        repeat {
+            let (body, end) = Self.instances(rows, from: start, maxRows: rowLimit, maxBytes: byteLimit)
+            let json: JSONValue
+            do {
+                json = try await send(
+                    "POST", "/predict/\(Self.escape(reference))",
+                    raw: RawBody(bytes: body, contentType: "application/json"))
+            } catch where error.code == .payloadTooLarge && end - start > 1 {
+                // Too many rows for this server (it says how many it takes), or too many bytes: smaller parts.
+                if let limit = BatchLimit.limit(in: error), limit > 0, limit < end - start {
+                    rowLimit = limit
+                } else {
+                    byteLimit = body.count / 2
+                }
+                continue
+            } catch {
+                guard start > 0 else { throw error }
+                throw XalorraError(
+                    error.code,
+                    "\(error.message) (rows \(start + 1)-\(end); the \(start) rows before them were predicted and logged "
+                        + "in earlier requests)", details: error.details, hint: error.hint, retryAfter: error.retryAfter)
+            }
+            let part = try json.numberList("predictions")
+            guard part.count == end - start else {
+                throw JSONValue.unexpectedResponse("\(part.count) predictions for \(end - start) rows")
+            }
+            predictions += part
+            if answered == nil {
+                let version = try json.text("version")
+                answered = (try json.text("model"), version)
+                if Int(version) != nil, let parsed = try? ModelReference(model), parsed.version == nil {
+                    reference = "\(parsed.name)@\(version)"
+                }
+            }
+            start = end
+        } while start < rows.rowCount
         return BatchPrediction(
-            model: try json.text("model"), version: try json.text("version"), predictions: try json.numberList("predictions"))
+            model: answered?.model ?? model, version: answered?.version ?? "", predictions: predictions)
+    }
+
+    /// The rows a server takes in one call when it does not say otherwise (`XALORRA_MAX_BATCH_ROWS`' default).
+    static let defaultBatchRows = Int(SettingKey.maxBatchRows.defaultValue ?? "") ?? 100_000
+    /// The body a part may have: under the default `XALORRA_MAX_BODY` of 1 MiB, with room for the envelope.
+    static let defaultBodyBytes = 1_000_000
+
+    /// `{"instances":[[…],…]}` for the rows from `start`: at most `maxRows` of them and, after the first, no more
+    /// than `maxBytes` of body. Returns the body and the index after its last row.
+    static func instances(
+        _ rows: FeatureMatrix, from start: Int, maxRows: Int, maxBytes: Int
+    ) -> (body: [UInt8], end: Int) {
+        var body = Array(#"{"instances":["#.utf8)
+        var end = start
+        var row: [UInt8] = []
+        while end < rows.rowCount, end - start < maxRows {
+            row.removeAll(keepingCapacity: true)
+            if end > start { row.append(UInt8(ascii: ",")) }
+            row.append(UInt8(ascii: "["))
+            for (index, cell) in rows.row(end).enumerated() {
+                if index > 0 { row.append(UInt8(ascii: ",")) }
+                if let cell { JSONWriter.write(number: cell, into: &row) } else { row += "null".utf8 }
+            }
+            row.append(UInt8(ascii: "]"))
+            guard end == start || body.count + row.count + 2 <= maxBytes else { break }
+            body += row
+            end += 1
+        }
+        body += "]}".utf8
+        return (body, end)
     }
 
     public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {

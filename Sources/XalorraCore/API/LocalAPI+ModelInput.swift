@@ -14,12 +14,16 @@ extension LocalAPI {
         }
     }
 
-    /// The baseline's answers: every row summed; a missing cell is refused (a sum has no default direction).
+    /// The baseline's answers: every row summed; a missing cell is refused (a sum has no default direction), and
+    /// so is a row without features (its sum, 0, would be logged for nothing; a stored model's width refuses it).
     static func baselineRows(_ rows: FeatureMatrix) throws(XalorraError) -> [Number] {
         var outputs: [Number] = []
         outputs.reserveCapacity(rows.rowCount)
         var features: [Number] = []
         for index in 0..<rows.rowCount {
+            guard !rows.row(index).isEmpty else {
+                throw XalorraError.invalid("rows[\(index)]", "row \(index + 1) has no features; \(BatchLimit.emptyRow)")
+            }
             features.removeAll(keepingCapacity: true)
             for (column, cell) in rows.row(index).enumerated() {
                 guard let cell else {

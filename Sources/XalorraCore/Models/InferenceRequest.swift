@@ -4,8 +4,10 @@ public import XalorraML
 /// "datatype", "data"}]}`.
 ///
 /// One input of shape `[N, F]` (or `[F]` for one row) holds the rows; several inputs of shape `[N]` or `[N, 1]` are
-/// one column each. `data` is row-major, flat or nested. Numeric datatypes are accepted (`FP32` values are rounded
-/// to 32 bits, as the client meant them); `BOOL` and `BYTES` are refused.
+/// one column each. `data` is row-major, flat or nested. Every value must fit its datatype: `FP32` and `FP16` values
+/// are rounded to their precision (as the client meant them) and must be within its range, the `INT*`/`UINT*`
+/// types take whole numbers within theirs, `BOOL` takes `true`/`false` (or 0/1) as 1/0; `BYTES` is refused. A row
+/// needs at least one feature, and a request at most `maxRows` rows (``BatchLimit``).
 public struct InferenceRequest: Sendable {
     /// The client's request id, echoed in the response.
     public let id: String?
@@ -15,8 +17,8 @@ public struct InferenceRequest: Sendable {
     /// The most values a request may carry.
     public static let maxValues = 10_000_000
 
-    /// Reads a request body; every problem is a 422 naming the input.
-    public init(json: JSONValue) throws(XalorraError) {
+    /// Reads a request body; a batch over `maxRows` rows is a 413, every other problem a 422 naming the input.
+    public init(json: JSONValue, maxRows: Int) throws(XalorraError) {
         guard case .object = json else { throw XalorraError.invalid("body", "expected a JSON object") }
         if let id = json["id"], id != .null {
             guard let text = id.stringValue else { throw XalorraError.invalid("id", "must be a string") }
@@ -33,17 +35,21 @@ public struct InferenceRequest: Sendable {
         if tensors.count == 1 {
             let tensor = tensors[0]
             let (count, width) = tensor.shape.count == 1 ? (1, tensor.shape[0]) : (tensor.shape[0], tensor.shape[1])
+            guard width > 0 else { throw XalorraError.invalid("inputs[0].shape", BatchLimit.emptyRow) }
+            try BatchLimit.check(rows: count, limit: maxRows)
             var rows = FeatureMatrix()
             rows.reserve(rows: count, width: width)
             for row in 0..<count { rows.append(row: tensor.values[row * width..<(row + 1) * width].lazy.map { Optional($0) }) }
             self.rows = rows
         } else {
             let count = tensors[0].shape[0]
+            try BatchLimit.check(rows: count, limit: maxRows)
             for (index, tensor) in tensors.enumerated() where tensor.shape[0] != count || tensor.values.count != count {
                 throw XalorraError.invalid(
                     "inputs[\(index)]", "with several inputs, each is one column of shape [\(count)] or [\(count), 1]")
             }
             var rows = FeatureMatrix(columns: tensors.map(\.name))
+            rows.reserve(rows: count, width: tensors.count)
             for row in 0..<count { rows.append(row: tensors.lazy.map { Optional($0.values[row]) }) }
             self.rows = rows
         }
@@ -63,54 +69,47 @@ public struct InferenceRequest: Sendable {
                 throw XalorraError.invalid("\(field).shape", "expected [rows, features], [features] or [rows]")
             }
             var shape: [Int] = []
-            var total = 1
             for dimension in dimensions {
                 guard case .number(.int(let size)) = dimension, size >= 0, size <= Int64(InferenceRequest.maxValues) else {
-                    throw XalorraError.invalid("\(field).shape", "sizes must be whole numbers from 0 to \(InferenceRequest.maxValues)")
+                    throw XalorraError.invalid(
+                        "\(field).shape", "sizes must be whole numbers from 0 to \(InferenceRequest.maxValues)")
                 }
                 shape.append(Int(size))
-                total = total.multipliedReportingOverflow(by: Int(size)).overflow ? Int.max : total * Int(size)
             }
+            // Both sizes are at most 10^7, so the product cannot overflow.
+            let total = shape.reduce(1, *)
             guard total <= InferenceRequest.maxValues else {
                 throw XalorraError.invalid("\(field).shape", "more than \(InferenceRequest.maxValues) values")
             }
             self.shape = shape
             let datatype = json["datatype"]?.stringValue ?? ""
-            let single: Bool
-            switch datatype {
-            case "FP32", "FP16": single = true
-            case "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64": single = false
-            default:
+            guard let type = InferenceDatatype(rawValue: datatype) else {
                 throw XalorraError.invalid(
-                    "\(field).datatype", "'\(datatype)' is not supported; use FP32, FP64 or an INT/UINT type")
-            }
-            var values: [Number] = []
-            values.reserveCapacity(total)
-            var problem: String?
-            func flatten(_ value: JSONValue, depth: Int) {
-                guard problem == nil else { return }
-                switch value {
-                case .number(let number):
-                    if single, case .double(let double) = number {
-                        values.append(.double(Double(Float(double))))
-                    } else {
-                        values.append(number)
-                    }
-                case .array(let items) where depth < 2:
-                    for item in items { flatten(item, depth: depth + 1) }
-                default:
-                    problem = "holds \(value.typeName); expected numbers"
-                }
+                    "\(field).datatype", "'\(datatype)' is not supported; use FP32, FP64, an INT/UINT type or BOOL")
             }
             guard let data = json["data"] else { throw XalorraError.invalid("\(field).data", "is required") }
-            flatten(data, depth: 0)
-            if let problem { throw XalorraError.invalid("\(field).data", problem) }
-            guard values.count == total else {
-                throw XalorraError.invalid(
-                    "\(field).data", "has \(values.count) values, but shape \(shape) needs \(total)")
+            var values: [Number] = []
+            values.reserveCapacity(total)
+            var seen = 0
+            var problem: (index: Int, reason: String)?
+            func flatten(_ value: JSONValue, depth: Int) {
+                guard problem == nil else { return }
+                if case .array(let items) = value, depth < 2 {
+                    for item in items { flatten(item, depth: depth + 1) }
+                    return
+                }
+                seen += 1
+                // More values than the shape holds are refused below; no need to convert them first.
+                guard seen <= total else { return }
+                switch type.convert(value) {
+                case .success(let number): values.append(number)
+                case .failure(let refusal): problem = (seen - 1, refusal.reason)
+                }
             }
-            guard values.allSatisfy(\.isFinite) else {
-                throw XalorraError.invalid("\(field).data", "values must be finite numbers")
+            flatten(data, depth: 0)
+            if let problem { throw XalorraError.invalid("\(field).data[\(problem.index)]", problem.reason) }
+            guard seen == total else {
+                throw XalorraError.invalid("\(field).data", "has \(seen) values, but shape \(shape) needs \(total)")
             }
             self.values = values
         }

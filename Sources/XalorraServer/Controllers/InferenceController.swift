@@ -55,7 +55,7 @@ enum InferenceController {
     }
 
     private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
-        let request = try InferenceRequest(json: try input.json())
+        let request = try InferenceRequest(json: try input.json(), maxRows: input.api.settings.maxBatchRows)
         let answer = try await input.api.predictBatch(model: try reference(input, version: version), rows: request.rows)
         return .json(InferenceMetadata.response(answer, id: request.id))
     }

@@ -33,26 +33,16 @@ enum PredictionController {
     /// `{"features": [...]}` answers the seed's body; `{"instances": [[...], ...]}` a batch, all logged together.
     static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let model = input.parameter("model")
-        let body = try input.json()
-        guard case .object = body else { throw XalorraError.invalid("body", "expected a JSON object, got \(body.typeName)") }
-        if let instances = body["instances"] {
-            guard case .array(let rows) = instances else {
-                throw XalorraError.invalid("instances", "expected an array of feature arrays")
-            }
-            var matrix = FeatureMatrix()
-            for (index, row) in rows.enumerated() {
-                matrix.append(row: try numbers(row, field: "instances[\(index)]").map { Optional($0) })
-            }
-            let answer = try await input.api.predictBatch(model: model, rows: matrix)
+        switch try PredictRequest(json: try input.json(), maxRows: input.api.settings.maxBatchRows) {
+        case .batch(let rows):
+            let answer = try await input.api.predictBatch(model: model, rows: rows)
             return .json(.object([
                 ("model", .string(answer.model)), ("version", .string(answer.version)),
                 ("predictions", .numbers(answer.predictions)),
             ]))
+        case .single(let features):
+            return .json(try await input.api.predict(model: model, features: features).json)
         }
-        guard let features = body["features"] else {
-            throw XalorraError.invalid("features", "field required")
-        }
-        return .json(try await input.api.predict(model: model, features: numbers(features, field: "features")).json)
     }
 
     /// Server-Sent Events: one `data:` event per prediction as it commits (the JSON of a `GET /logs` item), and a
@@ -82,26 +72,6 @@ enum PredictionController {
             heartbeat.cancel()
         }
         return .eventStream(chunks)
-    }
-
-    /// The numbers of a JSON array; every other element is named in a 422.
-    static func numbers(_ value: JSONValue, field: String) throws(XalorraError) -> [Number] {
-        guard case .array(let items) = value else {
-            throw XalorraError.invalid(field, "expected an array of numbers, got \(value.typeName)")
-        }
-        var numbers: [Number] = []
-        var problems: [XalorraError.FieldError] = []
-        for (index, item) in items.enumerated() {
-            if case .number(let number) = item {
-                numbers.append(number)
-            } else {
-                problems.append(.init(field: "\(field)[\(index)]", message: "expected a number, got \(item.typeName)"))
-            }
-        }
-        guard problems.isEmpty else {
-            throw XalorraError(.validation, "\(field) must contain only numbers", details: problems)
-        }
-        return numbers
     }
 
     /// The filters of a live feed (`model`, `tenant`), refused before the stream opens when the tenant is not the
