@@ -193,7 +193,7 @@ struct XalorraResponder: HTTPResponder {
         }
     }
 
-    /// Verifies `Bearer <token>` as an access token.
+    /// Verifies `Bearer <token>` as an access token and resolves its caller: account and expiry filled.
     private func authenticate(_ header: String) async throws(XalorraError) -> Caller {
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw XalorraError(.authenticationFailed, "The Authorization header must be `Bearer <token>`")
@@ -206,10 +206,8 @@ struct XalorraResponder: HTTPResponder {
             claims = try await tokens.verify(token, expecting: .access)
             verified.store(claims, for: token)
         }
-        if let refusal = try await api.tokenRefusal(claims) {
-            throw XalorraError(.authenticationFailed, refusal)
-        }
-        return Caller(user: claims.userID, role: claims.role, tenant: claims.tenant)
+        // The store resolves whom the token stands for (its account, or its name alone), or refuses it.
+        return try await api.caller(for: claims)
     }
 
     /// The whole body, refusing more than `limit` bytes with 413 (by `Content-Length` before reading, if given).

@@ -479,20 +479,26 @@ struct IsolationTests {
             server, "climber", password: "climber-pass-1",
             extra: [("role", "admin"), ("tenant", "acme"), ("is_active", true), ("id", 1)])
         #expect(registered.status == 201 || registered.status == 422, "\(registered.body)")
+        // Self-registered accounts get a tenant of their own, never the operator's default one (issue 12).
+        var own = json(registered.body)["data"]?["tenant"]?.stringValue
         if registered.status == 422 {
-            #expect(try await register(server, "climber", password: "climber-pass-1").status == 201)
+            let again = try await register(server, "climber", password: "climber-pass-1")
+            #expect(again.status == 201)
+            own = json(again.body)["data"]?["tenant"]?.stringValue
         } else {
-            #expect(json(registered.body)["data"]?["role"] == "user" && json(registered.body)["data"]?["tenant"] == "default")
+            #expect(json(registered.body)["data"]?["role"] == "user")
         }
+        let tenant = try #require(own)
+        #expect(tenant.hasPrefix("u-climber-"), "\(tenant)")
         let session = json(try await login(server, "climber", password: "climber-pass-1").body)
         let loggedIn = try #require(session["data"]?["access_token"]?.stringValue)
         let profile = try await server.request(
             "PUT", "/users/profile", token: loggedIn, body: body([("role", "admin"), ("tenant", "acme"), ("nama_lengkap", "C")]))
         #expect(profile.status == 200 || profile.status == 422, "\(profile.body)")
         let whoami = json(try await server.request("GET", "/whoami", token: loggedIn).body)
-        #expect(whoami["role"] == "user" && whoami["tenant"] == "default")
+        #expect(whoami["role"] == "user" && whoami["tenant"] == .string(tenant))
         let fresh = json(try await login(server, "climber", password: "climber-pass-1").body)["data"]?["user"]
-        #expect(fresh?["role"] == "user" && fresh?["tenant"] == "default", "\(String(describing: fresh))")
+        #expect(fresh?["role"] == "user" && fresh?["tenant"] == .string(tenant), "\(String(describing: fresh))")
 
         let minted = try server.token(["--user", "someone"])
         let admin = try server.token(["--user", "root", "--role", "admin"])
@@ -521,7 +527,7 @@ struct IsolationTests {
             }
         }
         let climber = json(try await server.request("GET", "/admin/users/climber", token: admin).body)["data"]
-        #expect(climber?["role"] == "user" && climber?["tenant"] == "default" && climber?["is_active"] == true)
+        #expect(climber?["role"] == "user" && climber?["tenant"] == .string(tenant) && climber?["is_active"] == true)
         #expect(try await server.request("GET", "/admin/users/sneaky", token: admin).status == 404)
     }
 

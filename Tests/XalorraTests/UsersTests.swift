@@ -42,7 +42,9 @@ struct UsersTests {
         #expect(status == 201)
         #expect(created["message"] == "User registered successfully")
         #expect(created["data"]?["username"] == "budi" && created["data"]?["role"] == "user")
-        #expect(created["data"]?["tenant"] == "default" && created["data"]?["is_active"] == true)
+        // A tenant of its own, never the operator's default tenant (issue 12: registering used to land there).
+        let tenant = created["data"]?["tenant"]?.stringValue ?? ""
+        #expect(tenant.hasPrefix("u-budi-") && created["data"]?["is_active"] == true, "\(created)")
         #expect(created["data"]?["password_hash"] == nil && !JSONWriter.compact(created).contains("$2"))
 
         #expect(message(try await register(server, "BUDI").1) == "Username already registered")

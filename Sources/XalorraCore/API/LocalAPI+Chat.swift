@@ -12,17 +12,19 @@ extension LocalAPI {
             text.isEmpty ? nil : try ChatID.parseConversation(text)
         }
         let store = try chatStore()
+        let owner = try await chatOwner()
         let saved = try await store.appendUserMessage(
-            owner: caller.user, conversationID: existing, title: ChatRules.title(fromFirstMessage: message),
+            owner: owner, conversationID: existing, title: ChatRules.title(fromFirstMessage: message),
             content: message, now: .now())
-        let history = try await store.recentMessages(saved.conversationID, limit: Self.chatContextMessages)
+        let history = try await store.recentMessages(saved.conversationID, owner: owner, limit: Self.chatContextMessages)
         let text = try await responder.reply(to: history, api: self, onDelta: onDelta)
-        let reply = try await store.appendReply(conversationID: saved.conversationID, content: text, now: .now())
+        let reply = try await store.appendReply(
+            owner: owner, conversationID: saved.conversationID, content: text, now: .now())
         return ChatReply(conversationID: saved.conversationID, userMessage: saved.message, aiMessage: reply)
     }
 
     public func conversations(_ query: ConversationQuery) async throws(XalorraError) -> Page<Conversation> {
-        try await chatStore().list(owner: caller.user, query)
+        try await chatStore().list(owner: chatOwner(), query)
     }
 
     public func conversation(_ id: String, limit: Int, offset: Int) async throws(XalorraError) -> ConversationDetail {
@@ -31,15 +33,25 @@ extension LocalAPI {
                 ? nil : "Limit must be between 1 and \(ChatRules.maxMessagesPage)"),
             ("offset", offset >= 0 ? nil : "Offset must not be negative"),
         ])
-        return try await chatStore().detail(try ChatID.parseConversation(id), owner: caller.user, limit: limit, offset: offset)
+        return try await chatStore().detail(
+            try ChatID.parseConversation(id), owner: chatOwner(), limit: limit, offset: offset)
     }
 
     public func renameConversation(_ id: String, title: String) async throws(XalorraError) -> ConversationTitle {
         let title = try ChatRules.title(title)
-        return try await chatStore().rename(try ChatID.parseConversation(id), owner: caller.user, title: title, now: .now())
+        return try await chatStore().rename(
+            try ChatID.parseConversation(id), owner: chatOwner(), title: title, now: .now())
     }
 
     public func deleteConversation(_ id: String) async throws(XalorraError) {
-        try await chatStore().delete(try ChatID.parseConversation(id), owner: caller.user)
+        try await chatStore().delete(try ChatID.parseConversation(id), owner: chatOwner())
+    }
+
+    /// Whose conversations the caller's are: the account the server resolved with the token, or in local mode the
+    /// account named `settings.user` if there is one, else that name without an account.
+    private func chatOwner() async throws(XalorraError) -> ChatOwner {
+        if callerResolved { return ChatOwner(name: caller.user, account: caller.account) }
+        let account = try await userStore().user(named: caller.user)
+        return ChatOwner(name: account?.username ?? caller.user, account: account?.id)
     }
 }

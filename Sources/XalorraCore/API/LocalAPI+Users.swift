@@ -1,7 +1,7 @@
 import Synchronization
 
 extension LocalAPI {
-    private func userStore() throws(XalorraError) -> UserRepository { UserRepository(database: try store()) }
+    func userStore() throws(XalorraError) -> UserRepository { UserRepository(database: try store()) }
     private var hasher: PasswordHasher { PasswordHasher(cost: settings.bcryptCost) }
 
     private func requireAdmin() throws(XalorraError) {
@@ -11,11 +11,23 @@ extension LocalAPI {
     }
 
     public func register(_ user: NewUser) async throws(XalorraError) -> User {
+        guard settings.registration == .open else {
+            throw XalorraError(.insufficientPermissions, "registration is closed; ask an admin")
+        }
         let registration = try NewUser(
             username: user.username, email: user.email, fullName: user.fullName, password: user.password)
         let hash = await hasher.hash(registration.password)
-        return try await userStore().create(
-            registration, tenant: settings.defaultTenant, passwordHash: hash, now: .now())
+        let created = try await userStore().create(
+            registration, tenant: Self.ownTenant(for: registration.username), passwordHash: hash, now: .now())
+        accountStatus.forget(created.username)
+        return created
+    }
+
+    /// A tenant of its own for a self-registered account: `u-<username>-<64 random bits in hex>`. Never the default
+    /// tenant (the operator's data), never another account's, and not the tenant of a deleted account of the same
+    /// name (the data it left behind stays with it): a repeat would take the same name and the same 64 random bits.
+    static func ownTenant(for username: String) -> String {
+        "u-\(username.lowercased())-\(TokenService.randomID().prefix(16))"
     }
 
     public func login(_ login: String, password: String) async throws(XalorraError) -> LoginResult {
@@ -71,7 +83,7 @@ extension LocalAPI {
     }
 
     public func profile() async throws(XalorraError) -> User {
-        guard let user = try await userStore().user(named: caller.user) else { throw XalorraError(.notFound, "User not found") }
+        guard let user = try await userStore().user(callerKey()) else { throw XalorraError(.notFound, "User not found") }
         return user
     }
 
@@ -79,11 +91,11 @@ extension LocalAPI {
         guard changes.isProfileChange else {
             throw XalorraError(.insufficientPermissions, "Only email and nama_lengkap can be changed on your own profile")
         }
-        return try await userStore().update(caller.user, changes, passwordHash: nil, now: .now())
+        return try await userStore().update(callerKey(), changes, passwordHash: nil, now: .now())
     }
 
     public func changePassword(current: String, new: String) async throws(XalorraError) {
-        guard let found = try await userStore().credentials(username: caller.user) else {
+        guard let found = try await userStore().credentials(callerKey()) else {
             throw XalorraError(.notFound, "User not found")
         }
         guard await hasher.verify(current, hash: found.hash) else {
@@ -91,14 +103,24 @@ extension LocalAPI {
         }
         try XalorraError.check([("new_password", UserRules.password(new))])
         let hash = await hasher.hash(new)
-        _ = try await userStore().update(found.user.username, try UserChanges(), passwordHash: hash, now: .now())
+        _ = try await userStore().update(.id(found.user.id), try UserChanges(), passwordHash: hash, now: .now())
+    }
+
+    /// The caller's own account: the one authentication resolved (none for a name without an account, whatever
+    /// account took the name since), or in local mode the account named `settings.user`.
+    private func callerKey() throws(XalorraError) -> UserRepository.Key {
+        guard callerResolved else { return .username(caller.user) }
+        guard let account = caller.account else { throw XalorraError(.notFound, "User not found") }
+        return .id(account)
     }
 
     public func createUser(_ user: NewUser) async throws(XalorraError) -> User {
         try requireAdmin()
         let hash = await hasher.hash(user.password)
-        return try await userStore().create(
+        let created = try await userStore().create(
             user, tenant: user.tenant ?? settings.defaultTenant, passwordHash: hash, now: .now())
+        accountStatus.forget(created.username)
+        return created
     }
 
     public func users(_ query: UserQuery) async throws(XalorraError) -> Page<User> {
@@ -116,7 +138,7 @@ extension LocalAPI {
         try requireAdmin()
         var hash: String?
         if let password = changes.password { hash = await hasher.hash(password) }
-        let user = try await userStore().update(username, changes, passwordHash: hash, now: .now())
+        let user = try await userStore().update(.username(username), changes, passwordHash: hash, now: .now())
         accountStatus.forget(username)
         return user
     }
@@ -127,11 +149,39 @@ extension LocalAPI {
         accountStatus.forget(username)
     }
 
-    /// Why the store refuses a verified access token, or `nil` when it stands: a disabled account, a role or tenant
-    /// that changed since the token was issued, or an account deleted after it. Names never in the store (tokens
-    /// minted with `xalorra token`) stand. The server asks on every request; answers are cached for a second, and
-    /// changes made through this process take effect at once.
+    /// The caller a verified access token stands for, or a 401 saying why the store refuses it.
+    ///
+    /// A token naming an account is that account's (``Caller/account``) when xalorra signed it for that account (its
+    /// `jti` names the account's id, see ``User/tokenID(for:)``), or, for other tokens, when it was issued (`iat`) in a
+    /// second after the account was created: older ones were minted for the name before the account existed, or for
+    /// an earlier account of the same name. Tokens without `iat` are refused for accounts unless legacy tokens are
+    /// accepted. It is refused too when the account is disabled, or its role or tenant changed since. A token for a
+    /// name without an account stands for that name alone (`account` nil: what `xalorra token` mints), unless it was
+    /// an account's that was deleted. The server asks on every request and its streams at least once a second;
+    /// answers are cached for a second, and changes made through this process take effect at once.
+    public func caller(for claims: TokenClaims) async throws(XalorraError) -> Caller {
+        switch try await standing(of: claims) {
+        case .refused(let reason):
+            throw XalorraError(.authenticationFailed, reason)
+        case .accepted(let account):
+            return Caller(
+                user: claims.userID, role: claims.role, tenant: claims.tenant, account: account, expires: claims.exp)
+        }
+    }
+
+    /// Why the store refuses a verified access token, or `nil` when it stands: ``caller(for:)`` without the caller.
     public func tokenRefusal(_ claims: TokenClaims) async throws(XalorraError) -> String? {
+        if case .refused(let reason) = try await standing(of: claims) { return reason }
+        return nil
+    }
+
+    private enum TokenStanding {
+        /// The token stands, for this account (`nil`: for its name alone).
+        case accepted(account: Int64?)
+        case refused(String)
+    }
+
+    private func standing(of claims: TokenClaims) async throws(XalorraError) -> TokenStanding {
         let now = Timestamp.now()
         let standing: AccountStanding
         if let cached = accountStatus.lookup(claims.userID, now: now) {
@@ -140,25 +190,43 @@ extension LocalAPI {
             standing = try await userStore().standing(claims.userID)
             accountStatus.store(claims.userID, standing, now: now)
         }
+        let named = User.account(inTokenID: claims.jti)
+        let earlier = "This token was issued before the account '\(claims.userID)' was created (for the name alone, "
+            + "or for an earlier account of that name); log in again"
         switch standing {
-        case .unknown:
-            return nil
-        case .present(let active, let role, let tenant):
-            if !active { return "This account is disabled" }
-            if role != claims.role || tenant != claims.tenant {
-                return "This token's role or tenant is out of date: the account changed since it was issued; log in again"
+        case .present(let id, let created, let active, let role, let tenant):
+            if let named {
+                guard named == id else { return .refused(earlier) }
+            } else if let issued = claims.iat {
+                guard issued >= User.firstTokenSecond(createdAt: created) else { return .refused(earlier) }
+            } else if !settings.acceptLegacyTokens {
+                return .refused(
+                    "This token has no iat claim, so it cannot be told apart from tokens issued before the account "
+                        + "'\(claims.userID)' was created; log in again")
             }
-            return nil
+            if !active { return .refused("This account is disabled") }
+            if role != claims.role || tenant != claims.tenant {
+                return .refused(
+                    "This token's role or tenant is out of date: the account changed since it was issued; log in again")
+            }
+            return .accepted(account: id)
         case .deleted(let at):
-            return (claims.iat ?? 0) * 1_000_000 <= at.microseconds ? "This account was deleted" : nil
+            if named != nil { return .refused("This account was deleted") }
+            let issued = Timestamp(seconds: claims.iat ?? Int64.min)
+            return issued <= at ? .refused("This account was deleted") : .accepted(account: nil)
+        case .unknown:
+            // A token signed for an account that is gone (the name was never tombstoned: a store copied back).
+            return named == nil ? .accepted(account: nil) : .refused("This account was deleted")
         }
     }
 
-    /// Signs an access token and a refresh token for `user`, recording the refresh token.
+    /// Signs an access token (naming the account in its `jti`) and a refresh token for `user`, recording the refresh
+    /// token (which is bound to the account's row in the store).
     private func issuePair(for user: User, refreshID: String?, now: Timestamp = .now()) async throws(XalorraError) -> TokenPair {
         let service = try await tokenService()
         let (access, _) = try await service.mint(
-            user: user.username, role: user.role, tenant: user.tenant, ttl: TokenPair.accessLifetime, now: now)
+            user: user.username, role: user.role, tenant: user.tenant, ttl: TokenPair.accessLifetime, now: now,
+            id: User.tokenID(for: user.id))
         let id = refreshID ?? TokenService.randomID()
         let (refresh, claims) = try await service.mint(
             user: user.username, role: user.role, tenant: user.tenant, kind: .refresh, ttl: TokenPair.refreshLifetime,
@@ -197,10 +265,11 @@ final class AccountStatusCache: Sendable {
 
 /// What the store says about a token's user.
 enum AccountStanding: Sendable {
-    /// Never in the store.
+    /// No account of that name was ever in the store (or none was deleted since the store began to record it).
     case unknown
-    /// An account, with what its tokens must carry.
-    case present(active: Bool, role: Role, tenant: String)
+    /// An account: its identity, when it was created (tokens not naming it must be newer), and what its tokens must
+    /// carry.
+    case present(id: Int64, created: Timestamp, active: Bool, role: Role, tenant: String)
     /// Deleted at this time.
     case deleted(at: Timestamp)
 }

@@ -9,6 +9,9 @@ public import XalorraML
 public struct LocalAPI: XalorraAPI {
     /// Whom operations act for.
     public private(set) var caller: Caller
+    /// Whether `caller.account` is what authentication resolved (the server's callers, see ``acting(as:)``), rather
+    /// than to be looked up by name when needed (local mode acts as `settings.user`: that account if one exists).
+    private(set) var callerResolved = false
     /// The resolved settings.
     public let settings: Settings
     private let database: Lazy<AppDatabase>
@@ -192,9 +195,12 @@ public struct LocalAPI: XalorraAPI {
     }
 
     /// The same API acting for another caller, sharing the store and secret: the server makes one per request.
+    /// - Parameter caller: an authenticated caller, its `account` resolved (``caller(for:)``): `nil` there means a
+    ///   name without an account, never "look it up".
     public func acting(as caller: Caller) -> LocalAPI {
         var copy = self
         copy.caller = caller
+        copy.callerResolved = true
         return copy
     }
 
@@ -203,8 +209,12 @@ public struct LocalAPI: XalorraAPI {
 
     public func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken {
         let service = try await tokenService()
+        // A token for a name with an account is that account's and says so (its `jti`), as a login's does: a later
+        // account of the same name will not take it for its own. For a name without one, it is the name's alone.
+        let account = try await userStore().user(named: request.user)
         let (token, claims) = try await service.mint(
-            user: request.user, role: request.role, tenant: request.tenant, ttl: request.ttl)
+            user: request.user, role: request.role, tenant: request.tenant, ttl: request.ttl,
+            id: account.map { User.tokenID(for: $0.id) } ?? TokenService.randomID())
         return IssuedToken(token: token, expiresIn: request.ttl.seconds, claims: claims)
     }
 

@@ -128,11 +128,64 @@ extension AppDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v6-account-identity") { db in
+            // What a user owns follows the account, not its reusable name (DESIGN §5). SQLite gives a new row the
+            // largest id plus one, so deleting the newest account and registering again reused its id; AUTOINCREMENT
+            // never hands out an id twice. The table is rebuilt (SQLite cannot change a primary key in place) with
+            // foreign keys off, as GRDB runs migrations, and checked before the commit.
+            try db.execute(sql: """
+                CREATE TABLE users_v6 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,     -- never reused: an account's identity
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(username) BETWEEN 3 AND 50),
+                    email TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
+                    nama_lengkap TEXT NOT NULL CHECK (length(nama_lengkap) BETWEEN 1 AND 100),
+                    password_hash TEXT NOT NULL CHECK (password_hash LIKE '$2%'),
+                    role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user')),
+                    tenant TEXT NOT NULL CHECK (length(tenant) BETWEEN 1 AND 100),
+                    is_active INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+                    created_at INTEGER NOT NULL,               -- microseconds since the Unix epoch, UTC
+                    updated_at INTEGER NOT NULL
+                );
+                INSERT INTO users_v6 (id, username, email, nama_lengkap, password_hash, role, tenant, is_active,
+                    created_at, updated_at)
+                SELECT id, username, email, nama_lengkap, password_hash, role, tenant, is_active, created_at, updated_at
+                FROM users;
+                DROP TABLE users;
+                ALTER TABLE users_v6 RENAME TO users;
+
+                ALTER TABLE conversations ADD COLUMN account_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
+                -- NULL: a name without an account (a token minted with `xalorra token`).
+                UPDATE conversations SET account_id = (
+                    SELECT users.id FROM users
+                    WHERE users.username = conversations.owner COLLATE NOCASE
+                        AND users.created_at <= conversations.created_at);
+                -- Written under a name before someone deleted an account of that name: the deleted account's, or
+                -- a minted token's that nothing can tell apart from it. Neither may pass to the name's next owner.
+                DELETE FROM messages WHERE conversation_id IN (
+                    SELECT conversations.id FROM conversations JOIN deleted_users
+                        ON deleted_users.username = conversations.owner COLLATE NOCASE
+                    WHERE conversations.account_id IS NULL AND conversations.created_at <= deleted_users.deleted_at);
+                DELETE FROM conversations WHERE account_id IS NULL AND EXISTS (
+                    SELECT 1 FROM deleted_users
+                    WHERE deleted_users.username = conversations.owner COLLATE NOCASE
+                        AND conversations.created_at <= deleted_users.deleted_at);
+
+                DROP INDEX conversations_owner_created;
+                DROP INDEX conversations_owner_updated;
+                CREATE INDEX conversations_owner_created
+                    ON conversations(owner COLLATE NOCASE, account_id, created_at, id);
+                CREATE INDEX conversations_owner_updated
+                    ON conversations(owner COLLATE NOCASE, account_id, updated_at, id);
+                CREATE INDEX conversations_account ON conversations(account_id);
+                """)
+            // Owners compare without case, as usernames do. Every chat query names both the owner and the account
+            // (`account_id IS ?`); the last index serves the cascade when an account is deleted.
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 5 }
+    static var schemaVersion: Int { 6 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

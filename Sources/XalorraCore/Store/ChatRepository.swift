@@ -1,7 +1,7 @@
 import GRDB
 
-/// Conversations and their messages. Every method takes the caller's username and refuses another user's
-/// conversation with 403, an unknown one with 404.
+/// Conversations and their messages. Every method takes the caller's identity (``ChatOwner``: name and account) and
+/// refuses another owner's conversation with 403, an unknown one with 404.
 struct ChatRepository: Sendable {
     let database: AppDatabase
 
@@ -9,7 +9,7 @@ struct ChatRepository: Sendable {
 
     /// Saves the user's message, into `conversationID` or a new conversation titled `title`, in one transaction.
     func appendUserMessage(
-        owner: String, conversationID: Int64?, title: String, content: String, now: Timestamp
+        owner: ChatOwner, conversationID: Int64?, title: String, content: String, now: Timestamp
     ) async throws(XalorraError) -> (conversationID: Int64, message: ChatMessage) {
         try await database.writing { db in
             let id: Int64
@@ -17,24 +17,40 @@ struct ChatRepository: Sendable {
                 try Self.checkOwner(db, conversationID, owner)
                 id = conversationID
             } else {
+                if let account = owner.account,
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [account]) == nil
+                {
+                    // Deleted since the request was authenticated: nothing may be written in its name any more.
+                    throw XalorraError(.authenticationFailed, "This account was deleted")
+                }
                 try db.execute(
-                    sql: "INSERT INTO conversations (owner, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                    arguments: [owner, title, now.microseconds, now.microseconds])
+                    sql: """
+                        INSERT INTO conversations (owner, account_id, title, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [owner.name, owner.account, title, now.microseconds, now.microseconds])
                 id = db.lastInsertedRowID
             }
             return (id, try Self.insert(db, conversation: id, sender: .user, content: content, now: now))
         }
     }
 
-    /// Saves the AI's reply.
-    func appendReply(conversationID: Int64, content: String, now: Timestamp) async throws(XalorraError) -> ChatMessage {
-        try await database.writing { db in try Self.insert(db, conversation: conversationID, sender: .ai, content: content, now: now) }
+    /// Saves the AI's reply; 404 when the conversation went away while the AI was answering (deleted, or its
+    /// owner's account deleted).
+    func appendReply(
+        owner: ChatOwner, conversationID: Int64, content: String, now: Timestamp
+    ) async throws(XalorraError) -> ChatMessage {
+        try await database.writing { db in
+            try Self.checkOwner(db, conversationID, owner)
+            return try Self.insert(db, conversation: conversationID, sender: .ai, content: content, now: now)
+        }
     }
 
-    /// The newest `limit` messages of a conversation, oldest first: what a responder sees.
-    func recentMessages(_ conversationID: Int64, limit: Int) async throws(XalorraError) -> [ChatMessage] {
+    /// The newest `limit` messages of one of the owner's conversations, oldest first: what a responder sees.
+    func recentMessages(_ conversationID: Int64, owner: ChatOwner, limit: Int) async throws(XalorraError) -> [ChatMessage] {
         try await database.reading { db in
-            try Row.fetchAll(
+            try Self.checkOwner(db, conversationID, owner)
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM (SELECT id, sender, content, created_at FROM messages WHERE conversation_id = ?
@@ -46,10 +62,10 @@ struct ChatRepository: Sendable {
     }
 
     /// A page of the owner's conversations with their message counts and last messages, in one query.
-    func list(owner: String, _ query: ConversationQuery) async throws(XalorraError) -> Page<Conversation> {
+    func list(owner: ChatOwner, _ query: ConversationQuery) async throws(XalorraError) -> Page<Conversation> {
         try await database.reading { db in
-            var filter = "owner = ?"
-            var arguments: StatementArguments = [owner]
+            var filter = Self.ownedBy
+            var arguments: StatementArguments = [owner.name, owner.account]
             if let search = query.search {
                 filter += " AND title LIKE ? ESCAPE '\\'"
                 arguments += [ AppDatabase.likePattern(containing: search) ]
@@ -75,7 +91,7 @@ struct ChatRepository: Sendable {
 
     /// One of the owner's conversations with a page of its messages, oldest first.
     func detail(
-        _ id: Int64, owner: String, limit: Int, offset: Int
+        _ id: Int64, owner: ChatOwner, limit: Int, offset: Int
     ) async throws(XalorraError) -> ConversationDetail {
         try await database.reading { db in
             try Self.checkOwner(db, id, owner)
@@ -99,7 +115,7 @@ struct ChatRepository: Sendable {
     }
 
     /// Renames one of the owner's conversations.
-    func rename(_ id: Int64, owner: String, title: String, now: Timestamp) async throws(XalorraError) -> ConversationTitle {
+    func rename(_ id: Int64, owner: ChatOwner, title: String, now: Timestamp) async throws(XalorraError) -> ConversationTitle {
         try await database.writing { db in
             try Self.checkOwner(db, id, owner)
             try db.execute(
@@ -110,7 +126,7 @@ struct ChatRepository: Sendable {
     }
 
     /// Deletes one of the owner's conversations and, by cascade, its messages.
-    func delete(_ id: Int64, owner: String) async throws(XalorraError) {
+    func delete(_ id: Int64, owner: ChatOwner) async throws(XalorraError) {
         try await database.writing { db in
             try Self.checkOwner(db, id, owner)
             try db.execute(sql: "DELETE FROM conversations WHERE id = ?", arguments: [id])
@@ -119,10 +135,15 @@ struct ChatRepository: Sendable {
 
     // MARK: Helpers
 
-    private static func checkOwner(_ db: Database, _ id: Int64, _ owner: String) throws {
-        guard let found = try String.fetchOne(db, sql: "SELECT owner FROM conversations WHERE id = ?", arguments: [id])
+    /// The condition on a `conversations` row that it is the owner's (arguments: the name, then the account). The
+    /// name compares without case, as usernames do; `IS` matches a missing account with a missing account only.
+    private static let ownedBy = "owner = ? COLLATE NOCASE AND account_id IS ?"
+
+    private static func checkOwner(_ db: Database, _ id: Int64, _ owner: ChatOwner) throws {
+        guard let mine = try Bool.fetchOne(
+            db, sql: "SELECT \(ownedBy) FROM conversations WHERE id = ?", arguments: [owner.name, owner.account, id])
         else { throw ChatID.notFound }
-        guard found.lowercased() == owner.lowercased() else { throw accessDenied }
+        guard mine else { throw accessDenied }
     }
 
     private static func insert(

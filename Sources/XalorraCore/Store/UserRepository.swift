@@ -19,6 +19,20 @@ struct UserRepository: Sendable {
         case invalid
     }
 
+    /// Which account a method is for: by name (an admin's commands) or by identity (the caller's own account, which
+    /// must not become another account that took the name meanwhile).
+    enum Key: Sendable {
+        case username(String)
+        case id(Int64)
+
+        fileprivate var condition: (sql: String, argument: any DatabaseValueConvertible & Sendable) {
+            switch self {
+            case .username(let name): ("username = ?", name)
+            case .id(let id): ("id = ?", id)
+            }
+        }
+    }
+
     // MARK: Users
 
     /// Inserts a user; 409 naming the username or the email when either is taken (case-insensitively).
@@ -40,9 +54,16 @@ struct UserRepository: Sendable {
 
     /// The user named `username` (any case), if there is one.
     func user(named username: String) async throws(XalorraError) -> User? {
+        try await user(.username(username))
+    }
+
+    /// The account `key` names, if there is one.
+    func user(_ key: Key) async throws(XalorraError) -> User? {
         try await database.reading { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM users WHERE username = ?", arguments: [username])
-                .map(Self.user)
+            let (condition, argument) = key.condition
+            return try Row.fetchOne(
+                db, sql: "SELECT \(Self.columns) FROM users WHERE \(condition)", arguments: [argument]
+            ).map(Self.user)
         }
     }
 
@@ -51,12 +72,17 @@ struct UserRepository: Sendable {
         try await credentials(column: login.contains("@") ? "email" : "username", value: login)
     }
 
-    /// The user and password hash for `username`.
-    func credentials(username: String) async throws(XalorraError) -> (user: User, hash: String)? {
-        try await credentials(column: "username", value: username)
+    /// The user and password hash of the account `key` names.
+    func credentials(_ key: Key) async throws(XalorraError) -> (user: User, hash: String)? {
+        switch key {
+        case .username(let name): try await credentials(column: "username", value: name)
+        case .id(let id): try await credentials(column: "id", value: id)
+        }
     }
 
-    private func credentials(column: String, value: String) async throws(XalorraError) -> (user: User, hash: String)? {
+    private func credentials(
+        column: String, value: some DatabaseValueConvertible & Sendable
+    ) async throws(XalorraError) -> (user: User, hash: String)? {
         try await database.reading { db in
             try Row.fetchOne(
                 db, sql: "SELECT \(Self.columns), users.password_hash FROM users WHERE \(column) = ?", arguments: [value]
@@ -64,15 +90,18 @@ struct UserRepository: Sendable {
         }
     }
 
-    /// What the store says about `username` for checking its tokens: its state, role and tenant, or when it was
-    /// deleted; `.unknown` when the name was never in the store (tokens minted for such names stay valid).
+    /// What the store says about `username` for checking its tokens: the account (its identity, creation time,
+    /// state, role and tenant), or when an account of that name was last deleted; `.unknown` when the name has
+    /// never had an account (tokens minted for such names stand for the name alone).
     func standing(_ username: String) async throws(XalorraError) -> AccountStanding {
         try await database.reading { db in
             if let row = try Row.fetchOne(
-                db, sql: "SELECT is_active, role, tenant FROM users WHERE username = ?", arguments: [username])
+                db, sql: "SELECT id, created_at, is_active, role, tenant FROM users WHERE username = ?",
+                arguments: [username])
             {
                 return .present(
-                    active: row["is_active"], role: Role(rawValue: row["role"]) ?? .user, tenant: row["tenant"])
+                    id: row["id"], created: Timestamp(microseconds: row["created_at"]), active: row["is_active"],
+                    role: Role(rawValue: row["role"]) ?? .user, tenant: row["tenant"])
             }
             if let deleted = try Int64.fetchOne(
                 db, sql: "SELECT deleted_at FROM deleted_users WHERE username = ?", arguments: [username])
@@ -101,14 +130,15 @@ struct UserRepository: Sendable {
         }
     }
 
-    /// Applies `changes` (with the new password already hashed). Disabling an account or setting its password
-    /// revokes its refresh tokens in the same transaction.
+    /// Applies `changes` (with the new password already hashed) to the account `key` names. Disabling an account or
+    /// setting its password revokes its refresh tokens in the same transaction.
     func update(
-        _ username: String, _ changes: UserChanges, passwordHash: String?, now: Timestamp
+        _ key: Key, _ changes: UserChanges, passwordHash: String?, now: Timestamp
     ) async throws(XalorraError) -> User {
         try await database.writing { db in
+            let (condition, argument) = key.condition
             guard let current = try Row.fetchOne(
-                db, sql: "SELECT \(Self.columns) FROM users WHERE username = ?", arguments: [username]
+                db, sql: "SELECT \(Self.columns) FROM users WHERE \(condition)", arguments: [argument]
             ).map(Self.user) else { throw Self.notFound }
             if let email = changes.email, email.lowercased() != current.email.lowercased() {
                 try Self.checkFree(db, username: nil, email: email, except: current.id)
@@ -137,7 +167,8 @@ struct UserRepository: Sendable {
         }
     }
 
-    /// Deletes a user and, by cascade, their refresh tokens.
+    /// Deletes a user and, by cascade, what the account owns: its refresh tokens and its conversations with their
+    /// messages. Its id is never given to another account (AUTOINCREMENT).
     func delete(_ username: String) async throws(XalorraError) {
         try await database.writing { db in
             try db.execute(sql: "DELETE FROM users WHERE username = ?", arguments: [username])

@@ -30,6 +30,32 @@ public struct User: Sendable, Equatable {
     }
 }
 
+extension User {
+    /// The first whole second (`iat`) at which a token that does not name its account (see ``tokenID(for:)``) can be
+    /// this account's: rounded up, so that a token minted for the name in the same second but before the account
+    /// was created is still older than it.
+    public var firstTokenSecond: Int64 { Self.firstTokenSecond(createdAt: createdAt) }
+
+    /// ``firstTokenSecond`` of an account created at `createdAt`.
+    static func firstTokenSecond(createdAt: Timestamp) -> Int64 {
+        let (seconds, micros) = createdAt.microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        return micros > 0 ? seconds + 1 : seconds
+    }
+
+    /// A fresh `jti` naming the account `id`: `<128 random bits in hex>.a<id>`. The tokens xalorra signs for an
+    /// account carry it, so they are that account's exactly (ids are never reused), whatever the second they were
+    /// issued in; the signature keeps anyone from writing one.
+    public static func tokenID(for id: Int64) -> String { TokenService.randomID() + ".a\(id)" }
+
+    /// The account a `jti` made by ``tokenID(for:)`` names; `nil` for any other `jti` (or none).
+    public static func account(inTokenID jti: String?) -> Int64? {
+        guard let jti, let dot = jti.lastIndex(of: "."), jti[jti.index(after: dot)...].hasPrefix("a") else { return nil }
+        let digits = jti[jti.index(dot, offsetBy: 2)...]
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int64(digits)
+    }
+}
+
 extension User: JSONRepresentable {
     /// The one shape of a user on every route: the Aksara profile (`id, username, email, nama_lengkap, created_at,
     /// updated_at, is_active`) plus `role` and `tenant`.
