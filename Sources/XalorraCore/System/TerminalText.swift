@@ -7,9 +7,9 @@
 /// U+2066-U+2069). They show as `\0`, `\t`, `\n`, `\r`, `\e` (ESC), else `\u{XX}` in lower-case hex without leading
 /// zeros (`\u{7}` BEL, `\u{9b}`, `\u{202e}`). A backslash stays as it is, so the result has no character left to
 /// escape: escaping it again changes nothing, which lets a table escape its cells and the line writer the line.
-enum TerminalText {
+public enum TerminalText {
     /// How much of its own layout a text keeps.
-    enum Mode {
+    public enum Mode: Sendable {
         /// One line (a table cell, a field, a message): every control is escaped, line feed and tab included.
         case line
         /// Content with lines of its own (a chat reply, help text): line feeds and tabs stay, the CR of a CRLF is
@@ -18,7 +18,7 @@ enum TerminalText {
     }
 
     /// `text` with every character a terminal would obey written as a visible escape.
-    static func escaped(_ text: String, _ mode: Mode = .line) -> String {
+    public static func escaped(_ text: String, _ mode: Mode = .line) -> String {
         // Most text has nothing to escape: look at the bytes once (C1 and the bidi characters start with C2 and E2).
         guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return text }
         var out = String.UnicodeScalarView()
@@ -41,7 +41,7 @@ enum TerminalText {
     }
 
     /// Whether a terminal would obey `scalar` rather than show it.
-    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
         default: false
@@ -64,7 +64,7 @@ enum TerminalText {
     /// characters (which JSON allows raw, and which can only occur inside strings) become `\u` escapes, other C0
     /// controls but tab and line feed (never raw in valid JSON) too, and a CR (in valid JSON only whitespace
     /// between tokens) is dropped. Text with none of them comes back as it is.
-    static func jsonSafe(_ bytes: [UInt8]) -> [UInt8] {
+    public static func jsonSafe(_ bytes: [UInt8]) -> [UInt8] {
         guard bytes.contains(where: { ($0 < 0x20 && $0 != 0x0A && $0 != 0x09) || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 })
         else { return bytes }
         var out: [UInt8] = []
