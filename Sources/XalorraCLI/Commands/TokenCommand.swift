@@ -41,8 +41,8 @@ enum TokenCommand {
 
     private static func claimRows(_ claims: TokenClaims, now: Int64) -> [(String, String)] {
         func time(_ seconds: Int64) -> String {
-            let when = Timestamp(microseconds: seconds * 1_000_000).iso8601Seconds
-            let delta = seconds - now
+            let when = Timestamp(seconds: seconds).iso8601Seconds
+            let delta = seconds.subtractingSaturating(now)
             let relative =
                 delta == 0 ? "now" : delta > 0 ? "in \(TimeSpan(seconds: delta))" : "\(TimeSpan(seconds: -delta)) ago"
             return "\(seconds) (\(when), \(relative))"
@@ -53,6 +53,7 @@ enum TokenCommand {
         ]
         if let iat = claims.iat { rows.append(("iat", time(iat))) }
         rows.append(("exp", claims.exp.map(time) ?? "none (legacy token)"))
+        if let nbf = claims.nbf { rows.append(("nbf", time(nbf))) }
         if let jti = claims.jti { rows.append(("jti", jti)) }
         return rows
     }

@@ -15,11 +15,12 @@ public struct Credentials: Sendable, Equatable {
         self.username = username
         self.accessToken = tokens.accessToken
         self.refreshToken = tokens.refreshToken
-        self.expiresAt = now.seconds + tokens.expiresIn
+        // `expires_in` is the server's word, and the file can be edited: neither may overflow the arithmetic.
+        self.expiresAt = now.seconds.addingSaturating(tokens.expiresIn)
     }
 
     /// Whether the access token expires within a minute of `now` and should be renewed first.
-    public func needsRefresh(now: Timestamp = .now()) -> Bool { expiresAt - 60 <= now.seconds }
+    public func needsRefresh(now: Timestamp = .now()) -> Bool { expiresAt.subtractingSaturating(60) <= now.seconds }
 
     /// The saved credentials, if any; refused when group or others can read the file.
     public static func load(_ settings: Settings) throws(XalorraError) -> Credentials? {

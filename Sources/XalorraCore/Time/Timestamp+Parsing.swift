@@ -81,22 +81,34 @@ extension Timestamp {
 
 /// A length of time written as a number and a unit: `90s`, `15m`, `2h`, `7d` (and `1w`).
 public struct TimeSpan: Sendable, Hashable, CustomStringConvertible {
-    /// The length in whole seconds.
+    /// The longest span: as many seconds as a ``Timestamp`` has room for (about 292,000 years), so that a span
+    /// always converts to microseconds and moves a time without overflowing.
+    public static let max = TimeSpan(seconds: Int64.max / 1_000_000)
+
+    /// The length in whole seconds, within `-max...max`.
     public let seconds: Int64
 
-    /// Creates a duration of `seconds`.
-    public init(seconds: Int64) { self.seconds = seconds }
+    /// Creates a duration of `seconds`, held at ``max`` (or its negative).
+    public init(seconds: Int64) {
+        let limit = Int64.max / 1_000_000
+        self.seconds = Swift.min(Swift.max(seconds, -limit), limit)
+    }
 
-    /// Parses `90s`, `15m`, `2h`, `7d`, `1w`; a bare number is seconds. Zero and negatives are refused.
+    /// Parses `90s`, `15m`, `2h`, `7d`, `1w`; a bare number is seconds. Zero, signs and anything but ASCII digits
+    /// before the unit are refused; a span longer than ``max`` (`99999999999d`) is ``max``: "since forever".
     public init?(_ text: String) {
         guard let last = text.last else { return nil }
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
         let multiplier = units[last]
         let digits = multiplier == nil ? Substring(text) : text.dropLast()
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits), value > 0,
-            value <= Int64.max / 1_000_000 / (multiplier ?? 1)
-        else { return nil }
-        self.seconds = value * (multiplier ?? 1)
+        guard !digits.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in digits.utf8 {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value.multipliedSaturating(by: 10).addingSaturating(Int64(byte - UInt8(ascii: "0")))
+        }
+        guard value > 0 else { return nil }
+        self.init(seconds: value.multipliedSaturating(by: multiplier ?? 1))
     }
 
     /// The shortest exact form: `1h`, `90s`, `30d`.

@@ -12,8 +12,20 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// Creates the instant `microseconds` after the epoch.
     public init(microseconds: Int64) { self.microseconds = microseconds }
 
-    /// Whole seconds since the epoch.
-    public var seconds: Int64 { microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000 }
+    /// Creates the instant `seconds` after the epoch (a token's `exp`), held at the representable range (about
+    /// 292,000 years either side of 1970) rather than overflowing.
+    public init(seconds: Int64) { self.microseconds = seconds.multipliedSaturating(by: 1_000_000) }
+
+    /// Whole seconds since the epoch, rounded down.
+    public var seconds: Int64 {
+        let (quotient, remainder) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
+
+    /// The first instant the text forms can write: 0000-01-01T00:00:00Z.
+    public static let textMinimum = Timestamp(microseconds: -62_167_219_200_000_000)
+    /// The last instant the text forms can write: 9999-12-31T23:59:59.999999Z.
+    public static let textMaximum = Timestamp(microseconds: 253_402_300_799_999_999)
 
     /// The current time from the system's real-time clock.
     public static func now() -> Timestamp {
@@ -24,8 +36,10 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
 
-    /// This instant moved by `seconds`.
-    public func adding(seconds: Int64) -> Timestamp { Timestamp(microseconds: microseconds + seconds * 1_000_000) }
+    /// This instant moved by `seconds`, held at the representable range rather than overflowing.
+    public func adding(seconds: Int64) -> Timestamp {
+        Timestamp(microseconds: microseconds.addingSaturating(seconds.multipliedSaturating(by: 1_000_000)))
+    }
 
     /// `2025-07-20T14:21:11.768594`: the seed log's form (UTC, microseconds, no zone suffix).
     public var logText: String {
@@ -41,10 +55,12 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// `2025-07-20T14:21:11Z`: RFC 3339 to the second, the seed envelopes' `timestamp`.
     public var iso8601Seconds: String { String(logText.prefix(19)) + "Z" }
 
-    /// Appends ``logText`` without allocating a `String`: the batch paths write one per row.
+    /// Appends ``logText`` without allocating a `String`: the batch paths write one per row. RFC 3339 has four-digit
+    /// years, so an instant outside ``textMinimum``...``textMaximum`` is written as the nearer of the two.
     public func appendLogText(into out: inout [UInt8]) {
-        let secs = seconds
-        let micros = Int(microseconds - secs * 1_000_000)
+        let shown = min(max(self, Self.textMinimum), Self.textMaximum)
+        let secs = shown.seconds
+        let micros = Int(shown.microseconds - secs * 1_000_000)
         let (year, month, day) = Timestamp.civil(fromDays: Int(secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400))
         let secondOfDay = Int(secs - Int64((secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400)) * 86_400)
         func digits(_ value: Int, _ width: Int) {
