@@ -10,10 +10,13 @@ final class TokenCache: Sendable {
 
     init(capacity: Int = 10_000) { self.capacity = capacity }
 
-    /// The cached claims for `token`, if they are still valid at `now` (epoch seconds).
+    /// The cached claims for `token`, if they are still valid at `now` (epoch seconds). A token longer than any the
+    /// service verifies is not even hashed.
     func claims(for token: String, now: Int64) -> TokenClaims? {
-        guard let claims = entries.withLock({ $0[token] }) else { return nil }
-        if let exp = claims.exp, exp + TokenService.leewaySeconds < now {
+        guard token.utf8.count <= TokenService.maxTokenBytes,
+            let claims = entries.withLock({ $0[token] })
+        else { return nil }
+        if let exp = claims.exp, exp.addingSaturating(TokenService.leewaySeconds) < now {
             _ = entries.withLock { $0.removeValue(forKey: token) }
             return nil
         }

@@ -24,9 +24,14 @@ public struct TokenClaims: JWTPayload, Sendable, Equatable {
     public var exp: Int64?
     /// A unique id, so one token can be revoked.
     public var jti: String?
+    /// Not before, seconds since the epoch: xalorra never issues it, but honours it.
+    public var nbf: Int64?
+
+    /// The largest time a claim may hold: 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+    public static let maxNumericDate: Int64 = 253_402_300_799
 
     enum CodingKeys: String, CodingKey {
-        case sub, role, tenant, typ, iat, exp, jti
+        case sub, role, tenant, typ, iat, exp, jti, nbf
         case userID = "user_id"
     }
 
@@ -60,6 +65,7 @@ public struct TokenClaims: JWTPayload, Sendable, Equatable {
         self.iat = try container.decodeIfPresent(Int64.self, forKey: .iat)
         self.exp = try container.decodeIfPresent(Int64.self, forKey: .exp)
         self.jti = try container.decodeIfPresent(String.self, forKey: .jti)
+        self.nbf = try container.decodeIfPresent(Int64.self, forKey: .nbf)
     }
 
     /// Claim checks need the deployment's settings (leeway, legacy tokens) and name each failure, so
@@ -78,6 +84,7 @@ extension TokenClaims: JSONRepresentable {
         if let iat { members.append(("iat", .int(iat))) }
         if let exp { members.append(("exp", .int(exp))) }
         if let jti { members.append(("jti", .string(jti))) }
+        if let nbf { members.append(("nbf", .int(nbf))) }
         return .object(members)
     }
 }
