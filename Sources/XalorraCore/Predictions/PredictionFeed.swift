@@ -1,3 +1,4 @@
+public import Logging
 import Synchronization
 
 /// Predictions as they are committed, for live subscribers (`GET /logs/stream`, `logs --tail` in the server's
@@ -17,9 +18,29 @@ public final class PredictionFeed: Sendable {
     /// Predictions committed through this feed so far, by model (for `/metrics`).
     public var committedByModel: [String: Int] { committed.withLock { $0 } }
     private let nextID = Mutex<Int>(0)
+    private let closedForAccess = Mutex<[String: Int]>([:])
+    private let logger: Logger
+
+    /// Streams closed because their subscriber lost access, by error code (`TOKEN_EXPIRED`, ...), for `/metrics`.
+    public var closedForAccessByCode: [String: Int] { closedForAccess.withLock { $0 } }
 
     /// Creates a feed.
-    public init(bufferSize: Int = 1024) { self.bufferSize = bufferSize }
+    /// - Parameter logger: where streams closed for lost access are logged (the server's log).
+    public init(bufferSize: Int = 1024, logger: Logger = Logger(label: "xalorra")) {
+        self.bufferSize = bufferSize
+        self.logger = logger
+    }
+
+    /// Counts and logs a live stream (`route`, its path) of `user` closed because its subscriber lost access.
+    public func recordClosedForAccess(route: String, user: String, reason: XalorraError) {
+        let total = closedForAccess.withLock { counts in
+            counts[reason.code.name, default: 0] += 1
+            return counts.values.reduce(0, +)
+        }
+        logger.info(
+            "\(route) closed: \(reason.code.name)",
+            metadata: ["user": "\(user)", "closed-for-access": "\(total)"])
+    }
 
     /// How many subscribers are listening.
     public var subscriberCount: Int { subscribers.withLock { $0.count } }
