@@ -1,3 +1,5 @@
+import XalorraCore
+
 /// Aligned columns for people: a header row, then one row per item, the last column left ragged.
 ///
 /// Every cell is escaped for the terminal (``TerminalText``, one-line mode) before the widths are measured, so a
