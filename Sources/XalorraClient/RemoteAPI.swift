@@ -41,11 +41,20 @@ public struct RemoteAPI: XalorraAPI {
     /// default until a 413 names the server's own) and a body under its `XALORRA_MAX_BODY` (the default 1 MiB, halved
     /// on a 413 about the body). The answers come back in order, as one batch. Each part is its own transaction on
     /// the server: when a part fails, the parts before it stay logged, and the error says how far it got. Parts after
-    /// the first are pinned to the version that answered it, so every row is predicted by the same version.
-    public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
+    /// the first are pinned to the version that answered it, so every row is predicted by the same version. Rows
+    /// from a CSV file with a header are put in the model's feature order first, by name, as `LocalAPI` does (the
+    /// body carries no header).
+    public func predictBatch(model: String, rows given: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
         var rowLimit = Self.defaultBatchRows
         var byteLimit = Self.defaultBodyBytes
         var reference = model
+        var rows = given
+        // A name without a stored version (the baseline) or a refused one: the rows go as they are, and the
+        // server's answer says why if it refuses them.
+        if !rows.columns.isEmpty, let version = try? await modelVersion(model) {
+            reference = version.reference
+            rows = try version.pickColumns(from: rows) ?? rows
+        }
         var answered: (model: String, version: String)?
         var predictions: [Number] = []
         predictions.reserveCapacity(rows.rowCount)
@@ -135,6 +144,9 @@ public struct RemoteAPI: XalorraAPI {
             let task = Task {
                 do {
                     for try await event in events {
+                        // The server cuts a feed whose access ended (token expired, account disabled or moved) with
+                        // a last event holding the error envelope: report its reason, not a decoding failure.
+                        if event["error"] != nil { throw XalorraError(envelope: event, status: 401) }
                         let record = try PredictionRecord(json: event)
                         if record.id > (id ?? 0) { continuation.yield(record) }
                     }

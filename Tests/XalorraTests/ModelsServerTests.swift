@@ -163,14 +163,18 @@ struct ModelsServerTests {
             contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/xgboost/binary-logistic.expected.txt", withExtension: nil)),
             encoding: .utf8
         ).split(separator: "\n").compactMap { Double($0) }
-        let firstRow = input.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.isEmpty ? "null" : String($0) }
-        let answer = try await server.request("POST", "/predict/clf", token: token, body: #"{"instances":[[\#(firstRow.joined(separator: ","))]]}"#)
-        if firstRow.contains("null") {
-            #expect(answer.status == 422)  // JSON instances carry numbers only; the CLI's CSV path covers missing values
-        } else {
-            let predicted = try json(answer.body)["predictions"]?[0]
-            #expect(abs((predicted.flatMap { if case .number(let n) = $0 { n.doubleValue } else { nil } } ?? -1) - expected[0]) < 1e-5)
+        // The second row has a missing value: `null` in `instances`, routed by each split's default direction.
+        let rows = input.split(separator: "\n")[1...2].map { line in
+            "[" + line.split(separator: ",", omittingEmptySubsequences: false).map { $0.isEmpty ? "null" : String($0) }
+                .joined(separator: ",") + "]"
+        }
+        #expect(rows[1].contains("null"))
+        let answer = try await server.request(
+            "POST", "/predict/clf", token: token, body: #"{"instances":[\#(rows.joined(separator: ","))]}"#)
+        #expect(answer.status == 200, "\(answer.body)")
+        for index in 0..<2 {
+            let predicted = try json(answer.body)["predictions"]?[index]
+            #expect(abs((predicted.flatMap { if case .number(let n) = $0 { n.doubleValue } else { nil } } ?? -1) - expected[index]) < 1e-5)
         }
         let export = try await server.request("GET", "/models/clf/versions/1/export", token: token)
         #expect(export.status == 200 && export.body.contains(#""format":"xalorra-model""#))

@@ -44,34 +44,17 @@ extension LocalAPI {
         _ rows: FeatureMatrix, with model: TrainedModel, _ version: ModelVersion
     ) throws(XalorraError) -> ([Number], FeatureMatrix) {
         let width = version.features.count
-        var values: [Double]
-        var logged = rows
-        if !rows.columns.isEmpty, rows.columns != version.features,
-            !(isUnnamed(version.features) && rows.columns.count == width)
-        {
-            // A CSV header: pick the model's columns by name, in the model's order.
-            do {
-                values = try Dataset.rows(from: rows, featureNames: version.features)
-            } catch {
-                throw XalorraError.invalid("file", "\(error.description) (model \(version.reference) reads columns by name)")
+        let logged = try version.pickColumns(from: rows) ?? rows
+        var values: [Double] = []
+        values.reserveCapacity(logged.rowCount * width)
+        for index in 0..<logged.rowCount {
+            let row = logged.row(index)
+            guard row.count == width else {
+                throw XalorraError.invalid(
+                    "rows[\(index)]", "row \(index + 1) has \(row.count) values; model \(version.reference) "
+                        + "expects \(width)")
             }
-            logged = FeatureMatrix(columns: version.features)
-            logged.reserve(rows: rows.rowCount, width: width)
-            for start in stride(from: 0, to: values.count, by: width) {
-                logged.append(row: values[start..<start + width].lazy.map { $0.isNaN ? nil : Number.double($0) })
-            }
-        } else {
-            values = []
-            values.reserveCapacity(rows.rowCount * width)
-            for index in 0..<rows.rowCount {
-                let row = rows.row(index)
-                guard row.count == width else {
-                    throw XalorraError.invalid(
-                        "rows[\(index)]", "row \(index + 1) has \(row.count) values; model \(version.reference) "
-                            + "expects \(width)")
-                }
-                for cell in row { values.append(cell?.doubleValue ?? .nan) }
-            }
+            for cell in row { values.append(cell?.doubleValue ?? .nan) }
         }
         if !model.acceptsMissing, let missing = values.firstIndex(where: \.isNaN) {
             throw XalorraError.invalid(
@@ -91,12 +74,33 @@ extension LocalAPI {
         return (outputs, logged)
     }
 
-    /// Whether `names` are the `f0, f1, …` an unnamed import gets, which files may give positionally.
-    private static func isUnnamed(_ names: [String]) -> Bool {
-        names.enumerated().allSatisfy { $0.element == "f\($0.offset)" }
-    }
-
     private static func columnName(_ rows: FeatureMatrix, _ column: Int) -> String {
         column < rows.columns.count ? "'\(rows.columns[column])'" : "\(column + 1)"
+    }
+}
+
+extension ModelVersion {
+    /// `rows` with the columns this version reads, picked by name from a CSV header and put in its feature order;
+    /// `nil` when the rows are already in order (no header, the same names, or an unnamed import, whose `f0, f1, …`
+    /// files may give positionally). The one rule for both sides: offline batches, and the remote client, which
+    /// sends rows without their header.
+    public func pickColumns(from rows: FeatureMatrix) throws(XalorraError) -> FeatureMatrix? {
+        let width = features.count
+        let unnamed = features.enumerated().allSatisfy { $0.element == "f\($0.offset)" }
+        guard !rows.columns.isEmpty, rows.columns != features, !(unnamed && rows.columns.count == width) else {
+            return nil
+        }
+        let values: [Double]
+        do {
+            values = try Dataset.rows(from: rows, featureNames: features)
+        } catch {
+            throw XalorraError.invalid("file", "\(error.description) (model \(reference) reads columns by name)")
+        }
+        var picked = FeatureMatrix(columns: features)
+        picked.reserve(rows: rows.rowCount, width: width)
+        for start in stride(from: 0, to: values.count, by: width) {
+            picked.append(row: values[start..<start + width].lazy.map { $0.isNaN ? nil : Number.double($0) })
+        }
+        return picked
     }
 }

@@ -1,7 +1,7 @@
 public import XalorraML
 
 /// A `POST /predict/{model}` body: `{"features": [...]}` for one row (the seed's body), `{"instances": [[...], ...]}`
-/// for a batch predicted and logged together.
+/// for a batch predicted and logged together, where `null` is a missing value (as an empty CSV cell is offline).
 public enum PredictRequest: Sendable {
     /// One row.
     case single([Number])
@@ -18,7 +18,7 @@ public enum PredictRequest: Sendable {
             try BatchLimit.check(rows: rows.count, limit: maxRows)
             var matrix = FeatureMatrix()
             for (index, row) in rows.enumerated() {
-                matrix.append(row: try Self.numbers(row, field: "instances[\(index)]").lazy.map { Optional($0) })
+                matrix.append(row: try Self.cells(row, field: "instances[\(index)]"))
             }
             self = .batch(matrix)
             return
@@ -29,24 +29,31 @@ public enum PredictRequest: Sendable {
 
     /// The numbers of one row: at least one, each a number; every other element is named in one 422.
     static func numbers(_ value: JSONValue, field: String) throws(XalorraError) -> [Number] {
+        try cells(value, field: field, missing: false).map { $0 ?? .int(0) }
+    }
+
+    /// The cells of one row: at least one, each a number or, when `missing` is allowed, `null`; every other element
+    /// is named in one 422.
+    static func cells(_ value: JSONValue, field: String, missing: Bool = true) throws(XalorraError) -> [Number?] {
         guard case .array(let items) = value else {
             throw XalorraError.invalid(field, "expected an array of numbers, got \(value.typeName)")
         }
         guard !items.isEmpty else { throw XalorraError.invalid(field, BatchLimit.emptyRow) }
-        var numbers: [Number] = []
-        numbers.reserveCapacity(items.count)
+        var cells: [Number?] = []
+        cells.reserveCapacity(items.count)
         var problems: [XalorraError.FieldError] = []
         for (index, item) in items.enumerated() {
-            if case .number(let number) = item {
-                numbers.append(number)
-            } else {
+            switch item {
+            case .number(let number): cells.append(number)
+            case .null where missing: cells.append(nil)
+            default:
                 problems.append(.init(field: "\(field)[\(index)]", message: "expected a number, got \(item.typeName)"))
             }
         }
         guard problems.isEmpty else {
             throw XalorraError(.validation, "\(field) must contain only numbers", details: problems)
         }
-        return numbers
+        return cells
     }
 }
 
