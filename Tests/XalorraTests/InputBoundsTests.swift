@@ -198,6 +198,19 @@ struct InputBoundsTests {
         #expect(Self.importRefusal(Array(repeated.utf8))?.message.contains("duplicate key \"base_margin\"") == true)
     }
 
+    /// JSON text never carries a character a terminal obeys: DEL, C1 and the bidirectional controls are written as
+    /// `\u` escapes like C0 (and U+2028/U+2029 for JavaScript), everything else as it is, and all of it reads back.
+    @Test func writtenStringsCarryNoControls() throws {
+        #expect(JSONWriter.compact(.string("\u{9B}\u{202E}\u{7F}")) == #""\u009b\u202e\u007f""#)
+        #expect(JSONWriter.compact(.string("a\u{2028}b\u{2066}\u{1B}")) == #""a\u2028b\u2066\u001b""#)
+        let plain = "é 日本 \u{A0}\u{2030}\u{2065}\u{206A} 🙂 \\ \""
+        #expect(JSONWriter.compact(.string(plain)) == "\"" + plain.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"") + "\"")
+        for text in [plain, "\u{80}x\u{9F}\u{202A}\u{2069}\u{2029}", String((0..<0x300).compactMap(Unicode.Scalar.init).map(Character.init))] {
+            #expect(try JSONParser.parse(JSONWriter.compact(.string(text))) == .string(text))
+        }
+    }
+
     /// The streaming reader accepts and refuses exactly what the parser does, on texts that probe its edges.
     @Test func readerMatchesParser() {
         let texts = [
@@ -487,6 +500,24 @@ struct InputBoundsLiveTests {
         #expect(remote.stdout.split(separator: "\n").count == 30)
         let logs = try json(try await server.request("GET", "/logs?limit=100", token: token).body)
         #expect(logs["pagination"]?["total"] == .int(30))
+
+        // A model that reads columns by name, given them in another order and with missing cells: the same
+        // predictions remotely (52 rows, 8 parts) as offline.
+        let fixture = try #require(Bundle.module.url(forResource: "Fixtures/xgboost/named.json", withExtension: nil))
+        let offlineCLI = try BinaryRunner()
+        #expect(try server.cli.run(["models", "import", "named", fixture.path]).status == 0)
+        #expect(try offlineCLI.run(["models", "import", "named", fixture.path]).status == 0)
+        let input = try String(
+            contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/xgboost/named.input.csv", withExtension: nil)),
+            encoding: .utf8)
+        let reversed = input.split(separator: "\n").map { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).reversed().joined(separator: ",")
+        }
+        let named = try server.cli.write("named.csv", reversed.joined(separator: "\n") + "\n")
+        let remoteNamed = try server.cli.run(["predict", "named", "--file", named, "--url", server.url, "--token", token])
+        let offlineNamed = try offlineCLI.run(["predict", "named", "--file", named])
+        #expect(remoteNamed.status == 0 && offlineNamed.status == 0, "\(remoteNamed.stderr) \(offlineNamed.stderr)")
+        #expect(remoteNamed.stdout == offlineNamed.stdout && remoteNamed.stdout.split(separator: "\n").count == 52)
     }
 
     /// Offline, `models import` reads at most `XALORRA_MAX_UPLOAD` + 1 bytes (an endless `/dev/zero` is refused at

@@ -63,23 +63,45 @@ public enum JSONWriter {
         }
     }
 
-    /// Appends `text` as a JSON string with the escapes RFC 8259 requires.
+    /// Appends `text` as a JSON string with the escapes RFC 8259 requires, and `\uXXXX` for the other characters a
+    /// terminal obeys rather than shows (DEL, the C1 controls, the bidirectional overrides and isolates) and the line
+    /// separators JavaScript does not take in a string (U+2028, U+2029): a body shown by `curl` on a terminal cannot
+    /// drive it, and the CLI's `--json` is the body byte for byte.
     public static func write(string text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
             case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
             case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
             case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            case 0..<0x20, 0x7F: appendEscape(UInt32(byte), into: &out)
+            case 0xC2, 0xE2:
+                // U+0080-U+009F are C2 80-C2 9F; U+2028-U+202E and U+2066-U+2069 are E2 80 A8-AE and E2 81 A6-A9.
+                let scalar = text.unicodeScalars[index]
+                switch scalar.value {
+                case 0x80...0x9F, 0x2028...0x202E, 0x2066...0x2069:
+                    appendEscape(scalar.value, into: &out)
+                    index = utf8.index(index, offsetBy: scalar.utf8.count)
+                    continue
+                default: out.append(byte)
+                }
             default: out.append(byte)
             }
+            index = utf8.index(after: index)
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `\uXXXX` for a scalar of the Basic Multilingual Plane.
+    private static func appendEscape(_ value: UInt32, into out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: [0x5C, UInt8(ascii: "u")])
+        for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int(value >> UInt32(shift) & 15)]) }
     }
 
     private static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, depth: Int) {

@@ -51,6 +51,25 @@ public enum ModelDocument {
         return out
     }
 
+    /// What in `model` JSON cannot write (a weight, threshold or leaf value that is infinite or NaN, as training on
+    /// values near the largest double can produce), or `nil` when ``encode(_:)`` writes it faithfully.
+    public static func unwritable(_ model: TrainedModel) -> String? {
+        switch model {
+        case .linear(let linear):
+            guard linear.intercept.isFinite, linear.weights.allSatisfy(\.isFinite) else {
+                return "a weight is not a finite number"
+            }
+        case .trees(let ensemble):
+            guard ensemble.baseMargin.isFinite else { return "the base margin is not a finite number" }
+            for (index, tree) in ensemble.trees.enumerated() {
+                guard tree.threshold.allSatisfy(\.isFinite), tree.value.allSatisfy(\.isFinite) else {
+                    return "tree \(index) has a threshold or leaf value that is not a finite number"
+                }
+            }
+        }
+        return nil
+    }
+
     /// Reads a stored model. The store holds only what was accepted under the limits of its day, so no limit applies.
     public static func decode(_ bytes: [UInt8]) throws(ModelFormatError) -> TrainedModel {
         try JSONReader.readModel(bytes, invalidJSON: "the model is not valid JSON") { reader in

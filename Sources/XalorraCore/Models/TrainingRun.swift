@@ -51,11 +51,16 @@ struct TrainingRun: Sendable {
             throw XalorraError(.trainingFailed, "training failed: \(error.message)")
         case .success(let result):
             let size = result.model.size
+            var refusal: String?
             if case .trees = result.model, size > limits.nodes {
-                let reason = "the model has \(size) tree nodes, more than the \(limits.nodes) a model may have "
+                refusal = "the model has \(size) tree nodes, more than the \(limits.nodes) a model may have "
                     + "(XALORRA_MAX_MODEL_NODES); train fewer or shallower trees"
-                try await jobs.fail(id, reason: reason, now: .now())
-                throw XalorraError(.trainingFailed, "training failed: \(reason)")
+            } else if let problem = ModelDocument.unwritable(result.model) {
+                refusal = "\(problem): the data's values are too large to fit"
+            }
+            if let refusal {
+                try await jobs.fail(id, reason: refusal, now: .now())
+                throw XalorraError(.trainingFailed, "training failed: \(refusal)")
             }
             let version = ModelRepository.NewVersion(
                 tenant: job.tenant, name: job.model, kind: kind, hyperparameters: job.hyperparameters,

@@ -286,6 +286,10 @@ extension XGBoostModel.ReadTree {
                 }
                 continue
             }
+            // A threshold past Float's range would be stored as infinity, which JSON cannot write.
+            guard Float(conditions[node]).isFinite else {
+                throw ModelFormatError("\(context): node \(node)'s split condition is out of range")
+            }
             if let splitTypes, splitTypes[node] != 0 {
                 throw ModelFormatError("categorical splits are not supported (\(context), node \(node))")
             }

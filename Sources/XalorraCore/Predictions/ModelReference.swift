@@ -13,6 +13,7 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String) throws(XalorraError) {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])
+        try NameRule.check(name, field: "model")
         guard !name.isEmpty, name.utf8.count <= Self.maxLength, let first = name.unicodeScalars.first,
             Self.isAlphanumeric(first),
             name.unicodeScalars.allSatisfy({ Self.isAlphanumeric($0) || "._-".unicodeScalars.contains($0) })
