@@ -200,15 +200,17 @@ struct IsolationTests {
             #"{"alg":"HS256","kid":"attacker","jku":"http://127.0.0.1:9/jwks.json","x5u":"http://127.0.0.1:9/c.pem"}"#
         // Controls: the forging is real (the same helper with the right secret passes), foreign key headers do not
         // change which key verifies, and the documented 60 s leeway applies to exp, nbf and iat.
-        let accepted: [(String, String)] = [
-            ("the login's own access token", access),
-            ("kid/jku/x5u pointing elsewhere", sign(foreignKeyHeader, claims())),
-            ("expired 20 s ago", sign(#"{"alg":"HS256"}"#, claims(exp: now - 20))),
-            ("nbf and iat 20 s ahead", sign(#"{"alg":"HS256"}"#, claims(iat: now + 20, nbf: now + 20))),
+        // Hand-signed controls name someone without an account: mallory's account has a tenant of its own and
+        // takes only tokens issued after it was created (issue 12), which a token "expired 20 s ago" cannot be.
+        let accepted: [(String, String, String)] = [
+            ("the login's own access token", access, "mallory"),
+            ("kid/jku/x5u pointing elsewhere", sign(foreignKeyHeader, claims(user: "oscar")), "oscar"),
+            ("expired 20 s ago", sign(#"{"alg":"HS256"}"#, claims(user: "oscar", exp: now - 20)), "oscar"),
+            ("nbf and iat 20 s ahead", sign(#"{"alg":"HS256"}"#, claims(user: "oscar", iat: now + 20, nbf: now + 20)), "oscar"),
         ]
-        for (name, token) in accepted {
+        for (name, token, user) in accepted {
             let whoami = try await server.request("GET", "/whoami", token: token)
-            #expect(whoami.status == 200 && json(whoami.body)["user_id"] == "mallory", "\(name): \(whoami.body)")
+            #expect(whoami.status == 200 && json(whoami.body)["user_id"] == .string(user), "\(name): \(whoami.body)")
             #expect(try await server.request("GET", "/v2/models/m", token: token).status == 200, "\(name)")
         }
         // (mallory's account has the user role, so a correct admin token is one for a name outside the store.)
