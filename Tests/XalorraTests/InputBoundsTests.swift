@@ -127,6 +127,10 @@ struct InputBoundsTests {
             ("right_children", "4294967295", "outside 0..<3"), ("split_indices", "2", "splits on feature 2"),
             ("split_indices", "4294967295", "splits on feature 4294967295"), ("num_feature", "\"1000001\"", "num_feature"),
         ]
+        // A split condition past Float's range would have been stored as `inf`, a document no one can read back.
+        let huge = String(decoding: Self.fill(Self.xgboostTemplate, Self.xgboostDefaults), as: UTF8.self)
+            .replacingOccurrences(of: "[0.5, -1.0, 1.0]", with: "[1e300, -1.0, 1.0]")
+        #expect(Self.importRefusal(Array(huge.utf8))?.message.contains("split condition is out of range") == true)
         for (field, value, message) in xgboost {
             let refusal = Self.importRefusal(Self.fill(Self.xgboostTemplate, Self.xgboostDefaults, field, value))
             #expect(refusal?.message.contains(message) == true, "\(field) = \(value): \(refusal?.message ?? "imported")")
