@@ -19,10 +19,15 @@ struct CORSPolicy: Sendable {
         return origins.contains(origin) ? origin : nil
     }
 
+    /// `Vary: Origin` on every response, allowed origin, other origin or none, unless any origin is allowed: the
+    /// answer then depends on the request's `Origin`, and a shared cache must not hand one origin's to another.
+    func addVary(to headers: inout HTTPFields) {
+        if !origins.contains("*") { headers[.vary] = "Origin" }
+    }
+
     /// Headers of every response to an allowed origin: the origin, and the response headers scripts may read.
     func addHeaders(for origin: String, to headers: inout HTTPFields) {
         headers[.accessControlAllowOrigin] = origin
-        if origin != "*" { headers[.vary] = "Origin" }
         headers[.accessControlExposeHeaders] =
             "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, RateLimit-Policy, Retry-After"
     }

@@ -6,20 +6,25 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// `HTTP1WebSocketUpgradeChannel` with ``RequestHeadTimeout`` first in every connection's pipeline and a
-/// ``MalformedRequestCatcher`` after the HTTP decoder.
+/// `HTTP1WebSocketUpgradeChannel` with ``ClientConnections/Guard`` and ``RequestHeadTimeout`` first in every
+/// connection's pipeline and a ``MalformedRequestCatcher`` after the HTTP decoder.
 struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1WebSocketUpgradeChannel.Value
 
     let inner: HTTP1WebSocketUpgradeChannel
-    let headerTimeout: TimeAmount
-    let idleTimeout: TimeAmount
+    let limits: ConnectionLimits
+    let connections: ClientConnections
     let logger: Logger
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                RequestHeadTimeout(headerTimeout: headerTimeout, idleTimeout: idleTimeout, logger: self.logger),
+            try channel.pipeline.syncOperations.addHandlers(
+                [
+                    ClientConnections.Guard(connections: connections, logger: self.logger),
+                    RequestHeadTimeout(
+                        headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout,
+                        minBodyRate: limits.minBodyRate, logger: self.logger),
+                ],
                 position: .first)
         }.flatMap {
             inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
@@ -87,33 +92,45 @@ final class MalformedRequestCatcher: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
+/// What a connection may take of the server's time and slots (see ``RequestHeadTimeout``, ``ClientConnections``).
+struct ConnectionLimits: Sendable {
+    /// Longest wait for a complete request head, from the connection's start or the last response; also how long a
+    /// body is given before its rate is measured.
+    var headerTimeout: TimeAmount
+    /// Longest silence, and longest time writes may stay blocked by a client that does not read; Hummingbird's own
+    /// idle timer uses it too, within a request and between requests.
+    var idleTimeout: TimeAmount
+    /// Slowest average rate, in bytes per second, at which a request body may arrive.
+    var minBodyRate: Int
+    /// Most connections open at once from one client.
+    var connectionsPerClient: Int
+}
+
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrades, where a connection that sends no request, or not fast enough, is closed
-    /// (see ``RequestHeadTimeout``) and a malformed request is answered 400.
+    /// (see ``RequestHeadTimeout``), a client holds at most `limits.connectionsPerClient` connections, and a
+    /// malformed request is answered 400.
     /// - Parameters:
-    ///   - headerTimeout: longest wait for a complete request head, from the connection's start or the last
-    ///     response.
-    ///   - idleTimeout: longest silence; Hummingbird's own idle timer uses it too, within a request and between
-    ///     requests.
-    ///   - logger: where closed slow or malformed clients are reported.
+    ///   - logger: where closed slow, malformed or excess clients are reported.
     static func guardedHTTP1WebSocketUpgrade(
-        webSocket: WebSocketServerConfiguration, headerTimeout: Duration, idleTimeout: Duration, logger: Logger,
+        webSocket: WebSocketServerConfiguration, limits: ConnectionLimits, logger: Logger,
         shouldUpgrade: @escaping @Sendable (HTTPRequest, any Channel, Logger) async throws
             -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     ) -> HTTPServerBuilder {
-        let idle = TimeAmount(idleTimeout)
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(additionalChannelHandlers: [RequestHeadTimeout.Tracker()], idleTimeout: idle), ws: webSocket)
+            http1: .init(additionalChannelHandlers: [RequestHeadTimeout.Tracker()], idleTimeout: limits.idleTimeout),
+            ws: webSocket)
+        let connections = ClientConnections(limit: limits.connectionsPerClient)
         return HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder, configuration: configuration,
                     shouldUpgrade: { head, channel, logger in
                         // The head is complete; an upgraded connection is the WebSocket's to keep open.
-                        channel.triggerUserOutboundEvent(RequestHeadTimeout.Event.headReceived, promise: nil)
+                        channel.triggerUserOutboundEvent(RequestHeadTimeout.Event.upgradeRequested, promise: nil)
                         return try await shouldUpgrade(head, channel, logger)
                     }),
-                headerTimeout: TimeAmount(headerTimeout), idleTimeout: idle, logger: logger)
+                limits: limits, connections: connections, logger: logger)
         }
     }
 }

@@ -18,26 +18,37 @@ final class RateLimiter: Sendable {
 
     private struct Window {
         var start: Int64
+        var end: Int64
         var count: Int
     }
 
-    private let windows = Mutex<[String: Window]>([:])
+    private struct State {
+        var windows: [String: Window] = [:]
+        /// When expired windows were last swept.
+        var sweptAt: Int64 = 0
+    }
+
+    private let state = Mutex(State())
 
     /// Counts a request by `key` against `budget` at `now` (epoch seconds).
     func count(_ budget: RateLimitClass, key: String, now: Int64) -> Decision {
-        let window = Int64(budget.windowSeconds)
+        let window = Int64(max(1, budget.windowSeconds))
         let start = now - now % window
-        let count = windows.withLock { windows -> Int in
+        let reset = start + window
+        let count = state.withLock { state -> Int in
             let slot = budget.name + "|" + key
-            var entry = windows[slot] ?? Window(start: start, count: 0)
-            if entry.start != start { entry = Window(start: start, count: 0) }
+            var entry = state.windows[slot] ?? Window(start: start, end: reset, count: 0)
+            if entry.start != start { entry = Window(start: start, end: reset, count: 0) }
             entry.count += 1
-            windows[slot] = entry
-            // Forget expired windows now and then, so the table does not grow with every client ever seen.
-            if windows.count > 10_000 { windows = windows.filter { $0.value.start + 3600 > now } }
+            state.windows[slot] = entry
+            // Forget expired windows now and then, so the table does not grow with every client ever seen; at most
+            // once a second, so that many live clients do not make every request sweep the whole table.
+            if state.windows.count > 10_000, now > state.sweptAt {
+                state.sweptAt = now
+                state.windows = state.windows.filter { $0.value.end > now }
+            }
             return entry.count
         }
-        let reset = start + window
         return Decision(
             limit: budget.limit, remaining: max(0, budget.limit - count), reset: reset,
             windowSeconds: budget.windowSeconds, allowed: count <= budget.limit,

@@ -82,3 +82,33 @@ final class ServerMetrics: Sendable {
         return out
     }
 }
+
+extension ServerMetrics {
+    /// Who may read `GET /metrics` without an admin token (`XALORRA_METRICS`): it names every tenant's models, so by
+    /// default nobody may.
+    struct Access: Sendable {
+        private let open: Bool
+        private let blocks: [ClientAddress.Block]
+
+        init(_ setting: Settings.MetricsAccess) {
+            switch setting {
+            case .admin:
+                open = false
+                blocks = []
+            case .open:
+                open = true
+                blocks = []
+            case .addresses(let listed):
+                open = false
+                blocks = listed.compactMap(ClientAddress.Block.init)
+            }
+        }
+
+        /// Whether a request from `address` may read the metrics without a token.
+        func admits(_ address: String?) -> Bool {
+            if open { return true }
+            guard !blocks.isEmpty, let address = address.flatMap(ClientAddress.init) else { return false }
+            return blocks.contains { $0.contains(address) }
+        }
+    }
+}

@@ -21,14 +21,19 @@ struct XalorraResponder: HTTPResponder {
     let maxBody: Int
     let maxUpload: Int
     let cors: CORSPolicy?
+    let metricsAccess: ServerMetrics.Access
+    let streams: OpenStreams
     let logger: Logger
     let requestCount = RequestCounter()
     private let verified = TokenCache()
 
     init(
         api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], metrics: ServerMetrics,
-        rateLimit: Bool, maxBody: Int, maxUpload: Int, corsOrigins: [String], logger: Logger
+        rateLimit: Bool, maxBody: Int, maxUpload: Int, corsOrigins: [String], metricsAccess: ServerMetrics.Access,
+        maxStreamsPerUser: Int, logger: Logger
     ) {
+        self.metricsAccess = metricsAccess
+        self.streams = OpenStreams(limit: maxStreamsPerUser)
         self.maxUpload = maxUpload
         self.cors = CORSPolicy(origins: corsOrigins)
         self.metrics = metrics
@@ -48,19 +53,24 @@ struct XalorraResponder: HTTPResponder {
         var routeKey = "unmatched"
         var errorFormat = Route.ErrorFormat.envelope
         let output: HTTPOutput
+        var lease: OpenStreams.Lease?
         let origin = cors?.allowedOrigin(request.headers[.origin])
+        cors?.addVary(to: &headers)
         do {
             if let origin, let cors {
                 cors.addHeaders(for: origin, to: &headers)
                 if request.method == .options, request.headers[.accessControlRequestMethod] != nil,
                     case .methodNotAllowed(let methods) = matcher.match(method: "OPTIONS", path: request.uri.path)
                 {
+                    // A preflight is a request too: it spends the client's default budget.
+                    try spend(.default, key: Self.addressKey(context.remoteAddress?.ipAddress), headers: &headers)
                     cors.preflight(origin: origin, methods: methods, headers: &headers)
                     return Response(status: .noContent, headers: headers)
                 }
             }
             output = try await handle(
-                request, context: context, headers: &headers, routeKey: &routeKey, errorFormat: &errorFormat)
+                request, context: context, headers: &headers, routeKey: &routeKey, errorFormat: &errorFormat,
+                lease: &lease)
         } catch {
             if error.code == .internal {
                 logger.error("request failed", metadata: ["request-id": "\(id)", "error": "\(error.message)"])
@@ -76,11 +86,14 @@ struct XalorraResponder: HTTPResponder {
         if let stream = output.stream {
             headers[.cacheControl] = "no-store"
             let first = output.body
+            let held = lease
+            let closed = context.closed
             return Response(
                 status: HTTPResponse.Status(code: output.status), headers: headers,
                 body: ResponseBody { writer in
+                    defer { held?.release() }
                     try await writer.write(ByteBuffer(bytes: first))
-                    for await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    for await chunk in Self.relay(stream, until: closed) { try await writer.write(ByteBuffer(bytes: chunk)) }
                     try await writer.finish(nil)
                 })
         }
@@ -110,9 +123,13 @@ struct XalorraResponder: HTTPResponder {
         let route: Route
         let parameters: [String: String]
         switch matcher.match(method: method, path: path) {
-        case .notFound:
-            throw XalorraError(.notFound, "Not found: \(method) \(path)")
-        case .methodNotAllowed(let methods):
+        case .notFound, .methodNotAllowed:
+            // Unmatched requests spend the default budget too (by the token's user when one is valid, else by
+            // address): otherwise probing unknown paths would cost a client nothing.
+            try await spendUnmatched(authorization: authorization, remoteAddress: remoteAddress, headers: &headers)
+            guard case .methodNotAllowed(let methods) = matcher.match(method: method, path: path) else {
+                throw XalorraError(.notFound, "Not found: \(method) \(path)")
+            }
             headers[.allow] = methods.joined(separator: ", ")
             throw XalorraError(.methodNotAllowed, "Method \(method) not allowed; use \(methods.joined(separator: ", "))")
         case .found(let matched, let found):
@@ -120,6 +137,7 @@ struct XalorraResponder: HTTPResponder {
             parameters = found
             routeKey = matched.key
         }
+        if route.carriesCredentials { headers[.cacheControl] = "no-store" }
         var query: [String: String] = [:]
         for (name, value) in uri.queryParameters {
             query[String(name)] = String(value)
@@ -128,6 +146,8 @@ struct XalorraResponder: HTTPResponder {
         if token == nil, route.transport.acceptsQueryToken, let given = query.removeValue(forKey: "access_token") {
             token = "Bearer " + given
         }
+        var access = route.access
+        if route.accessSetting == .metricsAccess, metricsAccess.admits(remoteAddress) { access = .public }
 
         // Authenticate first when a token is given, so the rate limit counts by user rather than by address.
         var caller: Caller?
@@ -139,26 +159,17 @@ struct XalorraResponder: HTTPResponder {
                 authError = error
             }
         }
-        if let limiter {
-            // Public routes (login, register, refresh) count by address even when a token comes along: keyed by
-            // the token's user, any valid token (one's own account's) would buy a fresh login budget for guessing
-            // someone else's password.
-            let user = route.access == .public ? nil : caller
-            let key = user.map { "user:" + $0.user } ?? "ip:" + (remoteAddress ?? "unknown")
-            let decision = limiter.count(route.rateLimit, key: key, now: Timestamp.now().seconds)
-            Self.addRateLimitHeaders(decision, to: &headers)
-            guard decision.allowed else {
-                headers[.retryAfter] = "\(decision.retryAfter)"
-                throw XalorraError(
-                    .rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)
-            }
-        }
-        if route.access != .public {
+        // Public routes (login, register, refresh) count by address even when a token comes along: keyed by the
+        // token's user, any valid token (one's own account's) would buy a fresh login budget for guessing someone
+        // else's password.
+        let user = access == .public ? nil : caller
+        try spend(route.rateLimit, key: user.map { "user:" + $0.user } ?? Self.addressKey(remoteAddress), headers: &headers)
+        if access != .public {
             if let authError { throw authError }
             guard let caller else {
                 throw XalorraError(.authenticationFailed, "Not authenticated: send Authorization: Bearer <token>")
             }
-            if route.access == .admin, caller.role != .admin {
+            if access == .admin, caller.role != .admin {
                 throw XalorraError(.insufficientPermissions, "This endpoint needs the admin role")
             }
         }
@@ -168,9 +179,11 @@ struct XalorraResponder: HTTPResponder {
         return Admission(route: route, parameters: parameters, query: query, caller: caller)
     }
 
+    /// - Parameters:
+    ///   - lease: set to the stream's place when the route streams (released when the response ends).
     private func handle(
         _ request: Request, context: ServerContext, headers: inout HTTPFields, routeKey: inout String,
-        errorFormat: inout Route.ErrorFormat
+        errorFormat: inout Route.ErrorFormat, lease: inout OpenStreams.Lease?
     ) async throws(XalorraError) -> HTTPOutput {
         if request.uri.path.hasPrefix("/v2/") || request.uri.path == "/v2" { errorFormat = .inference }
         let admission = try await admit(
@@ -179,6 +192,10 @@ struct XalorraResponder: HTTPResponder {
         let route = admission.route
         guard let handler = handlers[route.key] else {
             throw XalorraError(.internal, "no handler for \(route.key)")
+        }
+        if route.transport == .eventStream, let caller = admission.caller {
+            guard let place = streams.acquire(caller.user) else { throw streams.refusal }
+            lease = place
         }
         let body = try await readBody(request, limit: route.bodyLimit == .upload ? maxUpload : maxBody)
         let input = HTTPInput(
@@ -210,6 +227,32 @@ struct XalorraResponder: HTTPResponder {
         return try await api.caller(for: claims)
     }
 
+    /// Counts a request against `budget` for `key`, adds the rate-limit headers (every response carries them), and
+    /// refuses it with 429 past the budget. Nothing happens with rate limiting off.
+    private func spend(_ budget: RateLimitClass, key: String, headers: inout HTTPFields) throws(XalorraError) {
+        guard let limiter else { return }
+        let decision = limiter.count(budget, key: key, now: Timestamp.now().seconds)
+        Self.addRateLimitHeaders(decision, to: &headers)
+        guard decision.allowed else {
+            headers[.retryAfter] = "\(decision.retryAfter)"
+            throw XalorraError(.rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)
+        }
+    }
+
+    /// Spends the default budget for a request that matched no route: by the token's user when it carries a valid
+    /// one, else by address. A bad token is not an error here: the answer stays 404 or 405.
+    private func spendUnmatched(
+        authorization: String?, remoteAddress: String?, headers: inout HTTPFields
+    ) async throws(XalorraError) {
+        guard limiter != nil else { return }
+        var key = Self.addressKey(remoteAddress)
+        if let authorization, let caller = try? await authenticate(authorization) { key = "user:" + caller.user }
+        try spend(.default, key: key, headers: &headers)
+    }
+
+    /// The rate-limit key of an anonymous client: its address (an IPv6 client's /64, see ``ClientAddress``).
+    static func addressKey(_ remoteAddress: String?) -> String { "ip:" + ClientAddress.limitKey(remoteAddress) }
+
     /// The whole body, refusing more than `limit` bytes with 413 (by `Content-Length` before reading, if given).
     private func readBody(_ request: Request, limit: Int) async throws(XalorraError) -> [UInt8] {
         let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(limit) bytes")
@@ -233,6 +276,21 @@ struct XalorraResponder: HTTPResponder {
         headers[HTTPField.Name("RateLimit-Policy")!] =
             "\"\(decision.className)\";q=\(decision.limit);w=\(decision.windowSeconds)"
         headers[HTTPField.Name("RateLimit")!] = "\"\(decision.className)\";r=\(decision.remaining);t=\(secondsLeft)"
+    }
+
+    /// `stream`'s chunks until it ends or the connection closes. Without it, a stream whose client went away would
+    /// keep its subscription (and its place, see ``OpenStreams``) until its next write failed.
+    static func relay(_ stream: AsyncStream<[UInt8]>, until closed: EventLoopFuture<Void>) -> AsyncStream<[UInt8]> {
+        let (relay, sink) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(1024))
+        let pump = Task {
+            for await chunk in stream {
+                if case .terminated = sink.yield(chunk) { break }
+            }
+            sink.finish()
+        }
+        sink.onTermination = { _ in pump.cancel() }
+        closed.whenComplete { _ in sink.finish() }
+        return relay
     }
 
     static func milliseconds(_ duration: Duration) -> String {
@@ -279,11 +337,16 @@ extension XalorraResponder {
         } catch {
             return .dontUpgrade
         }
+        guard let lease = admission.caller.map({ streams.acquire($0.user) }) ?? nil else { return .dontUpgrade }
         let elapsed = ContinuousClock.now - started
         metrics.recordRequest(route: routeKey, status: 101, seconds: elapsed.seconds)
         logger.info(
             "GET \(URI(head.path ?? "/").path) 101",
             metadata: ["request-id": "\(requestCount.next())", "ms": "\(Self.milliseconds(elapsed))"])
-        return .upgrade(headers, PredictionController.socket(admission.api(api), query: query))
+        let socket = PredictionController.socket(admission.api(api), query: query)
+        return .upgrade(headers) { inbound, outbound, context in
+            defer { lease.release() }
+            try await socket(inbound, outbound, context)
+        }
     }
 }

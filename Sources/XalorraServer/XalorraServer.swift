@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ServiceLifecycle
 import XalorraCore
 
@@ -50,8 +51,9 @@ public struct XalorraServer: Sendable {
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
             metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody,
-            maxUpload: settings.maxUpload,
-            corsOrigins: settings.corsOrigins, logger: logger)
+            maxUpload: settings.maxUpload, corsOrigins: settings.corsOrigins,
+            metricsAccess: ServerMetrics.Access(settings.metricsAccess),
+            maxStreamsPerUser: settings.maxConnectionsPerClient, logger: logger)
         self.logger = logger
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
@@ -60,7 +62,9 @@ public struct XalorraServer: Sendable {
             responder: responder,
             server: .guardedHTTP1WebSocketUpgrade(
                 webSocket: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))),
-                headerTimeout: .seconds(settings.headerTimeout.seconds), idleTimeout: .seconds(settings.idleTimeout.seconds),
+                limits: ConnectionLimits(
+                    headerTimeout: Self.amount(settings.headerTimeout), idleTimeout: Self.amount(settings.idleTimeout),
+                    minBodyRate: settings.minBodyRate, connectionsPerClient: settings.maxConnectionsPerClient),
                 logger: logger
             ) { head, channel, _ in
                 await responder.upgrade(head, remoteAddress: channel.remoteAddress?.ipAddress)
@@ -73,6 +77,9 @@ public struct XalorraServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
+
+    /// A setting's duration as NIO's, at most 68 years (NIO counts nanoseconds in 64 bits and traps beyond).
+    private static func amount(_ span: TimeSpan) -> TimeAmount { .seconds(min(max(span.seconds, 0), 1 << 31)) }
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. Open event streams end at
     /// once, so they do not hold the shutdown up.

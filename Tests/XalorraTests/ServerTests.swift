@@ -198,7 +198,7 @@ struct ServerTests {
         let token = try server.token()
         _ = try await server.request("POST", "/predict/xgb-v2", token: token, body: #"{"instances":[[1],[2]]}"#)
         _ = try await server.request("GET", "/nope")
-        let text = try await server.request("GET", "/metrics").body
+        let text = try await server.request("GET", "/metrics", token: try server.token(["--role", "admin"])).body
         #expect(text.contains(#"xalorra_predictions_total{model="xgb-v2"} 2"#))
         #expect(text.contains(#"xalorra_http_requests_total{route="POST /predict/{model}",status="200"} 1"#))
         #expect(text.contains(#"xalorra_http_requests_total{route="unmatched",status="404"} 1"#))

@@ -162,7 +162,7 @@ struct UsersTests {
 
     /// An unknown username spends one bcrypt comparison like a known one, and gets the same answer.
     @Test func unknownUsersCostABcryptComparison() async throws {
-        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        let server = try await LiveServer(environment: ["XALORRA_METRICS": "open"], arguments: ["--rate-limit", "off"])
         defer { server.stop() }
         func checks() async throws -> Int {
             let metrics = try await server.request("GET", "/metrics").body

@@ -59,23 +59,33 @@ public struct Route: Sendable, Equatable {
     public let bodyLimit: BodyLimit
     /// How its errors look.
     public let errorFormat: ErrorFormat
+    /// Whether its responses carry a credential (an access or refresh token): they are sent with
+    /// `Cache-Control: no-store` (RFC 6749 §5.1), so that no cache or browser history keeps them.
+    public let carriesCredentials: Bool
+    /// The setting that may widen `access` at run time (``SettingKey/metricsAccess`` for `/metrics`: open, or open
+    /// to listed addresses); `access` is what holds by default.
+    public let accessSetting: SettingKey?
 
     init(
         _ method: String, _ path: String, _ access: Access, _ summary: String, transport: Transport = .plain,
-        bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope, pending: String? = nil
+        bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope, carriesCredentials: Bool = false,
+        accessSetting: SettingKey? = nil, pending: String? = nil
     ) {
         self.init(
             method, path, access, .default, summary, transport: transport, bodyLimit: bodyLimit,
-            errorFormat: errorFormat, pending: pending)
+            errorFormat: errorFormat, carriesCredentials: carriesCredentials, accessSetting: accessSetting,
+            pending: pending)
     }
 
     init(
         _ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String,
         transport: Transport = .plain, bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope,
-        pending: String? = nil
+        carriesCredentials: Bool = false, accessSetting: SettingKey? = nil, pending: String? = nil
     ) {
         self.bodyLimit = bodyLimit
         self.errorFormat = errorFormat
+        self.carriesCredentials = carriesCredentials
+        self.accessSetting = accessSetting
         self.method = method
         self.path = path
         self.access = access

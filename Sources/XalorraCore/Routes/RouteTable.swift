@@ -15,8 +15,10 @@ public enum RouteTable {
     /// The Aksara AI API's users.
     static let users: [Route] = [
         Route("POST", "/users/register", .public, .register, "Create an account"),
-        Route("POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens"),
-        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair"),
+        Route(
+            "POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens",
+            carriesCredentials: true),
+        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair", carriesCredentials: true),
         Route("POST", "/users/logout", .user, "Revoke a refresh token"),
         Route("GET", "/users/profile", .user, "The caller's profile"),
         Route("PUT", "/users/profile", .user, "Update the caller's email or full name"),
@@ -65,7 +67,8 @@ public enum RouteTable {
         Route("GET", "/admin/users/{username}", .admin, "One user"),
         Route("PATCH", "/admin/users/{username}", .admin, "Change a user's email, name, role, tenant, active flag or password"),
         Route("DELETE", "/admin/users/{username}", .admin, "Delete a user"),
-        Route("POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)"),
+        Route(
+            "POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)", carriesCredentials: true),
     ]
 
     /// Health, documentation and metrics.
@@ -75,7 +78,9 @@ public enum RouteTable {
         Route("GET", "/routes", .public, "This route table"),
         Route("GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route"),
         Route("GET", "/docs", .public, "Interactive API documentation"),
-        Route("GET", "/metrics", .public, "Prometheus metrics"),
+        Route(
+            "GET", "/metrics", .admin, "Prometheus metrics (XALORRA_METRICS may open it to anyone or to listed addresses)",
+            accessSetting: .metricsAccess),
     ]
 
     /// The Open Inference Protocol (KServe v2); errors are the protocol's `{"error": "…"}`.

@@ -1,0 +1,80 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+extension RequestHeadTimeout {
+    /// After the HTTP decoder: tells ``RequestHeadTimeout`` when a head arrives, when its body has been read and when
+    /// a request has been both read and answered; and gives every response head the fields every response carries.
+    ///
+    /// A response written while its request's body is still arriving (an early error: 404, 401, 413, 429, ...) says
+    /// `Connection: close`, and the connection closes once it is written, rather than reading, and so waiting for, a
+    /// body nobody needs: otherwise any client could hold a connection open by announcing a large body and
+    /// trickling it. A request with no body, or a small one that had arrived in full, keeps its connection.
+    final class Tracker: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPRequestPart
+        typealias InboundOut = HTTPRequestPart
+        typealias OutboundIn = HTTPResponsePart
+        typealias OutboundOut = HTTPResponsePart
+
+        /// Requests whose response has not ended.
+        private var unanswered = 0
+        /// Whether a request's body is still being read.
+        private var reading = false
+        /// Whether the current request asked to close the connection after its response.
+        private var closeRequested = false
+        /// Whether the response being written said `Connection: close`.
+        private var closing = false
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                unanswered += 1
+                reading = true
+                closeRequested = head.headerFields[.connection].map(Self.saysClose) ?? false
+                context.triggerUserOutboundEvent(Event.headReceived, promise: nil)
+            case .body: break
+            case .end:
+                reading = false
+                context.triggerUserOutboundEvent(Event.bodyReceived, promise: nil)
+                if unanswered == 0, !closing { context.triggerUserOutboundEvent(Event.awaitingHead, promise: nil) }
+            }
+            context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            switch unwrapOutboundIn(data) {
+            case .head(var head):
+                // `nosniff` on every response, whoever wrote it (the responder, Hummingbird's own 400s, a refused
+                // WebSocket upgrade): a browser never reads a JSON error or an event stream as a script or a page.
+                head.headerFields[.xContentTypeOptions] = "nosniff"
+                if reading || closeRequested || head.headerFields[.connection].map(Self.saysClose) == true {
+                    head.headerFields[.connection] = "close"
+                    closing = true
+                }
+                if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true {
+                    context.triggerUserOutboundEvent(Event.streaming, promise: nil)
+                }
+                context.write(wrapOutboundOut(.head(head)), promise: promise)
+            case .body:
+                context.write(data, promise: promise)
+            case .end:
+                unanswered = max(0, unanswered - 1)
+                guard closing else {
+                    if unanswered == 0, !reading { context.triggerUserOutboundEvent(Event.awaitingHead, promise: nil) }
+                    context.write(data, promise: promise)
+                    return
+                }
+                let written = promise ?? context.eventLoop.makePromise()
+                written.futureResult.assumeIsolated().whenComplete { _ in
+                    context.triggerUserOutboundEvent(Event.closeAfterResponse, promise: nil)
+                }
+                context.writeAndFlush(data, promise: written)
+            }
+        }
+
+        /// Whether a `Connection` field holds the `close` option (`close`, `Close`, `keep-alive, close`).
+        private static func saysClose(_ value: String) -> Bool {
+            value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "close" }
+        }
+    }
+}
