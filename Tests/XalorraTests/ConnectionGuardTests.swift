@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import XalorraCore
+@testable import XalorraServer
 
 /// One client must not make the server unreachable: early answers close their connection instead of waiting for a
 /// body, slow bodies and excess connections are cut, every request (matched or not) spends the rate limit, and every
@@ -315,6 +316,30 @@ struct ConnectionGuardTests {
             }
             configured.stop()
         }
+    }
+
+    /// Address blocks as `XALORRA_METRICS` lists them match IPv4 and IPv6 peers by prefix (an IPv4-mapped IPv6 peer
+    /// as its IPv4 address), never across families; per-client limits count an IPv6 client by its /64.
+    @Test func addressBlocksAndLimitKeys() throws {
+        func inside(_ block: String, _ address: String) throws -> Bool {
+            try #require(ClientAddress.Block(block)).contains(try #require(ClientAddress(address)))
+        }
+        #expect(try inside("10.0.0.0/8", "10.255.1.2") && !(try inside("10.0.0.0/8", "11.0.0.1")))
+        #expect(try inside("192.168.1.128/25", "192.168.1.200") && !(try inside("192.168.1.128/25", "192.168.1.127")))
+        #expect(try inside("127.0.0.1", "127.0.0.1") && !(try inside("127.0.0.1", "127.0.0.2")))
+        #expect(try inside("0.0.0.0/0", "8.8.8.8") && !(try inside("0.0.0.0/0", "::1")))
+        #expect(try inside("::1", "::1") && !(try inside("::1", "::2")))
+        #expect(try inside("fd00::/8", "fdab::1") && !(try inside("fd00::/8", "fe80::1")))
+        #expect(try inside("2001:db8::/32", "2001:db8:ffff::1") && !(try inside("2001:db8::/33", "2001:db8:8000::1")))
+        #expect(try inside("127.0.0.0/8", "::ffff:127.0.0.9") && (try inside("::ffff:10.0.0.0/104", "10.1.2.3")))
+        for invalid in ["10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0.0/", "host.example", "10.0.0.0/8/8", ""] {
+            #expect(ClientAddress.Block(invalid) == nil, "\(invalid)")
+        }
+        #expect(ClientAddress.limitKey("203.0.113.7") == "203.0.113.7")
+        #expect(ClientAddress.limitKey("::ffff:203.0.113.7") == "203.0.113.7")
+        #expect(ClientAddress.limitKey("2001:db8:1:2:aaaa::1") == ClientAddress.limitKey("2001:db8:1:2:bbbb::9"))
+        #expect(ClientAddress.limitKey("2001:db8:1:2::1") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.limitKey("2001:db8:1:2::1") != ClientAddress.limitKey("2001:db8:1:3::1"))
     }
 
     // MARK: - Helpers
