@@ -149,7 +149,7 @@ public enum CommandTable {
                 options: [.flag("--yes", short: "y", "Do not ask for confirmation on a terminal")],
                 examples: ["xalorra users delete jek --yes"], run: UsersCommand.delete),
             CommandSpec(
-                "register", summary: "Create your own account (role user, the default tenant).",
+                "register", summary: "Create your own account (role user, a tenant of its own; XALORRA_REGISTRATION=closed refuses).",
                 arguments: [ArgumentSpec("username", "3-50 letters, digits or underscores")],
                 options: [
                     .value("--email", .text, metaVar: "email", "Email address (required)"),

@@ -29,7 +29,8 @@ public protocol XalorraAPI: Sendable {
 
     // MARK: Users: self-service (the Aksara API's /users/*)
 
-    /// Creates an account with role `user` in the default tenant, whatever `user` asks for.
+    /// Creates an account with role `user` in a tenant of its own (never the operator's), whatever `user` asks for;
+    /// refused when `XALORRA_REGISTRATION=closed`.
     func register(_ user: NewUser) async throws(XalorraError) -> User
 
     /// Exchanges a username or email and password for a token pair.

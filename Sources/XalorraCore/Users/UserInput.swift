@@ -63,7 +63,7 @@ public enum UserRules {
     static func trimmed(_ value: String) -> String { String(Substring(value).trimmingWhitespace()) }
 }
 
-/// A new account, validated: self-registration (role `user`, the default tenant) or an admin's `users add`.
+/// A new account, validated: self-registration (role `user`, a tenant of its own) or an admin's `users add`.
 public struct NewUser: Sendable {
     public let username: String
     public let email: String
