@@ -212,6 +212,10 @@ struct XalorraResponder: HTTPResponder {
 
     /// Verifies `Bearer <token>` as an access token and resolves its caller: account and expiry filled.
     private func authenticate(_ header: String) async throws(XalorraError) -> Caller {
+        // Before any work on it (trimming, hashing for the cache): no token of ours is this long.
+        guard header.utf8.count <= TokenService.maxTokenBytes + 32 else {
+            throw XalorraError(.authenticationFailed, "The Authorization header is longer than 8 KiB")
+        }
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw XalorraError(.authenticationFailed, "The Authorization header must be `Bearer <token>`")
         }

@@ -30,7 +30,7 @@ public struct XalorraServer: Sendable {
     }
 
     private let application: Application<XalorraResponder>
-    private let feed = PredictionFeed()
+    private let feed: PredictionFeed
     private let checkpointer: WALCheckpointer
     private let training: TrainingWorkers
     private let api: LocalAPI
@@ -44,6 +44,8 @@ public struct XalorraServer: Sendable {
         settings: Settings, host: String, port: Int, database: AppDatabase, logger: Logger,
         responder: any ChatResponder = BuiltinResponder(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws(XalorraError) {
+        let feed = PredictionFeed(logger: logger)
+        self.feed = feed
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
