@@ -105,7 +105,7 @@ public struct SettingKey: Sendable, Hashable {
         summary: "open|closed: whether anyone may POST /users/register (each self-registered account gets a tenant of its own)")
     public static let maxBatchRows = SettingKey(
         environment: "XALORRA_MAX_BATCH_ROWS", flag: nil, defaultValue: "100000",
-        summary: "Most rows one prediction request or batch call may carry (413 above it); the CLI sends larger files in parts")
+        summary: "Most rows one HTTP prediction call may carry (413 above it); the CLI sends larger files in parts, offline batches are not limited")
     public static let maxModelTrees = SettingKey(
         environment: "XALORRA_MAX_MODEL_TREES", flag: nil, defaultValue: "50000",
         summary: "Most trees an imported or trained model may have")
@@ -114,7 +114,7 @@ public struct SettingKey: Sendable, Hashable {
         summary: "Most tree nodes, all trees together, an imported or trained model may have")
     public static let maxQueuedJobs = SettingKey(
         environment: "XALORRA_MAX_QUEUED_JOBS", flag: nil, defaultValue: "8",
-        summary: "Training jobs one user may have queued or running at once (429 above it)")
+        summary: "Training jobs one user may have queued or running at once (409 above it)")
     public static let metricsAccess = SettingKey(
         environment: "XALORRA_METRICS", flag: nil, defaultValue: "admin",
         summary: "Who may read GET /metrics: admin (an admin token), open (anyone), or comma-separated addresses/CIDRs (and admins)")
@@ -123,7 +123,7 @@ public struct SettingKey: Sendable, Hashable {
         summary: "Connections `serve` holds open from one client address; more are closed at once (raise it behind a proxy)")
     public static let minBodyRate = SettingKey(
         environment: "XALORRA_MIN_BODY_RATE", flag: nil, defaultValue: "1024",
-        summary: "Slowest a request body may arrive, in bytes per second averaged after the header timeout; slower is closed")
+        summary: "Slowest a request body may arrive, in bytes per second averaged once the header timeout has passed; slower gets 408 and is closed")
 
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
