@@ -25,7 +25,7 @@ public enum CLI {
             }
         } catch let error as UsageError {
             terminal.flush()
-            terminal.printError(label: "Error:", .red, error.message)
+            terminal.error(error.message)
             terminal.printError("Usage: \(HelpRenderer.usage(for: error.path))")
             let help = ([CommandTable.program, "help"] + error.path).joined(separator: " ")
             terminal.printError("  See '\(help)' for more information.")

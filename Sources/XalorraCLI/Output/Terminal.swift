@@ -83,12 +83,14 @@ public final class Terminal: @unchecked Sendable {
         writeError(paint(TerminalText.escaped(line), style, on: colorErrors) + "\n")
     }
 
-    /// `label message` on stderr, the label coloured on a colour terminal (`error:`, `hint:`, `warning:`).
-    public func printError(label: String, _ color: Color, _ message: String) {
+    /// `label message` on stderr, the label coloured on a colour terminal (`error:`, `hint:`, `warning:`): the one
+    /// place these prefixes are rendered, reached through `error` and `warning`.
+    private func printError(label: String, _ color: Color, _ message: String) {
         writeError(paint(label, color, on: colorErrors) + " " + TerminalText.escaped(message) + "\n")
     }
 
-    /// `error: message`, the prefix in red when stderr is a colour terminal, and `hint: …` when there is one.
+    /// `error: message`, the prefix in red when stderr is a colour terminal, and `hint: …` when there is one. Every
+    /// failure the CLI reports, usage errors included, starts this way (as git and cargo print it).
     public func error(_ message: String, hint: String? = nil) {
         printError(label: "error:", .red, message)
         if let hint { printError(label: "hint:", .yellow, hint) }

@@ -1,6 +1,6 @@
 /// A command line that does not fit the command table: printed with the command's usage, exit code 2.
 public struct UsageError: Error, Sendable, Equatable {
-    /// The sentence after `Error: `.
+    /// The sentence after `error: `.
     public let message: String
     /// The command whose usage to print.
     public let path: [String]
