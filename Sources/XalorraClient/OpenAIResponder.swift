@@ -63,22 +63,16 @@ public struct OpenAIResponder: ChatResponder {
                 return try Self.nonEmpty(text)
             }
             var text = ""
-            var pending: [UInt8] = []
+            var reader = ServerSentEventReader()
             var done = false
             for try await buffer in response.body where !done {
-                pending += buffer.readableBytesView
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = Array(pending[..<newline]).trimmingCarriageReturn()
-                    pending.removeSubrange(...newline)
-                    guard line.starts(with: Array("data:".utf8)) else { continue }
-                    let payload = Array(line.dropFirst(5).drop { $0 == 0x20 })
-                    if payload == Array("[DONE]".utf8) {
+                for event in try reader.feed(buffer.readableBytesView) where event.event == "message" {
+                    if event.data == "[DONE]" {
                         done = true
                         break
                     }
-                    guard let chunk = try? JSONParser.parse(payload), let choice = chunk["choices"]?.first else {
-                        throw Self.unavailable("the backend sent a chunk that is not a completion")
-                    }
+                    guard let chunk = try? JSONParser.parse(Array(event.data.utf8)), let choice = chunk["choices"]?.first
+                    else { throw Self.unavailable("the backend sent a chunk that is not a completion") }
                     if case .string(let delta)? = choice["delta"]?["content"], !delta.isEmpty {
                         text += delta
                         await onDelta(delta)
@@ -88,6 +82,8 @@ public struct OpenAIResponder: ChatResponder {
             return try Self.nonEmpty(text)
         } catch let error as XalorraError {
             throw error
+        } catch let error as ServerSentEventError {
+            throw Self.unavailable("the backend's stream broke off: \(error)")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw Self.unavailable("no complete answer within \(backend.timeout)")
         } catch {
@@ -133,8 +129,4 @@ extension JSONValue {
         if case .array(let items) = self { return items.first }
         return nil
     }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func trimmingCarriageReturn() -> [UInt8] { last == 0x0D ? Array(dropLast()) : self }
 }

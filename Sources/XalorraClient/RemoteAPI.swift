@@ -145,7 +145,8 @@ public struct RemoteAPI: XalorraAPI {
                 do {
                     for try await event in events {
                         // The server cuts a feed whose access ended (token expired, account disabled or moved) with
-                        // a last event holding the error envelope: report its reason, not a decoding failure.
+                        // a last `event: error` holding the envelope, which `eventStream` throws; an envelope sent
+                        // as a plain event is reported the same way, not as a decoding failure.
                         if event["error"] != nil { throw XalorraError(envelope: event, status: 401) }
                         let record = try PredictionRecord(json: event)
                         if record.id > (id ?? 0) { continuation.yield(record) }
@@ -159,8 +160,9 @@ public struct RemoteAPI: XalorraAPI {
         }
     }
 
-    /// Sends `request` and yields the JSON of each `data:` line of its Server-Sent Events; a non-200 answer
-    /// throws its error envelope.
+    /// Sends `request` and yields the JSON data of each `message` event of its Server-Sent Events (read by
+    /// ``ServerSentEventReader``); events of other types are skipped, except `event: error`, whose data is the
+    /// server's error envelope: it ends the stream as that error. A non-200 answer throws its error envelope.
     func eventStream(_ request: HTTPClientRequest) -> AsyncThrowingStream<JSONValue, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
@@ -170,17 +172,20 @@ public struct RemoteAPI: XalorraAPI {
                         let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
                         throw XalorraError(envelope: (try? JSONParser.parse(bytes)) ?? .null, status: Int(response.status.code))
                     }
-                    var pending: [UInt8] = []
+                    var reader = ServerSentEventReader()
                     for try await buffer in response.body {
-                        pending += buffer.readableBytesView
-                        while let newline = pending.firstIndex(of: 0x0A) {
-                            let line = Array(pending[..<newline])
-                            pending.removeSubrange(...newline)
-                            guard line.starts(with: Array("data: ".utf8)) else { continue }
-                            continuation.yield(try JSONParser.parse(Array(line.dropFirst(6))))
+                        for event in try reader.feed(buffer.readableBytesView) {
+                            guard event.event == "message" || event.event == "error" else { continue }
+                            guard let json = try? JSONParser.parse(Array(event.data.utf8)) else {
+                                throw JSONValue.unexpectedResponse("an event's data is not JSON")
+                            }
+                            if event.event == "error" { throw XalorraError(envelope: json, status: 401) }
+                            continuation.yield(json)
                         }
                     }
                     continuation.finish()
+                } catch let error as ServerSentEventError {
+                    continuation.finish(throwing: XalorraError(.internal, "the event stream from \(baseURL) broke off: \(error)"))
                 } catch is CancellationError {
                     continuation.finish()
                 } catch {
