@@ -186,8 +186,9 @@ struct AccountIdentityTests {
         #expect(alone.account == nil && alone.user == "nobody_here")
     }
 
-    /// Offline, the CLI's chats belong to the account named `settings.user` when there is one, else to that name
-    /// alone: the two never see each other's conversations.
+    /// Offline, the CLI's chats belong to the operator's account named `settings.user` (one in the default tenant)
+    /// when there is one, else to that name alone. A self-registered account of the same name is someone else's: it
+    /// never gets the operator's offline chats, nor the operator its chats.
     @Test func offlineChatsFollowTheSameRule() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }
@@ -197,14 +198,26 @@ struct AccountIdentityTests {
         let before = try cli.run(["chat", "list", "--json"] + asErin)
         #expect(json(before.stdout)["pagination"]?["total"] == 1, "\(before)")
         #expect(try await register(server, "erin").status == 201)
-        let account = try await login(server, "erin")
-        #expect(try await conversations(server, account) == [])
-
+        let registrant = try await login(server, "erin")
+        #expect(try await conversations(server, registrant) == [], "the registrant must not see the name's chats")
+        let written = try await chat(server, registrant, "written through the server")
+        #expect(try cli.run(["chat", "operator's secret"] + asErin).status == 0)
         let offline = try cli.run(["chat", "list", "--json"] + asErin)
-        #expect(json(offline.stdout)["pagination"]?["total"] == 0, "the account must not see the name's chats")
-        let written = try await chat(server, account, "written through the server")
-        let after = try cli.run(["chat", "list", "--json"] + asErin)
-        #expect(json(after.stdout)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [written], "\(after)")
+        #expect(json(offline.stdout)["pagination"]?["total"] == 2, "\(offline)")
+        #expect(!offline.stdout.contains(written), "the operator must not see the registrant's chats: \(offline)")
+        #expect(try await conversations(server, registrant) == [written], "the operator's chats went to the registrant")
+
+        // An account the admin made in the operator's tenant is the operator's: offline work is its own.
+        let admin = try server.token(["--user", "root", "--role", "admin"])
+        let created = try await server.request(
+            "POST", "/admin/users", token: admin,
+            body: body([("username", "fay"), ("email", "fay@x.io"), ("nama_lengkap", "Fay"),
+                ("password", "rahasia-fay")]))
+        #expect(created.status == 201, "\(created.body)")
+        let fay = try await login(server, "fay")
+        let hers = try await chat(server, fay, "written by fay's account")
+        let asFay = try cli.run(["chat", "list", "--json", "--as", "fay"])
+        #expect(json(asFay.stdout)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [hers], "\(asFay)")
     }
 
     /// A store written before identities (schema 5) is migrated: conversations written by an account stay its own,

@@ -48,10 +48,10 @@ extension LocalAPI {
     }
 
     /// Whose conversations the caller's are: the account the server resolved with the token, or in local mode the
-    /// account named `settings.user` if there is one, else that name without an account.
+    /// operator's account of that name (see ``localAccount()``), else that name without an account.
     private func chatOwner() async throws(XalorraError) -> ChatOwner {
         if callerResolved { return ChatOwner(name: caller.user, account: caller.account) }
-        let account = try await userStore().user(named: caller.user)
+        let account = try await localAccount()
         return ChatOwner(name: account?.username ?? caller.user, account: account?.id)
     }
 }

@@ -107,11 +107,21 @@ extension LocalAPI {
     }
 
     /// The caller's own account: the one authentication resolved (none for a name without an account, whatever
-    /// account took the name since), or in local mode the account named `settings.user`.
+    /// account took the name since), or in local mode (full rights on the store) the account named `settings.user`.
     private func callerKey() throws(XalorraError) -> UserRepository.Key {
         guard callerResolved else { return .username(caller.user) }
         guard let account = caller.account else { throw XalorraError(.notFound, "User not found") }
         return .id(account)
+    }
+
+    /// The account whose conversations local mode writes: the one named `settings.user` (`--as`, `XALORRA_USER`, the
+    /// OS user) when it is in the operator's tenant. An account of that name elsewhere is someone else's: with open registration
+    /// anyone may register `root` or the operator's login name, and the operator's offline chats must not become
+    /// theirs. Local mode then acts as the name alone.
+    func localAccount() async throws(XalorraError) -> User? {
+        guard let account = try await userStore().user(named: caller.user), account.tenant == settings.defaultTenant
+        else { return nil }
+        return account
     }
 
     public func createUser(_ user: NewUser) async throws(XalorraError) -> User {
