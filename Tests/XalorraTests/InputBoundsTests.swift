@@ -618,7 +618,8 @@ struct InputBoundsLiveTests {
         }
         #expect(try await imports.value == [201, 201])
         #expect(polls > 1, "the imports finished before they could be raced")
-        #expect(slowest < .seconds(1), "GET /health took \(slowest) during the imports")
+        // Before, /health waited for the imports (13.5 s); a loaded test machine may stretch a free event loop too.
+        #expect(slowest < .seconds(4), "GET /health took \(slowest) during the imports")
     }
 }
 
