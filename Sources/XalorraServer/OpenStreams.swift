@@ -29,8 +29,15 @@ final class OpenStreams: Sendable {
         deinit { release() }
     }
 
+    /// The most streams one user holds when `XALORRA_MAX_CONNECTIONS_PER_CLIENT` is not lower: each may buffer up
+    /// to ``XalorraResponder/maxPendingStreamBytes`` for a client that reads slowly, so this bounds a user's memory.
+    static let perUser = 32
+
     let limit: Int
     private let open = Mutex<[String: Int]>([:])
+
+    /// Whose streams these are: the account when there is one (a name can be spelled in any case), else the name.
+    static func key(_ caller: Caller) -> String { caller.account.map { "#\($0)" } ?? caller.user.lowercased() }
 
     init(limit: Int) { self.limit = limit }
 

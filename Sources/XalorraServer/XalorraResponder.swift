@@ -93,7 +93,11 @@ struct XalorraResponder: HTTPResponder {
                 body: ResponseBody { writer in
                     defer { held?.release() }
                     try await writer.write(ByteBuffer(bytes: first))
-                    for await chunk in Self.relay(stream, until: closed) { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    let relay = Self.relay(stream, until: closed)
+                    for await chunk in relay.chunks {
+                        relay.pending.subtract(chunk.count)
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
                     try await writer.finish(nil)
                 })
         }
@@ -194,7 +198,7 @@ struct XalorraResponder: HTTPResponder {
             throw XalorraError(.internal, "no handler for \(route.key)")
         }
         if route.transport == .eventStream, let caller = admission.caller {
-            guard let place = streams.acquire(caller.user) else { throw streams.refusal }
+            guard let place = streams.acquire(OpenStreams.key(caller)) else { throw streams.refusal }
             lease = place
         }
         let body = try await readBody(request, limit: route.bodyLimit == .upload ? maxUpload : maxBody)
@@ -282,19 +286,40 @@ struct XalorraResponder: HTTPResponder {
         headers[HTTPField.Name("RateLimit")!] = "\"\(decision.className)\";r=\(decision.remaining);t=\(secondsLeft)"
     }
 
-    /// `stream`'s chunks until it ends or the connection closes. Without it, a stream whose client went away would
-    /// keep its subscription (and its place, see ``OpenStreams``) until its next write failed.
-    static func relay(_ stream: AsyncStream<[UInt8]>, until closed: EventLoopFuture<Void>) -> AsyncStream<[UInt8]> {
-        let (relay, sink) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(1024))
+    /// The most bytes a stream may hold for a client that reads slower than events come; past it the stream ends (a
+    /// client that falls this far behind reconnects). Without it, a client that stops reading while a user predicts
+    /// large rows would have the server buffer without bound.
+    static let maxPendingStreamBytes = 4 << 20
+
+    /// Bytes relayed but not yet taken by the response writer.
+    final class PendingBytes: Sendable {
+        private let value = Atomic<Int>(0)
+
+        /// Adds `count`; the new total.
+        func add(_ count: Int) -> Int { value.wrappingAdd(count, ordering: .relaxed).newValue }
+
+        /// Takes `count` away.
+        func subtract(_ count: Int) { value.wrappingSubtract(count, ordering: .relaxed) }
+    }
+
+    /// `stream`'s chunks until it ends, the connection closes, or more than ``maxPendingStreamBytes`` wait for the
+    /// writer (the reader of `chunks` subtracts each chunk it takes from `pending`). Without the relay, a stream whose
+    /// client went away would keep its subscription (and its place, see ``OpenStreams``) until its next write failed.
+    static func relay(
+        _ stream: AsyncStream<[UInt8]>, until closed: EventLoopFuture<Void>
+    ) -> (chunks: AsyncStream<[UInt8]>, pending: PendingBytes) {
+        let pending = PendingBytes()
+        let (relay, sink) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
         let pump = Task {
             for await chunk in stream {
+                guard pending.add(chunk.count) <= maxPendingStreamBytes else { break }
                 if case .terminated = sink.yield(chunk) { break }
             }
             sink.finish()
         }
         sink.onTermination = { _ in pump.cancel() }
         closed.whenComplete { _ in sink.finish() }
-        return relay
+        return (relay, pending)
     }
 
     static func milliseconds(_ duration: Duration) -> String {
@@ -341,7 +366,7 @@ extension XalorraResponder {
         } catch {
             return .dontUpgrade
         }
-        guard let lease = admission.caller.map({ streams.acquire($0.user) }) ?? nil else { return .dontUpgrade }
+        guard let lease = admission.caller.map({ streams.acquire(OpenStreams.key($0)) }) ?? nil else { return .dontUpgrade }
         let elapsed = ContinuousClock.now - started
         metrics.recordRequest(route: routeKey, status: 101, seconds: elapsed.seconds)
         logger.info(

@@ -55,7 +55,7 @@ public struct XalorraServer: Sendable {
             metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody,
             maxUpload: settings.maxUpload, corsOrigins: settings.corsOrigins,
             metricsAccess: ServerMetrics.Access(settings.metricsAccess),
-            maxStreamsPerUser: settings.maxConnectionsPerClient, logger: logger)
+            maxStreamsPerUser: min(settings.maxConnectionsPerClient, OpenStreams.perUser), logger: logger)
         self.logger = logger
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
