@@ -165,6 +165,28 @@ struct ConnectionGuardTests {
         #expect(server.log.text.contains("connection refused: 5 connections already open"), "\(server.log.text)")
     }
 
+    /// An event stream whose client stops reading holds at most a few MiB for it: past that the server ends the
+    /// stream (the chunked response's last chunk arrives) instead of buffering every event without bound.
+    @Test func unreadStreamsEndInsteadOfBuffering() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let port = try HostileInputTests.port(server)
+        let token = try server.token(["--user", "idle-reader"])
+        let reader = try await RawHTTP.connect(port: port)
+        defer { reader.close() }
+        await reader.send(Array("GET /logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8))
+        #expect(await reader.receive(containing: Array(": stream open".utf8), timeout: .seconds(5)))
+        // About 16 MiB of events (each echoes its 20,000 features) while the reader reads nothing: more than the
+        // kernel's socket buffers and the server's 4 MiB allowance together.
+        let row = "{\"features\":[" + Array(repeating: "1.25", count: 20_000).joined(separator: ",") + "]}"
+        for _ in 0..<160 {
+            let answer = try await server.request("POST", "/predict/wide", token: token, body: row)
+            #expect(answer.status == 200)
+        }
+        // Reading now, the stream must come to its end (the terminating chunk) rather than go on forever.
+        #expect(await reader.receive(containing: Array("\r\n0\r\n\r\n".utf8), timeout: .seconds(30)), "the stream never ended")
+    }
+
     /// One user holds at most `XALORRA_MAX_CONNECTIONS_PER_CLIENT` live streams (SSE and WebSocket together), from
     /// any number of addresses: the next one is refused (429 for SSE, a refused upgrade for a WebSocket) until one
     /// closes; another user is not affected.

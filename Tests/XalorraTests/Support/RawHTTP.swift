@@ -165,6 +165,8 @@ struct RawHTTP: Sendable {
                 guard count > 0 else { return false }
                 seen += chunk[0..<count]
                 if Self.find(needle, in: seen, from: 0) != nil { return true }
+                // Keep only what could still start the needle: a long stream must not be scanned again and again.
+                if seen.count >= needle.count { seen.removeFirst(seen.count - needle.count + 1) }
             }
             return false
         }
