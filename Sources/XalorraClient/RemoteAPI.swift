@@ -76,10 +76,11 @@ public struct RemoteAPI: XalorraAPI {
                 continue
             } catch {
                 guard start > 0 else { throw error }
+                let counted = Self.rowsCounted(from: start, error)
                 throw XalorraError(
-                    error.code,
-                    "\(error.message) (rows \(start + 1)-\(end); the \(start) rows before them were predicted and logged "
-                        + "in earlier requests)", details: error.details, hint: error.hint, retryAfter: error.retryAfter)
+                    counted.code,
+                    "\(counted.message) (rows \(start + 1)-\(end); the \(start) rows before them were predicted and logged "
+                        + "in earlier requests)", details: counted.details, hint: counted.hint, retryAfter: counted.retryAfter)
             }
             let part = try json.numberList("predictions")
             guard part.count == end - start else {
@@ -97,6 +98,26 @@ public struct RemoteAPI: XalorraAPI {
         } while start < rows.rowCount
         return BatchPrediction(
             model: answered?.model ?? model, version: answered?.version ?? "", predictions: predictions)
+    }
+
+    /// `error`, about a part whose first row is the batch's row `offset`, with its rows counted from the batch's first
+    /// row as offline counts them: the server numbers a part's rows from 0 (`rows[1]: row 2 …` in the part starting
+    /// at row 3 is `rows[3]: row 4 …` of the file).
+    static func rowsCounted(from offset: Int, _ error: XalorraError) -> XalorraError {
+        let details = error.details.map { detail -> XalorraError.FieldError in
+            guard let match = detail.field.wholeMatch(of: /rows\[(\d+)\](.*)/), let index = Int(match.1) else { return detail }
+            let ordinal = "row \(index + 1) "
+            let message =
+                detail.message.hasPrefix(ordinal)
+                ? "row \(index + offset + 1) " + detail.message.dropFirst(ordinal.count) : detail.message
+            return XalorraError.FieldError(field: "rows[\(index + offset)]\(match.2)", message: message)
+        }
+        guard details != error.details else { return error }
+        // A one-field 422 says `field: message` (XalorraError.invalid); a longer one keeps its summary.
+        let single = error.details.count == 1 && error.message == "\(error.details[0].field): \(error.details[0].message)"
+        return XalorraError(
+            error.code, single ? "\(details[0].field): \(details[0].message)" : error.message, details: details,
+            hint: error.hint, retryAfter: error.retryAfter)
     }
 
     /// The rows a server takes in one call when it does not say otherwise (`XALORRA_MAX_BATCH_ROWS`' default).

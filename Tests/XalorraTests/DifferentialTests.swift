@@ -79,8 +79,8 @@ struct DifferentialTests {
         let admin: String
         let user: String
 
-        init() async throws {
-            server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        init(environment: [String: String] = [:]) async throws {
+            server = try await LiveServer(environment: environment, arguments: ["--rate-limit", "off"])
             admin = try server.token(["--role", "admin"])
             user = try server.token(["--role", "user"])
         }
@@ -373,6 +373,24 @@ struct DifferentialTests {
             try world.expectSame(["predict", model, "--file", "gaps.csv"])
             try world.expectSame(["predict", model, "--file", "gaps.csv", "--json"])
             try world.expectSame(["predict", model, "--file", "-", "--format", "csv"], stdin: "c,b,a\n1,,3\n4,5,6\n")
+        }
+    }
+
+    /// A batch the server takes in parts (at most 2 rows a call here) names a refused row by its place in the file,
+    /// as offline does; what differs by design is only the note that the parts before it were logged.
+    @Test func partsCountRowsFromTheFile() async throws {
+        let world = try await World(environment: ["XALORRA_MAX_BATCH_ROWS": "2"])
+        defer { world.server.stop() }
+        let data = try world.cli.write("train.csv", Self.training)
+        try #require(world.offline(["train", "lin", "--data", data, "--target", "y", "--kind", "linear"]).status == 0)
+        _ = try world.cli.write("five.csv", "c,b,a\n1,2,3\n4,5,6\n7,8,9\n1,,2\n3,3,3\n")
+        for json in [[], ["--json"]] {
+            let local = try world.offline(["predict", "lin", "--file", "five.csv"] + json)
+            let remote = try world.remote(["predict", "lin", "--file", "five.csv"] + json)
+            #expect(local.stderr.hasPrefix("error: rows[3]: row 4 has no value for 'b'"), "\(local.stderr)")
+            #expect(local.status == remote.status && local.stdout == remote.stdout)
+            let note = " (rows 3-4; the 2 rows before them were predicted and logged in earlier requests)"
+            #expect(remote.stderr == local.stderr.replacingOccurrences(of: "\n", with: "") + note + "\n")
         }
     }
 
