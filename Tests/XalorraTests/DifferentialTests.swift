@@ -292,6 +292,16 @@ struct DifferentialTests {
         for (example, words, before, masks) in late {
             try world.expectSame(words, before: before, masks: masks, label: example)
         }
+        // Beyond the examples: paging, filters and exports, and lines of messages piped to `chat`.
+        for words in [
+            ["chat", "list", "--limit", "1", "--order", "asc"], ["chat", "export", conversation, "--format", "json"],
+            ["chat", "show", conversation, "--limit", "1", "--offset", "1"], ["logs", "--limit", "1000", "--json"],
+            ["train", "jobs", "--limit", "2", "--offset", "1", "--json"], ["models", "list", "--limit", "1", "--offset", "1"],
+            ["users", "list", "--limit", "1", "--offset", "5"], ["models", "show", "m@99"], ["train", "show", "job_999"],
+        ] {
+            try world.expectSame(words)
+        }
+        try world.expectSame(["chat"], stdin: "one\ntwo\n", masks: [.conversationIDs])
         // The 12 above, and `logs --tail` again among the root's examples.
         #expect(skipped.count == 13, "skipped: \(skipped.joined(separator: "\n"))")
     }
