@@ -135,11 +135,11 @@ struct StreamAccessTests {
     }
 
     /// Subscribes with `token`, checks a prediction arrives on both feeds, runs `revoke`, and checks both feeds end
-    /// within `within` seconds of its start (and not before `notBefore`) with `code`: SSE's last event is
+    /// within `within` seconds (the server re-checks every half second; the rest is slack for a loaded machine) of its end (and not before `notBefore`) with `code`: SSE's last event is
     /// `event: error` carrying the envelope, the WebSocket's close frame is 1008 naming the code; nothing predicted
     /// afterwards arrives, and the server logs each cut.
     private func expectCutOff(
-        _ server: LiveServer, token: String, producer: String, code: XalorraError.Code, within: Double = 2.5,
+        _ server: LiveServer, token: String, producer: String, code: XalorraError.Code, within: Double = 4,
         notBefore: Date? = nil, revoke: () async throws -> Void
     ) async throws {
         let subscriber = Subscriber(server, token: token)
