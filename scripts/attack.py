@@ -596,7 +596,7 @@ def attack_numbers(main):
     conversation, _ = chat(main, qtok, "hello")
     routes = [("/logs", "/logs", qtok), ("/models", "/models", qtok), ("/train/jobs", "/train/jobs", qtok),
               ("/chat/histories", "/chat/histories", qtok),
-              ("/chat/histories/{id}", f"/chat/histories/{conversation}", qtok),
+              ("/chat/histories/{conversation_id}", f"/chat/histories/{conversation}", qtok),
               ("/admin/users", "/admin/users", admin())]
     bad = ["1e19", "99999999999999999999", "-1", "9223372036854775808", "2.5", "0x10"]
     for label, path, route_tok in routes:

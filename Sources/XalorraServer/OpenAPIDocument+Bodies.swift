@@ -114,7 +114,7 @@ extension OpenAPIDocument {
             ("message", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxMessage))])),
             ("conversation_id", string), ("stream", .object([("type", "boolean")])),
         ], required: ["message"]),
-        "PUT /chat/histories/{id}/title": object(
+        "PUT /chat/histories/{conversation_id}/title": object(
             [("title", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxTitle))]))],
             required: ["title"]),
         "POST /users/register": object([
@@ -183,7 +183,7 @@ extension OpenAPIDocument {
     /// Routes whose success is not 200.
     static let successStatus: [String: String] = [
         "POST /users/register": "201", "POST /admin/users": "201", "POST /users/logout": "204",
-        "DELETE /admin/users/{username}": "204", "DELETE /chat/histories/{id}": "204",
+        "DELETE /admin/users/{username}": "204", "DELETE /chat/histories/{conversation_id}": "204",
         "DELETE /models/{name}": "204", "DELETE /models/{name}/versions/{version}": "204",
         "POST /models/{name}/import": "201", "POST /train/{model}": "202",
     ]
@@ -204,11 +204,11 @@ extension OpenAPIDocument {
             ("data", .object([("type", "array"), ("items", ref("Conversation"))])), ("pagination", pagination),
             ("timestamp", string),
         ], required: ["data", "pagination", "timestamp"]),
-        "GET /chat/histories/{id}": envelope(object([
+        "GET /chat/histories/{conversation_id}": envelope(object([
             ("id", string), ("title", string), ("created_at", string), ("updated_at", string),
             ("messages", .object([("type", "array"), ("items", ref("ChatMessage"))])), ("message_count", integer),
         ], required: ["id", "title", "created_at", "updated_at", "messages", "message_count"])),
-        "PUT /chat/histories/{id}/title": envelope(object(
+        "PUT /chat/histories/{conversation_id}/title": envelope(object(
             [("id", string), ("title", string), ("updated_at", string)], required: ["id", "title", "updated_at"])),
         "POST /users/register": envelope(ref("User")),
         "POST /users/login": envelope(ref("Login")),
@@ -304,7 +304,7 @@ extension OpenAPIDocument {
                 parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(ConversationQuery.maxLimit))])),
                 parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
             ],
-            "GET /chat/histories/{id}": [
+            "GET /chat/histories/{conversation_id}": [
                 parameter("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(ChatRules.maxMessagesPage))])),
                 parameter("offset", .object([("type", "integer"), ("minimum", 0)])),
             ],

@@ -142,7 +142,8 @@ struct HostileInputTests {
             case "model", "name": return "m"
             case "version": return "1"
             case "username": return fixture.target
-            case "id": return route.path.hasPrefix("/chat") ? fixture.conversation : "job_1"
+            case "conversation_id": return fixture.conversation
+            case "id": return "job_1"
             default: return "x"
             }
         }.joined(separator: "/")
@@ -152,7 +153,7 @@ struct HostileInputTests {
     static let baseBodies: [String: [(String, String)]] = [
         "POST /predict/{model}": [("features", "[1, 2, 3]")],
         "POST /chat/message": [("message", #""hello""#)],
-        "PUT /chat/histories/{id}/title": [("title", #""a title""#)],
+        "PUT /chat/histories/{conversation_id}/title": [("title", #""a title""#)],
         "POST /users/register": [
             ("username", #""reg{n}""#), ("email", #""reg{n}@example.com""#), ("nama_lengkap", #""Reg User""#),
             ("password", #""secret-pass""#),

@@ -279,11 +279,11 @@ struct IsolationTests {
         #expect(try await send(alice, "and the giraffes?", to: id).status == 200)
         let own = try #require(json(try await send(bob, "my own notes").body)["data"]?["conversation_id"]?.stringValue)
 
-        let routes = RouteTable.all.filter { $0.path.hasPrefix("/chat/") && $0.path.contains("{id}") }
+        let routes = RouteTable.all.filter { $0.path.hasPrefix("/chat/") && $0.path.contains("{conversation_id}") }
         #expect(routes.count >= 3)
         for route in routes {
             let answer = try await server.request(
-                route.method, Self.concrete(route.path, ["id": id]), token: bob,
+                route.method, Self.concrete(route.path, ["conversation_id": id]), token: bob,
                 body: route.method == "PUT" ? body([("title", "taken over")]) : nil)
             #expect([403, 404].contains(answer.status), "\(route.key): \(answer.status) \(answer.body)")
             #expect(["INSUFFICIENT_PERMISSIONS", "RESOURCE_NOT_FOUND"].contains(json(answer.body)["error"]?["code"]?.stringValue))

@@ -170,6 +170,9 @@ struct ServerTests {
         for route in RouteTable.all {
             #expect(document["paths"]?[route.path]?[route.method.lowercased()] != nil, "\(route.key) missing")
         }
+        // The Aksara seed names a conversation's path parameter `conversation_id`; generated clients take the name.
+        let parameters = document["paths"]?["/chat/histories/{conversation_id}"]?["get"]?["parameters"]?.arrayValue ?? []
+        #expect(parameters.contains { $0["name"] == "conversation_id" && $0["in"] == "path" }, "\(parameters)")
         let file = server.cli.home.appendingPathComponent("openapi.json")
         try response.body.write(to: file, atomically: true, encoding: .utf8)
         let validator = Process()

@@ -86,7 +86,7 @@ extension Conversation: JSONRepresentable {
     }
 }
 
-/// One conversation with a page of its messages, oldest first (`GET /chat/histories/{id}`).
+/// One conversation with a page of its messages, oldest first (`GET /chat/histories/{conversation_id}`).
 public struct ConversationDetail: Sendable, Equatable {
     public let conversation: Conversation
     public let messages: [ChatMessage]
@@ -139,7 +139,7 @@ extension ChatReply: JSONRepresentable {
     }
 }
 
-/// A conversation's new title (`PUT /chat/histories/{id}/title`).
+/// A conversation's new title (`PUT /chat/histories/{conversation_id}/title`).
 public struct ConversationTitle: Sendable, Equatable {
     public let id: Int64
     public let title: String

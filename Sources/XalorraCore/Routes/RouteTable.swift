@@ -29,9 +29,9 @@ public enum RouteTable {
     static let chat: [Route] = [
         Route("POST", "/chat/message", .user, .chat, "Send a message into a new or existing conversation (\"stream\": true for SSE)"),
         Route("GET", "/chat/histories", .user, "List the caller's conversations"),
-        Route("GET", "/chat/histories/{id}", .user, "One conversation with its messages"),
-        Route("PUT", "/chat/histories/{id}/title", .user, "Rename a conversation"),
-        Route("DELETE", "/chat/histories/{id}", .user, "Delete a conversation and its messages"),
+        Route("GET", "/chat/histories/{conversation_id}", .user, "One conversation with its messages"),
+        Route("PUT", "/chat/histories/{conversation_id}/title", .user, "Rename a conversation"),
+        Route("DELETE", "/chat/histories/{conversation_id}", .user, "Delete a conversation and its messages"),
     ]
 
     /// The prediction log and its realtime feeds.

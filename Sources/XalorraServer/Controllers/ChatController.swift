@@ -11,21 +11,21 @@ enum ChatController {
                 offset: try input.query.integer("offset", default: 0))
             return .json(try await input.api.conversations(query).json)
         },
-        "GET /chat/histories/{id}": { input in
+        "GET /chat/histories/{conversation_id}": { input in
             let detail = try await input.api.conversation(
-                input.parameter("id"), limit: try input.query.integer("limit", default: 50),
+                input.parameter("conversation_id"), limit: try input.query.integer("limit", default: 50),
                 offset: try input.query.integer("offset", default: 0))
             return .json(Envelope.success(detail.json, message: ChatMessageText.retrieved))
         },
-        "PUT /chat/histories/{id}/title": { input in
+        "PUT /chat/histories/{conversation_id}/title": { input in
             var fields = try BodyFields(input)
             let title = fields.string("title", required: true)
             try fields.validate { () throws(XalorraError) in () }
-            let renamed = try await input.api.renameConversation(input.parameter("id"), title: title ?? "")
+            let renamed = try await input.api.renameConversation(input.parameter("conversation_id"), title: title ?? "")
             return .json(Envelope.success(renamed.json, message: ChatMessageText.renamed))
         },
-        "DELETE /chat/histories/{id}": { input in
-            try await input.api.deleteConversation(input.parameter("id"))
+        "DELETE /chat/histories/{conversation_id}": { input in
+            try await input.api.deleteConversation(input.parameter("conversation_id"))
             return .noContent
         },
     ]
