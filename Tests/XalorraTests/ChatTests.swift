@@ -152,7 +152,8 @@ struct ChatTests {
         let stub = try await StubAI()
         defer { stub.stop() }
         let environment = [
-            "XALORRA_CHAT_URL": stub.url + "/v1", "XALORRA_CHAT_MODEL": "echo", "XALORRA_CHAT_TIMEOUT": "1s",
+            // Room for a loaded machine where the answer comes; the broken backends below get 1 s.
+            "XALORRA_CHAT_URL": stub.url + "/v1", "XALORRA_CHAT_MODEL": "echo", "XALORRA_CHAT_TIMEOUT": "15s",
             "XALORRA_CHAT_SYSTEM_PROMPT": "Be brief.",
         ]
         let server = try await LiveServer(environment: environment, arguments: ["--rate-limit", "off"])
@@ -177,7 +178,8 @@ struct ChatTests {
             #expect(answer.json["data"]?["response"] == "Echo: whole", "\(model): \(answer.raw)")
         }
         for model in ["fail", "garbage", "slow", "empty"] {
-            let broken = try await LiveServer(environment: environment.merging(["XALORRA_CHAT_MODEL": model]) { $1 })
+            let broken = try await LiveServer(
+                environment: environment.merging(["XALORRA_CHAT_MODEL": model, "XALORRA_CHAT_TIMEOUT": "1s"]) { $1 })
             defer { broken.stop() }
             let user = try broken.token(["--user", "una"])
             let started = Date()
@@ -195,7 +197,8 @@ struct ChatTests {
                 "PUT", "/chat/histories/\(conversation)/title", token: user, body: body([("title", "still here")]))
             #expect(renamed.status == 200)
         }
-        let down = try await LiveServer(environment: environment.merging(["XALORRA_CHAT_URL": "http://127.0.0.1:9"]) { $1 })
+        let down = try await LiveServer(
+            environment: environment.merging(["XALORRA_CHAT_URL": "http://127.0.0.1:9", "XALORRA_CHAT_TIMEOUT": "1s"]) { $1 })
         defer { down.stop() }
         #expect(try await send(down, try down.token(), "anyone?").status == 503)
         let report = try json(try await down.request("GET", "/health/detailed").body)
