@@ -65,6 +65,9 @@ final class LoadGenerator: Sendable {
     /// Asks every loop to end after its current request, waits for them, and returns every outcome.
     /// - Parameter cancel: cancel the requests in flight too (they count as unanswered), for a server that was
     ///   killed: AsyncHTTPClient would otherwise retry connecting to it until each request's deadline.
+    /// Starts no further requests; those under way go on to their end (``stop(cancel:)`` waits for them).
+    func stopStarting() { state.stopped.store(true, ordering: .releasing) }
+
     @discardableResult
     func stop(cancel: Bool = false) async -> [Outcome] {
         state.stopped.store(true, ordering: .releasing)
