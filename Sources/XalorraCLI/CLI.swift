@@ -47,11 +47,6 @@ public enum CLI {
     private static func dispatch(_ context: CommandContext) async throws -> Int32 {
         let command = context.arguments.command
         let name = ([CommandTable.program] + context.arguments.path).joined(separator: " ")
-        if let pending = command.pendingIssue {
-            throw XalorraError(
-                .internal, "`\(name)` is not available yet in this version of xalorra",
-                hint: "it arrives with the \(pending) work; see `\(CommandTable.program) help` for what works now")
-        }
         guard let run = command.run else {
             if context.arguments.path.isEmpty {
                 context.terminal.printText(HelpRenderer.help(for: []), terminator: false)

@@ -7,7 +7,7 @@ extension RemoteAPI {
     ) async throws(XalorraError) -> ChatReply {
         var members: [(String, JSONValue)] = [("message", .string(message)), ("stream", true)]
         if let conversation { members.append(("conversation_id", .string(conversation))) }
-        let events = eventStream(makeRequest("POST", "/chat/message", query: [], body: .object(members)))
+        let events = eventStream(makeRequest(.sendMessage, query: [], body: .object(members)))
         do {
             for try await event in events {
                 if case .string(let delta)? = event["delta"] {
@@ -32,22 +32,20 @@ extension RemoteAPI {
             ("order", query.order.rawValue),
         ]
         if let search = query.search { parameters.append(("search", search)) }
-        return try Page(json: await send("GET", "/chat/histories", query: parameters))
+        return try Page(json: await send(.conversations, query: parameters))
     }
 
     public func conversation(_ id: String, limit: Int, offset: Int) async throws(XalorraError) -> ConversationDetail {
-        let json = try await send(
-            "GET", "/chat/histories/\(Self.escape(id))", query: [("limit", "\(limit)"), ("offset", "\(offset)")])
+        let json = try await send(.conversation, id, query: [("limit", "\(limit)"), ("offset", "\(offset)")])
         return try ConversationDetail(json: json.member("data"))
     }
 
     public func renameConversation(_ id: String, title: String) async throws(XalorraError) -> ConversationTitle {
-        let json = try await send(
-            "PUT", "/chat/histories/\(Self.escape(id))/title", body: .object([("title", .string(title))]))
+        let json = try await send(.renameConversation, id, body: .object([("title", .string(title))]))
         return try ConversationTitle(json: json.member("data"))
     }
 
     public func deleteConversation(_ id: String) async throws(XalorraError) {
-        _ = try await send("DELETE", "/chat/histories/\(Self.escape(id))")
+        _ = try await send(.deleteConversation, id)
     }
 }

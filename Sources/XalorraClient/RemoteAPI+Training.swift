@@ -8,8 +8,7 @@ extension RemoteAPI {
     static let trainingPollInterval: Duration = .milliseconds(250)
 
     public func submitTraining(_ request: TrainingRequest) async throws(XalorraError) -> TrainingJob {
-        let json = try await send(
-            "POST", "/train/\(Self.escape(request.model))", query: request.fields,
+        let json = try await send(.train, request.model, query: request.fields,
             raw: RawBody(bytes: request.data.csv(), contentType: "text/csv"))
         return try TrainingJob(json: json.member("data"))
     }
@@ -41,15 +40,15 @@ extension RemoteAPI {
         if let model = query.model { parameters.append(("model", model)) }
         if let status = query.status { parameters.append(("status", status.rawValue)) }
         if let tenant = query.tenant { parameters.append(("tenant", tenant)) }
-        return try Page(json: await send("GET", "/train/jobs", query: parameters))
+        return try Page(json: await send(.trainingJobs, query: parameters))
     }
 
     public func trainingJob(_ id: String) async throws(XalorraError) -> TrainingJob {
-        try TrainingJob(json: await send("GET", "/train/jobs/\(Self.escape(id))").member("data"))
+        try TrainingJob(json: await send(.trainingJob, id).member("data"))
     }
 
     public func cancelTrainingJob(_ id: String) async throws(XalorraError) -> TrainingJob {
-        try TrainingJob(json: await send("DELETE", "/train/jobs/\(Self.escape(id))").member("data"))
+        try TrainingJob(json: await send(.cancelTrainingJob, id).member("data"))
     }
 
     /// A finished job, or the failure it ended in: `TRAINING_FAILED` with the job's reason for a failed job,

@@ -34,7 +34,7 @@ public struct RemoteAPI: XalorraAPI {
 
     public func predict(model: String, features: [Number]) async throws(XalorraError) -> Prediction {
         let body = JSONValue.object([("features", .numbers(features))])
-        return try Prediction(json: await send("POST", "/predict/\(Self.escape(model))", body: body))
+        return try Prediction(json: await send(.predict, model, body: body))
     }
 
     /// Predicts the rows in parts no larger than the server accepts: at most its `XALORRA_MAX_BATCH_ROWS` rows (the
@@ -63,8 +63,7 @@ public struct RemoteAPI: XalorraAPI {
             let (body, end) = Self.instances(rows, from: start, maxRows: rowLimit, maxBytes: byteLimit)
             let json: JSONValue
             do {
-                json = try await send(
-                    "POST", "/predict/\(Self.escape(reference))",
+                json = try await send(.predict, reference,
                     raw: RawBody(bytes: body, contentType: "application/json"))
             } catch where error.code == .payloadTooLarge && end - start > 1 {
                 // Too many rows for this server (it says how many it takes), or too many bytes: smaller parts.
@@ -151,7 +150,7 @@ public struct RemoteAPI: XalorraAPI {
     }
 
     public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {
-        try Page(json: await send("GET", "/logs", query: Self.parameters(query)))
+        try Page(json: await send(.logs, query: Self.parameters(query)))
     }
 
     /// Follows `GET /logs/stream` (Server-Sent Events): each `data:` event is one log item.
@@ -160,7 +159,7 @@ public struct RemoteAPI: XalorraAPI {
         let filters = [("model", query.model), ("tenant", query.tenant)].compactMap { name, value in
             value.map { (name, $0) }
         }
-        let events = eventStream(makeRequest("GET", "/logs/stream", query: filters, body: nil))
+        let events = eventStream(makeRequest(.logStream, query: filters, body: nil))
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -217,8 +216,8 @@ public struct RemoteAPI: XalorraAPI {
         }
     }
 
-    public func routes() async throws(XalorraError) -> [Route] {
-        try await send("GET", "/routes").list("data").map { item throws(XalorraError) in try Route(json: item) }
+    public func routes() async throws(XalorraError) -> [RouteListing] {
+        try await send(.routes).list("data").map { item throws(XalorraError) in try RouteListing(json: item) }
     }
 
     public func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken {
@@ -226,7 +225,7 @@ public struct RemoteAPI: XalorraAPI {
             ("user", .string(request.user)), ("role", .string(request.role.rawValue)),
             ("tenant", .string(request.tenant)), ("ttl", .int(request.ttl.seconds)),
         ])
-        return try IssuedToken(json: await send("POST", "/admin/tokens", body: body))
+        return try IssuedToken(json: await send(.mintToken, body: body))
     }
 
     public func verifyToken(_ token: String) async throws(XalorraError) -> TokenClaims {
@@ -236,7 +235,7 @@ public struct RemoteAPI: XalorraAPI {
     }
 
     public func health() async throws(XalorraError) -> HealthReport {
-        try HealthReport(json: await send("GET", "/health/detailed", acceptStatus: [503]))
+        try HealthReport(json: await send(.healthDetailed, acceptStatus: [503]))
     }
 
     /// A request body that is not JSON built here: bytes as they are, with their media type (a CSV training set,
@@ -246,12 +245,22 @@ public struct RemoteAPI: XalorraAPI {
         let contentType: String
     }
 
-    /// Sends one request and returns its JSON body (`null` for 204); error envelopes become ``XalorraError``.
+    /// Sends one request to `endpoint` (its path filled with `parameters`) and returns its JSON body (`null` for
+    /// 204); error envelopes become ``XalorraError``.
     func send(
-        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, raw: RawBody? = nil,
-        acceptStatus: Set<Int> = []
+        _ endpoint: Endpoint, _ parameters: String..., query: [(String, String)] = [], body: JSONValue? = nil,
+        raw: RawBody? = nil, acceptStatus: Set<Int> = []
     ) async throws(XalorraError) -> JSONValue {
-        let (status, bytes) = try await exchange(method, path, query: query, body: body, raw: raw, acceptStatus: acceptStatus)
+        try await send(endpoint, parameters, query: query, body: body, raw: raw, acceptStatus: acceptStatus)
+    }
+
+    /// ``send(_:_:query:body:raw:acceptStatus:)`` with the path parameters as an array.
+    func send(
+        _ endpoint: Endpoint, _ parameters: [String], query: [(String, String)] = [], body: JSONValue? = nil,
+        raw: RawBody? = nil, acceptStatus: Set<Int> = []
+    ) async throws(XalorraError) -> JSONValue {
+        let (status, bytes) = try await exchange(
+            endpoint, parameters, query: query, body: body, raw: raw, acceptStatus: acceptStatus)
         if status == 204 { return .null }
         guard let json = try? JSONParser.parse(bytes) else {
             throw JSONValue.unexpectedResponse("the body is not JSON (status \(status))")
@@ -262,10 +271,10 @@ public struct RemoteAPI: XalorraAPI {
     /// Sends one request and returns its status and body bytes as received; error envelopes become
     /// ``XalorraError``.
     func exchange(
-        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, raw: RawBody? = nil,
-        acceptStatus: Set<Int> = []
+        _ endpoint: Endpoint, _ parameters: [String], query: [(String, String)] = [], body: JSONValue? = nil,
+        raw: RawBody? = nil, acceptStatus: Set<Int> = []
     ) async throws(XalorraError) -> (status: Int, bytes: [UInt8]) {
-        let request = makeRequest(method, path, query: query, body: body, raw: raw)
+        let request = makeRequest(endpoint, parameters, query: query, body: body, raw: raw)
         let response = try await execute(request, deadline: .now() + timeout)
         let status = Int(response.status.code)
         let bytes: [UInt8]
@@ -280,13 +289,19 @@ public struct RemoteAPI: XalorraAPI {
         return (status, bytes)
     }
 
+    /// The request for `endpoint`: its method, its path with `parameters` filled in (percent-encoded), the query,
+    /// and a JSON or raw body.
     func makeRequest(
-        _ method: String, _ path: String, query: [(String, String)], body: JSONValue?, raw: RawBody? = nil
+        _ endpoint: Endpoint, _ parameters: [String] = [], query: [(String, String)], body: JSONValue?,
+        raw: RawBody? = nil
     ) -> HTTPClientRequest {
-        var url = baseURL + path
-        if !query.isEmpty { url += "?" + query.map { "\($0)=\(Self.escape($1))" }.joined(separator: "&") }
+        let route = endpoint.route
+        var url = baseURL + route.path(parameters)
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0)=\(Route.percentEncoded($1))" }.joined(separator: "&")
+        }
         var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method)
+        request.method = HTTPMethod(rawValue: route.method)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "xalorra/\(XalorraVersion.current)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -329,22 +344,6 @@ public struct RemoteAPI: XalorraAPI {
         return normal(a) == normal(b)
     }
 
-    /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(byte >> 4)])
-                out.unicodeScalars.append(hex[Int(byte & 15)])
-            }
-        }
-        return out
-    }
+    /// `text` percent-encoded for a path segment or query value (see ``Route/percentEncoded(_:)``).
+    static func escape(_ text: String) -> String { Route.percentEncoded(text) }
 }

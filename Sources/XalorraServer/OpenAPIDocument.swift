@@ -1,9 +1,8 @@
 import XalorraCore
 import XalorraML
 
-/// `GET /openapi.json`: OpenAPI 3.1 for every route of the table, with the schemas of the bodies this version
-/// serves (their data is in `OpenAPIDocument+Bodies.swift`). Routes that are not available yet are listed with
-/// their 501 answer.
+/// `GET /openapi.json`: OpenAPI 3.1 for every route of the table, written from each ``Route``'s own bodies, query
+/// and answer (the shared schemas are ``Schema/components``).
 enum OpenAPIDocument {
     /// The document as JSON.
     static func render(routes: [Route]) -> JSONValue {
@@ -27,7 +26,7 @@ enum OpenAPIDocument {
                 ("securitySchemes", .object([
                     ("bearer", .object([("type", "http"), ("scheme", "bearer"), ("bearerFormat", "JWT")])),
                 ])),
-                ("schemas", .object(schemas)),
+                ("schemas", .object(Schema.components)),
             ])),
         ])
     }
@@ -39,44 +38,65 @@ enum OpenAPIDocument {
             ("tags", .array([.string(tag(route))])),
         ]
         if route.access != .public { members.append(("security", .array([.object([("bearer", .array([]))])]))) }
-        let parameters = route.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { segment in
+        let parameters = route.parameterNames.map { name in
+            JSONValue.object([("name", .string(name)), ("in", "path"), ("required", true), ("schema", Schema.string)])
+        } + route.query.map { parameter in
             JSONValue.object([
-                ("name", .string(String(segment.dropFirst().dropLast()))), ("in", "path"), ("required", true),
-                ("schema", .object([("type", "string")])),
+                ("name", .string(parameter.name)), ("in", "query"), ("required", false), ("schema", parameter.schema),
             ])
-        } + (queryParameters[route.key] ?? []) + (route.transport.acceptsQueryToken ? [accessTokenParameter] : [])
+        } + (route.transport.acceptsQueryToken ? [accessTokenParameter] : [])
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
-        if let body = requestBodies[route.key] {
-            var content: [(String, JSONValue)] = [("application/json", .object([("schema", body)]))]
-            if let csv = csvBodies[route.key] { content.append(("text/csv", .object([("schema", csv)]))) }
+        if let body = route.body {
+            var content: [(String, JSONValue)] = [("application/json", .object([("schema", body.json)]))]
+            if let csv = body.csv {
+                content.append(("text/csv", .object([("schema", .object([("type", "string"), ("description", .string(csv))]))])))
+            }
             members.append(("requestBody", .object([("required", true), ("content", .object(content))])))
         }
-        var responses: [(String, JSONValue)] = []
-        if route.pendingIssue != nil {
-            responses.append(("501", errorResponse("Not available yet in this version")))
-        } else if route.transport == .webSocket {
-            responses.append(("101", .object([
-                ("description", .string("Switching Protocols: then one text message per event, each a " + (socketMessages[route.key] ?? "JSON value"))),
-            ])))
-        } else if let status = successStatus[route.key], status == "204" {
-            responses.append(("204", .object([("description", "Done; no body")])))
-        } else {
-            let success = successBodies[route.key] ?? .object([])
-            let contentType = route.transport == .eventStream ? "text/event-stream" : "application/json"
-            responses.append((successStatus[route.key] ?? "200", .object([
+        let status = String(route.response.status)
+        let success: JSONValue
+        switch route.response {
+        case .json(let schema, _):
+            success = .object([
+                ("description", "Success"), ("content", .object([("application/json", .object([("schema", schema)]))])),
+            ])
+        case .empty:
+            success = .object([("description", "Done; no body")])
+        case .events(let schema):
+            success = .object([
+                ("description", .string("Server-Sent Events; each event's data is JSON of this schema")),
+                ("content", .object([("text/event-stream", .object([("schema", .object([
+                    ("type", "string"), ("contentMediaType", "application/json"), ("contentSchema", schema),
+                ]))]))])),
+            ])
+        case .socket(let schema):
+            success = .object([
+                ("description", .string(
+                    "Switching Protocols: then one text message per event, each JSON of "
+                        + (schema["$ref"]?.stringValue ?? "the schema"))),
+            ])
+        case .text(let contentType):
+            success = .object([
                 ("description", "Success"),
-                ("content", .object([(contentType, .object([("schema", success)]))])),
-            ])))
+                ("content", .object([(contentType, .object([("schema", Schema.string)]))])),
+            ])
         }
-        responses.append(route.errorFormat == .inference
-            ? ("default", .object([
+        let failure: JSONValue =
+            route.errorFormat == .inference
+            ? .object([
                 ("description", "The Open Inference Protocol's error"),
                 ("content", .object([("application/json", .object([("schema", ref("InferenceError"))]))])),
-            ]))
-            : ("default", errorResponse("The error envelope, for every failure")))
-        members.append(("responses", .object(responses)))
+            ])
+            : errorResponse("The error envelope, for every failure")
+        members.append(("responses", .object([(status, success), ("default", failure)])))
         return .object(members)
     }
+
+    /// Streaming routes take the token as a query parameter too (browsers' `EventSource`/`WebSocket` send no headers).
+    static let accessTokenParameter: JSONValue = .object([
+        ("name", "access_token"), ("in", "query"), ("required", false), ("schema", Schema.string),
+        ("description", "The access token, when an Authorization header cannot be sent"),
+    ])
 
     static func errorResponse(_ description: String) -> JSONValue {
         .object([
@@ -85,7 +105,7 @@ enum OpenAPIDocument {
         ])
     }
 
-    static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
+    static func ref(_ name: String) -> JSONValue { Schema.ref(name) }
 
     static func operationID(_ route: Route) -> String {
         let words = route.path.split(separator: "/").map { segment -> String in
@@ -98,16 +118,4 @@ enum OpenAPIDocument {
     static func tag(_ route: Route) -> String {
         String(route.path.split(separator: "/").first ?? "service")
     }
-
-    static func object(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
-        .object([
-            ("type", "object"), ("properties", .object(properties)),
-            ("required", .array(required.map { .string($0) })),
-        ])
-    }
-
-    static let number: JSONValue = .object([("type", "number")])
-    static let string: JSONValue = .object([("type", "string")])
-    static let integer: JSONValue = .object([("type", "integer")])
-    static let numbers: JSONValue = .object([("type", "array"), ("items", number)])
 }

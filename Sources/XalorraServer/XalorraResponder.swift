@@ -15,7 +15,7 @@ struct XalorraResponder: HTTPResponder {
     let api: LocalAPI
     let tokens: TokenService
     let matcher: RouteMatcher
-    let handlers: [String: RouteHandler]
+    let handlers: [Endpoint: RouteHandler]
     let limiter: RateLimiter?
     let metrics: ServerMetrics
     let maxBody: Int
@@ -28,7 +28,7 @@ struct XalorraResponder: HTTPResponder {
     private let verified = TokenCache()
 
     init(
-        api: LocalAPI, tokens: TokenService, handlers: [String: RouteHandler], metrics: ServerMetrics,
+        api: LocalAPI, tokens: TokenService, handlers: [Endpoint: RouteHandler], metrics: ServerMetrics,
         rateLimit: Bool, maxBody: Int, maxUpload: Int, corsOrigins: [String], metricsAccess: ServerMetrics.Access,
         maxStreamsPerUser: Int, logger: Logger
     ) {
@@ -177,9 +177,6 @@ struct XalorraResponder: HTTPResponder {
                 throw XalorraError(.insufficientPermissions, "This endpoint needs the admin role")
             }
         }
-        if let pending = route.pendingIssue {
-            throw XalorraError(.unsupported, "\(route.key) is not available yet; it arrives with the \(pending) work")
-        }
         return Admission(route: route, parameters: parameters, query: query, caller: caller)
     }
 
@@ -194,7 +191,7 @@ struct XalorraResponder: HTTPResponder {
             method: request.method.rawValue, uri: request.uri, authorization: request.headers[.authorization], remoteAddress: context.remoteAddress?.ipAddress,
             headers: &headers, routeKey: &routeKey)
         let route = admission.route
-        guard let handler = handlers[route.key] else {
+        guard let handler = handlers[route.endpoint] else {
             throw XalorraError(.internal, "no handler for \(route.key)")
         }
         if route.transport == .eventStream, let caller = admission.caller {

@@ -8,25 +8,9 @@ import XalorraCore
 
 /// `xalorra serve`: the HTTP API over ``LocalAPI``, answering every route of ``RouteTable``.
 public struct XalorraServer: Sendable {
-    /// Every controller's handlers by route key (`POST /predict/{model}`).
-    static func handlers(metrics: ServerMetrics) -> [String: RouteHandler] {
-        ServiceController.handlers(metrics: metrics)
-            .merging(PredictionController.handlers) { $1 }
-            .merging(AdminController.handlers) { $1 }
-            .merging(UsersController.handlers) { $1 }
-            .merging(ChatController.handlers) { $1 }
-            .merging(ModelsController.handlers) { $1 }
-            .merging(TrainingController.handlers) { $1 }
-            .merging(InferenceController.handlers) { $1 }
-    }
-
-    /// The keys of every route with a handler.
-    public static var handledRoutes: Set<String> { Set(handlers(metrics: ServerMetrics(feed: PredictionFeed())).keys) }
-
-    /// Routes of the table that are available but have no handler: empty, or the server would answer 500.
-    public static var unhandledRoutes: [String] {
-        let handled = handledRoutes
-        return RouteTable.all.filter { $0.pendingIssue == nil && !handled.contains($0.key) }.map(\.key)
+    /// Every operation's handler (see ``Endpoint/handler(metrics:)``).
+    static func handlers(metrics: ServerMetrics) -> [Endpoint: RouteHandler] {
+        Dictionary(uniqueKeysWithValues: Endpoint.allCases.map { ($0, $0.handler(metrics: metrics)) })
     }
 
     private let application: Application<XalorraResponder>

@@ -8,11 +8,14 @@ import XalorraServer
 struct ServerTests {
     private func json(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 
-    /// Every available route of the table has a handler; pending ones answer 501 (checked live below).
-    @Test func everyRouteIsServed() {
-        #expect(XalorraServer.unhandledRoutes.isEmpty)
-        let keys = Set(RouteTable.all.map(\.key))
-        #expect(XalorraServer.handledRoutes.isSubset(of: keys), "handlers for routes not in the table")
+    /// Each operation has one route and each method and path one operation (the handlers are an exhaustive switch
+    /// over the operations, so a missing one does not compile); a path's parameters fill in order, percent-encoded.
+    @Test func everyRouteIsOneOperation() {
+        #expect(RouteTable.all.map(\.endpoint) == Endpoint.allCases)
+        #expect(Set(RouteTable.all.map(\.key)).count == RouteTable.all.count, "two operations share a method and path")
+        for endpoint in Endpoint.allCases { #expect(endpoint.route.endpoint == endpoint) }
+        #expect(Endpoint.modelVersion.route.path("a b/c", "latest") == "/models/a%20b%2Fc/versions/latest")
+        #expect(Endpoint.conversation.route.parameterNames == ["conversation_id"])
     }
 
     /// The Xalorra seed's four endpoints answer exactly their seed bodies.

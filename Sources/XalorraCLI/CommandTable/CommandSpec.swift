@@ -103,8 +103,6 @@ public struct CommandSpec: Sendable {
     public let subcommands: [CommandSpec]
     /// Example invocations for help and the man page.
     public let examples: [String]
-    /// Where the implementation lands, when it has not yet: the command then says so and exits 1.
-    public let pendingIssue: String?
     /// What runs it; `nil` for a group whose subcommands do the work.
     public let run: (@Sendable (CommandContext) async throws -> Int32)?
 
@@ -112,7 +110,7 @@ public struct CommandSpec: Sendable {
     public init(
         _ name: String, summary: String, discussion: String? = nil, arguments: [ArgumentSpec] = [],
         options: [OptionSpec] = [], subcommands: [CommandSpec] = [], examples: [String] = [],
-        pendingIssue: String? = nil, run: (@Sendable (CommandContext) async throws -> Int32)? = nil
+        run: (@Sendable (CommandContext) async throws -> Int32)? = nil
     ) {
         self.name = name
         self.summary = summary
@@ -121,7 +119,6 @@ public struct CommandSpec: Sendable {
         self.options = options
         self.subcommands = subcommands
         self.examples = examples
-        self.pendingIssue = pendingIssue
         self.run = run
     }
 

@@ -10,8 +10,7 @@ enum RoutesCommand {
         }
         var table = TextTable(["METHOD", "PATH", "AUTH", "RATE LIMIT", "SUMMARY"])
         for route in routes {
-            let summary = route.pendingIssue.map { "\(route.summary) (not yet: \($0))" } ?? route.summary
-            table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, summary])
+            table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, route.summary])
         }
         for (index, line) in table.render().enumerated() {
             context.terminal.print(line, style: index == 0 ? .bold : nil)

@@ -23,9 +23,6 @@ enum ManPage {
         for (path, command) in CommandTable.walk() where !path.isEmpty {
             out += ".SS \"\(escape(HelpRenderer.usage(for: path)))\"\n\(escape(command.summary))\n"
             if let discussion = command.discussion { out += ".PP\n\(escape(discussion))\n" }
-            if let pending = command.pendingIssue {
-                out += ".PP\nNot available yet in this version; it arrives with the \(escape(pending)) work.\n"
-            }
             for argument in command.arguments {
                 out += ".TP\n.I \(escape(argument.name))\n\(escape(argument.help))\n"
             }

@@ -10,9 +10,6 @@ public enum HelpRenderer {
         guard let command = CommandTable.command(at: path) else { return help(for: []) }
         var lines: [String] = ["OVERVIEW: \(command.summary)"]
         if let discussion = command.discussion { lines += ["", discussion] }
-        if let pending = command.pendingIssue {
-            lines += ["", "NOTE: not available yet in this version; it arrives with the \(pending) work."]
-        }
         lines += ["", "USAGE: \(usage(for: path))"]
         if !command.arguments.isEmpty {
             lines += ["", "ARGUMENTS:"] + command.arguments.map { row("<\($0.name)>", $0.help) }
@@ -43,7 +40,7 @@ public enum HelpRenderer {
         guard let command = CommandTable.command(at: path) else { return CommandTable.program }
         var parts = [CommandTable.program] + path
         if !command.subcommands.isEmpty {
-            parts.append(command.run == nil && command.pendingIssue == nil ? "<subcommand>" : "[<subcommand>]")
+            parts.append(command.run == nil ? "<subcommand>" : "[<subcommand>]")
         }
         parts += command.arguments.map(\.synopsis)
         parts += command.options.map { "[\($0.long)\($0.value == nil ? "" : " <\($0.metaVar)>")]" }

@@ -81,30 +81,6 @@ extension Page: JSONDecodable where Item: JSONDecodable {
     }
 }
 
-extension Route: JSONDecodable {
-    public init(json: JSONValue) throws(XalorraError) {
-        let limit = try json.member("rate_limit")
-        let accessName = try json.text("auth")
-        guard let access = Access(rawValue: accessName) else { throw JSONValue.unexpectedResponse("auth '\(accessName)'") }
-        let method = try json.text("method")
-        let path = try json.text("path")
-        let transportName = try json.text("transport")
-        guard let transport = Transport(rawValue: transportName) else {
-            throw JSONValue.unexpectedResponse("transport '\(transportName)'")
-        }
-        let pending =
-            json["available"] == .bool(false)
-            ? RouteTable.all.first { $0.method == method && $0.path == path }?.pendingIssue ?? "a later version"
-            : nil
-        self.init(
-            method, path, access,
-            RateLimitClass(
-                name: try limit.text("class"), limit: Int(try limit.integer("limit")),
-                windowSeconds: Int(try limit.integer("window_seconds"))),
-            try json.text("summary"), transport: transport, pending: pending)
-    }
-}
-
 extension TokenClaims: JSONDecodable {
     public init(json: JSONValue) throws(XalorraError) {
         let roleName = try json.text("role")

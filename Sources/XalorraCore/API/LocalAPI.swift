@@ -180,7 +180,7 @@ public struct LocalAPI: XalorraAPI {
         }
     }
 
-    public func routes() async throws(XalorraError) -> [Route] { RouteTable.all }
+    public func routes() async throws(XalorraError) -> [RouteListing] { RouteTable.all.map(RouteListing.init) }
 
     public func health() async throws(XalorraError) -> HealthReport {
         let started = Self.monotonicMicros()

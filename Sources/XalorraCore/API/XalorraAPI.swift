@@ -16,7 +16,7 @@ public protocol XalorraAPI: Sendable {
     func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error>
 
     /// The HTTP route table.
-    func routes() async throws(XalorraError) -> [Route]
+    func routes() async throws(XalorraError) -> [RouteListing]
 
     /// Mints a token (admins only when remote).
     func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken

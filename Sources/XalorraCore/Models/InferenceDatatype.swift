@@ -2,7 +2,7 @@ import XalorraML
 
 /// The Open Inference Protocol's tensor datatypes that xalorra reads, and what each accepts: a value outside its
 /// type's range, or not whole for an integer type, is refused rather than silently taken (`UINT8` 300 is not 300).
-enum InferenceDatatype: String {
+enum InferenceDatatype: String, CaseIterable {
     case fp16 = "FP16", fp32 = "FP32", fp64 = "FP64"
     case int8 = "INT8", int16 = "INT16", int32 = "INT32", int64 = "INT64"
     case uint8 = "UINT8", uint16 = "UINT16", uint32 = "UINT32", uint64 = "UINT64"

@@ -1,7 +1,8 @@
-/// One HTTP route of `xalorra serve`: the row that `xalorra routes`, `GET /routes`, the server's router and the
-/// OpenAPI document are generated from.
+/// One HTTP route of `xalorra serve`, everything about it in one value: the server's router and handler table, the
+/// client's paths, `xalorra routes`, `GET /routes` and the OpenAPI document are all generated from it. Each
+/// ``Endpoint`` has exactly one (see `RouteTable.swift`).
 public struct Route: Sendable, Equatable {
-    /// How a route answers.
+    /// How a route answers. It follows from ``response``.
     public enum Transport: String, Sendable {
         /// One JSON (or HTML, or text) response.
         case plain = "http"
@@ -41,6 +42,65 @@ public struct Route: Sendable, Equatable {
         case admin
     }
 
+    /// A query parameter: its name and JSON Schema (query values arrive as text and are read by that schema).
+    public struct QueryParameter: Sendable, Equatable {
+        public let name: String
+        public let schema: JSONValue
+
+        public init(_ name: String, _ schema: JSONValue = Schema.string) {
+            self.name = name
+            self.schema = schema
+        }
+    }
+
+    /// What a route takes as its body.
+    public struct RequestBody: Sendable, Equatable {
+        /// The JSON body's schema.
+        public let json: JSONValue
+        /// Also taken as CSV (the training data itself, its settings in the query): what the CSV holds.
+        public let csv: String?
+
+        public init(_ json: JSONValue, csv: String? = nil) {
+            self.json = json
+            self.csv = csv
+        }
+    }
+
+    /// What a route answers when it succeeds.
+    public enum Response: Sendable, Equatable {
+        /// A JSON body of this schema, with this status.
+        case json(JSONValue, status: Int = 200)
+        /// 204, no body.
+        case empty
+        /// Server-Sent Events whose `data:` is JSON of this schema.
+        case events(JSONValue)
+        /// A WebSocket upgrade (101), then one text message per event, JSON of this schema.
+        case socket(JSONValue)
+        /// A body that is not JSON: its media type.
+        case text(contentType: String)
+
+        /// The media type of the success body.
+        public var contentType: String {
+            switch self {
+            case .json, .empty, .socket: "application/json"
+            case .events: "text/event-stream"
+            case .text(let contentType): contentType
+            }
+        }
+
+        /// The status of success.
+        public var status: Int {
+            switch self {
+            case .json(_, let status): status
+            case .empty: 204
+            case .events, .text: 200
+            case .socket: 101
+            }
+        }
+    }
+
+    /// The operation this route is.
+    public let endpoint: Endpoint
     /// The HTTP method, upper case.
     public let method: String
     /// The path, with `{name}` parameters.
@@ -51,10 +111,12 @@ public struct Route: Sendable, Equatable {
     public let rateLimit: RateLimitClass
     /// One line saying what it does.
     public let summary: String
-    /// The work this route arrives with, while it has not landed: the server answers it 501.
-    public let pendingIssue: String?
-    /// How it answers.
-    public let transport: Transport
+    /// Its query parameters.
+    public let query: [QueryParameter]
+    /// Its body, for routes that take one.
+    public let body: RequestBody?
+    /// Its answer when it succeeds.
+    public let response: Response
     /// How large a body it takes.
     public let bodyLimit: BodyLimit
     /// How its errors look.
@@ -67,49 +129,72 @@ public struct Route: Sendable, Equatable {
     public let accessSetting: SettingKey?
 
     init(
-        _ method: String, _ path: String, _ access: Access, _ summary: String, transport: Transport = .plain,
-        bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope, carriesCredentials: Bool = false,
-        accessSetting: SettingKey? = nil, pending: String? = nil
+        _ endpoint: Endpoint, _ method: String, _ path: String, _ access: Access, _ summary: String,
+        rateLimit: RateLimitClass = .default, query: [QueryParameter] = [], body: RequestBody? = nil,
+        response: Response, bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope,
+        carriesCredentials: Bool = false, accessSetting: SettingKey? = nil
     ) {
-        self.init(
-            method, path, access, .default, summary, transport: transport, bodyLimit: bodyLimit,
-            errorFormat: errorFormat, carriesCredentials: carriesCredentials, accessSetting: accessSetting,
-            pending: pending)
-    }
-
-    init(
-        _ method: String, _ path: String, _ access: Access, _ rateLimit: RateLimitClass, _ summary: String,
-        transport: Transport = .plain, bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope,
-        carriesCredentials: Bool = false, accessSetting: SettingKey? = nil, pending: String? = nil
-    ) {
+        self.endpoint = endpoint
+        self.method = method
+        self.path = path
+        self.access = access
+        self.summary = summary
+        self.rateLimit = rateLimit
+        self.query = query
+        self.body = body
+        self.response = response
         self.bodyLimit = bodyLimit
         self.errorFormat = errorFormat
         self.carriesCredentials = carriesCredentials
         self.accessSetting = accessSetting
-        self.method = method
-        self.path = path
-        self.access = access
-        self.rateLimit = rateLimit
-        self.summary = summary
-        self.transport = transport
-        self.pendingIssue = pending
     }
 
-    /// `POST /predict/{model}`: the route's identity.
+    /// `POST /predict/{model}`: how logs and metrics name the route.
     public var key: String { "\(method) \(path)" }
-}
 
-extension Route: JSONRepresentable {
-    /// `{"method","path","auth","rate_limit":{"class","limit","window_seconds"},"summary","transport","available"}`.
-    public var json: JSONValue {
-        .object([
-            ("method", .string(method)), ("path", .string(path)), ("auth", .string(access.rawValue)),
-            ("rate_limit", .object([
-                ("class", .string(rateLimit.name)), ("limit", .int(rateLimit.limit)),
-                ("window_seconds", .int(rateLimit.windowSeconds)),
-            ])),
-            ("summary", .string(summary)), ("transport", .string(transport.rawValue)),
-            ("available", .bool(pendingIssue == nil)),
-        ])
+    /// How it answers.
+    public var transport: Transport {
+        switch response {
+        case .events: .eventStream
+        case .socket: .webSocket
+        case .json, .empty, .text: .plain
+        }
+    }
+
+    /// The names of the path's `{name}` parameters, in order.
+    public var parameterNames: [String] {
+        path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+    }
+
+    /// The path with its parameters filled in order, each percent-encoded (RFC 3986 §2.3: everything but
+    /// unreserved characters), so that any name stays one segment.
+    public func path(_ values: String...) -> String { path(values) }
+
+    /// ``path(_:)-(String...)`` with the values as an array.
+    public func path(_ values: [String]) -> String {
+        precondition(values.count == parameterNames.count, "\(key) takes \(parameterNames.count) parameters")
+        var remaining = values[...]
+        return path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix("{") ? Self.percentEncoded(remaining.popFirst() ?? "") : String(segment)
+        }.joined(separator: "/")
+    }
+
+    /// `text` with everything but unreserved characters percent-encoded (RFC 3986 §2.3).
+    public static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(hex[Int(byte >> 4)])
+                out.unicodeScalars.append(hex[Int(byte & 15)])
+            }
+        }
+        return out
     }
 }

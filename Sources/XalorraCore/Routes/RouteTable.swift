@@ -1,98 +1,311 @@
-/// Every route of the HTTP API (DESIGN §3), defined once.
+import XalorraML
+
+/// Every route of the HTTP API (DESIGN §3), each defined once, with its bodies, query and answer.
 public enum RouteTable {
-    /// The routes, grouped as the README documents them.
-    public static let all: [Route] = xalorra + users + chat + predictionLog + models + training + admin
-        + service + inference
+    /// The routes, in the order the README documents them.
+    public static let all: [Route] = Endpoint.allCases.map(\.definition)
 
-    /// The Xalorra internal API v0.3 (the seed's four endpoints).
-    static let xalorra: [Route] = [
-        Route("GET", "/", .public, "Service name and version"),
-        Route("GET", "/whoami", .user, "The caller's user_id, role and tenant from the token"),
-        Route("POST", "/echo", .user, "Answer the JSON body as sent"),
-        Route("POST", "/predict/{model}", .user, "Predict with a model; {\"instances\": [[…], …]} for a batch"),
-    ]
+    /// The routes by operation.
+    static let byEndpoint: [Endpoint: Route] = Dictionary(uniqueKeysWithValues: all.map { ($0.endpoint, $0) })
 
-    /// The Aksara AI API's users.
-    static let users: [Route] = [
-        Route("POST", "/users/register", .public, .register, "Create an account"),
-        Route(
-            "POST", "/users/login", .public, .login, "Exchange a username or email and password for tokens",
-            carriesCredentials: true),
-        Route("POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair", carriesCredentials: true),
-        Route("POST", "/users/logout", .user, "Revoke a refresh token"),
-        Route("GET", "/users/profile", .user, "The caller's profile"),
-        Route("PUT", "/users/profile", .user, "Update the caller's email or full name"),
-        Route("POST", "/users/change-password", .user, "Change the caller's password; revokes refresh tokens"),
-    ]
+    /// `limit` and `offset`, with `limit` at most `maxLimit`.
+    static func paging(maxLimit: Int) -> [Route.QueryParameter] {
+        [
+            .init("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(maxLimit))])),
+            .init("offset", .object([("type", "integer"), ("minimum", 0)])),
+        ]
+    }
+}
 
-    /// The Aksara AI API's chat.
-    static let chat: [Route] = [
-        Route("POST", "/chat/message", .user, .chat, "Send a message into a new or existing conversation (\"stream\": true for SSE)"),
-        Route("GET", "/chat/histories", .user, "List the caller's conversations"),
-        Route("GET", "/chat/histories/{conversation_id}", .user, "One conversation with its messages"),
-        Route("PUT", "/chat/histories/{conversation_id}/title", .user, "Rename a conversation"),
-        Route("DELETE", "/chat/histories/{conversation_id}", .user, "Delete a conversation and its messages"),
-    ]
+extension Endpoint {
+    // One place for every route's facts; `Schema` holds the shared schemas they name.
+    fileprivate var definition: Route {
+        typealias S = Schema
+        let readiness = S.object([("name", S.string), ("ready", S.boolean)], required: ["name", "ready"])
+        let role: JSONValue = .object([("enum", .array(["admin", "user"]))])
+        switch self {
+        case .root:
+            return Route(
+                self, "GET", "/", .public, "Service name and version",
+                response: .json(S.object([("message", S.string), ("version", S.string)], required: ["message", "version"])))
+        case .whoami:
+            return Route(
+                self, "GET", "/whoami", .user, "The caller's user_id, role and tenant from the token",
+                response: .json(S.object(
+                    [("user_id", S.string), ("role", S.string), ("tenant", S.string)],
+                    required: ["user_id", "role", "tenant"])))
+        case .echo:
+            return Route(
+                self, "POST", "/echo", .user, "Answer the JSON body as sent", body: .init(S.any), response: .json(S.any))
+        case .predict:
+            return Route(
+                self, "POST", "/predict/{model}", .user,
+                "Predict with a model; {\"instances\": [[…], …]} for a batch",
+                body: .init(S.predictRequest), response: .json(S.predictResponse))
 
-    /// The prediction log and its realtime feeds.
-    static let predictionLog: [Route] = [
-        Route("GET", "/logs", .user, "Logged predictions of the caller's tenant (model, since, until, limit, offset)"),
-        Route("GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged", transport: .eventStream),
-        Route("GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged", transport: .webSocket),
-    ]
+        case .register:
+            return Route(
+                self, "POST", "/users/register", .public, "Create an account", rateLimit: .register,
+                body: .init(S.object([
+                    ("username", S.usernameField), ("email", S.emailField), ("nama_lengkap", S.fullNameField),
+                    ("password", S.passwordField),
+                ], required: ["username", "email", "nama_lengkap", "password"])),
+                response: .json(S.envelope(S.ref("User")), status: 201))
+        case .login:
+            return Route(
+                self, "POST", "/users/login", .public, "Exchange a username or email and password for tokens",
+                rateLimit: .login,
+                body: .init(S.object([("username", S.nonEmpty), ("password", S.nonEmpty)], required: ["username", "password"])),
+                response: .json(S.envelope(S.ref("Login"))), carriesCredentials: true)
+        case .refresh:
+            return Route(
+                self, "POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair",
+                body: .init(S.object([("refresh_token", S.string)], required: ["refresh_token"])),
+                response: .json(S.envelope(S.ref("TokenPair"))), carriesCredentials: true)
+        case .logout:
+            return Route(
+                self, "POST", "/users/logout", .user, "Revoke a refresh token",
+                body: .init(S.object([("refresh_token", S.string)], required: ["refresh_token"])), response: .empty)
+        case .profile:
+            return Route(
+                self, "GET", "/users/profile", .user, "The caller's profile", response: .json(S.envelope(S.ref("User"))))
+        case .updateProfile:
+            return Route(
+                self, "PUT", "/users/profile", .user, "Update the caller's email or full name",
+                body: .init(S.object([("email", S.emailField), ("nama_lengkap", S.fullNameField)], required: [])),
+                response: .json(S.envelope(S.ref("User"))))
+        case .changePassword:
+            return Route(
+                self, "POST", "/users/change-password", .user, "Change the caller's password; revokes refresh tokens",
+                body: .init(S.object(
+                    [("current_password", S.nonEmpty), ("new_password", S.passwordField)],
+                    required: ["current_password", "new_password"])),
+                response: .json(S.envelope(.object([("type", "null")]))))
 
-    /// The model registry.
-    static let models: [Route] = [
-        Route("GET", "/models", .user, "Models of the caller's tenant with their newest versions (limit, offset, tenant)"),
-        Route("GET", "/models/{name}", .user, "A model and its versions, newest first"),
-        Route("DELETE", "/models/{name}", .user, "Delete a model and all its versions"),
-        Route("GET", "/models/{name}/versions/{version}", .user, "One model version (a number or `latest`): kind, metrics, features"),
-        Route("GET", "/models/{name}/versions/{version}/export", .user, "A model version as a portable JSON document"),
-        Route("DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version"),
-        Route("POST", "/models/{name}/import", .user, "Import an XGBoost JSON model (or an export) as a new version (201)", bodyLimit: .upload),
-    ]
+        case .sendMessage:
+            return Route(
+                self, "POST", "/chat/message", .user,
+                "Send a message into a new or existing conversation (\"stream\": true for SSE)", rateLimit: .chat,
+                body: .init(S.object([
+                    ("message", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxMessage))])),
+                    ("conversation_id", S.string), ("stream", S.boolean),
+                ], required: ["message"])),
+                response: .json(S.envelope(S.ref("ChatReply"))))
+        case .conversations:
+            return Route(
+                self, "GET", "/chat/histories", .user, "List the caller's conversations",
+                query: [
+                    .init("search"), .init("sort", S.oneOf(ConversationQuery.Sort.allCases)),
+                    .init("order", S.oneOf(ConversationQuery.Order.allCases)),
+                ] + RouteTable.paging(maxLimit: ConversationQuery.maxLimit),
+                response: .json(S.page(S.ref("Conversation"))))
+        case .conversation:
+            return Route(
+                self, "GET", "/chat/histories/{conversation_id}", .user, "One conversation with its messages",
+                query: RouteTable.paging(maxLimit: ChatRules.maxMessagesPage),
+                response: .json(S.envelope(S.object([
+                    ("id", S.string), ("title", S.string), ("created_at", S.string), ("updated_at", S.string),
+                    ("messages", S.array(S.ref("ChatMessage"))), ("message_count", S.integer),
+                ], required: ["id", "title", "created_at", "updated_at", "messages", "message_count"]))))
+        case .renameConversation:
+            return Route(
+                self, "PUT", "/chat/histories/{conversation_id}/title", .user, "Rename a conversation",
+                body: .init(S.object(
+                    [("title", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxTitle))]))],
+                    required: ["title"])),
+                response: .json(S.envelope(S.object(
+                    [("id", S.string), ("title", S.string), ("updated_at", S.string)], required: ["id", "title", "updated_at"]))))
+        case .deleteConversation:
+            return Route(
+                self, "DELETE", "/chat/histories/{conversation_id}", .user, "Delete a conversation and its messages",
+                response: .empty)
 
-    /// Training jobs.
-    static let training: [Route] = [
-        Route("POST", "/train/{model}", .user, "Queue a training job: CSV body with ?target=…, or JSON rows (202 with the job)", bodyLimit: .upload),
-        Route("GET", "/train/jobs", .user, "Training jobs of the caller's tenant, newest first (model, status, limit, offset)"),
-        Route("GET", "/train/jobs/{id}", .user, "One training job with its progress"),
-        Route("DELETE", "/train/jobs/{id}", .user, "Cancel a queued or running training job"),
-    ]
+        case .logs:
+            return Route(
+                self, "GET", "/logs", .user,
+                "Logged predictions of the caller's tenant (model, since, until, limit, offset)",
+                query: [.init("model"), .init("since"), .init("tenant"), .init("until")]
+                    + RouteTable.paging(maxLimit: LogQuery.maxLimit),
+                response: .json(S.page(S.ref("LogItem"))))
+        case .logStream:
+            return Route(
+                self, "GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged",
+                query: [.init("model"), .init("tenant")], response: .events(S.ref("LogItem")))
+        case .logSocket:
+            return Route(
+                self, "GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged",
+                query: [.init("model"), .init("tenant")], response: .socket(S.ref("LogItem")))
 
-    /// Administration.
-    static let admin: [Route] = [
-        Route("GET", "/admin/users", .admin, "List users (search, limit, offset)"),
-        Route("POST", "/admin/users", .admin, "Create a user with any role and tenant (201)"),
-        Route("GET", "/admin/users/{username}", .admin, "One user"),
-        Route("PATCH", "/admin/users/{username}", .admin, "Change a user's email, name, role, tenant, active flag or password"),
-        Route("DELETE", "/admin/users/{username}", .admin, "Delete a user"),
-        Route(
-            "POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)", carriesCredentials: true),
-    ]
+        case .models:
+            return Route(
+                self, "GET", "/models", .user,
+                "Models of the caller's tenant with their newest versions (limit, offset, tenant)",
+                query: [.init("tenant")] + RouteTable.paging(maxLimit: ModelQuery.maxLimit),
+                response: .json(S.page(S.ref("ModelSummary"))))
+        case .model:
+            return Route(
+                self, "GET", "/models/{name}", .user, "A model and its versions, newest first",
+                response: .json(S.envelope(S.object([
+                    ("name", S.string), ("tenant", S.string),
+                    ("latest_version", .object([("type", .array(["string", "null"]))])),
+                    ("versions", S.array(S.ref("ModelVersion"))),
+                ], required: ["name", "tenant", "latest_version", "versions"]))))
+        case .deleteModel:
+            return Route(
+                self, "DELETE", "/models/{name}", .user, "Delete a model and all its versions", response: .empty)
+        case .modelVersion:
+            return Route(
+                self, "GET", "/models/{name}/versions/{version}", .user,
+                "One model version (a number or `latest`): kind, metrics, features",
+                response: .json(S.envelope(S.ref("ModelVersion"))))
+        case .exportModelVersion:
+            return Route(
+                self, "GET", "/models/{name}/versions/{version}/export", .user,
+                "A model version as a portable JSON document",
+                response: .json(S.object(
+                    [("format", S.string), ("format_version", S.integer), ("model", .object([("type", "object")]))],
+                    required: ["format", "format_version", "model"])))
+        case .deleteModelVersion:
+            return Route(
+                self, "DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version", response: .empty)
+        case .importModel:
+            return Route(
+                self, "POST", "/models/{name}/import", .user,
+                "Import an XGBoost JSON model (or an export) as a new version (201)",
+                body: .init(.object([("type", "object")])), response: .json(S.envelope(S.ref("ModelVersion")), status: 201),
+                bodyLimit: .upload)
 
-    /// Health, documentation and metrics.
-    static let service: [Route] = [
-        Route("GET", "/health", .public, "Liveness: status, time and version"),
-        Route("GET", "/health/detailed", .public, "Store round trip, uptime, host resources, AI service status"),
-        Route("GET", "/routes", .public, "This route table"),
-        Route("GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route"),
-        Route("GET", "/docs", .public, "Interactive API documentation"),
-        Route(
-            "GET", "/metrics", .admin, "Prometheus metrics (XALORRA_METRICS may open it to anyone or to listed addresses)",
-            accessSetting: .metricsAccess),
-    ]
+        case .train:
+            return Route(
+                self, "POST", "/train/{model}", .user,
+                "Queue a training job: CSV body with ?target=…, or JSON rows (202 with the job)",
+                query: [.init("target"), .init("kind", S.oneOf(ModelKind.trainable))]
+                    + Hyperparameters.fieldNames.map { Route.QueryParameter($0) },
+                body: .init(S.trainingRequest, csv: "CSV with a header row; ?target=COLUMN&kind=…"),
+                response: .json(S.envelope(S.ref("TrainingJob")), status: 202), bodyLimit: .upload)
+        case .trainingJobs:
+            return Route(
+                self, "GET", "/train/jobs", .user,
+                "Training jobs of the caller's tenant, newest first (model, status, limit, offset)",
+                query: [.init("tenant"), .init("model"), .init("status", S.oneOf(TrainingJob.Status.allCases))]
+                    + RouteTable.paging(maxLimit: TrainingJobQuery.maxLimit),
+                response: .json(S.page(S.ref("TrainingJob"))))
+        case .trainingJob:
+            return Route(
+                self, "GET", "/train/jobs/{id}", .user, "One training job with its progress",
+                response: .json(S.envelope(S.ref("TrainingJob"))))
+        case .cancelTrainingJob:
+            return Route(
+                self, "DELETE", "/train/jobs/{id}", .user, "Cancel a queued or running training job",
+                response: .json(S.envelope(S.ref("TrainingJob"))))
 
-    /// The Open Inference Protocol (KServe v2); errors are the protocol's `{"error": "…"}`.
-    static let inference: [Route] = [
-        Route("GET", "/v2", .public, "OIP server metadata: name, version, extensions", errorFormat: .inference),
-        Route("GET", "/v2/health/live", .public, "OIP liveness", errorFormat: .inference),
-        Route("GET", "/v2/health/ready", .public, "OIP readiness: the store answers", errorFormat: .inference),
-        Route("GET", "/v2/models/{name}", .user, "OIP model metadata: versions, inputs, outputs", errorFormat: .inference),
-        Route("GET", "/v2/models/{name}/ready", .user, "OIP model readiness", errorFormat: .inference),
-        Route("GET", "/v2/models/{name}/versions/{version}", .user, "OIP metadata of one version", errorFormat: .inference),
-        Route("GET", "/v2/models/{name}/versions/{version}/ready", .user, "OIP readiness of one version", errorFormat: .inference),
-        Route("POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version", errorFormat: .inference),
-        Route("POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version", errorFormat: .inference),
-    ]
+        case .users:
+            return Route(
+                self, "GET", "/admin/users", .admin, "List users (search, limit, offset)",
+                query: [.init("search")] + RouteTable.paging(maxLimit: UserQuery.maxLimit),
+                response: .json(S.page(S.ref("User"))))
+        case .createUser:
+            return Route(
+                self, "POST", "/admin/users", .admin, "Create a user with any role and tenant (201)",
+                body: .init(S.object([
+                    ("username", S.usernameField), ("email", S.emailField), ("nama_lengkap", S.fullNameField),
+                    ("password", S.passwordField), ("role", role), ("tenant", S.tenantField),
+                ], required: ["username", "email", "nama_lengkap", "password"])),
+                response: .json(S.envelope(S.ref("User")), status: 201))
+        case .user:
+            return Route(
+                self, "GET", "/admin/users/{username}", .admin, "One user", response: .json(S.envelope(S.ref("User"))))
+        case .updateUser:
+            return Route(
+                self, "PATCH", "/admin/users/{username}", .admin,
+                "Change a user's email, name, role, tenant, active flag or password",
+                body: .init(S.object([
+                    ("email", S.emailField), ("nama_lengkap", S.fullNameField), ("role", role),
+                    ("tenant", S.tenantField), ("is_active", S.boolean), ("password", S.passwordField),
+                ], required: [])),
+                response: .json(S.envelope(S.ref("User"))))
+        case .deleteUser:
+            return Route(self, "DELETE", "/admin/users/{username}", .admin, "Delete a user", response: .empty)
+        case .mintToken:
+            return Route(
+                self, "POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)",
+                body: .init(S.object([
+                    ("user", S.string), ("role", role), ("tenant", S.string),
+                    ("ttl", .object([("type", .array(["integer", "string"]))])),
+                ], required: [])),
+                response: .json(S.object([
+                    ("access_token", S.string), ("token_type", S.string), ("expires_in", S.integer),
+                    ("claims", .object([("type", "object")])),
+                ], required: ["access_token", "token_type", "expires_in", "claims"])),
+                carriesCredentials: true)
+
+        case .health:
+            return Route(
+                self, "GET", "/health", .public, "Liveness: status, time and version",
+                response: .json(S.object(
+                    [("status", S.string), ("timestamp", S.string), ("version", S.string)],
+                    required: ["status", "timestamp", "version"])))
+        case .healthDetailed:
+            return Route(
+                self, "GET", "/health/detailed", .public,
+                "Store round trip, uptime, host resources, AI service status", response: .json(S.any))
+        case .routes:
+            return Route(
+                self, "GET", "/routes", .public, "This route table",
+                response: .json(S.envelope(S.array(.object([("type", "object")])))))
+        case .openAPI:
+            return Route(
+                self, "GET", "/openapi.json", .public, "OpenAPI 3.1 description of every route",
+                response: .json(.object([("type", "object")])))
+        case .docs:
+            return Route(
+                self, "GET", "/docs", .public, "Interactive API documentation",
+                response: .text(contentType: "text/html; charset=utf-8"))
+        case .metrics:
+            return Route(
+                self, "GET", "/metrics", .admin,
+                "Prometheus metrics (XALORRA_METRICS may open it to anyone or to listed addresses)",
+                response: .text(contentType: "text/plain; version=0.0.4; charset=utf-8"), accessSetting: .metricsAccess)
+
+        case .inferenceServer:
+            return Route(
+                self, "GET", "/v2", .public, "OIP server metadata: name, version, extensions",
+                response: .json(S.object(
+                    [("name", S.string), ("version", S.string), ("extensions", S.array(S.string))],
+                    required: ["name", "version", "extensions"])),
+                errorFormat: .inference)
+        case .inferenceLive:
+            return Route(
+                self, "GET", "/v2/health/live", .public, "OIP liveness",
+                response: .json(S.object([("live", S.boolean)], required: ["live"])), errorFormat: .inference)
+        case .inferenceReady:
+            return Route(
+                self, "GET", "/v2/health/ready", .public, "OIP readiness: the store answers",
+                response: .json(S.object([("ready", S.boolean)], required: ["ready"])), errorFormat: .inference)
+        case .inferenceModel:
+            return Route(
+                self, "GET", "/v2/models/{name}", .user, "OIP model metadata: versions, inputs, outputs",
+                response: .json(S.ref("InferenceMetadata")), errorFormat: .inference)
+        case .inferenceModelReady:
+            return Route(
+                self, "GET", "/v2/models/{name}/ready", .user, "OIP model readiness", response: .json(readiness),
+                errorFormat: .inference)
+        case .inferenceVersion:
+            return Route(
+                self, "GET", "/v2/models/{name}/versions/{version}", .user, "OIP metadata of one version",
+                response: .json(S.ref("InferenceMetadata")), errorFormat: .inference)
+        case .inferenceVersionReady:
+            return Route(
+                self, "GET", "/v2/models/{name}/versions/{version}/ready", .user, "OIP readiness of one version",
+                response: .json(readiness), errorFormat: .inference)
+        case .infer:
+            return Route(
+                self, "POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version",
+                body: .init(S.inferenceRequest), response: .json(S.inferenceResponse), errorFormat: .inference)
+        case .inferVersion:
+            return Route(
+                self, "POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version",
+                body: .init(S.inferenceRequest), response: .json(S.inferenceResponse), errorFormat: .inference)
+        }
+    }
 }

@@ -2,12 +2,11 @@ import XalorraCore
 
 /// `POST /admin/tokens`: the remote form of `xalorra token`.
 enum AdminController {
-    static let handlers: [String: RouteHandler] = [
-        "POST /admin/tokens": { input in
-            let caller = try input.requireCaller()
-            return .json(try await input.api.mintToken(tokenRequest(try input.json(), caller: caller)).json)
-        }
-    ]
+    /// `POST /admin/tokens`.
+    static let mintToken: RouteHandler = { input in
+        let caller = try input.requireCaller()
+        return .json(try await input.api.mintToken(tokenRequest(try input.json(), caller: caller)).json)
+    }
 
     /// `{"user", "role", "tenant", "ttl"}`, each optional: the admin's own name and tenant, role `user`, 1 h.
     static func tokenRequest(_ body: JSONValue, caller: Caller) throws(XalorraError) -> TokenRequest {

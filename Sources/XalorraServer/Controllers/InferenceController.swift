@@ -2,35 +2,50 @@ import XalorraCore
 
 /// The Open Inference Protocol (KServe v2) over the same models and the same prediction log.
 enum InferenceController {
-    static let handlers: [String: RouteHandler] = [
-        "GET /v2": { _ in
-            .json(.object([
-                ("name", "xalorra"), ("version", .string(XalorraVersion.current)), ("extensions", .array([])),
-            ]))
-        },
-        "GET /v2/health/live": { _ in .json(.object([("live", true)])) },
-        "GET /v2/health/ready": { input in
-            let report = try await input.api.health()
-            guard report.databaseUp else { throw XalorraError(.aiUnavailable, "the store does not answer") }
-            return .json(.object([("ready", true)]))
-        },
-        "GET /v2/models/{name}": { input in .json(try await metadata(input, version: nil)) },
-        "GET /v2/models/{name}/versions/{version}": { input in
-            .json(try await metadata(input, version: input.parameter("version")))
-        },
-        "GET /v2/models/{name}/ready": { input in
-            _ = try await metadata(input, version: nil)
-            return .json(.object([("name", .string(input.parameter("name"))), ("ready", true)]))
-        },
-        "GET /v2/models/{name}/versions/{version}/ready": { input in
-            _ = try await metadata(input, version: input.parameter("version"))
-            return .json(.object([("name", .string(input.parameter("name"))), ("ready", true)]))
-        },
-        "POST /v2/models/{name}/infer": { input in try await infer(input, version: nil) },
-        "POST /v2/models/{name}/versions/{version}/infer": { input in
-            try await infer(input, version: input.parameter("version"))
-        },
-    ]
+    /// `GET /v2`.
+    static let inferenceServer: RouteHandler = { _ in
+        .json(.object([
+            ("name", "xalorra"), ("version", .string(XalorraVersion.current)), ("extensions", .array([])),
+        ]))
+    }
+
+    /// `GET /v2/health/live`.
+    static let inferenceLive: RouteHandler = { _ in .json(.object([("live", true)])) }
+
+    /// `GET /v2/health/ready`.
+    static let inferenceReady: RouteHandler = { input in
+        let report = try await input.api.health()
+        guard report.databaseUp else { throw XalorraError(.aiUnavailable, "the store does not answer") }
+        return .json(.object([("ready", true)]))
+    }
+
+    /// `GET /v2/models/{name}`.
+    static let inferenceModel: RouteHandler = { input in .json(try await metadata(input, version: nil)) }
+
+    /// `GET /v2/models/{name}/versions/{version}`.
+    static let inferenceVersion: RouteHandler = { input in
+        .json(try await metadata(input, version: input.parameter("version")))
+    }
+
+    /// `GET /v2/models/{name}/ready`.
+    static let inferenceModelReady: RouteHandler = { input in
+        _ = try await metadata(input, version: nil)
+        return .json(.object([("name", .string(input.parameter("name"))), ("ready", true)]))
+    }
+
+    /// `GET /v2/models/{name}/versions/{version}/ready`.
+    static let inferenceVersionReady: RouteHandler = { input in
+        _ = try await metadata(input, version: input.parameter("version"))
+        return .json(.object([("name", .string(input.parameter("name"))), ("ready", true)]))
+    }
+
+    /// `POST /v2/models/{name}/infer`.
+    static let infer: RouteHandler = { input in try await infer(input, version: nil) }
+
+    /// `POST /v2/models/{name}/versions/{version}/infer`.
+    static let inferVersion: RouteHandler = { input in
+        try await infer(input, version: input.parameter("version"))
+    }
 
     private static func reference(_ input: HTTPInput, version: String?) throws(XalorraError) -> String {
         guard let version else { return input.parameter("name") }

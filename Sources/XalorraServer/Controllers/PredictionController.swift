@@ -4,31 +4,34 @@ import XalorraML
 
 /// The Xalorra seed's `/whoami`, `/echo` and `/predict/{model}`, and `GET /logs`.
 enum PredictionController {
-    static let handlers: [String: RouteHandler] = [
-        "GET /whoami": { input in
-            let caller = try input.requireCaller()
-            return .json(.object([
-                ("user_id", .string(caller.user)), ("role", .string(caller.role.rawValue)),
-                ("tenant", .string(caller.tenant)),
-            ]))
-        },
-        "POST /echo": { input in
-            _ = try input.json()
-            return .raw(input.body, contentType: "application/json")
-        },
-        "POST /predict/{model}": predict,
-        "GET /logs": { input in
-            let query = try logQuery(input.query)
-            return .json(try await input.api.logs(query).json)
-        },
-        "GET /logs/stream": stream,
-        "GET /ws/predictions": { input in
-            // Upgrade requests never reach here (see `XalorraResponder.upgrade`); this answers plain GETs.
-            _ = try liveQuery(input.query, caller: input.caller)
-            throw XalorraError(
-                .badRequest, "GET /ws/predictions is a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`")
-        },
-    ]
+    /// `GET /whoami`.
+    static let whoami: RouteHandler = { input in
+        let caller = try input.requireCaller()
+        return .json(.object([
+            ("user_id", .string(caller.user)), ("role", .string(caller.role.rawValue)),
+            ("tenant", .string(caller.tenant)),
+        ]))
+    }
+
+    /// `POST /echo`.
+    static let echo: RouteHandler = { input in
+        _ = try input.json()
+        return .raw(input.body, contentType: "application/json")
+    }
+
+    /// `GET /logs`.
+    static let logs: RouteHandler = { input in
+        let query = try logQuery(input.query)
+        return .json(try await input.api.logs(query).json)
+    }
+
+    /// `GET /ws/predictions`.
+    static let logSocket: RouteHandler = { input in
+        // Upgrade requests never reach here (see `XalorraResponder.upgrade`); this answers plain GETs.
+        _ = try liveQuery(input.query, caller: input.caller)
+        throw XalorraError(
+            .badRequest, "GET /ws/predictions is a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`")
+    }
 
     /// `{"features": [...]}` answers the seed's body; `{"instances": [[...], ...]}` a batch, all logged together.
     static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
@@ -49,7 +52,7 @@ enum PredictionController {
     /// comment every 15 s so that proxies keep the connection and a gone client is noticed. When the subscriber
     /// loses access (see ``liveEvents(_:query:caller:route:)``) the last event is `event: error` with the error
     /// envelope as its data, and the response ends.
-    static func stream(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
+    static func logStream(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let events = liveEvents(
             input.api, query: try liveQuery(input.query, caller: input.caller), caller: input.caller,
             route: "/logs/stream")

@@ -2,24 +2,20 @@ import XalorraCore
 
 /// `GET /`, `/health`, `/health/detailed`, `/routes`, `/openapi.json`, `/docs`, `/metrics`.
 enum ServiceController {
-    /// The handlers; `/metrics` reads `metrics`.
-    static func handlers(metrics: ServerMetrics) -> [String: RouteHandler] {
-        fixed.merging([
-            "GET /metrics": { _ in
-                .raw(Array(metrics.render().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
-            }
-        ]) { $1 }
+    /// `GET /metrics`: the server's `metrics` in Prometheus' text format.
+    static func metrics(_ metrics: ServerMetrics) -> RouteHandler {
+        { _ in .raw(Array(metrics.render().utf8), contentType: Endpoint.metrics.route.response.contentType) }
     }
 
     /// `/openapi.json` and `/docs` never change while the server runs.
-    private static let openAPI: [UInt8] = {
+    private static let openAPIDocument: [UInt8] = {
         var bytes: [UInt8] = []
         JSONWriter.write(OpenAPIDocument.render(routes: RouteTable.all), into: &bytes)
         return bytes
     }()
 
     /// Swagger UI rendering `/openapi.json`; the page loads its assets from a CDN, as FastAPI's `/docs` does.
-    private static let docs = Array("""
+    private static let docsPage = Array("""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>xalorra API</title>
         <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
@@ -29,19 +25,28 @@ enum ServiceController {
         </body></html>
         """.utf8)
 
-    private static let fixed: [String: RouteHandler] = [
-        "GET /openapi.json": { _ in .raw(openAPI, contentType: "application/json") },
-        "GET /docs": { _ in .raw(docs, contentType: "text/html; charset=utf-8") },
-        "GET /": { _ in
-            .json(.object([("message", "Xalorra API is running"), ("version", .string(XalorraVersion.current))]))
-        },
-        "GET /health": { _ in .json(HealthReport.liveness()) },
-        "GET /health/detailed": { input in
-            let report = try await input.api.health()
-            return .json(report.json, status: report.databaseUp ? 200 : 503)
-        },
-        "GET /routes": { input in
-            .json(Envelope.success(.array(try await input.api.routes().map(\.json)), message: "Route table"))
-        },
-    ]
+    /// `GET /openapi.json`.
+    static let openAPI: RouteHandler = { _ in .raw(openAPIDocument, contentType: "application/json") }
+
+    /// `GET /docs`.
+    static let docs: RouteHandler = { _ in .raw(docsPage, contentType: Endpoint.docs.route.response.contentType) }
+
+    /// `GET /`.
+    static let root: RouteHandler = { _ in
+        .json(.object([("message", "Xalorra API is running"), ("version", .string(XalorraVersion.current))]))
+    }
+
+    /// `GET /health`.
+    static let health: RouteHandler = { _ in .json(HealthReport.liveness()) }
+
+    /// `GET /health/detailed`.
+    static let healthDetailed: RouteHandler = { input in
+        let report = try await input.api.health()
+        return .json(report.json, status: report.databaseUp ? 200 : 503)
+    }
+
+    /// `GET /routes`.
+    static let routes: RouteHandler = { input in
+        .json(Envelope.success(.array(try await input.api.routes().map(\.json)), message: "Route table"))
+    }
 }

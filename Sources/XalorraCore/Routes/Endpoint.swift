@@ -1,0 +1,27 @@
+/// Every operation of the HTTP API, by name: a route's identity. Its ``route`` holds everything else about it
+/// (defined once, in `RouteTable.swift`); the server answers each case with exactly one handler (an exhaustive
+/// `switch`, so a route without one does not compile), and the client builds its requests from it.
+public enum Endpoint: String, Sendable, CaseIterable {
+    // The Xalorra internal API v0.3 (the seed's four endpoints).
+    case root, whoami, echo, predict
+    // The Aksara AI API's users.
+    case register, login, refresh, logout, profile, updateProfile, changePassword
+    // The Aksara AI API's chat.
+    case sendMessage, conversations, conversation, renameConversation, deleteConversation
+    // The prediction log and its realtime feeds.
+    case logs, logStream, logSocket
+    // The model registry.
+    case models, model, deleteModel, modelVersion, exportModelVersion, deleteModelVersion, importModel
+    // Training jobs.
+    case train, trainingJobs, trainingJob, cancelTrainingJob
+    // Administration.
+    case users, createUser, user, updateUser, deleteUser, mintToken
+    // Health, documentation and metrics.
+    case health, healthDetailed, routes, openAPI, docs, metrics
+    // The Open Inference Protocol (KServe v2).
+    case inferenceServer, inferenceLive, inferenceReady, inferenceModel, inferenceModelReady, inferenceVersion
+    case inferenceVersionReady, infer, inferVersion
+
+    /// This operation's route.
+    public var route: Route { RouteTable.byEndpoint[self]! }
+}

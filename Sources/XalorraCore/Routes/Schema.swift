@@ -1,0 +1,204 @@
+import XalorraML
+
+/// JSON Schema, as the routes declare their bodies, queries and answers (OpenAPI 3.1 renders them as they are): the
+/// shared schemas every route refers to by name, the field rules JSON Schema can say, and the helpers that write them.
+public enum Schema {
+    /// The shared schemas (`#/components/schemas/<name>`).
+    public static let components: [(String, JSONValue)] = [
+        ("Error", object([
+            ("error", object([
+                ("code", string), ("message", string), ("retry_after", integer),
+                ("details", .object([("type", "array"), ("items", object([("field", string), ("message", string)], required: ["field", "message"]))])),
+            ], required: ["code", "message"])),
+            ("timestamp", string),
+        ], required: ["error", "timestamp"])),
+        ("Prediction", object([("model", string), ("input", numbers), ("prediction", number), ("version", string)],
+            required: ["model", "input", "prediction", "version"])),
+        ("ChatMessage", object([
+            ("id", string), ("content", string), ("sender", .object([("enum", .array(["user", "ai"]))])),
+            ("timestamp", string),
+        ], required: ["id", "content", "sender", "timestamp"])),
+        ("Conversation", object([
+            ("id", string), ("title", string), ("created_at", string), ("updated_at", string),
+            ("message_count", integer),
+            ("last_message", .object([("oneOf", .array([
+                .object([("type", "null")]),
+                object([("content", string), ("sender", string), ("timestamp", string)], required: ["content", "sender", "timestamp"]),
+            ]))])),
+        ], required: ["id", "title", "created_at", "updated_at", "message_count", "last_message"])),
+        ("ChatReply", object([
+            ("response", string), ("conversation_id", string), ("message_id", string),
+            ("user_message", object([("id", string), ("content", string), ("timestamp", string)], required: ["id", "content", "timestamp"])),
+            ("ai_message", object([("id", string), ("content", string), ("timestamp", string)], required: ["id", "content", "timestamp"])),
+        ], required: ["response", "conversation_id", "message_id", "user_message", "ai_message"])),
+        ("User", object([
+            ("id", integer), ("username", string), ("email", string), ("nama_lengkap", string),
+            ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
+            ("is_active", .object([("type", "boolean")])), ("created_at", string), ("updated_at", string),
+        ], required: ["id", "username", "email", "nama_lengkap", "role", "tenant", "is_active", "created_at", "updated_at"])),
+        ("TokenPair", object([
+            ("access_token", string), ("refresh_token", string), ("token_type", string), ("expires_in", integer),
+        ], required: ["access_token", "refresh_token", "token_type", "expires_in"])),
+        ("Login", object([
+            ("access_token", string), ("refresh_token", string), ("token_type", string), ("expires_in", integer),
+            ("user", ref("User")),
+        ], required: ["access_token", "refresh_token", "token_type", "expires_in", "user"])),
+        ("InferenceError", object([("error", string)], required: ["error"])),
+        ("Metrics", object([
+            ("rows", integer), ("rmse", number), ("mae", number), ("r2", number), ("log_loss", number),
+            ("accuracy", number), ("auc", number),
+        ], required: ["rows"])),
+        ("ModelVersion", object([
+            ("name", string), ("version", string), ("kind", .object([("enum", .array(ModelKind.allCases.map { .string($0.rawValue) }))])),
+            ("tenant", string), ("features", .object([("type", "array"), ("items", string)])), ("feature_count", integer),
+            ("trees", integer), ("metrics", .object([("oneOf", .array([.object([("type", "null")]), ref("Metrics")]))])),
+            ("hyperparameters", .object([("type", "object")])), ("size_bytes", integer), ("created_at", string),
+            ("created_by", string),
+        ], required: [
+            "name", "version", "kind", "tenant", "features", "feature_count", "trees", "metrics", "hyperparameters",
+            "size_bytes", "created_at", "created_by",
+        ])),
+        ("ModelSummary", object([
+            ("name", string), ("tenant", string), ("latest_version", string), ("versions", integer), ("kind", string),
+            ("feature_count", integer), ("metrics", .object([("oneOf", .array([.object([("type", "null")]), ref("Metrics")]))])),
+            ("updated_at", string),
+        ], required: ["name", "tenant", "latest_version", "versions", "kind", "feature_count", "metrics", "updated_at"])),
+        ("TrainingJob", object([
+            ("id", string), ("model", string), ("tenant", string), ("kind", string), ("target", string), ("rows", integer),
+            ("status", .object([("enum", .array(TrainingJob.Status.allCases.map { .string($0.rawValue) }))])),
+            ("progress", object([("done", integer), ("total", integer)], required: ["done", "total"])),
+            ("validation_loss", .object([("type", .array(["number", "null"]))])),
+            ("error", .object([("type", .array(["string", "null"]))])),
+            ("version", .object([("type", .array(["string", "null"]))])),
+            ("hyperparameters", .object([("type", "object")])), ("created_by", string), ("created_at", string),
+            ("started_at", .object([("type", .array(["string", "null"]))])),
+            ("finished_at", .object([("type", .array(["string", "null"]))])),
+        ], required: [
+            "id", "model", "tenant", "kind", "target", "rows", "status", "progress", "validation_loss", "error", "version",
+            "hyperparameters", "created_by", "created_at", "started_at", "finished_at",
+        ])),
+        ("InferenceMetadata", object([
+            ("name", string), ("versions", .object([("type", "array"), ("items", string)])), ("platform", string),
+            ("inputs", array(tensorMetadata)), ("outputs", array(tensorMetadata)),
+        ], required: ["name", "versions", "platform", "inputs", "outputs"])),
+        ("LogItem", object([
+            ("id", integer), ("timestamp", string), ("model", string), ("version", string), ("input", numbers),
+            ("prediction", number), ("user_id", string), ("tenant", string), ("latency_ms", number),
+        ], required: ["id", "timestamp", "model", "version", "input", "prediction", "user_id", "tenant", "latency_ms"])),
+    ]
+
+    // The field rules of `UserRules`, as far as JSON Schema can say them (the server also trims surrounding space
+    // and counts the password's bytes).
+    public static let usernameField: JSONValue = .object([
+        ("type", "string"), ("minLength", 3), ("maxLength", 50), ("pattern", "^[A-Za-z0-9_]+$"),
+    ])
+    public static let emailField: JSONValue = .object([
+        ("type", "string"), ("maxLength", 254), ("pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$"),
+    ])
+    public static let fullNameField: JSONValue = .object([
+        ("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "\\S"),
+    ])
+    public static let passwordField: JSONValue = .object([("type", "string"), ("minLength", 6), ("maxLength", 72)])
+    public static let tenantField: JSONValue = .object([
+        ("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "^[^\\s]+$"),
+    ])
+    public static let nonEmpty: JSONValue = .object([("type", "string"), ("minLength", 1), ("pattern", "\\S")])
+
+    /// `POST /predict/{model}`: the seed's `{"features": [...]}`, or a batch `{"instances": [[...], ...]}`.
+    public static let predictRequest: JSONValue = .object([("oneOf", .array([
+        object([("features", numbers)], required: ["features"]),
+        object([("instances", array(numbers))], required: ["instances"]),
+    ]))])
+
+    /// One prediction, or a batch's.
+    public static let predictResponse: JSONValue = .object([("oneOf", .array([
+        ref("Prediction"),
+        object([("model", string), ("version", string), ("predictions", numbers)], required: ["model", "version", "predictions"]),
+    ]))])
+
+    /// `POST /train/{model}` as JSON: the data and the hyperparameters.
+    public static let trainingRequest: JSONValue = object([
+        ("kind", oneOf(ModelKind.trainable)),
+        ("target", nonEmpty), ("columns", .object([("type", "array"), ("items", string), ("minItems", 1)])),
+        ("rows", array(.object([("type", .array(["array", "object"]))]))),
+        ("trees", .object([("type", "integer"), ("minimum", 1), ("maximum", 10_000)])),
+        ("max_depth", .object([("type", "integer"), ("minimum", 1), ("maximum", 16)])),
+        ("learning_rate", .object([("type", "number"), ("exclusiveMinimum", 0), ("maximum", 1)])),
+        ("min_samples_leaf", .object([("type", "integer"), ("minimum", 1)])),
+        ("l2", .object([("type", "number"), ("minimum", 0)])),
+        ("bins", .object([("type", "integer"), ("minimum", 2), ("maximum", 65_535)])),
+        ("valid_fraction", .object([("type", "number"), ("minimum", 0), ("exclusiveMaximum", 1)])),
+        ("early_stopping", .object([("type", .array(["integer", "null"])), ("minimum", 1)])),
+        ("seed", .object([("type", "integer"), ("minimum", 0)])),
+        ("objective", oneOf(Hyperparameters.Objective.allCases)),
+        ("threads", .object([("type", "integer"), ("minimum", 1), ("maximum", 256)])),
+    ], required: ["target", "rows"])
+
+    /// An Open Inference Protocol request: input tensors, row-major, flat or nested.
+    public static let inferenceRequest: JSONValue = object([
+        ("id", string),
+        ("inputs", .object([("type", "array"), ("minItems", 1), ("items", object([
+            ("name", string),
+            ("shape", .object([
+                ("type", "array"), ("items", .object([("type", "integer"), ("minimum", 0)])), ("minItems", 1),
+                ("maxItems", 2),
+            ])),
+            ("datatype", oneOf(InferenceDatatype.allCases)),
+            ("data", array(.object([("type", .array(["number", "boolean", "array"]))]))),
+        ], required: ["name", "shape", "datatype", "data"]))])),
+    ], required: ["inputs"])
+
+    /// An Open Inference Protocol response: one output tensor of predictions.
+    public static let inferenceResponse: JSONValue = object([
+        ("model_name", string), ("model_version", string), ("id", string),
+        ("outputs", array(object([
+            ("name", string), ("shape", array(integer)), ("datatype", string), ("data", numbers),
+        ], required: ["name", "shape", "datatype", "data"]))),
+    ], required: ["model_name", "model_version", "outputs"])
+
+    /// A tensor's description in model metadata.
+    static let tensorMetadata: JSONValue = object(
+        [("name", string), ("datatype", string), ("shape", array(integer))], required: ["name", "datatype", "shape"])
+
+    /// An object with `properties`, of which `required` must be present.
+    public static func object(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
+        .object([
+            ("type", "object"), ("properties", .object(properties)),
+            ("required", .array(required.map { .string($0) })),
+        ])
+    }
+
+    /// A reference to a shared schema.
+    public static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
+
+    /// An array of `items`.
+    public static func array(_ items: JSONValue) -> JSONValue { .object([("type", "array"), ("items", items)]) }
+
+    /// One of the given strings.
+    public static func oneOf<T: RawRepresentable>(_ cases: [T]) -> JSONValue where T.RawValue == String {
+        .object([("enum", .array(cases.map { .string($0.rawValue) }))])
+    }
+
+    /// The Aksara success envelope around `data`.
+    public static func envelope(_ data: JSONValue) -> JSONValue {
+        object([("data", data), ("message", string), ("timestamp", string)], required: ["data", "message", "timestamp"])
+    }
+
+    /// A page of `items`: `{"data": [...], "pagination": {...}, "timestamp"}`.
+    public static func page(_ items: JSONValue) -> JSONValue {
+        object([("data", array(items)), ("pagination", pagination), ("timestamp", string)],
+            required: ["data", "pagination", "timestamp"])
+    }
+
+    static let pagination: JSONValue = object([
+        ("total", integer), ("limit", integer), ("offset", integer), ("has_next", boolean), ("has_prev", boolean),
+    ], required: ["total", "limit", "offset", "has_next", "has_prev"])
+
+    public static let number: JSONValue = .object([("type", "number")])
+    public static let string: JSONValue = .object([("type", "string")])
+    public static let integer: JSONValue = .object([("type", "integer")])
+    public static let boolean: JSONValue = .object([("type", "boolean")])
+    public static let numbers: JSONValue = array(number)
+    /// Any JSON value.
+    public static let any: JSONValue = .object([])
+}
