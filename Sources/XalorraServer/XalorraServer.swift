@@ -13,7 +13,8 @@ public struct XalorraServer: Sendable {
         Dictionary(uniqueKeysWithValues: Endpoint.allCases.map { ($0, $0.handler(metrics: metrics)) })
     }
 
-    private let application: Application<XalorraResponder>
+    /// The Hummingbird application (internal: router-level tests drive it with `test(.router)`, without a socket).
+    let application: Application<XalorraResponder>
     private let feed: PredictionFeed
     private let checkpointer: WALCheckpointer
     private let training: TrainingWorkers
