@@ -154,12 +154,11 @@ struct CLITests {
     @Test func expiredAndUnsignedRefused() throws {
         let cli = try BinaryRunner()
         let secret = "a-test-secret-that-is-32-bytes!!"
-        let header = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let payload = base64URL(Array(#"{"sub":"a","user_id":"a","role":"user","tenant":"t","exp":1000}"#.utf8))
-        let signature = base64URL(HMACSHA256.mac(key: Array(secret.utf8), message: Array("\(header).\(payload)".utf8)))
-        let expired = try cli.run(["token", "verify", "\(header).\(payload).\(signature)"], environment: ["SECRET_KEY": secret])
+        let payload = #"{"sub":"a","user_id":"a","role":"user","tenant":"t","exp":1000}"#
+        let token = TokenForger(secret: secret).sign(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: payload)
+        let expired = try cli.run(["token", "verify", token], environment: ["SECRET_KEY": secret])
         #expect(expired.status == 4 && expired.stderr.contains("token expired at 1970-01-01T00:16:40Z"))
-        let none = base64URL(Array(#"{"alg":"none"}"#.utf8)) + "." + payload + "."
+        let none = TokenForger.unsigned(payload: payload)
         let unsigned = try cli.run(["token", "verify", none], environment: ["SECRET_KEY": secret])
         #expect(unsigned.status == 4 && unsigned.stderr.contains("alg: none"))
     }

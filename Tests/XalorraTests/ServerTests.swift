@@ -86,19 +86,15 @@ struct ServerTests {
     @Test func jwtAttacksRefused() async throws {
         let server = try await LiveServer()
         defer { server.stop() }
-        let secret = "live-test-secret-live-test-secret!"
-        func signed(_ header: String, _ payload: String, key: String = secret) -> String {
-            let input = base64URL(Array(header.utf8)) + "." + base64URL(Array(payload.utf8))
-            return input + "." + base64URL(HMACSHA256.mac(key: Array(key.utf8), message: Array(input.utf8)))
-        }
+        let forger = TokenForger.live
         let claims = #"{"sub":"a","user_id":"a","role":"admin","tenant":"t","exp":4000000000}"#
         let attacks = [
-            base64URL(Array(#"{"alg":"none"}"#.utf8)) + "." + base64URL(Array(claims.utf8)) + ".",
-            signed(#"{"alg":"HS512"}"#, claims),
-            signed(#"{"alg":"HS256"}"#, claims, key: "wrong-secret-wrong-secret-wrong!!"),
-            signed(#"{"alg":"HS256"}"#, #"{"sub":"a","role":"admin","tenant":"t","exp":1000}"#),
-            signed(#"{"alg":"HS256"}"#, #"{"sub":"a","role":"admin","tenant":"t","exp":4000000000,"typ":"refresh"}"#),
-            signed(#"{"alg":"HS256"}"#, #"{"user_id":"a","role":"admin","tenant":"t"}"#),
+            TokenForger.unsigned(payload: claims),
+            forger.sign(claims, alg: "HS512"),
+            TokenForger(secret: "wrong-secret-wrong-secret-wrong!!").sign(claims),
+            forger.sign(#"{"sub":"a","role":"admin","tenant":"t","exp":1000}"#),
+            forger.sign(#"{"sub":"a","role":"admin","tenant":"t","exp":4000000000,"typ":"refresh"}"#),
+            forger.sign(#"{"user_id":"a","role":"admin","tenant":"t"}"#),
             try server.token().dropLast(3) + "abc",
         ]
         for token in attacks {
@@ -106,7 +102,7 @@ struct ServerTests {
             #expect(response.status == 401, "\(token)")
             #expect(try json(response.body)["error"]?["code"] != nil)
         }
-        #expect(try await server.request("GET", "/whoami", token: signed(#"{"alg":"HS256"}"#, claims)).status == 200)
+        #expect(try await server.request("GET", "/whoami", token: forger.sign(claims)).status == 200)
     }
 
     /// Rate limits send both header families and refuse with 429 and `retry_after`; off sends no headers.

@@ -12,11 +12,8 @@ struct TokenServiceTests {
         await TokenService(secret: secret, algorithm: algorithm, acceptLegacyTokens: legacy)
     }
 
-    /// Builds a token by hand, signed with HMAC-SHA256 over the given header and payload JSON.
-    private func forge(header: String, payload: String, secret: String = secret) -> String {
-        let signingInput = base64URL(Array(header.utf8)) + "." + base64URL(Array(payload.utf8))
-        return signingInput + "." + base64URL(HMACSHA256.mac(key: Array(secret.utf8), message: Array(signingInput.utf8)))
-    }
+    /// Signs tokens by hand with the suite's secret.
+    private let forger = TokenForger(secret: TokenServiceTests.secret)
 
     private func reason(_ token: String, _ service: TokenService, expecting: TokenClaims.Kind? = .access) async
         -> XalorraError?
@@ -44,18 +41,18 @@ struct TokenServiceTests {
     /// The hand-built HMAC used by the attack tests agrees with jwt-kit's, so the attacks are real.
     @Test func forgedTokensUseTheRealSignature() async throws {
         let payload = #"{"sub":"a","user_id":"a","role":"user","tenant":"t","exp":1800003600}"#
-        let token = forge(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: payload)
+        let token = forger.sign(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: payload)
         #expect(try await service().verify(token, now: now).userID == "a")
     }
 
     /// `alg: none` is refused, with or without a signature.
     @Test func algNoneRefused() async {
         let payload = #"{"sub":"a","user_id":"a","role":"admin","tenant":"t","exp":1800003600}"#
-        let unsigned = base64URL(Array(#"{"alg":"none"}"#.utf8)) + "." + base64URL(Array(payload.utf8)) + "."
+        let unsigned = TokenForger.unsigned(payload: payload)
         let error = await reason(unsigned, service())
         #expect(error?.code == .authenticationFailed)
         #expect(error?.message.contains("alg: none") == true)
-        let noneCased = forge(header: #"{"alg":"NoNe"}"#, payload: payload)
+        let noneCased = forger.sign(header: #"{"alg":"NoNe"}"#, payload: payload)
         #expect(await reason(noneCased, service())?.message.contains("alg: none") == true)
     }
 
@@ -70,9 +67,8 @@ struct TokenServiceTests {
     /// Changing one claim breaks the signature.
     @Test func tamperedPayloadRefused() async throws {
         let (token, _) = try await service().mint(user: "a", role: .user, tenant: "t", ttl: TimeSpan(seconds: 60), now: now)
-        let parts = token.split(separator: ".")
         let payload = #"{"sub":"a","user_id":"a","role":"admin","tenant":"t","exp":1800003600}"#
-        let tampered = "\(parts[0]).\(base64URL(Array(payload.utf8))).\(parts[2])"
+        let tampered = TokenForger.tampered(token, payload: payload)
         #expect(await reason(tampered, service())?.message.contains("bad signature") == true)
     }
 
@@ -109,14 +105,14 @@ struct TokenServiceTests {
 
     /// Seed-style tokens without `exp` are refused unless legacy tokens are switched on.
     @Test func missingExpiry() async {
-        let seed = forge(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: #"{"user_id":"jek","role":"admin","tenant":"tenant1"}"#)
+        let seed = forger.sign(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: #"{"user_id":"jek","role":"admin","tenant":"tenant1"}"#)
         #expect(await reason(seed, service())?.message.contains("no exp") == true)
         #expect(await reason(seed, service(legacy: true)) == nil)
     }
 
     /// Tokens not valid yet (iat or nbf in the future) are refused.
     @Test func notYetValidRefused() async {
-        let future = forge(
+        let future = forger.sign(
             header: #"{"alg":"HS256"}"#, payload: #"{"sub":"a","role":"user","tenant":"t","exp":1900000000,"nbf":1850000000}"#)
         #expect(await reason(future, service())?.message.contains("not valid yet") == true)
     }
@@ -124,7 +120,8 @@ struct TokenServiceTests {
     /// `kid` and `jku` headers do not change which key verifies.
     @Test func keyHeadersIgnored() async {
         let payload = #"{"sub":"a","role":"user","tenant":"t","exp":1800003600}"#
-        let token = forge(header: #"{"alg":"HS256","kid":"other","jku":"http://evil.example/jwks"}"#, payload: payload, secret: "attacker-secret-attacker-secret!")
+        let token = TokenForger(secret: "attacker-secret-attacker-secret!")
+            .sign(header: #"{"alg":"HS256","kid":"other","jku":"http://evil.example/jwks"}"#, payload: payload)
         #expect(await reason(token, service())?.message.contains("bad signature") == true)
     }
 
@@ -145,7 +142,7 @@ struct TokenServiceTests {
     /// A correctly signed token whose `exp` is near Int64.max is refused, not a trap on adding the leeway.
     @Test(arguments: ["9223372036854775807", "9223372036854775747", "9223372036854775000"])
     func hugeExpiryRefused(exp: String) async {
-        let token = forge(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: claims(#""exp":"# + exp))
+        let token = forger.sign(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: claims(#""exp":"# + exp))
         let error = await reason(token, service())
         #expect(error?.code == .authenticationFailed)
         #expect(error?.message.contains("exp must be whole seconds") == true, "\(String(describing: error))")
@@ -159,18 +156,18 @@ struct TokenServiceTests {
             "true", "null", "[1]", "{}", "1e19", "253402300800"]
         {
             let members = claim == "exp" ? #""exp":"# + value : #""exp":1800003600,"# + "\"\(claim)\":" + value
-            let error = await reason(forge(header: #"{"alg":"HS256"}"#, payload: claims(members)), service)
+            let error = await reason(forger.sign(header: #"{"alg":"HS256"}"#, payload: claims(members)), service)
             #expect(error?.code == .authenticationFailed, "\(claim)=\(value)")
             #expect(error?.message.contains("\(claim) must be whole seconds") == true, "\(claim)=\(value): \(String(describing: error))")
         }
         // A whole number written with an exponent or a fraction of zero is still whole seconds.
         let written = claim == "exp" ? #""exp":1.8000036e9"# : #""exp":1800003600,"# + "\"\(claim)\":1.7e9"
-        #expect(await reason(forge(header: #"{"alg":"HS256"}"#, payload: claims(written)), service) == nil)
+        #expect(await reason(forger.sign(header: #"{"alg":"HS256"}"#, payload: claims(written)), service) == nil)
     }
 
     /// A string `nbf` is refused (it used to be ignored, so the token was valid before its time).
     @Test func stringNotBeforeRefused() async {
-        let token = forge(header: #"{"alg":"HS256"}"#, payload: claims(#""exp":1800003600,"nbf":"1850000000""#))
+        let token = forger.sign(header: #"{"alg":"HS256"}"#, payload: claims(#""exp":1800003600,"nbf":"1850000000""#))
         #expect(await reason(token, service())?.message.contains("nbf must be whole seconds") == true)
     }
 
@@ -204,7 +201,7 @@ struct TokenServiceTests {
     @Test(arguments: [#"["exp"]"#, #"["b64"]"#, #"["http://example.com/x"]"#, "[]", #""exp""#])
     func criticalHeaderRefused(crit: String) async {
         let header = #"{"alg":"HS256","b64":true,"crit":"# + crit + "}"
-        let error = await reason(forge(header: header, payload: claims()), service())
+        let error = await reason(forger.sign(header: header, payload: claims()), service())
         #expect(error?.code == .authenticationFailed)
         #expect(error?.message.contains("crit") == true)
     }
@@ -213,11 +210,11 @@ struct TokenServiceTests {
     @Test func headerAndPayloadMustBeObjects() async {
         let service = await service()
         for payload in ["[]", #""a""#, "1", "null", "true", #"[{"sub":"a","role":"user","exp":1800003600}]"#] {
-            let error = await reason(forge(header: #"{"alg":"HS256"}"#, payload: payload), service)
+            let error = await reason(forger.sign(header: #"{"alg":"HS256"}"#, payload: payload), service)
             #expect(error?.message.contains("the payload is not a JSON object") == true, "\(payload)")
         }
         for header in ["[]", #"["HS256"]"#, #""HS256""#, "null"] {
-            let error = await reason(forge(header: header, payload: claims()), service)
+            let error = await reason(forger.sign(header: header, payload: claims()), service)
             #expect(error?.message.contains("header is not a JSON object") == true, "\(header)")
         }
     }
@@ -226,11 +223,11 @@ struct TokenServiceTests {
     @Test func duplicateMembersRefused() async {
         let service = await service()
         let twice = #"{"sub":"a","user_id":"a","role":"user","role":"admin","tenant":"t","exp":1800003600}"#
-        #expect(await reason(forge(header: #"{"alg":"HS256"}"#, payload: twice), service)?.message.contains(#"duplicate key "role""#) == true)
+        #expect(await reason(forger.sign(header: #"{"alg":"HS256"}"#, payload: twice), service)?.message.contains(#"duplicate key "role""#) == true)
         let twiceExp = claims(#""exp":1800003600,"exp":1"#)
-        #expect(await reason(forge(header: #"{"alg":"HS256"}"#, payload: twiceExp), service)?.message.contains(#"duplicate key "exp""#) == true)
+        #expect(await reason(forger.sign(header: #"{"alg":"HS256"}"#, payload: twiceExp), service)?.message.contains(#"duplicate key "exp""#) == true)
         let header = #"{"alg":"HS256","alg":"none"}"#
-        #expect(await reason(forge(header: header, payload: claims()), service)?.message.contains(#"duplicate key "alg""#) == true)
+        #expect(await reason(forger.sign(header: header, payload: claims()), service)?.message.contains(#"duplicate key "alg""#) == true)
     }
 
     /// Claims of the wrong type or of an unknown value are refused, naming the claim.
@@ -250,25 +247,25 @@ struct TokenServiceTests {
             (#"{"role":"user","tenant":"t","exp":1800003600}"#, "names no user"),
         ]
         for (payload, expected) in cases {
-            let error = await reason(forge(header: #"{"alg":"HS256"}"#, payload: payload), service)
+            let error = await reason(forger.sign(header: #"{"alg":"HS256"}"#, payload: payload), service)
             #expect(error?.code == .authenticationFailed, "\(payload)")
             #expect(error?.message.contains(expected) == true, "\(payload): \(String(describing: error))")
         }
-        let headerTyp = forge(header: #"{"alg":"HS256","typ":"JWE"}"#, payload: claims())
+        let headerTyp = forger.sign(header: #"{"alg":"HS256","typ":"JWE"}"#, payload: claims())
         #expect(await reason(headerTyp, service)?.message.contains("typ must be JWT") == true)
         // Unknown claims are ignored; a lower-case typ header is fine.
-        let extra = forge(header: #"{"alg":"HS256","typ":"jwt"}"#, payload: claims(#""exp":1800003600,"aud":"x""#))
+        let extra = forger.sign(header: #"{"alg":"HS256","typ":"jwt"}"#, payload: claims(#""exp":1800003600,"aud":"x""#))
         #expect(await reason(extra, service) == nil)
     }
 
     /// A token longer than 8 KiB is refused before it is decoded, even when correctly signed.
     @Test func oversizedTokenRefused() async {
         let padding = String(repeating: "x", count: TokenService.maxTokenBytes)
-        let token = forge(header: #"{"alg":"HS256"}"#, payload: claims(#""exp":1800003600,"pad":""# + padding + "\""))
+        let token = forger.sign(header: #"{"alg":"HS256"}"#, payload: claims(#""exp":1800003600,"pad":""# + padding + "\""))
         let error = await reason(token, service())
         #expect(error?.code == .authenticationFailed)
         #expect(error?.message.contains("longer than 8192 bytes") == true)
-        let fits = forge(header: #"{"alg":"HS256"}"#, payload: claims(#""exp":1800003600,"pad":""# + padding.prefix(5000) + "\""))
+        let fits = forger.sign(header: #"{"alg":"HS256"}"#, payload: claims(#""exp":1800003600,"pad":""# + padding.prefix(5000) + "\""))
         #expect(await reason(fits, service()) == nil)
     }
 
@@ -283,76 +280,14 @@ struct TokenServiceTests {
     }
 }
 
-/// A test-only HMAC-SHA256 (RFC 2104 over FIPS 180-4), independent of jwt-kit, to forge attack tokens.
-enum HMACSHA256 {
-    static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var key = key.count > 64 ? sha256(key) : key
-        key += [UInt8](repeating: 0, count: 64 - key.count)
-        return sha256(key.map { $0 ^ 0x5C } + sha256(key.map { $0 ^ 0x36 } + message))
-    }
-
-    static func sha256(_ message: [UInt8]) -> [UInt8] {
-        let k: [UInt32] = [
-            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-            0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-            0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-            0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-            0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-            0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-            0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-        ]
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var data = message + [0x80]
-        while data.count % 64 != 56 { data.append(0) }
-        let bits = UInt64(message.count) * 8
-        for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        for chunk in stride(from: 0, to: data.count, by: 64) {
-            var w = [UInt32](repeating: 0, count: 64)
-            for i in 0..<16 {
-                w[i] = data[chunk + 4 * i..<chunk + 4 * i + 4].reduce(0) { $0 << 8 | UInt32($1) }
-            }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            for i in 0..<64 {
-                let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
-                let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            for (index, value) in [a, b, c, d, e, f, g, hh].enumerated() { h[index] = h[index] &+ value }
-        }
-        return h.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * $0)) } }
-    }
-}
-
-/// Base64url without padding.
-func base64URL(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    var out = ""
-    var index = 0
-    while index < bytes.count {
-        let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
-        let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << UInt32(16 - 8 * $1.offset) }
-        for position in 0..<(chunk.count + 1) { out.append(alphabet[Int(value >> UInt32(18 - 6 * position) & 63)]) }
-        index += 3
-    }
-    return out
-}
-
 /// Short secrets (which warn) and secrets shorter than the digest still sign exactly as plain HMAC does.
 struct ShortSecretTests {
     /// A 5-byte secret verifies a token forged with the same 5 bytes, for HS256 (the padding is invisible).
     @Test func shortSecretMatchesPlainHMAC() async throws {
-        let header = base64URL(Array(#"{"alg":"HS256"}"#.utf8))
-        let payload = base64URL(Array(#"{"sub":"a","role":"user","tenant":"t","exp":4000000000}"#.utf8))
-        let signature = base64URL(HMACSHA256.mac(key: Array("short".utf8), message: Array("\(header).\(payload)".utf8)))
+        let token = TokenForger(secret: "short")
+            .sign(header: #"{"alg":"HS256"}"#, payload: #"{"sub":"a","role":"user","tenant":"t","exp":4000000000}"#)
         let service = await TokenService(secret: "short", algorithm: .hs256)
-        #expect(try await service.verify("\(header).\(payload).\(signature)").sub == "a")
+        #expect(try await service.verify(token).sub == "a")
     }
 
     /// HS512 with a 32-byte secret mints and verifies.

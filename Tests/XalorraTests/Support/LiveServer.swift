@@ -12,10 +12,13 @@ final class LiveServer: @unchecked Sendable {
     let url: String
     let log: OutputCollector
 
+    /// The `SECRET_KEY` every live server runs with, so that tests can sign tokens for it by hand (``TokenForger``).
+    static let secret = "live-test-secret-live-test-secret!"
+
     /// Starts the server and waits until it listens; `home` restarts one on an earlier server's store.
     init(environment: [String: String] = [:], arguments: [String] = [], home: BinaryRunner? = nil) async throws {
         var cli = try home ?? BinaryRunner()
-        cli.environment = ["SECRET_KEY": "live-test-secret-live-test-secret!"].merging(environment) { $1 }
+        cli.environment = ["SECRET_KEY": Self.secret].merging(environment) { $1 }
         self.cli = cli
         let (process, _, err) = try cli.start(["serve", "--port", "0"] + arguments)
         self.process = process
