@@ -125,25 +125,6 @@ extension HealthReport: JSONDecodable {
     }
 }
 
-extension XalorraError {
-    /// The error an envelope `{"error": {"code","message","details"?}}` with HTTP `status` stands for.
-    public init(envelope: JSONValue, status: Int) {
-        let error = envelope["error"] ?? .null
-        let name = error["code"]?.stringValue ?? "INTERNAL_ERROR"
-        let message = error["message"]?.stringValue ?? "the server answered \(status)"
-        var details: [FieldError] = []
-        if case .array(let items)? = error["details"] {
-            details = items.compactMap { item in
-                guard let field = item["field"]?.stringValue, let text = item["message"]?.stringValue else { return nil }
-                return FieldError(field: field, message: text)
-            }
-        }
-        var retryAfter: Int?
-        if case .number(.int(let seconds))? = error["retry_after"] { retryAfter = Int(seconds) }
-        self.init(Code.from(name: name, status: status), message, details: details, retryAfter: retryAfter)
-    }
-}
-
 extension User: JSONDecodable {
     public init(json: JSONValue) throws(XalorraError) {
         let roleName = try json.text("role")

@@ -119,8 +119,10 @@ extension XalorraError: CustomStringConvertible {
     public var description: String { "\(code.name): \(message)" }
 }
 
+/// The `error` member of the envelope, both ways: the server writes it, ``RemoteAPI`` reads it back into the same
+/// error, so that a command prints the same message, details and hint offline and with `--url`.
 extension XalorraError: JSONRepresentable {
-    /// The `error` member of the envelope: `{"code","message","details"?}`.
+    /// `{"code","message","details"?,"retry_after"?,"hint"?}`.
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [("code", .string(code.name)), ("message", .string(message))]
         if !details.isEmpty {
@@ -129,6 +131,27 @@ extension XalorraError: JSONRepresentable {
             })))
         }
         if let retryAfter { members.append(("retry_after", .int(retryAfter))) }
+        if let hint { members.append(("hint", .string(hint))) }
         return .object(members)
+    }
+
+    /// The error an envelope `{"error": {"code","message","details"?,"retry_after"?,"hint"?}}` with HTTP `status`
+    /// stands for.
+    public init(envelope: JSONValue, status: Int) {
+        let error = envelope["error"] ?? .null
+        let name = error["code"]?.stringValue ?? "INTERNAL_ERROR"
+        let message = error["message"]?.stringValue ?? "the server answered \(status)"
+        var details: [FieldError] = []
+        if case .array(let items)? = error["details"] {
+            details = items.compactMap { item in
+                guard let field = item["field"]?.stringValue, let text = item["message"]?.stringValue else { return nil }
+                return FieldError(field: field, message: text)
+            }
+        }
+        var retryAfter: Int?
+        if case .number(.int(let seconds))? = error["retry_after"] { retryAfter = Int(seconds) }
+        self.init(
+            Code.from(name: name, status: status), message, details: details, hint: error["hint"]?.stringValue,
+            retryAfter: retryAfter)
     }
 }
