@@ -21,7 +21,7 @@ struct ConnectionGuardTests {
         let server = try await LiveServer(
             environment: ["XALORRA_MAX_CONNECTIONS": "64", "XALORRA_MAX_CONNECTIONS_PER_CLIENT": "10000"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         var held: [RawHTTP] = []
         defer { held.forEach { $0.close() } }
         var statuses: [Int: Int] = [:]
@@ -59,7 +59,7 @@ struct ConnectionGuardTests {
     @Test func trickledBodiesAfterAnAnswerAreCut() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         let trickler = try await RawHTTP.connect(port: port)
         defer { trickler.close() }
         await trickler.send(Self.bigBodyHead("/nope"))
@@ -91,7 +91,7 @@ struct ConnectionGuardTests {
             environment: ["XALORRA_HEADER_TIMEOUT": "1s", "XALORRA_MIN_BODY_RATE": "1000"],
             arguments: ["--rate-limit", "off"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         let token = try server.token()
         func head(_ length: Int) -> [UInt8] {
             Array("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(length)\r\n\r\n".utf8)
@@ -135,7 +135,7 @@ struct ConnectionGuardTests {
     @Test func connectionsPerClientAreCapped() async throws {
         let server = try await LiveServer(environment: ["XALORRA_MAX_CONNECTIONS_PER_CLIENT": "5"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         for round in 0..<3 {
             var open: [RawHTTP] = []
             for _ in 0..<5 { open.append(try await RawHTTP.connect(port: port)) }
@@ -170,7 +170,7 @@ struct ConnectionGuardTests {
     @Test func unreadStreamsEndInsteadOfBuffering() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         let token = try server.token(["--user", "idle-reader"])
         let reader = try await RawHTTP.connect(port: port)
         defer { reader.close() }
@@ -193,7 +193,7 @@ struct ConnectionGuardTests {
     @Test func streamsPerUserAreCapped() async throws {
         let server = try await LiveServer(environment: ["XALORRA_MAX_CONNECTIONS_PER_CLIENT": "2"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         let token = try server.token(["--user", "watcher"])
         func open(from source: String, user: String = token) async throws -> (RawHTTP, RawHTTP.Response?) {
             let connection = try await Self.connect(port: port, from: source)
@@ -263,7 +263,7 @@ struct ConnectionGuardTests {
     @Test func securityHeadersOnEveryResponse() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }
-        let port = try HostileInputTests.port(server)
+        let port = server.port
         let user = try server.token(["--user", "sniffer"])
         let admin = try server.token(["--role", "admin"])
         for (method, path, token, body) in [

@@ -255,7 +255,7 @@ struct StreamAccessTests {
         let (server, _, producer) = try await start()
         defer { server.stop() }
         let token = try server.token(["--user", "brief", "--tenant", "t1", "--ttl", "4s"])
-        let service = await TokenService(secret: "live-test-secret-live-test-secret!", algorithm: .hs256)
+        let service = await TokenService(secret: LiveServer.secret, algorithm: .hs256)
         let claims = try await service.verify(token)
         let expiry = Date(timeIntervalSince1970: TimeInterval(try #require(claims.exp)))
         // The feeds stay open until the expiry, then end at once.
