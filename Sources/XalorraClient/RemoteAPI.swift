@@ -33,38 +33,31 @@ public struct RemoteAPI: XalorraAPI {
     }
 
     public func predict(model: String, features: [Number]) async throws(XalorraError) -> Prediction {
-        let body = JSONValue.object([("features", .numbers(features))])
-        return try Prediction(json: await send(.predict, model, body: body))
+        let body = RawBody(bytes: PredictRequest.single(features).body, contentType: "application/json")
+        return try Prediction(json: await send(.predict, model, raw: body))
     }
 
     /// Predicts the rows in parts no larger than the server accepts: at most its `XALORRA_MAX_BATCH_ROWS` rows (the
     /// default until a 413 names the server's own) and a body under its `XALORRA_MAX_BODY` (the default 1 MiB, halved
     /// on a 413 about the body). The answers come back in order, as one batch. Each part is its own transaction on
     /// the server: when a part fails, the parts before it stay logged, and the error says how far it got. Parts after
-    /// the first are pinned to the version that answered it, so every row is predicted by the same version. Rows
-    /// from a CSV file with a header are put in the model's feature order first, by name, as `LocalAPI` does (the
-    /// body carries no header).
-    public func predictBatch(model: String, rows given: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
+    /// the first are pinned to the version that answered it, so every row is predicted by the same version. Each
+    /// part carries the rows' column names (a CSV header), which the server matches to the model's features as
+    /// `LocalAPI` does offline.
+    public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
         var rowLimit = Self.defaultBatchRows
         var byteLimit = Self.defaultBodyBytes
         var reference = model
-        var rows = given
-        // A name without a stored version (the baseline) or a refused one: the rows go as they are, and the
-        // server's answer says why if it refuses them.
-        if !rows.columns.isEmpty, let version = try? await modelVersion(model) {
-            reference = version.reference
-            rows = try version.pickColumns(from: rows) ?? rows
-        }
         var answered: (model: String, version: String)?
         var predictions: [Number] = []
         predictions.reserveCapacity(rows.rowCount)
         var start = 0
         repeat {
-            let (body, end) = Self.instances(rows, from: start, maxRows: rowLimit, maxBytes: byteLimit)
-            let json: JSONValue
+            let (body, end) = PredictRequest.batchPart(rows, from: start, maxRows: rowLimit, maxBytes: byteLimit)
+            let part: BatchPrediction
             do {
-                json = try await send(.predict, reference,
-                    raw: RawBody(bytes: body, contentType: "application/json"))
+                part = try BatchPrediction(
+                    json: await send(.predict, reference, raw: RawBody(bytes: body, contentType: "application/json")))
             } catch where error.code == .payloadTooLarge && end - start > 1 {
                 // Too many rows for this server (it says how many it takes), or too many bytes: smaller parts.
                 if let limit = BatchLimit.limit(in: error), limit > 0, limit < end - start {
@@ -81,16 +74,14 @@ public struct RemoteAPI: XalorraAPI {
                     "\(counted.message) (rows \(start + 1)-\(end); the \(start) rows before them were predicted and logged "
                         + "in earlier requests)", details: counted.details, hint: counted.hint, retryAfter: counted.retryAfter)
             }
-            let part = try json.numberList("predictions")
-            guard part.count == end - start else {
-                throw JSONValue.unexpectedResponse("\(part.count) predictions for \(end - start) rows")
+            guard part.predictions.count == end - start else {
+                throw JSONValue.unexpectedResponse("\(part.predictions.count) predictions for \(end - start) rows")
             }
-            predictions += part
+            predictions += part.predictions
             if answered == nil {
-                let version = try json.text("version")
-                answered = (try json.text("model"), version)
-                if Int(version) != nil, let parsed = try? ModelReference(model), parsed.version == nil {
-                    reference = "\(parsed.name)@\(version)"
+                answered = (part.model, part.version)
+                if Int(part.version) != nil, let parsed = try? ModelReference(model), parsed.version == nil {
+                    reference = "\(parsed.name)@\(part.version)"
                 }
             }
             start = end
@@ -124,29 +115,12 @@ public struct RemoteAPI: XalorraAPI {
     /// The body a part may have: under the default `XALORRA_MAX_BODY` of 1 MiB, with room for the envelope.
     static let defaultBodyBytes = 1_000_000
 
-    /// `{"instances":[[…],…]}` for the rows from `start`: at most `maxRows` of them and, after the first, no more
-    /// than `maxBytes` of body. Returns the body and the index after its last row.
+    /// ``PredictRequest/batchPart(_:from:maxRows:maxBytes:)``, kept only for InputBoundsTests until it calls that
+    /// (requests-P.md).
     static func instances(
         _ rows: FeatureMatrix, from start: Int, maxRows: Int, maxBytes: Int
     ) -> (body: [UInt8], end: Int) {
-        var body = Array(#"{"instances":["#.utf8)
-        var end = start
-        var row: [UInt8] = []
-        while end < rows.rowCount, end - start < maxRows {
-            row.removeAll(keepingCapacity: true)
-            if end > start { row.append(UInt8(ascii: ",")) }
-            row.append(UInt8(ascii: "["))
-            for (index, cell) in rows.row(end).enumerated() {
-                if index > 0 { row.append(UInt8(ascii: ",")) }
-                if let cell { JSONWriter.write(number: cell, into: &row) } else { row += "null".utf8 }
-            }
-            row.append(UInt8(ascii: "]"))
-            guard end == start || body.count + row.count + 2 <= maxBytes else { break }
-            body += row
-            end += 1
-        }
-        body += "]}".utf8
-        return (body, end)
+        PredictRequest.batchPart(rows, from: start, maxRows: maxRows, maxBytes: maxBytes)
     }
 
     public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {

@@ -85,10 +85,12 @@ struct DifferentialTests {
             user = try server.token(["--role", "user"])
         }
 
-        /// Runs `arguments` offline on the shared store.
+        /// Runs `arguments` offline on the shared store, with `environment` added to the server's.
         @discardableResult
-        func offline(_ arguments: [String], stdin: String? = nil) throws -> BinaryRunner.Result {
-            try cli.run(arguments, stdin: stdin.map { Data($0.utf8) })
+        func offline(
+            _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]
+        ) throws -> BinaryRunner.Result {
+            try cli.run(arguments, stdin: stdin.map { Data($0.utf8) }, environment: environment)
         }
 
         /// Runs `arguments` against the server with `token`.
@@ -98,19 +100,20 @@ struct DifferentialTests {
         }
 
         /// Runs `arguments` offline and remotely (each after `before`, run offline; `fresh`, when given, makes the
-        /// arguments of each run) and expects the same stdout, stderr and exit code once `masks` are applied.
+        /// arguments of each run) and expects the same stdout, stderr and exit code once `masks` are applied. The
+        /// remote run sends `token`; the offline run gets `environment` (its counterpart: the same user or tenant).
         @discardableResult
         func expectSame(
             _ arguments: [String], stdin: String? = nil, before: [([String], String?)] = [], masks: [Mask] = [],
-            token: String? = nil, label: String? = nil, fresh: (() throws -> [String])? = nil,
-            sourceLocation: SourceLocation = #_sourceLocation
+            token: String? = nil, environment: [String: String] = [:], label: String? = nil,
+            fresh: (() throws -> [String])? = nil, sourceLocation: SourceLocation = #_sourceLocation
         ) throws -> BinaryRunner.Result {
             let masks = [Mask.envelopeTimestamp] + masks
             func masked(_ text: String) -> String {
                 DifferentialTests.claimsOfTokens(masks.reduce(text) { $1.apply($0) })
             }
             for (setup, input) in before { try offline(setup, stdin: input) }
-            let local = try offline(try fresh?() ?? arguments, stdin: stdin)
+            let local = try offline(try fresh?() ?? arguments, stdin: stdin, environment: environment)
             for (setup, input) in before { try offline(setup, stdin: input) }
             let remote = try remote(try fresh?() ?? arguments, stdin: stdin, token: token)
             let name = label ?? arguments.joined(separator: " ")
@@ -349,17 +352,12 @@ struct DifferentialTests {
         for model in Self.batchModels {
             // Every input for each kind of model; the other names take the same paths, so three inputs do.
             let every = ["m", "lin", "baseline"].contains(model)
-            let baseline = ["baseline", "nosuch"].contains(model)
             let few = ["ba.csv", "gaps.csv", "nulls.ndjson", "reversed.csv"]
             for (file, _) in Self.batchFiles where every || few.contains(file) {
-                // The baseline's refusal of an empty CSV cell differs: baselineNamesTheEmptyCell.
-                if baseline && file == "gaps.csv" { continue }
                 try world.expectSame(["predict", model, "--file", file])
                 try world.expectSame(["predict", model, "--file", file, "--json"])
             }
-            if !baseline {
-                try world.expectSame(["predict", model, "--file", "-", "--format", "csv"], stdin: "c,b,a\n1,,3\n4,5,6\n")
-            }
+            try world.expectSame(["predict", model, "--file", "-", "--format", "csv"], stdin: "c,b,a\n1,,3\n4,5,6\n")
             try world.expectSame(
                 ["predict", model, "--file", "-", "--format", "ndjson"], stdin: "{\"features\":[3,null,1]}\n")
             try world.expectSame(["predict", model, "--file", "ba.csv"], token: world.user, label: "\(model) ba.csv as a user")
@@ -372,18 +370,89 @@ struct DifferentialTests {
         #expect(!byName.isEmpty && byName == inOrder)
     }
 
-    /// The baseline refuses a CSV row with an empty cell naming the column both ways (remotely the rows go
-    /// without their header, so the server can only say `column 2`).
-    @Test(.disabled("remote names the empty cell's column by number, offline by name: needs the header on the wire or a public Core check (requests-G.md)"))
-    func baselineNamesTheEmptyCell() async throws {
-        let world = try await Self.world()
+    /// The baseline refuses a CSV row with an empty cell naming the column both ways (the header goes with the rows
+    /// as `"columns"`; without it the server could only say `column 2`).
+    @Test func baselineNamesTheEmptyCell() async throws {
+        let world = try await World()
         defer { world.server.stop() }
         for (name, text) in Self.batchFiles { _ = try world.cli.write(name, text) }
         for model in ["baseline", "nosuch"] {
-            try world.expectSame(["predict", model, "--file", "gaps.csv"])
+            let gaps = try world.expectSame(["predict", model, "--file", "gaps.csv"])
+            #expect(gaps.status == 2 && gaps.stderr.contains("row 1 has no value in column 'b'"), "\(gaps.stderr)")
             try world.expectSame(["predict", model, "--file", "gaps.csv", "--json"])
-            try world.expectSame(["predict", model, "--file", "-", "--format", "csv"], stdin: "c,b,a\n1,,3\n4,5,6\n")
+            let piped = try world.expectSame(
+                ["predict", model, "--file", "-", "--format", "csv"], stdin: "c,b,a\n1,,3\n4,5,6\n")
+            #expect(piped.stderr.contains("no value in column 'b'"), "\(piped.stderr)")
         }
+    }
+
+    /// Issue 13's batch matrix: for gbdt and linear models trained on a, b, c, an unknown model and an unknown
+    /// version (refused: `XALORRA_UNKNOWN_MODEL=reject`), and a user of another tenant, every input prints the same
+    /// stdout, stderr and exit code offline and with --url, and means what it says: a reordered header or an extra
+    /// column predicts what the header a, b, c does, a missing column is named, an empty cell or `null` is routed by
+    /// the trees and refused by the linear model, naming its column.
+    @Test func batchMatrixPrintsTheSame() async throws {
+        let world = try await World(environment: ["XALORRA_UNKNOWN_MODEL": "reject"])
+        defer { world.server.stop() }
+        let data = try world.cli.write("train.csv", Self.training)
+        for command in [
+            ["train", "m", "--data", data, "--target", "y"] + Self.quick,
+            ["train", "lin", "--data", data, "--target", "y", "--kind", "linear"],
+        ] {
+            let result = try world.offline(command)
+            try #require(result.status == 0, "\(command): \(result.stderr)")
+        }
+        let files: [(String, String)] = [
+            ("abc.csv", "a,b,c\n3,2,1\n6,5,4\n"),
+            ("cba.csv", "c,b,a\n1,2,3\n4,5,6\n"),
+            ("extra.csv", "z,c,a,b\n9,1,3,2\n9,4,6,5\n"),
+            ("missing.csv", "b,a\n2,3\n"),
+            ("gaps.csv", "c,b,a\n1,,3\n4,5,6\n"),
+            ("nulls.ndjson", "{\"features\":[3,null,1]}\n{\"features\":[6,5,4]}\n"),
+            ("keys.ndjson", "{\"id\":7,\"features\":[3,2,1]}\n{\"features\":[6,5,4],\"id\":8}\n"),
+            ("named.ndjson", "{\"c\":1,\"b\":2,\"a\":3}\n"),
+            ("narrow.csv", "a,b,c\n3,2\n"),
+            ("wide.csv", "a,b,c\n3,2,1,0\n"),
+            ("short.ndjson", "{\"features\":[3,2]}\n"),
+            ("long.ndjson", "{\"features\":[3,2,1,0]}\n"),
+        ]
+        for (name, text) in files { _ = try world.cli.write(name, text) }
+        let other = try world.server.token(["--role", "user", "--tenant", "other"])
+        var printed: [String: BinaryRunner.Result] = [:]
+        for model in ["m", "lin", "nosuch", "m@99"] {
+            for (file, _) in files {
+                printed["\(model) \(file)"] = try world.expectSame(["predict", model, "--file", file])
+                try world.expectSame(["predict", model, "--file", file, "--json"])
+            }
+            printed["\(model) other"] = try world.expectSame(
+                ["predict", model, "--file", "cba.csv"], token: other,
+                environment: ["XALORRA_DEFAULT_TENANT": "other"], label: "\(model) cba.csv from another tenant")
+        }
+        func result(_ key: String) throws -> BinaryRunner.Result { try #require(printed[key], "\(key) did not run") }
+        for model in ["m", "lin"] {
+            let inOrder = try result("\(model) abc.csv")
+            #expect(inOrder.status == 0 && inOrder.stdout.split(separator: "\n").count == 2, "\(inOrder.stderr)")
+            #expect(try result("\(model) cba.csv").stdout == inOrder.stdout)
+            #expect(try result("\(model) extra.csv").stdout == inOrder.stdout)
+            #expect(try result("\(model) keys.ndjson").stdout == inOrder.stdout)
+            let missing = try result("\(model) missing.csv")
+            #expect(missing.status == 2 && missing.stderr.contains("the column 'c' is missing"), "\(missing.stderr)")
+            for file in ["narrow.csv", "wide.csv", "short.ndjson", "long.ndjson", "named.ndjson"] {
+                #expect(try result("\(model) \(file)").status == 2, "\(model) \(file)")
+            }
+            let refused = try result("\(model) other")
+            #expect(refused.status == 1 && refused.stderr.contains("not found"), "\(refused.stderr)")
+        }
+        for file in ["gaps.csv", "nulls.ndjson"] {
+            let routed = try result("m \(file)")
+            #expect(routed.status == 0 && routed.stdout.split(separator: "\n").count == 2, "\(routed.stderr)")
+            let linear = try result("lin \(file)")
+            #expect(linear.status == 2 && linear.stderr.contains("row 1 has no value for 'b'"), "\(linear.stderr)")
+        }
+        let unknownModel = try result("nosuch abc.csv")
+        #expect(unknownModel.status == 1 && unknownModel.stderr.contains("model 'nosuch' not found"), "\(unknownModel.stderr)")
+        let unknownVersion = try result("m@99 abc.csv")
+        #expect(unknownVersion.status == 1 && unknownVersion.stderr.contains("has no version 99"), "\(unknownVersion.stderr)")
     }
 
     /// A batch the server takes in parts (at most 2 rows a call here) names a refused row by its place in the file,

@@ -47,30 +47,6 @@ extension JSONValue {
     }
 }
 
-extension Prediction: JSONDecodable {
-    public init(json: JSONValue) throws(XalorraError) {
-        self.init(
-            model: try json.text("model"), input: try json.numberList("input"), prediction: try json.numberField("prediction"),
-            version: try json.text("version"))
-    }
-}
-
-extension PredictionRecord: JSONDecodable {
-    public init(json: JSONValue) throws(XalorraError) {
-        let text = try json.text("timestamp")
-        guard let time = Timestamp(iso: text) else { throw JSONValue.unexpectedResponse("timestamp '\(text)'") }
-        // Milliseconds with three decimals, as the server writes them; anything that is not a sane duration (a
-        // response is not trusted to be one) is refused rather than trapped on when it becomes microseconds.
-        let latency = try json.numberField("latency_ms").doubleValue
-        guard latency >= 0, latency < 1e12 else { throw JSONValue.unexpectedResponse("latency_ms \(latency)") }
-        self.init(
-            id: try json.integer("id"), timestamp: time, model: try json.text("model"),
-            version: try json.text("version"), input: try json.numberList("input"),
-            prediction: try json.numberField("prediction"), userID: try json.text("user_id"),
-            tenant: try json.text("tenant"), latencyMicros: Int64((latency * 1000).rounded()))
-    }
-}
-
 extension Page: JSONDecodable where Item: JSONDecodable {
     public init(json: JSONValue) throws(XalorraError) {
         let pagination = try json.member("pagination")

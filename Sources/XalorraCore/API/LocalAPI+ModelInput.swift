@@ -80,27 +80,62 @@ extension LocalAPI {
 }
 
 extension ModelVersion {
-    /// `rows` with the columns this version reads, picked by name from a CSV header and put in its feature order;
-    /// `nil` when the rows are already in order (no header, the same names, or an unnamed import, whose `f0, f1, …`
-    /// files may give positionally). The one rule for both sides: offline batches, and the remote client, which
-    /// sends rows without their header.
-    public func pickColumns(from rows: FeatureMatrix) throws(XalorraError) -> FeatureMatrix? {
+    /// `rows` with the columns this version reads, in its feature order, or `nil` when they are in that order
+    /// already. The one place where input columns meet a model's features, whatever brought the names: a CSV header
+    /// offline, the `"columns"` of a predict body, OIP inputs by name.
+    ///
+    /// Rows without names are in the model's order. Otherwise columns are matched by name: extra ones are ignored;
+    /// missing ones, and one the model reads given twice (which of the two is meant?), are refused naming them. An
+    /// unnamed import (`f0, f1, …`) matches by name when every `fN` is there, and otherwise by position when the
+    /// widths agree: such a model's files often have real names in their header.
+    func pickColumns(from rows: FeatureMatrix) throws(XalorraError) -> FeatureMatrix? {
         let width = features.count
+        guard !rows.columns.isEmpty, rows.columns != features else { return nil }
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(rows.columns.count)
+        var repeated: Set<String> = []
+        for (position, name) in rows.columns.enumerated() {
+            if positions[name] == nil { positions[name] = position } else { repeated.insert(name) }
+        }
+        let missing = features.filter { positions[$0] == nil }
         let unnamed = features.enumerated().allSatisfy { $0.element == "f\($0.offset)" }
-        guard !rows.columns.isEmpty, rows.columns != features, !(unnamed && rows.columns.count == width) else {
+        if unnamed, !missing.isEmpty {
+            guard rows.columns.count == width else {
+                throw XalorraError.invalid(
+                    "columns",
+                    "model \(reference) has unnamed features: it reads \(width) columns by position, or columns named "
+                        + "f0 to f\(width - 1); got \(rows.columns.count) columns")
+            }
             return nil
         }
-        let values: [Double]
-        do {
-            values = try Dataset.rows(from: rows, featureNames: features)
-        } catch {
-            throw XalorraError.invalid("file", "\(error.description) (model \(reference) reads columns by name)")
+        guard missing.isEmpty else {
+            throw XalorraError.invalid("columns", "model \(reference) reads its features by name, and \(Self.named(missing)) missing")
         }
+        let twice = features.filter(repeated.contains)
+        guard twice.isEmpty else {
+            throw XalorraError.invalid(
+                "columns",
+                "model \(reference) reads its features by name, and \(Self.named(twice)) given more than "
+                    + "once: which one is meant is unclear")
+        }
+        let picks = features.map { positions[$0] ?? 0 }
         var picked = FeatureMatrix(columns: features)
         picked.reserve(rows: rows.rowCount, width: width)
-        for start in stride(from: 0, to: values.count, by: width) {
-            picked.append(row: values[start..<start + width].lazy.map { $0.isNaN ? nil : Number.double($0) })
+        for index in 0..<rows.rowCount {
+            let row = rows.row(index)
+            guard row.count == rows.columns.count else {
+                throw XalorraError.invalid(
+                    "rows[\(index)]", "row \(index + 1) has \(row.count) values, but there are \(rows.columns.count) columns")
+            }
+            picked.append(row: picks.lazy.map { row[row.startIndex + $0] })
         }
         return picked
+    }
+
+    /// `the column 'c' is` or `the columns 'b', 'c' are`, naming at most eight.
+    private static func named(_ names: [String]) -> String {
+        let listed = names.prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+        let more = names.count > 8 ? " and \(names.count - 8) more" : ""
+        return names.count == 1 ? "the column \(listed) is" : "the columns \(listed)\(more) are"
     }
 }

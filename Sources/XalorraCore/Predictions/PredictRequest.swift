@@ -1,60 +1,15 @@
 public import XalorraML
 
-/// A `POST /predict/{model}` body: `{"features": [...]}` for one row (the seed's body), `{"instances": [[...], ...]}`
-/// for a batch predicted and logged together, where `null` is a missing value (as an empty CSV cell is offline).
-public enum PredictRequest: Sendable {
-    /// One row.
+/// A prediction request, decoded once: what `POST /predict/{model}` reads (``init(json:maxRows:)``) and what the CLI
+/// reads from a CSV or NDJSON file. Column names travel with the rows (`FeatureMatrix.columns`: a CSV header, the
+/// body's `"columns"`), so the one place that matches them to a model's features (``LocalAPI``'s batch path) sees
+/// the same input offline and over HTTP. The wire form, both directions, is in `PredictRequest+JSON.swift`.
+public enum PredictRequest: Sendable, Equatable {
+    /// One row in the model's feature order: the seed's `{"features": [...]}`. Every cell is a number.
     case single([Number])
-    /// Several rows.
+    /// Rows predicted and logged together. `columns` names the cells when the client had names (matched to a stored
+    /// model's features by name), or is empty (cells in the model's order); a `nil` cell is a missing value.
     case batch(FeatureMatrix)
-
-    /// Reads a body; a row without features is a 422, a batch of more than `maxRows` rows a 413 (``BatchLimit``).
-    public init(json: JSONValue, maxRows: Int) throws(XalorraError) {
-        guard case .object = json else { throw XalorraError.invalid("body", "expected a JSON object, got \(json.typeName)") }
-        if let instances = json["instances"] {
-            guard case .array(let rows) = instances else {
-                throw XalorraError.invalid("instances", "expected an array of feature arrays")
-            }
-            try BatchLimit.check(rows: rows.count, limit: maxRows)
-            var matrix = FeatureMatrix()
-            for (index, row) in rows.enumerated() {
-                matrix.append(row: try Self.cells(row, field: "instances[\(index)]"))
-            }
-            self = .batch(matrix)
-            return
-        }
-        guard let features = json["features"] else { throw XalorraError.invalid("features", "field required") }
-        self = .single(try Self.numbers(features, field: "features"))
-    }
-
-    /// The numbers of one row: at least one, each a number; every other element is named in one 422.
-    static func numbers(_ value: JSONValue, field: String) throws(XalorraError) -> [Number] {
-        try cells(value, field: field, missing: false).map { $0 ?? .int(0) }
-    }
-
-    /// The cells of one row: at least one, each a number or, when `missing` is allowed, `null`; every other element
-    /// is named in one 422.
-    static func cells(_ value: JSONValue, field: String, missing: Bool = true) throws(XalorraError) -> [Number?] {
-        guard case .array(let items) = value else {
-            throw XalorraError.invalid(field, "expected an array of numbers, got \(value.typeName)")
-        }
-        guard !items.isEmpty else { throw XalorraError.invalid(field, BatchLimit.emptyRow) }
-        var cells: [Number?] = []
-        cells.reserveCapacity(items.count)
-        var problems: [XalorraError.FieldError] = []
-        for (index, item) in items.enumerated() {
-            switch item {
-            case .number(let number): cells.append(number)
-            case .null where missing: cells.append(nil)
-            default:
-                problems.append(.init(field: "\(field)[\(index)]", message: "expected a number, got \(item.typeName)"))
-            }
-        }
-        guard problems.isEmpty else {
-            throw XalorraError(.validation, "\(field) must contain only numbers", details: problems)
-        }
-        return cells
-    }
 }
 
 /// The one rule for how many rows a prediction call over HTTP may carry (`XALORRA_MAX_BATCH_ROWS`), applied where

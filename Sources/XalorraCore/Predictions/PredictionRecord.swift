@@ -67,15 +67,3 @@ public struct PredictionRecord: Sendable, Equatable {
         JSONWriter.write(number: prediction, into: &out)
     }
 }
-
-extension PredictionRecord: JSONRepresentable {
-    /// `{id, timestamp, model, version, input, prediction, user_id, tenant, latency_ms}` (DESIGN §2).
-    public var json: JSONValue {
-        .object([
-            ("id", .int(id)), ("timestamp", .string(timestamp.iso8601)), ("model", .string(model)),
-            ("version", .string(version)), ("input", .numbers(input)), ("prediction", .number(prediction)),
-            ("user_id", .string(userID)), ("tenant", .string(tenant)),
-            ("latency_ms", .number(.double(Double(latencyMicros) / 1000))),
-        ])
-    }
-}

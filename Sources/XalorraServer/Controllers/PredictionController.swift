@@ -33,16 +33,13 @@ enum PredictionController {
             .badRequest, "GET /ws/predictions is a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`")
     }
 
-    /// `{"features": [...]}` answers the seed's body; `{"instances": [[...], ...]}` a batch, all logged together.
+    /// `POST /predict/{model}`: the body read as a ``PredictRequest``; one row answers the seed's body, a batch (with
+    /// its column names, when given) is predicted and logged together.
     static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let model = input.parameter("model")
         switch try PredictRequest(json: try input.json(), maxRows: input.api.settings.maxBatchRows) {
         case .batch(let rows):
-            let answer = try await input.api.predictBatch(model: model, rows: rows)
-            return .json(.object([
-                ("model", .string(answer.model)), ("version", .string(answer.version)),
-                ("predictions", .numbers(answer.predictions)),
-            ]))
+            return .json(try await input.api.predictBatch(model: model, rows: rows).json)
         case .single(let features):
             return .json(try await input.api.predict(model: model, features: features).json)
         }

@@ -1,0 +1,47 @@
+public import XalorraML
+
+/// The answers of `POST /predict/{model}`, both directions: the server writes them, `RemoteAPI` reads them back into
+/// the same values `LocalAPI` returns.
+extension Prediction: JSONRepresentable, JSONDecodable {
+    /// `{"model":"xgb-v2","input":[1,2,3],"prediction":6,"version":"baseline"}`: the seed's order, then `version`.
+    public var json: JSONValue {
+        .object([
+            ("model", .string(model)), ("input", .numbers(input)), ("prediction", .number(prediction)),
+            ("version", .string(version)),
+        ])
+    }
+
+    /// Appends the compact JSON of ``json`` to `out` without building a ``JSONValue``: batch output writes millions.
+    public static func writeJSON(
+        model: String, input: some Collection<Number>, prediction: Number, version: String, into out: inout [UInt8]
+    ) {
+        out.append(contentsOf: #"{"model":"#.utf8)
+        JSONWriter.write(string: model, into: &out)
+        out.append(contentsOf: #","input":"#.utf8)
+        JSONWriter.write(numbers: input, into: &out)
+        out.append(contentsOf: #","prediction":"#.utf8)
+        JSONWriter.write(number: prediction, into: &out)
+        out.append(contentsOf: #","version":"#.utf8)
+        JSONWriter.write(string: version, into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Reads ``json`` back.
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            model: try json.text("model"), input: try json.numberList("input"), prediction: try json.numberField("prediction"),
+            version: try json.text("version"))
+    }
+}
+
+extension BatchPrediction: JSONRepresentable, JSONDecodable {
+    /// `{"model":"m","version":"3","predictions":[…]}`: one prediction per row, in order.
+    public var json: JSONValue {
+        .object([("model", .string(model)), ("version", .string(version)), ("predictions", .numbers(predictions))])
+    }
+
+    /// Reads ``json`` back.
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(model: try json.text("model"), version: try json.text("version"), predictions: try json.numberList("predictions"))
+    }
+}
