@@ -115,14 +115,6 @@ public struct RemoteAPI: XalorraAPI {
     /// The body a part may have: under the default `XALORRA_MAX_BODY` of 1 MiB, with room for the envelope.
     static let defaultBodyBytes = 1_000_000
 
-    /// ``PredictRequest/batchPart(_:from:maxRows:maxBytes:)``, kept only for InputBoundsTests until it calls that
-    /// (requests-P.md).
-    static func instances(
-        _ rows: FeatureMatrix, from start: Int, maxRows: Int, maxBytes: Int
-    ) -> (body: [UInt8], end: Int) {
-        PredictRequest.batchPart(rows, from: start, maxRows: maxRows, maxBytes: maxBytes)
-    }
-
     public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {
         try Page(json: await send(.logs, query: Self.parameters(query)))
     }

@@ -323,7 +323,7 @@ struct InputBoundsTests {
             var start = 0
             var seen: [Int64] = []
             while start < rows.rowCount {
-                let (body, end) = RemoteAPI.instances(rows, from: start, maxRows: maxRows, maxBytes: maxBytes)
+                let (body, end) = PredictRequest.batchPart(rows, from: start, maxRows: maxRows, maxBytes: maxBytes)
                 #expect(end > start && end - start <= maxRows)
                 #expect(end - start == 1 || body.count <= maxBytes)
                 let instances = try #require(try JSONParser.parse(body)["instances"])

@@ -53,18 +53,6 @@ struct MLTests {
         }
     }
 
-    /// Prediction input is picked from CSV by column name in the model's order; a missing column is named.
-    @Test func predictionRowsByColumnName() throws {
-        let matrix = try csv("c,b,a\n3,2,1\n6,,4\n")
-        let values = try Dataset.rows(from: matrix, featureNames: ["a", "b"])
-        #expect(values.count == 4)
-        #expect(Array(values[0..<3]) == [1, 2, 4])
-        #expect(values[3].isNaN)
-        #expect(throws: DatasetError(line: 1, reason: "the model needs the column 'd', which the header lacks")) {
-            try Dataset.rows(from: matrix, featureNames: ["a", "d"])
-        }
-    }
-
     /// SplitMix64 gives the reference sequence, so seeded splits are the same everywhere.
     @Test func splitMixMatchesReference() {
         var generator = SplitMix64(seed: 0)

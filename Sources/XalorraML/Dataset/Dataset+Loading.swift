@@ -85,46 +85,4 @@ extension Dataset {
         }
         return (rows(order[validCount...]), rows(order[..<validCount]))
     }
-
-    /// Picks a prediction input's columns by name in the model's feature order, row after row.
-    ///
-    /// Columns the model does not use are ignored; an empty cell becomes NaN (a missing value).
-    /// - Parameters:
-    ///   - matrix: rows read from a CSV file with a header.
-    ///   - featureNames: the model's features, in the order it expects them.
-    /// - Returns: `matrix.rowCount × featureNames.count` values.
-    public static func rows(from matrix: FeatureMatrix, featureNames: [String]) throws(DatasetError) -> [Double] {
-        var positions: [Int] = []
-        positions.reserveCapacity(featureNames.count)
-        var missing: [String] = []
-        for name in featureNames {
-            if let position = matrix.columns.firstIndex(of: name) {
-                positions.append(position)
-            } else {
-                missing.append(name)
-            }
-        }
-        if !missing.isEmpty {
-            let names = missing.map { "'\($0)'" }.joined(separator: ", ")
-            let noun = missing.count == 1 ? "column" : "columns"
-            throw DatasetError(
-                line: 1, reason: "the model needs the \(noun) \(names), which the header lacks"
-            )
-        }
-        var values: [Double] = []
-        values.reserveCapacity(matrix.rowCount * featureNames.count)
-        for index in 0..<matrix.rowCount {
-            let row = matrix.row(index)
-            for position in positions {
-                guard position < row.count else {
-                    throw DatasetError(
-                        line: matrix.line(ofRow: index) ?? index + 2,
-                        reason: "\(row.count) cells, but the header has \(matrix.columns.count)"
-                    )
-                }
-                values.append(row[row.startIndex + position]?.doubleValue ?? .nan)
-            }
-        }
-        return values
-    }
 }
