@@ -88,10 +88,13 @@ public typealias RouteHandler = @Sendable (HTTPInput) async throws -> HTTPOutput
 /// Typed query parameters (`?limit=20&sort=updated_at`): every route reads them here, so a bad one is the same
 /// 422 everywhere.
 extension Dictionary where Key == String, Value == String {
-    /// The whole number `name`, or `fallback` when it is absent.
+    /// The whole number `name`, or `fallback` when it is absent. One a JSON number cannot carry exactly (beyond
+    /// 2^53 - 1, the bound every published integer schema stays within) is refused here, whatever the parameter.
     func integer(_ name: String, default fallback: Int) throws(XalorraError) -> Int {
         guard let text = self[name] else { return fallback }
         guard let number = Int(text) else { throw XalorraError.invalid(name, "'\(text)' is not a whole number") }
+        let exact = IntegerRule(-IntegerRule.largestExact...IntegerRule.largestExact)
+        if let problem = exact.problem(number) { throw XalorraError.invalid(name, "\(problem), got \(text)") }
         return number
     }
 

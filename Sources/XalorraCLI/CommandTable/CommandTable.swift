@@ -173,13 +173,16 @@ public enum CommandTable {
         ],
         examples: ["xalorra users add jek --email jek@x.io --name 'Jek Doe' --role admin", "xalorra users list"])
 
-    /// `--limit/-n` and `--offset`, as every paginated list takes them.
+    /// `--limit/-n` and `--offset`, as every paginated list takes them, with the bounds and default of ``Paging``.
     static func paging(
-        max: Int, default limit: Int = 20, limitHelp: String = "How many to show", offsetHelp: String = "Skip this many"
+        max: Int, default limit: Int = Paging.defaultLimit, limitHelp: String = "How many to show",
+        offsetHelp: String = "Skip this many"
     ) -> [OptionSpec] {
         [
-            .value("--limit", short: "n", .integer(1...max), metaVar: "n", default: "\(limit)", limitHelp),
-            .value("--offset", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", offsetHelp),
+            .value(
+                "--limit", short: "n", .integer(Paging.limit(max: max).range), metaVar: "n", default: "\(limit)",
+                limitHelp),
+            .value("--offset", .integer(Paging.offset.range), metaVar: "n", default: "0", offsetHelp),
         ]
     }
 
@@ -214,7 +217,8 @@ public enum CommandTable {
             CommandSpec(
                 "show", summary: "Show a conversation's messages, oldest first.",
                 arguments: [ArgumentSpec("id", "The conversation (conv_…)")],
-                options: paging(max: ChatRules.maxMessagesPage, default: 50, limitHelp: "How many messages"),
+                options: paging(
+                    max: ChatRules.maxMessagesPage, default: ChatRules.defaultMessagesPage, limitHelp: "How many messages"),
                 examples: ["xalorra chat show conv_3"], run: ChatCommand.show),
             CommandSpec(
                 "rename", summary: "Retitle a conversation.",

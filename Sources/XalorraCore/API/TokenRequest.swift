@@ -1,24 +1,32 @@
 /// What `xalorra token` and `POST /admin/tokens` ask for.
 public struct TokenRequest: Sendable, Equatable {
+    /// A user or tenant name in a token: 1-100 characters, none of them a control or bidi formatting character (a
+    /// terminal or log would act on those).
+    public static let nameRule = TextRule(
+        length: 1...100, characters: .all.subtracting(.controls).subtracting(.bidiControls))
+    /// The lifetime in seconds: 1 s to 366 days.
+    public static let ttlRule = IntegerRule(1...366 * 86_400)
     /// The longest lifetime a minted token may have.
-    public static let maxTTL = TimeSpan(seconds: 366 * 86_400)
+    public static let maxTTL = TimeSpan(seconds: Int64(ttlRule.max))
 
     public let user: String
     public let role: Role
     public let tenant: String
     public let ttl: TimeSpan
 
-    /// Creates a request; names must be 1-100 bytes without control characters and the lifetime 1 s to a year.
+    /// Creates a request; names must follow ``nameRule`` and the lifetime ``ttlRule``.
     public init(user: String, role: Role, tenant: String, ttl: TimeSpan) throws(XalorraError) {
-        guard !user.isEmpty, user.utf8.count <= 100 else { throw XalorraError.invalid("user", "must be 1-100 bytes") }
-        guard !tenant.isEmpty, tenant.utf8.count <= 100 else {
-            throw XalorraError.invalid("tenant", "must be 1-100 bytes")
+        for (field, value) in [("user", user), ("tenant", tenant)] {
+            switch Self.nameRule.problem(value) {
+            case nil: break
+            case .character: throw XalorraError.invalid(field, "must not contain control characters")
+            default: throw XalorraError.invalid(field, "must be \(Self.nameRule.lengths) characters")
+            }
         }
-        for (field, value) in [("user", user), ("tenant", tenant)]
-        where value.unicodeScalars.contains(where: Self.isForbiddenInName) {
-            throw XalorraError.invalid(field, "must not contain control characters")
+        guard ttl.seconds >= Self.ttlRule.min else {
+            let least = TimeSpan(seconds: Int64(Self.ttlRule.min))
+            throw XalorraError.invalid("ttl", "must be at least \(least), got \(ttl)")
         }
-        guard ttl.seconds > 0 else { throw XalorraError.invalid("ttl", "must be at least 1s, got \(ttl)") }
         guard ttl.seconds <= Self.maxTTL.seconds else {
             // A span held at TimeSpan.max was written longer than that; its clamped value would only confuse.
             let given = ttl == TimeSpan.max ? "" : ", got \(ttl)"
@@ -32,14 +40,8 @@ public struct TokenRequest: Sendable, Equatable {
 }
 
 extension TokenRequest {
-    /// Characters a name in a token has no use for and a terminal or log would act on: C0 and C1 controls, DEL, and
-    /// the bidirectional overrides and isolates that reorder what is shown (U+202A-U+202E, U+2066-U+2069).
-    static func isForbiddenInName(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
-    }
+    /// Characters a name in a token has no use for and a terminal or log would act on: those ``nameRule`` refuses.
+    static func isForbiddenInName(_ scalar: Unicode.Scalar) -> Bool { !nameRule.characters.contains(scalar) }
 }
 
 /// A minted token with its claims.

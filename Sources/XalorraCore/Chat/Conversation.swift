@@ -211,41 +211,62 @@ public struct ConversationQuery: Sendable, Equatable {
     }
 }
 
-/// The limits of chat input, with the Aksara API's messages.
+/// The limits of chat input, with the Aksara API's messages: the rules are the one place their numbers live, and the
+/// OpenAPI document publishes them.
 public enum ChatRules {
-    /// Characters (not bytes) a message may have.
-    public static let maxMessage = 4000
+    /// A message: 1-4000 characters, not only whitespace, without NUL (the store's text columns end at it, so the
+    /// message would be cut silently).
+    public static let messageRule = TextRule(length: 1...4000, characters: .all.subtracting(.nul), nonBlank: true)
+    /// A title: 1-200 characters once surrounding spaces and tabs are trimmed, without NUL (see ``messageRule``).
+    public static let titleRule = TextRule(length: 1...200, characters: .all.subtracting(.nul), trims: true)
+    /// Characters (Unicode scalars, as JSON Schema counts them) a message may have.
+    public static var maxMessage: Int { messageRule.maxLength ?? 0 }
     /// Characters a title may have.
-    public static let maxTitle = 200
+    public static var maxTitle: Int { titleRule.maxLength ?? 0 }
     /// Messages of one conversation per page, at most.
     public static let maxMessagesPage = 500
+    /// Messages of one conversation per page when the caller names no limit.
+    public static let defaultMessagesPage = 50
 
-    /// A message must be 1-4000 characters and not only white space. NUL is refused: the store's text columns end
-    /// at it, so the message would be cut silently.
+    /// A message must follow ``messageRule``; an empty or blank one is the Aksara API's 400 `Message cannot be empty`.
     public static func message(_ text: String) throws(XalorraError) {
-        if text.count > maxMessage {
+        switch messageRule.problem(text) {
+        case nil: return
+        case .length where !text.isEmpty:
             throw XalorraError.invalidFields(
                 [.init(field: "message", message: "Message must be at most \(maxMessage) characters")])
-        }
-        if text.utf8.contains(0) {
+        case .character:
             throw XalorraError.invalidFields([.init(field: "message", message: "Message must not contain NUL characters")])
+        default: throw XalorraError(.badRequest, "Message cannot be empty")
         }
-        if text.allSatisfy(\.isWhitespace) { throw XalorraError(.badRequest, "Message cannot be empty") }
     }
 
-    /// A title, trimmed, must be 1-200 characters, without NUL (see ``message(_:)``).
+    /// A title, trimmed, must follow ``titleRule``.
     public static func title(_ text: String) throws(XalorraError) -> String {
-        let trimmed = String(Substring(text).trimmingWhitespace())
-        try XalorraError.check([("title", (1...maxTitle).contains(trimmed.count) ? nil : "Title must be 1-\(maxTitle) characters")])
-        try XalorraError.check([("title", trimmed.utf8.contains(0) ? "Title must not contain NUL characters" : nil)])
-        return trimmed
+        let trimmed = titleRule.normalized(text)
+        switch titleRule.problem(trimmed) {
+        case nil: return trimmed
+        case .character:
+            throw XalorraError.invalidFields([.init(field: "title", message: "Title must not contain NUL characters")])
+        default:
+            throw XalorraError.invalidFields(
+                [.init(field: "title", message: "Title must be \(titleRule.minLength)-\(maxTitle) characters")])
+        }
     }
 
-    /// The title of a new conversation: its first message on one line, cut to 50 characters.
+    /// The title of a new conversation: its first message on one line, cut to 50 characters (Unicode scalars, as
+    /// ``titleRule`` and the store count them) at a whole character, so that any message makes a title the rule
+    /// takes (a message of family emoji, 7 scalars each, once made a title the store refused).
     public static func title(fromFirstMessage text: String) -> String {
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        guard words.count > 50 else { return words }
-        let cut = words.prefix(47)
+        guard words.unicodeScalars.count > 50 else { return words }
+        var cut = ""
+        var length = 0
+        for character in words {
+            length += character.unicodeScalars.count
+            if length > 47 { break }
+            cut.append(character)
+        }
         return String(Substring(cut).trimmingWhitespace()) + "..."
     }
 }

@@ -4,25 +4,17 @@
 /// C1 (U+0080-U+009F), and the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that
 /// make text display in another order than it is stored.
 public enum NameRule {
+    /// The characters a name may hold: any but the controls and bidi formatting characters above.
+    public static let rule = TextRule(characters: .all.subtracting(.controls).subtracting(.bidiControls))
+
     /// Why `name` is refused (`holds a control character (U+001B)`), or `nil` when it is acceptable.
     public static func problem(_ name: String) -> String? {
-        for scalar in name.unicodeScalars where isRefused(scalar) {
-            let hex = String(scalar.value, radix: 16, uppercase: true)
-            return "holds a control character (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))"
-        }
-        return nil
+        guard case .character(let scalar)? = rule.problem(name) else { return nil }
+        return "holds a control character (\(ScalarClass.codePoint(scalar)))"
     }
 
     /// A 422 naming `field` when `name` breaks the rule.
     public static func check(_ name: String, field: String) throws(XalorraError) {
         if let problem = problem(name) { throw XalorraError.invalid(field, problem) }
-    }
-
-    /// Whether `scalar` may not appear in a name.
-    static func isRefused(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
     }
 }

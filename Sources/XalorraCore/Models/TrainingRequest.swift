@@ -24,6 +24,11 @@ public struct TrainingRequest: Sendable {
 }
 
 extension TrainingRequest {
+    /// `kind`: one of the kinds training makes.
+    public static let kindRule = FieldRule.choice(ModelKind.trainable.map(\.rawValue))
+    /// `target`: a column's name, which is never empty and follows ``NameRule``.
+    public static let targetRule = TextRule(minLength: 1, characters: NameRule.rule.characters)
+
     /// A request from API fields: `kind` (default `gbdt`), `target` (required) and the hyperparameters by their API
     /// names (numbers or numeric text). Every problem is reported in one 422.
     public init(model: String, fields: [(String, JSONValue)], data: FeatureMatrix) throws(XalorraError) {
@@ -34,13 +39,13 @@ extension TrainingRequest {
         for (name, value) in fields {
             switch name {
             case "kind":
-                if case .string(let text) = value, let chosen = ModelKind(rawValue: text), ModelKind.trainable.contains(chosen) {
+                if let problem = Self.kindRule.problem(value) {
+                    problems.append(("kind", problem))
+                } else if let chosen = value.stringValue.flatMap(ModelKind.init(rawValue:)) {
                     kind = chosen
-                } else {
-                    problems.append(("kind", "must be one of \(ModelKind.trainable.map(\.rawValue).joined(separator: ", "))"))
                 }
             case "target":
-                if case .string(let text) = value, !text.isEmpty { target = text } else {
+                if case .string(let text) = value, Self.targetRule.problem(text) == nil { target = text } else {
                     problems.append(("target", "must be a column name"))
                 }
             default: rest.append((name, value))

@@ -8,12 +8,9 @@ public enum RouteTable {
     /// The routes by operation.
     static let byEndpoint: [Endpoint: Route] = Dictionary(uniqueKeysWithValues: all.map { ($0.endpoint, $0) })
 
-    /// `limit` and `offset`, with `limit` at most `maxLimit`.
-    static func paging(maxLimit: Int) -> [Route.QueryParameter] {
-        [
-            .init("limit", .object([("type", "integer"), ("minimum", 1), ("maximum", .int(maxLimit))])),
-            .init("offset", .object([("type", "integer"), ("minimum", 0)])),
-        ]
+    /// `limit` and `offset`, with `limit` at most `maxLimit` (``Paging`` holds the bounds and the default).
+    static func paging(maxLimit: Int, defaultLimit: Int = Paging.defaultLimit) -> [Route.QueryParameter] {
+        Paging.parameters(max: maxLimit, defaultLimit: defaultLimit)
     }
 }
 
@@ -60,12 +57,12 @@ extension Endpoint {
         case .refresh:
             return Route(
                 self, "POST", "/users/refresh", .public, "Rotate a refresh token for a new token pair",
-                body: .init(S.object([("refresh_token", S.string)], required: ["refresh_token"])),
+                body: .init(S.object([("refresh_token", S.nonEmpty)], required: ["refresh_token"])),
                 response: .json(S.envelope(S.ref("TokenPair"))), carriesCredentials: true)
         case .logout:
             return Route(
                 self, "POST", "/users/logout", .user, "Revoke a refresh token",
-                body: .init(S.object([("refresh_token", S.string)], required: ["refresh_token"])), response: .empty)
+                body: .init(S.object([("refresh_token", S.nonEmpty)], required: ["refresh_token"])), response: .empty)
         case .profile:
             return Route(
                 self, "GET", "/users/profile", .user, "The caller's profile", response: .json(S.envelope(S.ref("User"))))
@@ -87,7 +84,7 @@ extension Endpoint {
                 self, "POST", "/chat/message", .user,
                 "Send a message into a new or existing conversation (\"stream\": true for SSE)", rateLimit: .chat,
                 body: .init(S.object([
-                    ("message", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxMessage))])),
+                    ("message", ChatRules.messageRule.schema),
                     ("conversation_id", S.string), ("stream", S.boolean),
                 ], required: ["message"])),
                 response: .json(S.envelope(S.ref("ChatReply"))))
@@ -102,7 +99,8 @@ extension Endpoint {
         case .conversation:
             return Route(
                 self, "GET", "/chat/histories/{conversation_id}", .user, "One conversation with its messages",
-                query: RouteTable.paging(maxLimit: ChatRules.maxMessagesPage),
+                query: RouteTable.paging(
+                    maxLimit: ChatRules.maxMessagesPage, defaultLimit: ChatRules.defaultMessagesPage),
                 response: .json(S.envelope(S.object([
                     ("id", S.string), ("title", S.string), ("created_at", S.string), ("updated_at", S.string),
                     ("messages", S.array(S.ref("ChatMessage"))), ("message_count", S.integer),
@@ -111,7 +109,7 @@ extension Endpoint {
             return Route(
                 self, "PUT", "/chat/histories/{conversation_id}/title", .user, "Rename a conversation",
                 body: .init(S.object(
-                    [("title", .object([("type", "string"), ("minLength", 1), ("maxLength", .int(ChatRules.maxTitle))]))],
+                    [("title", ChatRules.titleRule.schema)],
                     required: ["title"])),
                 response: .json(S.envelope(S.object(
                     [("id", S.string), ("title", S.string), ("updated_at", S.string)], required: ["id", "title", "updated_at"]))))
@@ -172,15 +170,16 @@ extension Endpoint {
             return Route(
                 self, "POST", "/models/{name}/import", .user,
                 "Import an XGBoost JSON model (or an export) as a new version (201)",
-                body: .init(.object([("type", "object")])), response: .json(S.envelope(S.ref("ModelVersion")), status: 201),
+                body: .init(S.modelImport), response: .json(S.envelope(S.ref("ModelVersion")), status: 201),
                 bodyLimit: .upload)
 
         case .train:
             return Route(
                 self, "POST", "/train/{model}", .user,
                 "Queue a training job: CSV body with ?target=…, or JSON rows (202 with the job)",
-                query: [.init("target"), .init("kind", S.oneOf(ModelKind.trainable))]
-                    + Hyperparameters.fieldNames.map { Route.QueryParameter($0) },
+                query: [
+                    .init("target", TrainingRequest.targetRule.schema), .init("kind", TrainingRequest.kindRule.schema),
+                ] + Hyperparameters.fields.map { Route.QueryParameter($0.name, $0.rule.schema) },
                 body: .init(S.trainingRequest, csv: "CSV with a header row; ?target=COLUMN&kind=…"),
                 response: .json(S.envelope(S.ref("TrainingJob")), status: 202), bodyLimit: .upload)
         case .trainingJobs:
@@ -229,10 +228,7 @@ extension Endpoint {
         case .mintToken:
             return Route(
                 self, "POST", "/admin/tokens", .admin, "Mint a token (the remote form of `xalorra token`)",
-                body: .init(S.object([
-                    ("user", S.string), ("role", role), ("tenant", S.string),
-                    ("ttl", .object([("type", .array(["integer", "string"]))])),
-                ], required: [])),
+                body: .init(S.tokenRequest),
                 response: .json(S.object([
                     ("access_token", S.string), ("token_type", S.string), ("expires_in", S.integer),
                     ("claims", .object([("type", "object")])),

@@ -87,22 +87,38 @@ public enum Schema {
         ], required: ["id", "timestamp", "model", "version", "input", "prediction", "user_id", "tenant", "latency_ms"])),
     ]
 
-    // The field rules of `UserRules`, as far as JSON Schema can say them (the server also trims surrounding space
-    // and counts the password's bytes).
-    public static let usernameField: JSONValue = .object([
-        ("type", "string"), ("minLength", 3), ("maxLength", 50), ("pattern", "^[A-Za-z0-9_]+$"),
-    ])
-    public static let emailField: JSONValue = .object([
-        ("type", "string"), ("maxLength", 254), ("pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$"),
-    ])
-    public static let fullNameField: JSONValue = .object([
-        ("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "\\S"),
-    ])
-    public static let passwordField: JSONValue = .object([("type", "string"), ("minLength", 6), ("maxLength", 72)])
-    public static let tenantField: JSONValue = .object([
-        ("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "^[^\\s]+$"),
-    ])
-    public static let nonEmpty: JSONValue = .object([("type", "string"), ("minLength", 1), ("pattern", "\\S")])
+    // The field rules, as the bodies publish them: each schema is written by the rule the API checks with
+    // (`UserRules`, `ChatRules`, `TokenRequest`, `Hyperparameters.fields`), so the two say the same.
+    public static let usernameField = UserRules.usernameRule.schema
+    public static let emailField = UserRules.emailRule.schema
+    public static let fullNameField = UserRules.fullNameRule.schema
+    public static let passwordField = UserRules.passwordRule.schema
+    public static let tenantField = UserRules.tenantRule.schema
+    /// A required string: not empty, not only whitespace.
+    public static let nonEmpty = TextRule.required.schema
+
+    /// The schema of a path parameter of `route`: model names and versions as ``ModelReference`` reads them (the
+    /// example names the model the training example makes), any other parameter a string (an unknown one is a 404,
+    /// not a refusal).
+    public static func pathParameter(_ name: String, of route: Route) -> JSONValue {
+        switch name {
+        case "model": withExamples(ModelReference.schema(versioned: route.endpoint == .predict), [#""price""#])
+        case "name": withExamples(ModelReference.nameRule.schema, [#""price""#])
+        // Deleting takes a number only: `latest` would move under the caller's feet.
+        case "version" where route.endpoint == .deleteModelVersion: ModelReference.versionRule.schema
+        case "version": withExamples(ModelReference.versionSchema, [#""1""#])
+        default: string
+        }
+    }
+
+    /// `POST /admin/tokens`: each member optional (the admin's own name and tenant, role `user`, one hour).
+    public static let tokenRequest: JSONValue = object([
+        ("user", TokenRequest.nameRule.schema), ("role", oneOf(Role.allCases)), ("tenant", TokenRequest.nameRule.schema),
+        ("ttl", .object([("anyOf", .array([
+            TokenRequest.ttlRule.schema,
+            .object([("type", "string"), ("pattern", "^[0-9]*[1-9][0-9]*[smhdw]?$")]),
+        ]))])),
+    ], required: [])
 
     /// `POST /predict/{model}`: the seed's `{"features": [...]}`, or a batch `{"instances": [[...], ...]}`.
     public static let predictRequest: JSONValue = .object([("oneOf", .array([
@@ -118,21 +134,29 @@ public enum Schema {
 
     /// `POST /train/{model}` as JSON: the data and the hyperparameters.
     public static let trainingRequest: JSONValue = object([
-        ("kind", oneOf(ModelKind.trainable)),
-        ("target", nonEmpty), ("columns", .object([("type", "array"), ("items", string), ("minItems", 1)])),
-        ("rows", array(.object([("type", .array(["array", "object"]))]))),
-        ("trees", .object([("type", "integer"), ("minimum", 1), ("maximum", 10_000)])),
-        ("max_depth", .object([("type", "integer"), ("minimum", 1), ("maximum", 16)])),
-        ("learning_rate", .object([("type", "number"), ("exclusiveMinimum", 0), ("maximum", 1)])),
-        ("min_samples_leaf", .object([("type", "integer"), ("minimum", 1)])),
-        ("l2", .object([("type", "number"), ("minimum", 0)])),
-        ("bins", .object([("type", "integer"), ("minimum", 2), ("maximum", 65_535)])),
-        ("valid_fraction", .object([("type", "number"), ("minimum", 0), ("exclusiveMaximum", 1)])),
-        ("early_stopping", .object([("type", .array(["integer", "null"])), ("minimum", 1)])),
-        ("seed", .object([("type", "integer"), ("minimum", 0)])),
-        ("objective", oneOf(Hyperparameters.Objective.allCases)),
-        ("threads", .object([("type", "integer"), ("minimum", 1), ("maximum", 256)])),
-    ], required: ["target", "rows"])
+        ("kind", TrainingRequest.kindRule.schema), ("target", TrainingRequest.targetRule.schema),
+        ("columns", .object([
+            ("type", "array"), ("items", NameRule.rule.schema), ("minItems", 1), ("maxItems", .int(ModelLimits.maxFeatures)),
+        ])),
+        ("rows", array(.object([
+            ("type", .array(["array", "object"])), ("items", numberOrNull), ("additionalProperties", numberOrNull),
+        ]))),
+    ] + Hyperparameters.fields.map { ($0.name, $0.rule.schema) }, required: ["target", "rows"], examples: [
+        #"{"kind": "linear", "target": "y", "columns": ["x", "y"], "#
+            + #""rows": [[1, 2.1], [2, 3.9], [3, 6.2], [4, 8.1], [5, 9.8], [6, 12.2], [7, 14.1], [8, 15.8]]}"#,
+    ])
+
+    /// `POST /models/{name}/import`: an XGBoost JSON model (`save_model("m.json")`) or a document from
+    /// `GET /models/{name}/versions/{version}/export`; the example is a one-tree gbdt on `a`, `b`, `c`.
+    public static let modelImport: JSONValue = withExamples(.object([("type", "object")]), [
+        #"{"format": "xalorra-model", "kind": "gbdt", "features": ["a", "b", "c"], "model": {"type": "trees", "#
+            + #""objective": "regression", "base_margin": 0, "feature_count": 3, "float32": false, "trees": [{"#
+            + #""feature": [0, -1, -1], "threshold": [0.5, 0, 0], "left": [1, 0, 0], "right": [2, 0, 0], "#
+            + #""default_left": [1, 1, 1], "value": [0, 1, 2]}]}}"#,
+    ])
+
+    /// A cell of data: a number, or `null` for a missing value.
+    static let numberOrNull: JSONValue = .object([("type", .array(["number", "null"]))])
 
     /// An Open Inference Protocol request: input tensors, row-major, flat or nested.
     public static let inferenceRequest: JSONValue = object([
@@ -140,7 +164,7 @@ public enum Schema {
         ("inputs", .object([("type", "array"), ("minItems", 1), ("items", object([
             ("name", string),
             ("shape", .object([
-                ("type", "array"), ("items", .object([("type", "integer"), ("minimum", 0)])), ("minItems", 1),
+                ("type", "array"), ("items", IntegerRule(0...InferenceRequest.maxValues).schema), ("minItems", 1),
                 ("maxItems", 2),
             ])),
             ("datatype", oneOf(InferenceDatatype.allCases)),
@@ -166,6 +190,26 @@ public enum Schema {
             ("type", "object"), ("properties", .object(properties)),
             ("required", .array(required.map { .string($0) })),
         ])
+    }
+
+    /// An object with `properties` and `examples` of whole valid values, written as JSON text.
+    public static func object(
+        _ properties: [(String, JSONValue)], required: [String], examples: [String]
+    ) -> JSONValue {
+        withExamples(object(properties, required: required), examples)
+    }
+
+    /// `schema` with `examples` (JSON text): documentation, and the values schema fuzzers try first.
+    public static func withExamples(_ schema: JSONValue, _ examples: [String]) -> JSONValue {
+        guard case .object(let members) = schema else { return schema }
+        let values = examples.compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        return .object(members + [("examples", .array(values))])
+    }
+
+    /// `schema` with a `default` (what the server takes when the member or parameter is absent).
+    public static func withDefault(_ schema: JSONValue, _ value: JSONValue) -> JSONValue {
+        guard case .object(let members) = schema else { return schema }
+        return .object(members + [("default", value)])
     }
 
     /// A reference to a shared schema.

@@ -1,65 +1,68 @@
-/// The rules for a user's fields, once: the server's 422 `details` and the CLI's errors both come from here, with
-/// the Aksara API's messages.
+/// The rules for a user's fields, once: the server's 422 `details`, the CLI's errors and the OpenAPI document's
+/// schemas all come from here, with the Aksara API's messages. Lengths count Unicode scalars, as JSON Schema does.
 public enum UserRules {
-    /// 3-50 letters, digits or underscores.
-    public static func username(_ value: String) -> String? {
-        guard (3...50).contains(value.count) else { return "Username must be 3-50 characters" }
-        guard value.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") })
-        else { return "Username may contain only letters, digits and underscore" }
-        return nil
-    }
-
+    /// 3-50 ASCII letters, digits or underscores.
+    public static let usernameRule = TextRule(length: 3...50, characters: .word, trims: true)
     /// `local@domain.tld`, at most 254 characters, without control or bidi formatting characters (an address has
     /// no use for them, and an admin's terminal would obey them).
-    public static func email(_ value: String) -> String? {
-        if value.unicodeScalars.contains(where: isControlOrBidi) {
-            return "Email must not contain control or bidirectional formatting characters"
-        }
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, !value.contains(where: \.isWhitespace),
-            !value.utf8.contains(0),
-            let dot = parts[1].lastIndex(of: "."), dot != parts[1].startIndex,
-            parts[1].index(after: dot) != parts[1].endIndex
-        else { return "Invalid email format" }
-        return nil
-    }
-
+    public static let emailRule = TextRule(
+        length: 0...254, characters: .all.subtracting(.controls).subtracting(.bidiControls), trims: true, shape: .email)
     /// 1-100 characters, without control characters: NUL (the store's text columns end at it: the name would be
     /// cut silently), line breaks, ESC and the rest (C0, DEL, C1), which no name needs. Any printable Unicode is
     /// kept as sent, emoji and the bidi formatting of right-to-left names included (the CLI shows those escaped).
-    public static func fullName(_ value: String) -> String? {
-        guard (1...100).contains(value.count) else { return "Nama lengkap must be 1-100 characters" }
-        return value.unicodeScalars.contains(where: isControl)
-            ? "Nama lengkap must not contain NUL or other control characters" : nil
-    }
-
+    public static let fullNameRule = TextRule(length: 1...100, characters: .all.subtracting(.controls), trims: true)
     /// At least 6 characters and at most 72 bytes: bcrypt reads no further, and a longer password would be silently
     /// cut. NUL is refused for the same reason (bcrypt stops at it).
-    public static func password(_ value: String) -> String? {
-        if value.count < 6 { return "Password must be at least 6 characters" }
-        if value.utf8.count > 72 { return "Password must be at most 72 bytes (bcrypt limit)" }
-        if value.utf8.contains(0) { return "Password must not contain NUL characters" }
-        return nil
-    }
-
+    public static let passwordRule = TextRule(minLength: 6, maxBytes: 72, characters: .all.subtracting(.nul))
     /// 1-100 characters, none of them whitespace, control or bidi formatting characters.
+    public static let tenantRule = TextRule(
+        length: 1...100, characters: .all.subtracting(.whitespace).subtracting(.controls).subtracting(.bidiControls),
+        trims: true)
+
+    /// Why `value` is not a username, or `nil`.
+    public static func username(_ value: String) -> String? {
+        switch usernameRule.problem(value) {
+        case nil: nil
+        case .length: "Username must be \(usernameRule.lengths) characters"
+        default: "Username may contain only letters, digits and underscore"
+        }
+    }
+
+    /// Why `value` is not an email address, or `nil`.
+    public static func email(_ value: String) -> String? {
+        switch emailRule.problem(value) {
+        case nil: nil
+        case .character: "Email must not contain control or bidirectional formatting characters"
+        default: "Invalid email format"
+        }
+    }
+
+    /// Why `value` is not a full name, or `nil`.
+    public static func fullName(_ value: String) -> String? {
+        switch fullNameRule.problem(value) {
+        case nil: nil
+        case .length: "Nama lengkap must be \(fullNameRule.lengths) characters"
+        default: "Nama lengkap must not contain NUL or other control characters"
+        }
+    }
+
+    /// Why `value` is not a password, or `nil`.
+    public static func password(_ value: String) -> String? {
+        switch passwordRule.problem(value) {
+        case nil: nil
+        case .length: "Password must be at least \(passwordRule.minLength) characters"
+        case .bytes: "Password must be at most \(passwordRule.maxBytes ?? 0) bytes (bcrypt limit)"
+        default: "Password must not contain NUL characters"
+        }
+    }
+
+    /// Why `value` is not a tenant, or `nil`.
     public static func tenant(_ value: String) -> String? {
-        guard (1...100).contains(value.count),
-            !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || isControlOrBidi($0) })
-        else { return "Tenant must be 1-100 characters without spaces or control characters" }
-        return nil
+        tenantRule.problem(value) == nil
+            ? nil : "Tenant must be \(tenantRule.lengths) characters without spaces or control characters"
     }
 
-    /// C0 controls (U+0000-U+001F), DEL and the C1 controls (U+0080-U+009F).
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
-
-    /// A control character, or a bidi override or isolate (U+202A-U+202E, U+2066-U+2069), which reorders the text
-    /// after it on screen (an address could show as another).
-    static func isControlOrBidi(_ scalar: Unicode.Scalar) -> Bool {
-        isControl(scalar) || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-    }
-
-    /// Surrounding whitespace does not count, as in the Aksara API.
+    /// Surrounding spaces and tabs do not count, as in the Aksara API.
     static func trimmed(_ value: String) -> String { String(Substring(value).trimmingWhitespace()) }
 }
 
@@ -77,12 +80,12 @@ public struct NewUser: Sendable {
     public init(
         username: String, email: String, fullName: String, password: String, role: Role = .user, tenant: String? = nil
     ) throws(XalorraError) {
-        self.username = UserRules.trimmed(username)
-        self.email = UserRules.trimmed(email)
-        self.fullName = UserRules.trimmed(fullName)
+        self.username = UserRules.usernameRule.normalized(username)
+        self.email = UserRules.emailRule.normalized(email)
+        self.fullName = UserRules.fullNameRule.normalized(fullName)
         self.password = password
         self.role = role
-        self.tenant = tenant.map(UserRules.trimmed)
+        self.tenant = tenant.map(UserRules.tenantRule.normalized)
         try XalorraError.check([
             ("username", UserRules.username(self.username)), ("email", UserRules.email(self.email)),
             ("nama_lengkap", UserRules.fullName(self.fullName)), ("password", UserRules.password(password)),
@@ -106,10 +109,10 @@ public struct UserChanges: Sendable, Equatable {
         email: String? = nil, fullName: String? = nil, role: Role? = nil, tenant: String? = nil, isActive: Bool? = nil,
         password: String? = nil
     ) throws(XalorraError) {
-        self.email = email.map(UserRules.trimmed)
-        self.fullName = fullName.map(UserRules.trimmed)
+        self.email = email.map(UserRules.emailRule.normalized)
+        self.fullName = fullName.map(UserRules.fullNameRule.normalized)
         self.role = role
-        self.tenant = tenant.map(UserRules.trimmed)
+        self.tenant = tenant.map(UserRules.tenantRule.normalized)
         self.isActive = isActive
         self.password = password
         try XalorraError.check([
@@ -129,11 +132,8 @@ public struct UserQuery: Sendable, Equatable {
     public var limit: Int
     public var offset: Int
 
-    public init(search: String? = nil, limit: Int = 20, offset: Int = 0) throws(XalorraError) {
-        guard (1...Self.maxLimit).contains(limit) else {
-            throw XalorraError.invalid("limit", "must be between 1 and \(Self.maxLimit), got \(limit)")
-        }
-        guard offset >= 0 else { throw XalorraError.invalid("offset", "must not be negative, got \(offset)") }
+    public init(search: String? = nil, limit: Int = Paging.defaultLimit, offset: Int = 0) throws(XalorraError) {
+        try XalorraError.check(Paging.problems(limit: limit, offset: offset, max: Self.maxLimit))
         self.search = search.map(UserRules.trimmed).flatMap { $0.isEmpty ? nil : $0 }
         self.limit = limit
         self.offset = offset

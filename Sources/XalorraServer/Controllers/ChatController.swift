@@ -9,7 +9,8 @@ enum ChatController {
     static let conversations: RouteHandler = { input in
         let query = try ConversationQuery(
             search: input.query["search"], sort: try input.query.choice("sort", default: .createdAt),
-            order: try input.query.choice("order", default: .desc), limit: try input.query.integer("limit", default: 20),
+            order: try input.query.choice("order", default: .desc),
+            limit: try input.query.integer("limit", default: Paging.defaultLimit),
             offset: try input.query.integer("offset", default: 0))
         return .json(try await input.api.conversations(query).json)
     }
@@ -17,7 +18,8 @@ enum ChatController {
     /// `GET /chat/histories/{conversation_id}`.
     static let conversation: RouteHandler = { input in
         let detail = try await input.api.conversation(
-            input.parameter("conversation_id"), limit: try input.query.integer("limit", default: 50),
+            input.parameter("conversation_id"),
+            limit: try input.query.integer("limit", default: ChatRules.defaultMessagesPage),
             offset: try input.query.integer("offset", default: 0))
         return .json(Envelope.success(detail.json, message: ChatMessageText.retrieved))
     }

@@ -5,7 +5,7 @@ enum ModelsController {
     /// `GET /models`.
     static let models: RouteHandler = { input in
         let query = ModelQuery(
-            tenant: input.query["tenant"], limit: try input.query.integer("limit", default: 20),
+            tenant: input.query["tenant"], limit: try input.query.integer("limit", default: Paging.defaultLimit),
             offset: try input.query.integer("offset", default: 0))
         return .json(try await input.api.models(query).json)
     }

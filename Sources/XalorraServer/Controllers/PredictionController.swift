@@ -188,7 +188,7 @@ enum PredictionController {
         }
         return try LogQuery(
             model: query["model"], since: time("since"), until: time("until"), tenant: query["tenant"],
-            limit: query.integer("limit", default: 20), offset: query.integer("offset", default: 0))
+            limit: query.integer("limit", default: Paging.defaultLimit), offset: query.integer("offset", default: 0))
     }
 }
 

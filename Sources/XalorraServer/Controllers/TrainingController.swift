@@ -21,7 +21,8 @@ enum TrainingController {
             status: try input.query["status"].map { _ throws(XalorraError) in
                 try input.query.choice("status", default: TrainingJob.Status.queued)
             },
-            limit: try input.query.integer("limit", default: 20), offset: try input.query.integer("offset", default: 0))
+            limit: try input.query.integer("limit", default: Paging.defaultLimit),
+            offset: try input.query.integer("offset", default: 0))
         return .json(try await input.api.trainingJobs(query).json)
     }
 

@@ -61,7 +61,7 @@ enum UsersController {
     /// `GET /admin/users`.
     static let users: RouteHandler = { input in
         let query = try UserQuery(
-            search: input.query["search"], limit: try input.query.integer("limit", default: 20),
+            search: input.query["search"], limit: try input.query.integer("limit", default: Paging.defaultLimit),
             offset: try input.query.integer("offset", default: 0))
         return .json(try await input.api.users(query).json)
     }
