@@ -14,6 +14,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let inner: HTTP1WebSocketUpgradeChannel
     let limits: ConnectionLimits
     let connections: ClientConnections
+    let rateLimit: RateLimiting
     let logger: Logger
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -23,7 +24,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
                     ClientConnections.Guard(connections: connections, logger: self.logger),
                     RequestHeadTimeout(
                         headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout,
-                        minBodyRate: limits.minBodyRate, logger: self.logger),
+                        minBodyRate: limits.minBodyRate, rateLimit: rateLimit, logger: self.logger),
                 ],
                 position: .first)
         }.flatMap {
@@ -111,14 +112,17 @@ extension HTTPServerBuilder {
     /// (see ``RequestHeadTimeout``), a client holds at most `limits.connectionsPerClient` connections, and a
     /// malformed request is answered 400.
     /// - Parameters:
+    ///   - rateLimit: gives the answers written below the responder their rate-limit fields.
     ///   - logger: where closed slow, malformed or excess clients are reported.
     static func guardedHTTP1WebSocketUpgrade(
-        webSocket: WebSocketServerConfiguration, limits: ConnectionLimits, logger: Logger,
+        webSocket: WebSocketServerConfiguration, limits: ConnectionLimits, rateLimit: RateLimiting, logger: Logger,
         shouldUpgrade: @escaping @Sendable (HTTPRequest, any Channel, Logger) async throws
             -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     ) -> HTTPServerBuilder {
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(additionalChannelHandlers: [RequestHeadTimeout.Tracker()], idleTimeout: limits.idleTimeout),
+            http1: .init(
+                additionalChannelHandlers: [RequestHeadTimeout.Tracker(rateLimit: rateLimit)],
+                idleTimeout: limits.idleTimeout),
             ws: webSocket)
         let connections = ClientConnections(limit: limits.connectionsPerClient)
         return HTTPServerBuilder { responder in
@@ -130,7 +134,7 @@ extension HTTPServerBuilder {
                         channel.triggerUserOutboundEvent(RequestHeadTimeout.Event.upgradeRequested, promise: nil)
                         return try await shouldUpgrade(head, channel, logger)
                     }),
-                limits: limits, connections: connections, logger: logger)
+                limits: limits, connections: connections, rateLimit: rateLimit, logger: logger)
         }
     }
 }

@@ -10,11 +10,19 @@ extension RequestHeadTimeout {
     /// `Connection: close`, and the connection closes once it is written, rather than reading, and so waiting for, a
     /// body nobody needs: otherwise any client could hold a connection open by announcing a large body and
     /// trickling it. A request with no body, or a small one that had arrived in full, keeps its connection.
+    ///
+    /// A response that did not come through the responder (Hummingbird's own: a redirect for an upgrade on a
+    /// connection already in use, a 400 for a request it could not parse) gets the rate-limit fields here, where the
+    /// client's address stands.
     final class Tracker: ChannelDuplexHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
         typealias InboundOut = HTTPRequestPart
         typealias OutboundIn = HTTPResponsePart
         typealias OutboundOut = HTTPResponsePart
+
+        private let rateLimit: RateLimiting
+
+        init(rateLimit: RateLimiting) { self.rateLimit = rateLimit }
 
         /// Requests whose response has not ended.
         private var unanswered = 0
@@ -30,7 +38,7 @@ extension RequestHeadTimeout {
             case .head(let head):
                 unanswered += 1
                 reading = true
-                closeRequested = head.headerFields[.connection].map(Self.saysClose) ?? false
+                closeRequested = Self.saysClose(head.headerFields)
                 context.triggerUserOutboundEvent(Event.headReceived, promise: nil)
             case .body: break
             case .end:
@@ -44,17 +52,31 @@ extension RequestHeadTimeout {
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
             switch unwrapOutboundIn(data) {
             case .head(var head):
-                // `nosniff` on every response, whoever wrote it (the responder, Hummingbird's own 400s, a refused
-                // WebSocket upgrade): a browser never reads a JSON error or an event stream as a script or a page.
-                head.headerFields[.xContentTypeOptions] = "nosniff"
-                if reading || closeRequested || head.headerFields[.connection].map(Self.saysClose) == true {
-                    head.headerFields[.connection] = "close"
+                // Only a response that needs a field added is written anew: the responder's have them all. Looking
+                // fields up by name with `contains` finds them without building their values.
+                var changed = false
+                // `nosniff` on every response, whoever wrote it (the responder, Hummingbird's own 400s and
+                // redirects): a browser never reads a JSON error or an event stream as a script or a page.
+                if !head.headerFields.contains(.xContentTypeOptions) {
+                    head.headerFields.append(HTTPField(name: .xContentTypeOptions, value: "nosniff"))
+                    changed = true
+                }
+                if rateLimit.isOn, !head.headerFields.contains(RateLimiting.limitField) {
+                    let address = context.channel.remoteAddress?.ipAddress
+                    head.headerFields.append(contentsOf: rateLimit.earlyHeaders(address: address, counting: false))
+                    changed = true
+                }
+                if reading || closeRequested || Self.saysClose(head.headerFields) {
+                    if head.headerFields[.connection] != "close" {
+                        head.headerFields[.connection] = "close"
+                        changed = true
+                    }
                     closing = true
                 }
-                if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true {
+                if Self.isEventStream(head.headerFields) {
                     context.triggerUserOutboundEvent(Event.streaming, promise: nil)
                 }
-                context.write(wrapOutboundOut(.head(head)), promise: promise)
+                context.write(changed ? wrapOutboundOut(.head(head)) : data, promise: promise)
             case .body:
                 context.write(data, promise: promise)
             case .end:
@@ -72,9 +94,18 @@ extension RequestHeadTimeout {
             }
         }
 
-        /// Whether a `Connection` field holds the `close` option (`close`, `Close`, `keep-alive, close`).
-        private static func saysClose(_ value: String) -> Bool {
-            value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "close" }
+        /// Whether `fields` have a `Connection` field with the `close` option (`close`, `Close`, `keep-alive, close`).
+        private static func saysClose(_ fields: HTTPFields) -> Bool {
+            guard fields.contains(.connection) else { return false }
+            return fields[values: .connection].contains { value in
+                value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "close" }
+            }
+        }
+
+        /// Whether `fields` say `Content-Type: text/event-stream`.
+        private static func isEventStream(_ fields: HTTPFields) -> Bool {
+            guard let index = fields.firstIndex(where: { $0.name == .contentType }) else { return false }
+            return fields[index].value.hasPrefix("text/event-stream")
         }
     }
 }

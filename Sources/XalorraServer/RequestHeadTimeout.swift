@@ -20,7 +20,8 @@ import XalorraCore
 /// HTTP itself; ``Tracker``, after the HTTP decoder, and the WebSocket upgrade tell it what the connection is doing.
 /// While a request is answered it times nothing but blocked writes: a Server-Sent Events stream or an upgraded
 /// WebSocket is never cut for being long. Being first, it also answers a head the HTTP parser refused (see
-/// ``MalformedRequestCatcher``).
+/// ``MalformedRequestCatcher``) and a refused WebSocket upgrade (see ``Event/answer(_:)``): every answer it writes
+/// carries the rate-limit fields, as every response does.
 final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -44,6 +45,9 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
         /// The HTTP parser refused the input: answered with 400 and closed if no request is in progress (the event's
         /// promise succeeds), else left to the request's handler (it fails).
         case malformed(reason: String)
+        /// A request refused before the HTTP side could answer it (a WebSocket upgrade): written as it is, and the
+        /// connection closed; whatever the HTTP side writes after it is discarded.
+        case answer(RawResponse)
     }
 
     /// How long a connection that is closing after its response discards what the client still sends, so that the
@@ -79,6 +83,7 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private let minBodyRate: Int
+    private let rateLimit: RateLimiting
     private let logger: Logger
     private var phase = Phase.busy
     private var lastRead = NIODeadline.now()
@@ -90,10 +95,12 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     private var check: Scheduled<Void>?
     private var checkDeadline = NIODeadline.distantFuture
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, minBodyRate: Int, logger: Logger) {
+    /// - Parameter rateLimit: gives this handler's own answers their rate-limit fields.
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, minBodyRate: Int, rateLimit: RateLimiting, logger: Logger) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.minBodyRate = minBodyRate
+        self.rateLimit = rateLimit
         self.logger = logger
     }
 
@@ -146,6 +153,11 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .lingering = phase {
+            // This handler answered and closed the output: nothing more is said on this connection.
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
         if case .readingBody(var body) = phase, !body.answered {
             body.answered = true
             phase = .readingBody(body)
@@ -212,32 +224,36 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
                 promise?.fail(ChannelError.inappropriateOperationForState)
                 return
             }
+            // A request the responder never saw: it counts against the client's budget.
             refuse(
-                context, status: "400 Bad Request",
-                XalorraError(.badRequest, "The request is not valid HTTP/1.1 (\(reason))"),
-                log: "malformed request (\(reason))")
+                context, status: 400, XalorraError(.badRequest, "The request is not valid HTTP/1.1 (\(reason))"),
+                counting: true, log: "malformed request (\(reason))")
+        case .answer(let response): answer(context, response)
         }
         promise?.succeed()
     }
 
-    /// Answers with the error envelope, straight onto the socket (nothing else can write a response before a head
-    /// was parsed, or while a body is awaited), and closes.
-    private func refuse(_ context: ChannelHandlerContext, status: String, _ error: XalorraError, log reason: String) {
-        logger.info(
-            "connection closed: \(reason)",
-            metadata: ["remote": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")"])
-        let output = HTTPOutput.failure(error)
-        var buffer = context.channel.allocator.buffer(capacity: 200 + output.body.count)
-        buffer.writeString(
-            "HTTP/1.1 \(status)\r\nContent-Type: \(output.contentType)\r\nContent-Length: \(output.body.count)\r\n"
-                + "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n")
-        buffer.writeBytes(output.body)
-        phase = .busy
-        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in self.linger(context) }
+    /// Answers with the error envelope and closes, logging why.
+    /// - Parameter counting: whether the request still has to be counted against the client's rate limit (the
+    ///   responder has counted those it admitted).
+    private func refuse(
+        _ context: ChannelHandlerContext, status: Int, _ error: XalorraError, counting: Bool, log reason: String
+    ) {
+        let address = context.channel.remoteAddress?.ipAddress
+        logger.info("connection closed: \(reason)", metadata: ["remote": "\(address ?? "unknown")"])
+        let headers = rateLimit.earlyHeaders(address: address, counting: counting)
+        answer(context, RawResponse(error, status: status, headers: headers))
     }
 
-    /// Closes the output (the client sees the end of the response) and discards whatever still arrives, until the
-    /// client closes its side or ``lingerTime`` has passed.
+    /// Writes `response` straight onto the socket (nothing else can write a response before a head was parsed, or
+    /// while a body is awaited, or once an upgrade is declined) and closes the output after it.
+    private func answer(_ context: ChannelHandlerContext, _ response: RawResponse) {
+        context.writeAndFlush(wrapOutboundOut(response.bytes(allocator: context.channel.allocator)), promise: nil)
+        linger(context)
+    }
+
+    /// Closes the output once what was written has gone (the client sees the end of the response) and discards
+    /// whatever still arrives, until the client closes its side or ``lingerTime`` has passed.
     private func linger(_ context: ChannelHandlerContext) {
         if case .lingering = phase { return }
         let until = NIODeadline.now() + Self.lingerTime
@@ -331,10 +347,9 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 }
                 refuse(
-                    context, status: "408 Request Timeout",
-                    XalorraError(
-                        .badRequest, "The request body arrived slower than \(minBodyRate) bytes per second"),
-                    log: reason)
+                    context, status: 408,
+                    XalorraError(.badRequest, "The request body arrived slower than \(minBodyRate) bytes per second"),
+                    counting: false, log: reason)
                 return
             }
             // Next look: when the header timeout has been given, then when the bytes received so far stop covering

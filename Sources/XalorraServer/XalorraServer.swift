@@ -35,12 +35,10 @@ public struct XalorraServer: Sendable {
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
         let metrics = ServerMetrics(feed: feed)
+        let rateLimit = RateLimiting(on: settings.rateLimit)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
-            metrics: metrics, rateLimit: settings.rateLimit, maxBody: settings.maxBody,
-            maxUpload: settings.maxUpload, corsOrigins: settings.corsOrigins,
-            metricsAccess: ServerMetrics.Access(settings.metricsAccess),
-            maxStreamsPerUser: min(settings.maxConnectionsPerClient, OpenStreams.perUser), logger: logger)
+            metrics: metrics, rateLimit: rateLimit, settings: settings, logger: logger)
         self.logger = logger
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
@@ -52,9 +50,9 @@ public struct XalorraServer: Sendable {
                 limits: ConnectionLimits(
                     headerTimeout: Self.amount(settings.headerTimeout), idleTimeout: Self.amount(settings.idleTimeout),
                     minBodyRate: settings.minBodyRate, connectionsPerClient: settings.maxConnectionsPerClient),
-                logger: logger
+                rateLimit: rateLimit, logger: logger
             ) { head, channel, _ in
-                await responder.upgrade(head, remoteAddress: channel.remoteAddress?.ipAddress)
+                await responder.upgrade(head, channel: channel)
             },
             // Past `maxConnections`, new connections wait in the listen queue (not accepted, not refused) until one
             // of the open ones closes.

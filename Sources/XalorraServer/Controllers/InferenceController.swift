@@ -53,24 +53,11 @@ enum InferenceController {
     }
 
     private static func metadata(_ input: HTTPInput, version: String?) async throws(XalorraError) -> JSONValue {
-        let name = input.parameter("name")
-        let reference = try reference(input, version: version)
-        do {
-            let detail = try await input.api.model(name)
-            let chosen = try await input.api.modelVersion(reference)
-            return InferenceMetadata.json(
-                name: name, versions: detail.versions.map { String($0.version) }, features: chosen.features.count)
-        } catch {
-            // A name with no stored version is answered by the baseline, unless the deployment rejects it.
-            guard error.code == .notFound, version == nil, input.api.settings.unknownModel == .baseline else {
-                throw error
-            }
-            return InferenceMetadata.json(name: name, versions: ["baseline"], features: nil)
-        }
+        try await input.local.inferenceMetadata(model: input.parameter("name"), version: version).json
     }
 
     private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
-        let request = try InferenceRequest(json: try input.json(), maxRows: input.api.settings.maxBatchRows)
+        let request = try InferenceRequest(json: try input.json(), maxRows: input.maxBatchRows)
         let answer = try await input.api.predictBatch(model: try reference(input, version: version), rows: request.rows)
         return .json(InferenceMetadata.response(answer, id: request.id))
     }

@@ -37,7 +37,7 @@ enum PredictionController {
     /// its column names, when given) is predicted and logged together.
     static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let model = input.parameter("model")
-        switch try PredictRequest(json: try input.json(), maxRows: input.api.settings.maxBatchRows) {
+        switch try PredictRequest(json: try input.json(), maxRows: input.maxBatchRows) {
         case .batch(let rows):
             return .json(try await input.api.predictBatch(model: model, rows: rows).json)
         case .single(let features):
@@ -51,7 +51,7 @@ enum PredictionController {
     /// envelope as its data, and the response ends.
     static func logStream(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let events = liveEvents(
-            input.api, query: try liveQuery(input.query, caller: input.caller), caller: input.caller,
+            input.local, query: try liveQuery(input.query, caller: input.caller), caller: input.caller,
             route: "/logs/stream")
         let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(1024))
         let pump = Task {

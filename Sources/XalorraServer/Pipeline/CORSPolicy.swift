@@ -1,8 +1,12 @@
 import HTTPTypes
+import XalorraCore
 
 /// Cross-origin access for browsers (`serve --cors-origin`, `XALORRA_CORS_ORIGINS`): which origins may call the
 /// API, the preflight answer, and the headers every allowed response carries. With no origins configured it is
 /// absent and no CORS header is ever sent.
+///
+/// The pipeline's second stage (``admit(_:routes:rateLimit:)``), so that every answer, an error included, carries
+/// the fields a browser needs to let the script read it.
 struct CORSPolicy: Sendable {
     /// Allowed origins; `*` allows any.
     let origins: Set<String>
@@ -17,6 +21,23 @@ struct CORSPolicy: Sendable {
         guard let origin else { return nil }
         if origins.contains("*") { return "*" }
         return origins.contains(origin) ? origin : nil
+    }
+
+    /// Adds the CORS fields to `exchange`'s answer and answers a preflight (`OPTIONS` with
+    /// `Access-Control-Request-Method`, from an allowed origin, for a path that exists): 204 with the path's methods.
+    /// A preflight is a request too: it spends the client's default budget.
+    func admit(
+        _ exchange: inout Exchange, routes: RouteMatching, rateLimit: RateLimiting
+    ) throws(XalorraError) -> HTTPOutput? {
+        addVary(to: &exchange.headers)
+        guard let origin = allowedOrigin(exchange.head.headerFields[.origin]) else { return nil }
+        addHeaders(for: origin, to: &exchange.headers)
+        guard exchange.head.method == .options, exchange.head.headerFields[.accessControlRequestMethod] != nil,
+            let methods = routes.methods(of: exchange.uri.path)
+        else { return nil }
+        try rateLimit.spend(.default, key: RateLimiting.addressKey(exchange.remoteAddress), headers: &exchange.headers)
+        preflight(origin: origin, methods: methods, headers: &exchange.headers)
+        return HTTPOutput(status: 204, body: [], contentType: "")
     }
 
     /// `Vary: Origin` on every response, allowed origin, other origin or none, unless any origin is allowed: the

@@ -49,7 +49,22 @@ final class RateLimiter: Sendable {
             }
             return entry.count
         }
-        return Decision(
+        return Self.decision(budget, count: count, reset: reset, now: now)
+    }
+
+    /// Where `key` stands in `budget` at `now`, without counting a request.
+    func standing(_ budget: RateLimitClass, key: String, now: Int64) -> Decision {
+        let window = Int64(max(1, budget.windowSeconds))
+        let start = now - now % window
+        let count = state.withLock { state -> Int in
+            guard let entry = state.windows[budget.name + "|" + key], entry.start == start else { return 0 }
+            return entry.count
+        }
+        return Self.decision(budget, count: count, reset: start + window, now: now)
+    }
+
+    private static func decision(_ budget: RateLimitClass, count: Int, reset: Int64, now: Int64) -> Decision {
+        Decision(
             limit: budget.limit, remaining: max(0, budget.limit - count), reset: reset,
             windowSeconds: budget.windowSeconds, allowed: count <= budget.limit,
             retryAfter: Int(max(1, reset - now)), className: budget.name)

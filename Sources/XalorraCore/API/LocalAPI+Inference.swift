@@ -1,0 +1,35 @@
+/// What the Open Inference Protocol says about a model (`GET /v2/models/{name}[/versions/{version}]`): its versions
+/// and the inputs of the version that answers.
+public struct InferenceModelMetadata: Sendable, Equatable {
+    /// The model's name.
+    public let name: String
+    /// Its versions, newest first (`["baseline"]` when the baseline answers for it).
+    public let versions: [String]
+    /// How many features the answering version takes; nil for the baseline, which takes any number.
+    public let features: Int?
+
+    /// The protocol's metadata body.
+    public var json: JSONValue { InferenceMetadata.json(name: name, versions: versions, features: features) }
+}
+
+extension LocalAPI {
+    /// The metadata of `name` at `version` (a number or `latest`; the newest when nil). A name with no stored version
+    /// is answered by the baseline, as predictions are, unless the deployment rejects unknown models
+    /// (`XALORRA_UNKNOWN_MODEL=reject`) or a version was asked for.
+    public func inferenceMetadata(
+        model name: String, version: String?
+    ) async throws(XalorraError) -> InferenceModelMetadata {
+        var pinned: Int?
+        if let version { pinned = try ModelReference(name: name, version: version).version }
+        do throws(XalorraError) {
+            let detail = try await model(name)
+            let chosen = pinned.map { number in detail.versions.first { $0.version == number } } ?? detail.versions.first
+            guard let chosen else { throw ModelRepository.notFound(detail.name, version: pinned) }
+            return InferenceModelMetadata(
+                name: name, versions: detail.versions.map { String($0.version) }, features: chosen.features.count)
+        } catch {
+            guard error.code == .notFound, version == nil, settings.unknownModel == .baseline else { throw error }
+            return InferenceModelMetadata(name: name, versions: ["baseline"], features: nil)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Hummingbird
+import XalorraCore
+
+/// The pipeline's seventh stage: reads the whole body, up to `XALORRA_MAX_BODY` (`XALORRA_MAX_UPLOAD` on the upload
+/// routes), refusing more with 413: by `Content-Length` before reading, when given. It comes after every check, so
+/// a refused request's body is never read (its connection closes instead, see ``RequestHeadTimeout/Tracker``).
+struct BodyReading: Sendable {
+    let maxBody: Int
+    let maxUpload: Int
+
+    /// The body of `request`, for `route`.
+    func read(_ request: Request, route: Route) async throws(XalorraError) -> [UInt8] {
+        let limit = route.bodyLimit == .upload ? maxUpload : maxBody
+        let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(limit) bytes")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
+        } catch {
+            throw XalorraError(.badRequest, "The request body could not be read")
+        }
+    }
+}

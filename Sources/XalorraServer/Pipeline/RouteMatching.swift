@@ -1,0 +1,71 @@
+import HTTPTypes
+import XalorraCore
+
+/// The pipeline's third stage: finds the route (404 or 405 with `Allow` when there is none), its path parameters,
+/// its query and the access it needs. A request that matches nothing spends the default budget all the same (by
+/// the token's user when it carries a valid one, else by address): otherwise probing unknown paths would cost a
+/// client nothing.
+struct RouteMatching: Sendable {
+    let matcher: RouteMatcher
+    /// Who may read `GET /metrics` without an admin token.
+    let metricsAccess: ServerMetrics.Access
+
+    init(routes: [Route], metricsAccess: ServerMetrics.Access) {
+        matcher = RouteMatcher(routes: routes)
+        self.metricsAccess = metricsAccess
+    }
+
+    /// Sets `exchange`'s route, parameters, query and access, or refuses it after spending the unmatched budget.
+    /// - Returns: the route.
+    @discardableResult
+    func match(
+        _ exchange: inout Exchange, authentication: Authentication, rateLimit: RateLimiting
+    ) async throws(XalorraError) -> Route {
+        let method = exchange.head.method.rawValue
+        let path = exchange.uri.path
+        let route: Route
+        switch matcher.match(method: method, path: path) {
+        case .found(let found, let parameters):
+            route = found
+            exchange.route = found
+            exchange.parameters = parameters
+        case .notFound:
+            try await spendUnmatched(&exchange, authentication: authentication, rateLimit: rateLimit)
+            throw XalorraError(.notFound, "Not found: \(method) \(path)")
+        case .methodNotAllowed(let methods):
+            try await spendUnmatched(&exchange, authentication: authentication, rateLimit: rateLimit)
+            exchange.headers[.allow] = methods.joined(separator: ", ")
+            throw XalorraError(.methodNotAllowed, "Method \(method) not allowed; use \(methods.joined(separator: ", "))")
+        }
+        if route.carriesCredentials { exchange.headers[.cacheControl] = "no-store" }
+        for (name, value) in exchange.uri.queryParameters {
+            exchange.query[String(name)] = String(value)
+        }
+        exchange.access = route.access
+        if route.accessSetting == .metricsAccess, metricsAccess.admits(exchange.remoteAddress) {
+            exchange.access = .public
+        }
+        return route
+    }
+
+    /// The methods a path has, or nil when it matches no route (for a CORS preflight).
+    func methods(of path: String) -> [String]? {
+        guard case .methodNotAllowed(let methods) = matcher.match(method: "OPTIONS", path: path) else { return nil }
+        return methods
+    }
+
+    /// Spends the default budget for a request that matched no route. A bad token is not an error here: the answer
+    /// stays 404 or 405.
+    private func spendUnmatched(
+        _ exchange: inout Exchange, authentication: Authentication, rateLimit: RateLimiting
+    ) async throws(XalorraError) {
+        guard rateLimit.isOn else { return }
+        var key = RateLimiting.addressKey(exchange.remoteAddress)
+        if let header = exchange.head.headerFields[.authorization],
+            let caller = try? await authentication.caller(authorization: header)
+        {
+            key = RateLimiting.userKey(caller)
+        }
+        try rateLimit.spend(.default, key: key, headers: &exchange.headers)
+    }
+}
