@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Schema fuzzing: schemathesis (PyPI) against the served /openapi.json with an admin token, every available
-# route, checking that nothing answers 5xx and that every status and body is the one the document describes.
+# route, checking that nothing answers 5xx and that every status and body is the one the document describes, and
+# failing when an operation refuses most of the data its own schema allows ("validation_mismatch": the published
+# field rules and the server's would have drifted apart; both come from the rules in Sources/XalorraCore/Validation).
 #   scripts/fuzz-api.sh [path/to/xalorra]     (env: EXAMPLES 30, SEED fixed, VENV /tmp/xalorra-fuzz-venv)
 # The two streams are left out (they never end). Registration
 # and login hash on lowest-priority threads, so on a busy host they may take seconds: hence the long timeout.
@@ -24,8 +26,11 @@ for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
 # A username the API cannot register (it has a hyphen), so no generated request can disable or delete it.
 token="$("$bin" token --user fuzz-admin --role admin --ttl 1h)"
 
+printf '[warnings]\nfail-on = ["validation_mismatch"]\n' > "$home/schemathesis.toml"
+
 status=0
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" -H "Authorization: Bearer $token" \
+"$venv/bin/schemathesis" --config-file "$home/schemathesis.toml" run \
+    "http://127.0.0.1:$port/openapi.json" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance \
     --max-examples "${EXAMPLES:-30}" --seed "${SEED:-20261124}" --request-timeout 60 \
     --exclude-path /logs/stream --exclude-path /ws/predictions || status=$?

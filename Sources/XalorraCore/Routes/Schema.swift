@@ -97,17 +97,18 @@ public enum Schema {
     /// A required string: not empty, not only whitespace.
     public static let nonEmpty = TextRule.required.schema
 
-    /// The schema of a path parameter of `route`: model names and versions as ``ModelReference`` reads them (the
-    /// example names the model the training example makes), any other parameter a string (an unknown one is a 404,
-    /// not a refusal).
+    /// The schema of a path parameter of `route`: model names and versions as ``ModelReference`` reads them, any
+    /// other parameter a string (an unknown one is a 404, not a refusal). Outside deletions, the examples name the
+    /// model that the import and training examples make, so that the documented calls work one after another.
     public static func pathParameter(_ name: String, of route: Route) -> JSONValue {
+        let examples = route.method == "DELETE" ? [] : [name == "version" ? #""1""# : #""price""#]
         switch name {
-        case "model": withExamples(ModelReference.schema(versioned: route.endpoint == .predict), [#""price""#])
-        case "name": withExamples(ModelReference.nameRule.schema, [#""price""#])
+        case "model": return withExamples(ModelReference.schema(versioned: route.endpoint == .predict), examples)
+        case "name": return withExamples(ModelReference.nameRule.schema, examples)
         // Deleting takes a number only: `latest` would move under the caller's feet.
-        case "version" where route.endpoint == .deleteModelVersion: ModelReference.versionRule.schema
-        case "version": withExamples(ModelReference.versionSchema, [#""1""#])
-        default: string
+        case "version" where route.endpoint == .deleteModelVersion: return ModelReference.versionRule.schema
+        case "version": return withExamples(ModelReference.versionSchema, examples)
+        default: return string
         }
     }
 
@@ -132,7 +133,8 @@ public enum Schema {
         object([("model", string), ("version", string), ("predictions", numbers)], required: ["model", "version", "predictions"]),
     ]))])
 
-    /// `POST /train/{model}` as JSON: the data and the hyperparameters.
+    /// `POST /train/{model}` as JSON: the data and the hyperparameters. The example makes a linear model on `a`, `b`,
+    /// `c` (the model the path parameters' example names).
     public static let trainingRequest: JSONValue = object([
         ("kind", TrainingRequest.kindRule.schema), ("target", TrainingRequest.targetRule.schema),
         ("columns", .object([
@@ -142,12 +144,13 @@ public enum Schema {
             ("type", .array(["array", "object"])), ("items", numberOrNull), ("additionalProperties", numberOrNull),
         ]))),
     ] + Hyperparameters.fields.map { ($0.name, $0.rule.schema) }, required: ["target", "rows"], examples: [
-        #"{"kind": "linear", "target": "y", "columns": ["x", "y"], "#
-            + #""rows": [[1, 2.1], [2, 3.9], [3, 6.2], [4, 8.1], [5, 9.8], [6, 12.2], [7, 14.1], [8, 15.8]]}"#,
+        #"{"kind": "linear", "target": "y", "columns": ["a", "b", "c", "y"], "rows": [[0.1, 1, 5, 2.1], "#
+            + #"[0.9, 2, 4, 3.9], [0.2, 3, 3, 6.2], [0.8, 4, 2, 8.1], [0.3, 5, 1, 9.8], [0.7, 6, 0, 12.2]]}"#,
     ])
 
     /// `POST /models/{name}/import`: an XGBoost JSON model (`save_model("m.json")`) or a document from
-    /// `GET /models/{name}/versions/{version}/export`; the example is a one-tree gbdt on `a`, `b`, `c`.
+    /// `GET /models/{name}/versions/{version}/export`; the example is a one-tree gbdt on `a`, `b`, `c`, as the
+    /// training example makes.
     public static let modelImport: JSONValue = withExamples(.object([("type", "object")]), [
         #"{"format": "xalorra-model", "kind": "gbdt", "features": ["a", "b", "c"], "model": {"type": "trees", "#
             + #""objective": "regression", "base_margin": 0, "feature_count": 3, "float32": false, "trees": [{"#
@@ -158,7 +161,8 @@ public enum Schema {
     /// A cell of data: a number, or `null` for a missing value.
     static let numberOrNull: JSONValue = .object([("type", .array(["number", "null"]))])
 
-    /// An Open Inference Protocol request: input tensors, row-major, flat or nested.
+    /// An Open Inference Protocol request: input tensors, row-major, flat or nested. The example asks the model
+    /// the training and import examples make (features `a`, `b`, `c`) for one row.
     public static let inferenceRequest: JSONValue = object([
         ("id", string),
         ("inputs", .object([("type", "array"), ("minItems", 1), ("items", object([
@@ -170,7 +174,9 @@ public enum Schema {
             ("datatype", oneOf(InferenceDatatype.allCases)),
             ("data", array(.object([("type", .array(["number", "boolean", "array"]))]))),
         ], required: ["name", "shape", "datatype", "data"]))])),
-    ], required: ["inputs"])
+    ], required: ["inputs"], examples: [
+        #"{"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP64", "data": [[0.4, 2, 3]]}]}"#,
+    ])
 
     /// An Open Inference Protocol response: one output tensor of predictions.
     public static let inferenceResponse: JSONValue = object([
@@ -203,7 +209,7 @@ public enum Schema {
     public static func withExamples(_ schema: JSONValue, _ examples: [String]) -> JSONValue {
         guard case .object(let members) = schema else { return schema }
         let values = examples.compactMap { try? JSONParser.parse(Array($0.utf8)) }
-        return .object(members + [("examples", .array(values))])
+        return values.isEmpty ? schema : .object(members + [("examples", .array(values))])
     }
 
     /// `schema` with a `default` (what the server takes when the member or parameter is absent).
