@@ -92,7 +92,8 @@ extension Endpoint {
             return Route(
                 self, "GET", "/chat/histories", .user, "List the caller's conversations",
                 query: [
-                    .init("search"), .init("sort", S.oneOf(ConversationQuery.Sort.allCases)),
+                    .init("search", ConversationQuery.searchRule.schema),
+                    .init("sort", S.oneOf(ConversationQuery.Sort.allCases)),
                     .init("order", S.oneOf(ConversationQuery.Order.allCases)),
                 ] + RouteTable.paging(maxLimit: ConversationQuery.maxLimit),
                 response: .json(S.page(S.ref("Conversation"))))
