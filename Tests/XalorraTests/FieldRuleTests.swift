@@ -190,6 +190,8 @@ struct FieldRuleTests {
         ])
         #expect(parameters.trees == 10_000 && parameters.maxDepth == 16 && parameters.earlyStopping == nil)
         #expect(parameters.seed == UInt64(IntegerRule.largestExact) && parameters.objective == .binary)
+        #expect(Hyperparameters.integerRange("trees") == 1...10_000 && Hyperparameters.integerRange("l2") == nil)
+        #expect(Hyperparameters.integerRange("early_stopping") == 1...IntegerRule.largestExact)
         let error = #expect(throws: XalorraError.self) {
             try Hyperparameters(fields: [
                 ("trees", 10_001), ("learning_rate", "0"), ("min_samples_leaf", .int(IntegerRule.largestExact + 1)),

@@ -26,6 +26,15 @@ extension Hyperparameters {
     /// The rule of the setting `name`.
     public static func rule(_ name: String) -> FieldRule? { fields.first { $0.name == name }?.rule }
 
+    /// The whole numbers the setting `name` allows (its rule's range; `nil` for a setting that is not a whole
+    /// number), for the CLI's option table.
+    public static func integerRange(_ name: String) -> ClosedRange<Int>? {
+        switch rule(name) {
+        case .integer(let rule)?, .nullable(.integer(let rule))?: rule.range
+        default: nil
+        }
+    }
+
     /// The names that matter for `kind` (linear kinds ignore the tree knobs).
     public static func fieldNames(for kind: ModelKind) -> [String] {
         switch kind {
