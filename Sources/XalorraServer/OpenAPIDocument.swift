@@ -39,7 +39,9 @@ enum OpenAPIDocument {
         ]
         if route.access != .public { members.append(("security", .array([.object([("bearer", .array([]))])]))) }
         let parameters = route.parameterNames.map { name in
-            JSONValue.object([("name", .string(name)), ("in", "path"), ("required", true), ("schema", Schema.string)])
+            JSONValue.object([
+                ("name", .string(name)), ("in", "path"), ("required", true), ("schema", Schema.pathParameter(name, of: route)),
+            ])
         } + route.query.map { parameter in
             JSONValue.object([
                 ("name", .string(parameter.name)), ("in", "query"), ("required", false), ("schema", parameter.schema),

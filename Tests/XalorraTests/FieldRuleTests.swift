@@ -149,7 +149,9 @@ struct FieldRuleTests {
         #expect(rule.schema == .object([("type", "integer"), ("minimum", 1), ("maximum", 16)]))
         let open = IntegerRule(atLeast: 0)
         #expect(open.problem(-1) == "must be at least 0" && open.problem(IntegerRule.largestExact) == nil)
-        #expect(open.problem(IntegerRule.largestExact + 1) != nil)
+        // Past the JSON bound the message names that bound ("at least 0" would be false of the value).
+        #expect(open.problem(IntegerRule.largestExact + 1) == "must be at most \(IntegerRule.largestExact)")
+        #expect(open.problem(Int.max) == "must be at most \(IntegerRule.largestExact)")
         #expect(open.schema["maximum"] == .int(IntegerRule.largestExact))
     }
 
@@ -201,7 +203,7 @@ struct FieldRuleTests {
         let named = Dictionary(uniqueKeysWithValues: (error?.details ?? []).map { ($0.field, $0.message) })
         #expect(named["trees"] == "must be between 1 and 10000")
         #expect(named["learning_rate"] == "must be greater than 0 and at most 1")
-        #expect(named["min_samples_leaf"] == "must be at least 1")
+        #expect(named["min_samples_leaf"] == "must be at most \(IntegerRule.largestExact)")
         #expect(named["valid_fraction"] == "must be at least 0 and below 1")
         #expect(named["threads"] == "must be between 1 and 256")
         #expect(named["objective"] == "must be one of auto, regression, binary" && named["depth"] != nil)

@@ -18,21 +18,21 @@ extension CommandTable {
             .value("--data", .file, metaVar: "csv", "Training data, CSV with a header row; - reads stdin (required)"),
             .value("--target", .text, metaVar: "column", "Column to predict (required)"),
             .value("--kind", .choice(ModelKind.trainable.map(\.rawValue)), metaVar: "kind", default: "gbdt", "Model kind"),
-            .value("--trees", .integer(1...10_000), metaVar: "n", default: "100", "Boosting rounds (gbdt)"),
-            .value("--max-depth", .integer(1...16), metaVar: "d", default: "6", "Deepest a tree grows (gbdt)"),
+            .value("--trees", .integer(trainingRange("trees")), metaVar: "n", default: "100", "Boosting rounds (gbdt)"),
+            .value("--max-depth", .integer(trainingRange("max_depth")), metaVar: "d", default: "6", "Deepest a tree grows (gbdt)"),
             .value("--learning-rate", .number, metaVar: "x", default: "0.1", "Shrinkage, above 0 and at most 1 (gbdt)"),
-            .value("--min-samples-leaf", .integer(1...Int(Int32.max)), metaVar: "n", default: "20",
+            .value("--min-samples-leaf", .integer(trainingRange("min_samples_leaf")), metaVar: "n", default: "20",
                 "Fewest training rows in a leaf (gbdt)"),
             .value("--l2", .number, metaVar: "x", default: "1.0", "L2 penalty, at least 0"),
-            .value("--bins", .integer(2...65_535), metaVar: "n", default: "255", "Histogram bins per feature (gbdt)"),
+            .value("--bins", .integer(trainingRange("bins")), metaVar: "n", default: "255", "Histogram bins per feature (gbdt)"),
             .value("--valid-fraction", .number, metaVar: "f", default: "0.2",
                 "Share held out for metrics and early stopping, at least 0 and below 1"),
-            .value("--early-stopping", .integer(1...Int(Int32.max)), metaVar: "n", default: "off",
+            .value("--early-stopping", .integer(trainingRange("early_stopping")), metaVar: "n", default: "off",
                 "Stop after n rounds without a better validation loss (gbdt)"),
-            .value("--seed", .integer(0...Int(Int32.max)), metaVar: "n", default: "0", "Seeds the validation split"),
+            .value("--seed", .integer(trainingRange("seed")), metaVar: "n", default: "0", "Seeds the validation split"),
             .value("--objective", .choice(Hyperparameters.Objective.allCases.map(\.rawValue)), metaVar: "objective",
                 default: "auto", "What gbdt minimises; auto: log-loss for a 0/1 target, else squared error"),
-            .value("--threads", .integer(1...256), metaVar: "n", default: "all cores offline, 1 on a server",
+            .value("--threads", .integer(trainingRange("threads")), metaVar: "n", default: "all cores offline, 1 on a server",
                 "Training threads (same result)"),
             .flag("--detach", "Queue the job, print its id and return without waiting"),
         ],
@@ -108,4 +108,11 @@ extension CommandTable {
         paging(max: ModelQuery.maxLimit) + [
             .value("--tenant", .text, metaVar: "tenant", default: "your tenant", "Another tenant's models (admins)"),
         ]
+}
+
+/// The whole numbers the training setting `name` allows, from its rule (``Hyperparameters/fields``): the options take
+/// exactly what the API takes.
+private func trainingRange(_ name: String) -> ClosedRange<Int> {
+    guard let range = Hyperparameters.integerRange(name) else { preconditionFailure("no integer rule for \(name)") }
+    return range
 }

@@ -28,11 +28,7 @@ extension LocalAPI {
     }
 
     public func conversation(_ id: String, limit: Int, offset: Int) async throws(XalorraError) -> ConversationDetail {
-        try XalorraError.check([
-            ("limit", (1...ChatRules.maxMessagesPage).contains(limit)
-                ? nil : "Limit must be between 1 and \(ChatRules.maxMessagesPage)"),
-            ("offset", offset >= 0 ? nil : "Offset must not be negative"),
-        ])
+        try XalorraError.check(Paging.problems(limit: limit, offset: offset, max: ChatRules.maxMessagesPage))
         return try await chatStore().detail(
             try ChatID.parseConversation(id), owner: chatOwner(), limit: limit, offset: offset)
     }

@@ -21,11 +21,7 @@ extension LocalAPI {
     }
 
     public func models(_ query: ModelQuery) async throws(XalorraError) -> Page<ModelSummary> {
-        try XalorraError.check([
-            ("limit", (1...ModelQuery.maxLimit).contains(query.limit)
-                ? nil : "Limit must be between 1 and \(ModelQuery.maxLimit)"),
-            ("offset", query.offset >= 0 ? nil : "Offset must not be negative"),
-        ])
+        try XalorraError.check(Paging.problems(limit: query.limit, offset: query.offset, max: ModelQuery.maxLimit))
         return try await modelStore().list(tenant: modelTenant(query.tenant), limit: query.limit, offset: query.offset)
     }
 

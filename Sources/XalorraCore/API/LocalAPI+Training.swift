@@ -15,7 +15,7 @@ extension LocalAPI {
             throw XalorraError.invalid(
                 "kind", "must be one of \(ModelKind.trainable.map(\.rawValue).joined(separator: ", "))")
         }
-        try XalorraError.check(request.parameters.problems.map { ($0.name, $0.problem) })
+        try XalorraError.check(request.parameters.fieldProblems)
         // The column names become the model's feature names.
         try XalorraError.check(request.data.columns.enumerated().map { index, name in
             ("columns[\(index)]", NameRule.problem(name))
@@ -85,11 +85,8 @@ extension LocalAPI {
     }
 
     public func trainingJobs(_ query: TrainingJobQuery) async throws(XalorraError) -> Page<TrainingJob> {
-        try XalorraError.check([
-            ("limit", (1...TrainingJobQuery.maxLimit).contains(query.limit)
-                ? nil : "Limit must be between 1 and \(TrainingJobQuery.maxLimit)"),
-            ("offset", query.offset >= 0 ? nil : "Offset must not be negative"),
-        ])
+        try XalorraError.check(
+            Paging.problems(limit: query.limit, offset: query.offset, max: TrainingJobQuery.maxLimit))
         let tenant = try caller.tenantScope(requested: query.tenant) ?? caller.tenant
         return try await jobStore().list(query, tenant: tenant)
     }

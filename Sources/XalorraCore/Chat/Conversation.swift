@@ -196,13 +196,12 @@ public struct ConversationQuery: Sendable, Equatable {
     public var offset: Int
 
     public init(
-        search: String? = nil, sort: Sort = .createdAt, order: Order = .desc, limit: Int = 20, offset: Int = 0
+        search: String? = nil, sort: Sort = .createdAt, order: Order = .desc, limit: Int = Paging.defaultLimit, offset: Int = 0
     ) throws(XalorraError) {
-        try XalorraError.check([
-            ("limit", (1...Self.maxLimit).contains(limit) ? nil : "Limit must be between 1 and \(Self.maxLimit)"),
-            ("offset", offset >= 0 ? nil : "Offset must not be negative"),
-            ("search", (search?.count ?? 0) <= 200 ? nil : "Search must be at most 200 characters"),
-        ])
+        try XalorraError.check(
+            Paging.problems(limit: limit, offset: offset, max: Self.maxLimit)
+                + [("search", Self.searchRule.problem(search ?? "") == nil
+                    ? nil : "Search must be at most \(Self.searchRule.maxLength ?? 0) characters")])
         self.search = search.flatMap { $0.isEmpty ? nil : $0 }
         self.sort = sort
         self.order = order

@@ -128,7 +128,7 @@ public struct ModelQuery: Sendable, Equatable {
     public var offset: Int
 
     /// Creates a query.
-    public init(tenant: String? = nil, limit: Int = 20, offset: Int = 0) {
+    public init(tenant: String? = nil, limit: Int = Paging.defaultLimit, offset: Int = 0) {
         self.tenant = tenant
         self.limit = limit
         self.offset = offset

@@ -120,7 +120,7 @@ public struct TrainingJobQuery: Sendable, Equatable {
 
     /// Creates a query.
     public init(
-        tenant: String? = nil, model: String? = nil, status: TrainingJob.Status? = nil, limit: Int = 20,
+        tenant: String? = nil, model: String? = nil, status: TrainingJob.Status? = nil, limit: Int = Paging.defaultLimit,
         offset: Int = 0
     ) {
         self.tenant = tenant

@@ -19,12 +19,9 @@ public struct LogQuery: Sendable, Equatable {
     /// Creates a query; the limit must be 1…``maxLimit`` and the offset not negative.
     public init(
         model: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil, tenant: String? = nil,
-        limit: Int = 20, offset: Int = 0
+        limit: Int = Paging.defaultLimit, offset: Int = 0
     ) throws(XalorraError) {
-        guard (1...Self.maxLimit).contains(limit) else {
-            throw XalorraError.invalid("limit", "must be between 1 and \(Self.maxLimit), got \(limit)")
-        }
-        guard offset >= 0 else { throw XalorraError.invalid("offset", "must not be negative, got \(offset)") }
+        try XalorraError.check(Paging.problems(limit: limit, offset: offset, max: Self.maxLimit))
         if let since, let until, since > until {
             throw XalorraError.invalid("since", "is after until")
         }

@@ -14,10 +14,7 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])
         try NameRule.check(name, field: "model")
-        guard !name.isEmpty, name.utf8.count <= Self.maxLength, let first = name.unicodeScalars.first,
-            Self.isAlphanumeric(first),
-            name.unicodeScalars.allSatisfy({ Self.isAlphanumeric($0) || "._-".unicodeScalars.contains($0) })
-        else {
+        guard Self.nameRule.problem(name) == nil else {
             throw XalorraError.invalid(
                 "model",
                 "'\(text)' is not a model name (letters, digits, '.', '_', '-'; at most \(Self.maxLength); "
@@ -25,7 +22,7 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
         }
         self.name = name
         if parts.count == 2 {
-            guard let version = Int(parts[1]), version > 0 else {
+            guard Self.versionRule.problem(String(parts[1])) == nil, let version = Int(parts[1]) else {
                 throw XalorraError.invalid("model", "'\(parts[1])' is not a version number (expected NAME@1, NAME@2, …)")
             }
             self.version = version
@@ -36,7 +33,7 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
 
     /// The model a route's path names: `{name}` and `{version}`, a version number or `latest` (the newest).
     public init(name: String, version: String) throws(XalorraError) {
-        guard version == "latest" || (Int(version).map { $0 > 0 } ?? false) else {
+        guard version == "latest" || Self.versionRule.problem(version) == nil else {
             throw XalorraError.invalid("version", "'\(version)' is not a version number (1, 2, … or latest)")
         }
         try self.init(version == "latest" ? name : "\(name)@\(version)")
@@ -47,8 +44,4 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
 
     /// `name` or `name@version`.
     public var description: String { version.map { "\(name)@\($0)" } ?? name }
-
-    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar))
-    }
 }

@@ -37,7 +37,7 @@ public struct PasswordHasher: Sendable {
     /// A password no stored hash can match (over 72 bytes, which bcrypt would cut, or with NUL, where it would
     /// stop) is compared against the dummy too, and refused.
     public func verify(_ password: String, hash: String?) async -> Bool {
-        let acceptable = password.utf8.count <= 72 && !password.utf8.contains(0)
+        let acceptable = password.utf8.count <= UserRules.passwordRule.maxBytes ?? 72 && !password.utf8.contains(0)
         let stored: String
         if let hash, acceptable {
             stored = hash

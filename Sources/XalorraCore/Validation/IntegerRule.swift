@@ -27,8 +27,12 @@ public struct IntegerRule: Sendable, Equatable {
     /// The bounds in words: `between 1 and 16`, or `at least 1` when only the JSON bound caps it.
     public var bounds: String { max == Self.largestExact ? "at least \(min)" : "between \(min) and \(max)" }
 
-    /// `must be between 1 and 16` for a value out of range, `nil` for one in it.
-    public func problem(_ value: Int) -> String? { allows(value) ? nil : "must be \(bounds)" }
+    /// `must be between 1 and 16` for a value out of range, `nil` for one in it; above the JSON bound of a rule
+    /// with no other, `must be at most 9007199254740991`.
+    public func problem(_ value: Int) -> String? {
+        if allows(value) { return nil }
+        return value > max && max == Self.largestExact ? "must be at most \(max)" : "must be \(bounds)"
+    }
 
     /// `{"type": "integer", "minimum": …, "maximum": …}`.
     public var schema: JSONValue {
