@@ -7,6 +7,7 @@ _xalorra_subcommands() {
         'token') echo 'verify' ;;
         'train') echo 'jobs show cancel' ;;
         'models') echo 'list show import export delete' ;;
+        'logs') echo 'export' ;;
         'users') echo 'add list show update passwd disable enable delete register login logout whoami' ;;
         'chat') echo 'list show rename delete export' ;;
     esac
@@ -29,6 +30,7 @@ _xalorra_options() {
         'models export') echo '--url --token --json --home --as --help -h --version' ;;
         'models delete') echo '--yes -y --url --token --json --home --as --help -h --version' ;;
         'logs') echo '--model --since --until --limit -n --offset --tenant --tail -f --url --token --json --home --as --help -h --version' ;;
+        'logs export') echo '--format --model --since --until --tenant --output -o --url --token --json --home --as --help -h --version' ;;
         'users') echo '--url --token --json --home --as --help -h --version' ;;
         'users add') echo '--email --name --role --tenant --password-stdin --url --token --json --home --as --help -h --version' ;;
         'users list') echo '--search --limit -n --offset --url --token --json --home --as --help -h --version' ;;
@@ -157,6 +159,16 @@ _xalorra_option_values() {
         'logs|--token') echo '@none' ;;
         'logs|--home') echo '@file' ;;
         'logs|--as') echo '@none' ;;
+        'logs export|--format') echo 'ndjson csv' ;;
+        'logs export|--model') echo '@none' ;;
+        'logs export|--since') echo '@none' ;;
+        'logs export|--until') echo '@none' ;;
+        'logs export|--tenant') echo '@none' ;;
+        'logs export|--output'|'logs export|-o') echo '@file' ;;
+        'logs export|--url') echo '@none' ;;
+        'logs export|--token') echo '@none' ;;
+        'logs export|--home') echo '@file' ;;
+        'logs export|--as') echo '@none' ;;
         'users|--url') echo '@none' ;;
         'users|--token') echo '@none' ;;
         'users|--home') echo '@file' ;;

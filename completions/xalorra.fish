@@ -11,6 +11,8 @@ function __xalorra_subcommands
             printf '%s\n' jobs show cancel
         case 'models'
             printf '%s\n' list show import export delete
+        case 'logs'
+            printf '%s\n' export
         case 'users'
             printf '%s\n' add list show update passwd disable enable delete register login logout whoami
         case 'chat'
@@ -45,7 +47,7 @@ complete -c xalorra -n '__xalorra_at '\'''\''' -a token -d 'Mint a JWT from the 
 complete -c xalorra -n '__xalorra_at '\'''\''' -a predict -d 'Predict one row from the arguments, or a batch from a CSV or NDJSON file or stdin.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a train -d 'Train a model version from a CSV; list, show and cancel training jobs.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a models -d 'List, show, import, export and delete model versions.'
-complete -c xalorra -n '__xalorra_at '\'''\''' -a logs -d 'Show the prediction log, filter it, follow it.'
+complete -c xalorra -n '__xalorra_at '\'''\''' -a logs -d 'Show the prediction log, filter it, follow it, export it.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a users -d 'Manage users (admin) and your own account.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a chat -d 'Talk to the AI; list, show, rename, delete and export conversations.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a routes -d 'Print the HTTP route table: method, path, auth, rate limit, summary.'
@@ -98,6 +100,7 @@ complete -c xalorra -n '__xalorra_at '\''models list'\''' -l tenant -r -d 'Anoth
 complete -c xalorra -n '__xalorra_at '\''models import'\''' -F
 complete -c xalorra -n '__xalorra_at '\''models export'\''' -F
 complete -c xalorra -n '__xalorra_at '\''models delete'\''' -s y -l yes -d 'Do not ask for confirmation on a terminal'
+complete -c xalorra -n '__xalorra_at '\''logs'\''' -a export -d 'Write every matching prediction, oldest first, as NDJSON or CSV.'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l model -r -d 'Only this model'\''s predictions'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l since -r -d 'From this ISO time, or this long ago (15m, 2h, 7d)'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l until -r -d 'Up to this ISO time, or this long ago'
@@ -105,6 +108,12 @@ complete -c xalorra -n '__xalorra_at '\''logs'\''' -s n -l limit -r -d 'How many
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l offset -r -d 'Skip this many of the newest'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l tenant -r -d 'Only this tenant'\''s predictions'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -s f -l tail -d 'Keep printing predictions as any process logs them, until Ctrl-C'
+complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l format -r -a 'ndjson csv' -d 'Output format: ndjson or csv'
+complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l model -r -d 'Only this model'\''s predictions'
+complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l since -r -d 'From this ISO time, or this long ago (15m, 2h, 7d)'
+complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l until -r -d 'Up to this ISO time, or this long ago'
+complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l tenant -r -d 'Only this tenant'\''s predictions'
+complete -c xalorra -n '__xalorra_at '\''logs export'\''' -s o -l output -r -F -d 'Write to this file instead of stdout (mode 0600; in place only once the export completes)'
 complete -c xalorra -n '__xalorra_at '\''users'\''' -a add -d 'Create a user with any role and tenant.'
 complete -c xalorra -n '__xalorra_at '\''users'\''' -a list -d 'List users, optionally those matching a search.'
 complete -c xalorra -n '__xalorra_at '\''users'\''' -a show -d 'Show one user.'

@@ -70,23 +70,59 @@ public enum CommandTable {
         run: PredictCommand.run)
 
     static let logs = CommandSpec(
-        "logs", summary: "Show the prediction log, filter it, follow it.",
+        "logs", summary: "Show the prediction log, filter it, follow it, export it.",
         discussion: """
             Prints the newest predictions, oldest first, in the seed's log format. With --json, prints the body of \
             GET /logs (newest first); with --tail --json, one log item per line as predictions arrive.
             """,
-        options: [
-            .value("--model", .text, metaVar: "model", "Only this model's predictions"),
-            .value("--since", .time, metaVar: "time", "From this ISO time, or this long ago (15m, 2h, 7d)"),
-            .value("--until", .time, metaVar: "time", "Up to this ISO time, or this long ago"),
-        ] + paging(
+        options: logFilters + paging(
             max: LogQuery.maxLimit, limitHelp: "How many of the newest to show", offsetHelp: "Skip this many of the newest"
         ) + [
-            .value("--tenant", .text, metaVar: "tenant", default: "every tenant", "Only this tenant's predictions"),
+            logTenant,
             .flag("--tail", short: "f", "Keep printing predictions as any process logs them, until Ctrl-C"),
         ],
-        examples: ["xalorra logs", "xalorra logs --tail", "xalorra logs --model xgb-v2 --since 1h --json"],
+        subcommands: [
+            CommandSpec(
+                "export", summary: "Write every matching prediction, oldest first, as NDJSON or CSV.",
+                discussion: """
+                    No page and no cap: the log is read and written \(LogQuery.maxLimit) rows at a time, so memory \
+                    stays small at any size, and predictions logged after the export starts are left out. NDJSON is one \
+                    GET /logs item per line. CSV has the header \
+                    \(LogExportFormat.csvColumns.joined(separator: ",")), input being the features joined by \
+                    spaces, fields quoted as RFC 4180 says where needed, and LF line ends. With --url, the same \
+                    bytes come from GET /logs/export.
+                    """,
+                options: [
+                    .value("--format", .choice(LogExportFormat.allCases.map(\.rawValue)), metaVar: "format",
+                        default: LogExportFormat.standard.rawValue,
+                        "Output format: " + LogExportFormat.allCases.map(\.rawValue).joined(separator: " or ")),
+                ] + logFilters + [
+                    logTenant,
+                    .value("--output", short: "o", .file, metaVar: "file",
+                        "Write to this file instead of stdout (mode 0600; in place only once the export completes)"),
+                ],
+                examples: [
+                    "xalorra logs export --since 1d > day.ndjson",
+                    "xalorra logs export --format csv --model xgb-v2 -o xgb-v2.csv",
+                ],
+                run: LogsExportCommand.run),
+        ],
+        examples: [
+            "xalorra logs", "xalorra logs --tail", "xalorra logs --model xgb-v2 --since 1h --json",
+            "xalorra logs export --format csv -o log.csv",
+        ],
         run: LogsCommand.run)
+
+    /// The filters of `logs` and `logs export`: those of `GET /logs`.
+    private static let logFilters: [OptionSpec] = [
+        .value("--model", .text, metaVar: "model", "Only this model's predictions"),
+        .value("--since", .time, metaVar: "time", "From this ISO time, or this long ago (15m, 2h, 7d)"),
+        .value("--until", .time, metaVar: "time", "Up to this ISO time, or this long ago"),
+    ]
+
+    /// `--tenant` of `logs` and `logs export`.
+    private static let logTenant = OptionSpec.value(
+        "--tenant", .text, metaVar: "tenant", default: "every tenant", "Only this tenant's predictions")
 
     static let users = CommandSpec(
         "users", summary: "Manage users (admin) and your own account.",

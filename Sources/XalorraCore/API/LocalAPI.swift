@@ -180,6 +180,17 @@ public struct LocalAPI: XalorraAPI {
         }
     }
 
+    public func exportLogs(
+        _ request: LogExportRequest
+    ) async throws(XalorraError) -> AsyncThrowingStream<[UInt8], any Error> {
+        var filters = request.filters
+        filters.tenant = try caller.tenantScope(requested: filters.tenant)
+        let store = try predictions()
+        let exporter = LogExporter(
+            repository: store, filters: filters, format: request.format, newest: try await store.newestID())
+        return AsyncThrowingStream { () async throws(XalorraError) -> [UInt8]? in try await exporter.next() }
+    }
+
     public func routes() async throws(XalorraError) -> [RouteListing] { RouteTable.all.map(RouteListing.init) }
 
     public func health() async throws(XalorraError) -> HealthReport {

@@ -15,6 +15,11 @@ public protocol XalorraAPI: Sendable {
     /// Predictions logged from now on (or after `id`) that match `query`, oldest first, until the task is cancelled.
     func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error>
 
+    /// Every logged prediction matching the request's filters, oldest first, as the bytes of its format, a chunk at a
+    /// time as the consumer pulls (no cap, bounded memory). Refusals (a tenant not the caller's, a bad filter) are
+    /// thrown before the first byte; a failure part way ends the stream with that error.
+    func exportLogs(_ request: LogExportRequest) async throws(XalorraError) -> AsyncThrowingStream<[UInt8], any Error>
+
     /// The HTTP route table.
     func routes() async throws(XalorraError) -> [RouteListing]
 

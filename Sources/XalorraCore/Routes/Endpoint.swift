@@ -9,7 +9,7 @@ public enum Endpoint: String, Sendable, CaseIterable {
     // The Aksara AI API's chat.
     case sendMessage, conversations, conversation, renameConversation, deleteConversation
     // The prediction log and its realtime feeds.
-    case logs, logStream, logSocket
+    case logs, logStream, logSocket, logExport
     // The model registry.
     case models, model, deleteModel, modelVersion, exportModelVersion, deleteModelVersion, importModel
     // Training jobs.

@@ -134,6 +134,18 @@ extension Endpoint {
             return Route(
                 self, "GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged",
                 query: [.init("model"), .init("tenant")], response: .socket(S.ref("LogItem")))
+        case .logExport:
+            return Route(
+                self, "GET", "/logs/export", .user,
+                "The whole prediction log of the caller's tenant, streamed as NDJSON or CSV (format, model, since, "
+                    + "until, tenant)",
+                query: [
+                    .init(
+                        "format",
+                        S.withDefault(S.oneOf(LogExportFormat.allCases), .string(LogExportFormat.standard.rawValue))),
+                    .init("model"), .init("since"), .init("tenant"), .init("until"),
+                ],
+                response: .text(contentType: LogExportFormat.standard.contentType))
 
         case .models:
             return Route(

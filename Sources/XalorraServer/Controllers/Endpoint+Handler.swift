@@ -27,6 +27,7 @@ extension Endpoint {
         case .logs: PredictionController.logs
         case .logStream: PredictionController.logStream
         case .logSocket: PredictionController.logSocket
+        case .logExport: LogExportController.export
 
         case .models: ModelsController.models
         case .model: ModelsController.model

@@ -1,0 +1,22 @@
+import XalorraCore
+
+/// `GET /logs/export`: the whole prediction log of the caller's tenant (any tenant, or all, for admins), filtered as
+/// `GET /logs`, streamed as NDJSON or CSV: the bytes `xalorra logs export` prints offline.
+enum LogExportController {
+    /// Reads the query, checks the caller's access (refusals are answered before the first byte, in the error
+    /// envelope) and streams the export as the client reads it.
+    static let export: RouteHandler = { input in
+        let request = try LogExportRequest(parameters: input.query)
+        let chunks = try await input.api.exportLogs(request)
+        // INTERIM until HTTPOutput.download lands (requests-X.md, 1): through the event-stream relay.
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let pump = Task {
+            do {
+                for try await chunk in chunks { continuation.yield(chunk) }
+            } catch {}
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in pump.cancel() }
+        return HTTPOutput(status: 200, body: [], contentType: request.format.contentType, stream: stream)
+    }
+}
