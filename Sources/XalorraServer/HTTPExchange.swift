@@ -12,14 +12,16 @@ public struct HTTPInput: Sendable {
     public let body: [UInt8]
     /// The authenticated caller, for routes that need one.
     public let caller: Caller?
-    /// The API acting for the caller: all a controller translates to.
-    public let api: any XalorraAPI
     /// The same API on the server's store, for what is no operation of ``XalorraAPI`` (yet): a live feed's access
     /// re-checks and closing reports (``PredictionController/liveEvents(_:query:caller:route:)``), and the Open
     /// Inference Protocol's model metadata (``LocalAPI/inferenceMetadata(model:version:)``).
     let local: LocalAPI
     /// Most rows one prediction call may carry over HTTP (`XALORRA_MAX_BATCH_ROWS`; offline batches have no limit).
     public let maxBatchRows: Int
+
+    /// The API acting for the caller: all a controller translates to. (Made when asked for: most handlers ask
+    /// once, some never, and `LocalAPI` is a large value to box.)
+    public var api: any XalorraAPI { local }
 
     /// The path parameter `name`.
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }

@@ -46,8 +46,9 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
         /// promise succeeds), else left to the request's handler (it fails).
         case malformed(reason: String)
         /// A request refused before the HTTP side could answer it (a WebSocket upgrade): written as it is, and the
-        /// connection closed; whatever the HTTP side writes after it is discarded.
-        case answer(RawResponse)
+        /// connection closed; whatever the HTTP side writes after it is discarded. (Indirect: the events sent for
+        /// every request stay small enough to travel as `Any` without an allocation.)
+        indirect case answer(RawResponse)
     }
 
     /// How long a connection that is closing after its response discards what the client still sends, so that the
@@ -96,7 +97,9 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     private var checkDeadline = NIODeadline.distantFuture
 
     /// - Parameter rateLimit: gives this handler's own answers their rate-limit fields.
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, minBodyRate: Int, rateLimit: RateLimiting, logger: Logger) {
+    init(
+        headerTimeout: TimeAmount, idleTimeout: TimeAmount, minBodyRate: Int, rateLimit: RateLimiting, logger: Logger
+    ) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.minBodyRate = minBodyRate

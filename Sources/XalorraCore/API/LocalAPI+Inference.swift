@@ -23,7 +23,8 @@ extension LocalAPI {
         if let version { pinned = try ModelReference(name: name, version: version).version }
         do throws(XalorraError) {
             let detail = try await model(name)
-            let chosen = pinned.map { number in detail.versions.first { $0.version == number } } ?? detail.versions.first
+            let chosen =
+                pinned.map { number in detail.versions.first { $0.version == number } } ?? detail.versions.first
             guard let chosen else { throw ModelRepository.notFound(detail.name, version: pinned) }
             return InferenceModelMetadata(
                 name: name, versions: detail.versions.map { String($0.version) }, features: chosen.features.count)

@@ -8,9 +8,9 @@ struct BodyReading: Sendable {
     let maxBody: Int
     let maxUpload: Int
 
-    /// The body of `request`, for `route`.
-    func read(_ request: Request, route: Route) async throws(XalorraError) -> [UInt8] {
-        let limit = route.bodyLimit == .upload ? maxUpload : maxBody
+    /// The body of `request`, for a route that takes bodies up to `bodyLimit`.
+    func read(_ request: Request, limit bodyLimit: Route.BodyLimit) async throws(XalorraError) -> [UInt8] {
+        let limit = bodyLimit == .upload ? maxUpload : maxBody
         let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(limit) bytes")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
         do {

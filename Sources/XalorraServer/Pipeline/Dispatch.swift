@@ -21,10 +21,9 @@ struct Dispatch: Sendable {
             guard let place = streams.acquire(OpenStreams.key(caller)) else { throw streams.refusal }
             lease = place
         }
-        let local = exchange.api(api)
         let input = HTTPInput(
             route: route, parameters: exchange.parameters, query: exchange.query, body: body, caller: exchange.caller,
-            api: local, local: local, maxBatchRows: maxBatchRows)
+            local: exchange.api(api), maxBatchRows: maxBatchRows)
         do {
             return try await handler(input)
         } catch let error as XalorraError {

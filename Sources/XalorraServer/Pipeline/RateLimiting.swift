@@ -34,7 +34,8 @@ struct RateLimiting: Sendable {
         Self.addFields(decision, now: now, to: &headers)
         guard decision.allowed else {
             headers[.retryAfter] = "\(decision.retryAfter)"
-            throw XalorraError(.rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)
+            throw XalorraError(
+                .rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)
         }
     }
 

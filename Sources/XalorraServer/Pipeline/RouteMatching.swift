@@ -16,18 +16,15 @@ struct RouteMatching: Sendable {
     }
 
     /// Sets `exchange`'s route, parameters, query and access, or refuses it after spending the unmatched budget.
-    /// - Returns: the route.
-    @discardableResult
     func match(
         _ exchange: inout Exchange, authentication: Authentication, rateLimit: RateLimiting
-    ) async throws(XalorraError) -> Route {
+    ) async throws(XalorraError) {
         let method = exchange.head.method.rawValue
         let path = exchange.uri.path
         let route: Route
         switch matcher.match(method: method, path: path) {
         case .found(let found, let parameters):
             route = found
-            exchange.route = found
             exchange.parameters = parameters
         case .notFound:
             try await spendUnmatched(&exchange, authentication: authentication, rateLimit: rateLimit)
@@ -35,7 +32,8 @@ struct RouteMatching: Sendable {
         case .methodNotAllowed(let methods):
             try await spendUnmatched(&exchange, authentication: authentication, rateLimit: rateLimit)
             exchange.headers[.allow] = methods.joined(separator: ", ")
-            throw XalorraError(.methodNotAllowed, "Method \(method) not allowed; use \(methods.joined(separator: ", "))")
+            throw XalorraError(
+                .methodNotAllowed, "Method \(method) not allowed; use \(methods.joined(separator: ", "))")
         }
         if route.carriesCredentials { exchange.headers[.cacheControl] = "no-store" }
         for (name, value) in exchange.uri.queryParameters {
@@ -45,7 +43,7 @@ struct RouteMatching: Sendable {
         if route.accessSetting == .metricsAccess, metricsAccess.admits(exchange.remoteAddress) {
             exchange.access = .public
         }
-        return route
+        exchange.route = route
     }
 
     /// The methods a path has, or nil when it matches no route (for a CORS preflight).

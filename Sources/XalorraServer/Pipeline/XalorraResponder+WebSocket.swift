@@ -20,10 +20,11 @@ extension XalorraResponder {
         var exchange = Exchange(head: head, uri: URI(head.path ?? "/"), peer: channel.remoteAddress)
         do throws(XalorraError) {
             _ = try cors?.admit(&exchange, routes: routes, rateLimit: rateLimit)
-            let route = try await admit(&exchange)
-            guard route.transport == .webSocket else {
+            try await admit(&exchange)
+            guard exchange.route?.transport == .webSocket else {
                 throw XalorraError(
-                    .badRequest, "\(route.key) is not a WebSocket: send the request without `Upgrade: websocket`")
+                    .badRequest,
+                    "\(exchange.routeKey) is not a WebSocket: send the request without `Upgrade: websocket`")
             }
             let query = try PredictionController.liveQuery(exchange.query, caller: exchange.caller)
             let streams = dispatch.streams

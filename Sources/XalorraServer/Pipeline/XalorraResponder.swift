@@ -68,19 +68,17 @@ struct XalorraResponder: HTTPResponder {
         _ request: Request, _ exchange: inout Exchange, lease: inout OpenStreams.Lease?
     ) async throws(XalorraError) -> HTTPOutput {
         if let preflight = try cors?.admit(&exchange, routes: routes, rateLimit: rateLimit) { return preflight }
-        let route = try await admit(&exchange)
-        let body = try await body.read(request, route: route)
+        try await admit(&exchange)
+        let body = try await body.read(request, limit: exchange.route?.bodyLimit ?? .standard)
         return try await dispatch.run(exchange, body: body, lease: &lease)
     }
 
     /// Stages 3 to 6, which plain requests and WebSocket upgrades share: on return, `exchange` has its route and,
     /// where the route needs one, its caller.
-    /// - Returns: the route.
-    func admit(_ exchange: inout Exchange) async throws(XalorraError) -> Route {
-        let route = try await routes.match(&exchange, authentication: authentication, rateLimit: rateLimit)
+    func admit(_ exchange: inout Exchange) async throws(XalorraError) {
+        try await routes.match(&exchange, authentication: authentication, rateLimit: rateLimit)
         await authentication.authenticate(&exchange)
         try rateLimit.spend(&exchange)
         try access.check(exchange)
-        return route
     }
 }
