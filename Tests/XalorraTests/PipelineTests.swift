@@ -133,4 +133,25 @@ struct PipelineTests {
         #expect(switched?.status == 101, "\(String(describing: switched))")
         #expect(Self.hasRateLimitFields(switched), "\(String(describing: switched?.headers))")
     }
+
+    /// `HEAD` answers a `GET` route with its status and fields, `Content-Length` included, and no body (DESIGN §3);
+    /// a streaming route, whose answer has no end, answers 405.
+    @Test func headAnswersGetRoutesWithoutTheBody() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let token = try server.token()
+        for path in ["/", "/whoami", "/models", "/openapi.json"] {
+            let get = try await RawHTTP.exchange(port: server.port, RawHTTP.request("GET", path, token: token))
+            // The server closes after it (`Connection: close`): a body would be read up to there.
+            let head = try await RawHTTP.exchange(port: server.port, RawHTTP.request("HEAD", path, token: token))
+            #expect(head?.status == 200 && get?.status == 200, "\(path): \(String(describing: head))")
+            #expect(head?.header("content-type") == get?.header("content-type"), "\(path)")
+            #expect(head?.header("content-length") == get.map { "\($0.body.count)" }, "\(path)")
+            #expect(head?.body.isEmpty == true, "\(path): \(String(describing: head))")
+        }
+        let unknown = try await RawHTTP.exchange(port: server.port, RawHTTP.request("HEAD", "/nowhere", token: token))
+        #expect(unknown?.status == 404 && unknown?.body.isEmpty == true, "\(String(describing: unknown))")
+        let stream = try await RawHTTP.exchange(port: server.port, RawHTTP.request("HEAD", "/logs/stream", token: token))
+        #expect(stream?.status == 405 && stream?.header("allow") == "GET", "\(String(describing: stream))")
+    }
 }

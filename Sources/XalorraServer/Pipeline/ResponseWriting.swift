@@ -6,12 +6,20 @@ import Synchronization
 extension HTTPOutput {
     /// The Hummingbird response: `headers` (the pipeline's) with the output's content type and `nosniff`, and its
     /// body, whole or streamed. A stream holds `lease` until it ends, and ends when the connection closes (`closed`).
-    func response(headers: HTTPFields, lease: OpenStreams.Lease?, closed: EventLoopFuture<Void>) -> Response {
+    /// - Parameter headOnly: the answer to a `HEAD` (never of a streaming route, see ``RouteMatching``): the same
+    ///   status and fields, the body's `Content-Length` too, and no body.
+    func response(
+        headers: HTTPFields, lease: OpenStreams.Lease?, closed: EventLoopFuture<Void>, headOnly: Bool = false
+    ) -> Response {
         var headers = headers
         // Appended, not set: no stage sets either, and setting would search the fields first.
         if !contentType.isEmpty { headers.append(HTTPField(name: .contentType, value: contentType)) }
         headers.append(Self.nosniff)
         let status = HTTPResponse.Status(code: status)
+        if headOnly {
+            headers.append(HTTPField(name: .contentLength, value: "\(body.count)"))
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
         guard let stream else {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }

@@ -2,7 +2,8 @@ import HTTPTypes
 import XalorraCore
 
 /// The pipeline's third stage: finds the route (404 or 405 with `Allow` when there is none), its path parameters,
-/// its query and the access it needs. A request that matches nothing spends the default budget all the same (by
+/// its query and the access it needs. `HEAD` is answered by a path's `GET` route (DESIGN §3; the body is left out
+/// when the response is written), unless that route streams: a stream's answer has no end to leave out. A request that matches nothing spends the default budget all the same (by
 /// the token's user when it carries a valid one, else by address): otherwise probing unknown paths would cost a
 /// client nothing.
 struct RouteMatching: Sendable {
@@ -22,7 +23,12 @@ struct RouteMatching: Sendable {
         let method = exchange.head.method.rawValue
         let path = exchange.uri.path
         let route: Route
-        switch matcher.match(method: method, path: path) {
+        var match = matcher.match(method: method, path: path)
+        if case .methodNotAllowed = match, exchange.head.method == .head {
+            let get = matcher.match(method: "GET", path: path)
+            if case .found(let route, _) = get, route.transport == .plain { match = get }
+        }
+        switch match {
         case .found(let found, let parameters):
             route = found
             exchange.parameters = parameters

@@ -60,7 +60,8 @@ struct XalorraResponder: HTTPResponder {
             output = .failure(error, format: exchange.errorFormat)
         }
         log.finish(entry, exchange, status: output.status)
-        return output.response(headers: exchange.headers, lease: lease, closed: context.closed)
+        return output.response(
+            headers: exchange.headers, lease: lease, closed: context.closed, headOnly: request.method == .head)
     }
 
     /// Stages 2 to 8.
