@@ -149,6 +149,11 @@ struct PipelineTests {
             #expect(head?.header("content-length") == get.map { "\($0.body.count)" }, "\(path)")
             #expect(head?.body.isEmpty == true, "\(path): \(String(describing: head))")
         }
+        // A streamed answer: its fields, no body, and the connection free at once.
+        let export = try await RawHTTP.exchange(
+            port: server.port, RawHTTP.request("HEAD", "/logs/export?format=csv", token: token), timeout: .seconds(5))
+        #expect(export?.status == 200 && export?.body.isEmpty == true, "\(String(describing: export))")
+        #expect(export?.header("content-type")?.hasPrefix("text/csv") == true, "\(String(describing: export?.headers))")
         let unknown = try await RawHTTP.exchange(port: server.port, RawHTTP.request("HEAD", "/nowhere", token: token))
         #expect(unknown?.status == 404 && unknown?.body.isEmpty == true, "\(String(describing: unknown))")
         let stream = try await RawHTTP.exchange(port: server.port, RawHTTP.request("HEAD", "/logs/stream", token: token))

@@ -6,8 +6,9 @@ import Synchronization
 extension HTTPOutput {
     /// The Hummingbird response: `headers` (the pipeline's) with the output's content type and `nosniff`, and its
     /// body, whole or streamed. A stream holds `lease` until it ends, and ends when the connection closes (`closed`).
-    /// - Parameter headOnly: the answer to a `HEAD` (never of a streaming route, see ``RouteMatching``): the same
-    ///   status and fields, the body's `Content-Length` too, and no body.
+    /// - Parameter headOnly: the answer to a `HEAD` (never of an event stream, see ``RouteMatching``): the same
+    ///   status and fields, a whole body's `Content-Length` too, and no body. A streamed body (an export) is
+    ///   cancelled at once, so that whatever produces it stops.
     func response(
         headers: HTTPFields, lease: OpenStreams.Lease?, closed: EventLoopFuture<Void>, headOnly: Bool = false
     ) -> Response {
@@ -17,7 +18,12 @@ extension HTTPOutput {
         headers.append(Self.nosniff)
         let status = HTTPResponse.Status(code: status)
         if headOnly {
-            headers.append(HTTPField(name: .contentLength, value: "\(body.count)"))
+            if let stream {
+                // Iterating in a cancelled task cancels the stream: its `onTermination` stops the producer.
+                Task { for await _ in stream {} }.cancel()
+            } else {
+                headers.append(HTTPField(name: .contentLength, value: "\(body.count)"))
+            }
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         guard let stream else {
