@@ -37,7 +37,7 @@ extension Endpoint {
         case .predict:
             return Route(
                 self, "POST", "/predict/{model}", .user,
-                "Predict with a model; {\"instances\": [[…], …]} for a batch",
+                "Predict with a model; {\"instances\": [[…], …], \"columns\"?: [names]} for a batch",
                 body: .init(S.predictRequest), response: .json(S.predictResponse))
 
         case .register:

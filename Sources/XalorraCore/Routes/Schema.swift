@@ -7,7 +7,7 @@ public enum Schema {
     public static let components: [(String, JSONValue)] = [
         ("Error", object([
             ("error", object([
-                ("code", string), ("message", string), ("retry_after", integer),
+                ("code", string), ("message", string), ("retry_after", integer), ("hint", string),
                 ("details", .object([("type", "array"), ("items", object([("field", string), ("message", string)], required: ["field", "message"]))])),
             ], required: ["code", "message"])),
             ("timestamp", string),
@@ -121,10 +121,18 @@ public enum Schema {
         ]))])),
     ], required: [])
 
-    /// `POST /predict/{model}`: the seed's `{"features": [...]}`, or a batch `{"instances": [[...], ...]}`.
+    /// `POST /predict/{model}` (PredictRequest+JSON.swift): one row in the model's order (`features`, numbers only),
+    /// or a batch (`instances`, `null` a missing value) with, optionally, its column names (`columns`), which a
+    /// stored model matches to its features by name (extra columns ignored, a missing one a 422 naming it). With
+    /// `columns`, every instance has one value per column.
     public static let predictRequest: JSONValue = .object([("oneOf", .array([
-        object([("features", numbers)], required: ["features"]),
-        object([("instances", array(numbers))], required: ["instances"]),
+        object([("features", .object([("type", "array"), ("items", number), ("minItems", 1)]))], required: ["features"]),
+        object([
+            ("columns", .object([("type", "array"), ("items", string), ("minItems", 1)])),
+            ("instances", array(.object([
+                ("type", "array"), ("minItems", 1), ("items", .object([("type", .array(["number", "null"]))])),
+            ]))),
+        ], required: ["instances"]),
     ]))])
 
     /// One prediction, or a batch's.
