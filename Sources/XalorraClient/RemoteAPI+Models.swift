@@ -35,6 +35,14 @@ extension RemoteAPI {
         }
     }
 
+    public func inferenceMetadata(
+        model name: String, version: String?
+    ) async throws(XalorraError) -> InferenceModelMetadata {
+        let json =
+            if let version { try await send(.inferenceVersion, name, version) } else { try await send(.inferenceModel, name) }
+        return try InferenceModelMetadata(json: json)
+    }
+
     /// `{name}` and `{version}` for `name@version`, `latest` for `name`. The reference is checked here with the
     /// rule `LocalAPI` applies, so a bad one is refused with the same words either way.
     static func versionParameters(_ reference: String) throws(XalorraError) -> [String] {

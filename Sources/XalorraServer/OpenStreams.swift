@@ -30,7 +30,7 @@ final class OpenStreams: Sendable {
     }
 
     /// The most streams one user holds when `XALORRA_MAX_CONNECTIONS_PER_CLIENT` is not lower: each may buffer up
-    /// to ``XalorraResponder/maxPendingStreamBytes`` for a client that reads slowly, so this bounds a user's memory.
+    /// to ``HTTPOutput/maxPendingStreamBytes`` for a client that reads slowly, so this bounds a user's memory.
     static let perUser = 32
 
     let limit: Int

@@ -50,6 +50,17 @@ struct AccountIdentityTests {
     // MARK: - Ownership (item 3)
 
     /// A deleted user's conversations and messages are deleted with the account; a new account with the name starts
+    /// A token id names an account only as `….a<digits>` after its last dot; anything else, or a number past
+    /// Int64, names none (read on the UTF-8 view, as every authenticated request does).
+    @Test func tokenIDsNameTheirAccount() {
+        #expect(User.account(inTokenID: "k3.a12") == 12)
+        #expect(User.account(inTokenID: "a.b.a7") == 7)
+        #expect(User.account(inTokenID: "é.ü.a5") == 5)
+        for jti in [nil, "", "x", "k3.b12", "k3.a", "k3.a1x", "k3.a-1", "k3.a١", "k3.a99999999999999999999", "k3.a12."] {
+            #expect(User.account(inTokenID: jti) == nil, "\(jti ?? "nil")")
+        }
+    }
+
     /// empty, and the old account's token is refused.
     @Test func aNewAccountWithADeletedUsersNameStartsEmpty() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])

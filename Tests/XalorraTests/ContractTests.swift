@@ -58,9 +58,18 @@ struct ContractTests {
             let token = try await api.mintToken(TokenRequest(user: "zed", role: .user, tenant: "t9", ttl: TimeSpan(seconds: 600)))
             seen.append("token: \(token.claims.userID) \(token.claims.tenant) \(token.expiresIn) \(token.claims.typ!)")
             seen.append("health: \(try await api.health().databaseUp)")
+            let metadata = try await api.inferenceMetadata(model: "contract-\(kind)", version: nil)
+            seen.append("oip: \(metadata.versions) \(metadata.features.map(String.init) ?? "any")")
+            // The protocol's errors are `{"error": "…"}`: the client takes the code from the status.
+            let missing = await failure { () async throws(XalorraError) in
+                _ = try await api.inferenceMetadata(model: "nosuch", version: "3")
+            }
+            seen.append("oip missing: \(missing?.code.name ?? "none") \(missing?.message ?? "")")
             results[kind] = seen
         }
         #expect(results[.local] == results[.remote])
+        #expect(results[.local]?.contains(#"oip: ["baseline"] any"#) == true)
+        #expect(results[.local]?.contains { $0.hasPrefix("oip missing: RESOURCE_NOT_FOUND") } == true)
         #expect(results[.local]?.first == "3.5 baseline [1, 2, 0.5]")
         #expect(results[.local]?.contains("logs: 3 2 true [7, 3]") == true)
         #expect(results[.local]?.contains("bad name!: VALIDATION_ERROR 422") == true)

@@ -1,17 +1,3 @@
-/// What the Open Inference Protocol says about a model (`GET /v2/models/{name}[/versions/{version}]`): its versions
-/// and the inputs of the version that answers.
-public struct InferenceModelMetadata: Sendable, Equatable {
-    /// The model's name.
-    public let name: String
-    /// Its versions, newest first (`["baseline"]` when the baseline answers for it).
-    public let versions: [String]
-    /// How many features the answering version takes; nil for the baseline, which takes any number.
-    public let features: Int?
-
-    /// The protocol's metadata body.
-    public var json: JSONValue { InferenceMetadata.json(name: name, versions: versions, features: features) }
-}
-
 extension LocalAPI {
     /// The metadata of `name` at `version` (a number or `latest`; the newest when nil). A name with no stored version
     /// is answered by the baseline, as predictions are, unless the deployment rejects unknown models

@@ -20,6 +20,11 @@ public protocol XalorraAPI: Sendable {
     /// thrown before the first byte; a failure part way ends the stream with that error.
     func exportLogs(_ request: LogExportRequest) async throws(XalorraError) -> AsyncThrowingStream<[UInt8], any Error>
 
+    /// What the Open Inference Protocol says about `model` at `version` (a number or `latest`; the newest when nil):
+    /// its versions and the answering version's inputs; the baseline's when no version is stored and the deployment
+    /// answers unknown models with it.
+    func inferenceMetadata(model: String, version: String?) async throws(XalorraError) -> InferenceModelMetadata
+
     /// The HTTP route table.
     func routes() async throws(XalorraError) -> [RouteListing]
 

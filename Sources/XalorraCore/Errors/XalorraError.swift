@@ -53,10 +53,12 @@ public struct XalorraError: Error, Sendable, Equatable {
             .aiUnavailable,
         ]
 
-        /// The code with wire `name` and `status`, as received in an error envelope; `internal` when unknown.
+        /// The code with wire `name` and `status`, as received in an error envelope; without a known name (the Open
+        /// Inference Protocol sends none), the first code of that status; `internal` when neither is known.
         public static func from(name: String, status: Int) -> Code {
             all.first { $0.name == name && $0.httpStatus == status }
                 ?? all.first { $0.name == name }
+                ?? all.first { $0.httpStatus == status }
                 ?? .internal
         }
     }
@@ -139,8 +141,9 @@ extension XalorraError: JSONRepresentable {
     /// stands for.
     public init(envelope: JSONValue, status: Int) {
         let error = envelope["error"] ?? .null
-        let name = error["code"]?.stringValue ?? "INTERNAL_ERROR"
-        let message = error["message"]?.stringValue ?? "the server answered \(status)"
+        let name = error["code"]?.stringValue ?? ""
+        // The Open Inference Protocol's errors are `{"error": "message"}`: the status says the rest.
+        let message = error["message"]?.stringValue ?? error.stringValue ?? "the server answered \(status)"
         var details: [FieldError] = []
         if case .array(let items)? = error["details"] {
             details = items.compactMap { item in

@@ -116,20 +116,8 @@ public struct InferenceRequest: Sendable {
     }
 }
 
-/// What the protocol says about a model (`GET /v2/models/{name}`).
+/// The protocol's `infer` answer.
 public enum InferenceMetadata {
-    /// `{"name","versions","platform","inputs":[…],"outputs":[…]}` for a stored model, or the baseline when `detail`
-    /// is nil (any width).
-    public static func json(name: String, versions: [String], features: Int?) -> JSONValue {
-        .object([
-            ("name", .string(name)), ("versions", .array(versions.map { .string($0) })), ("platform", "xalorra"),
-            ("inputs", .array([.object([
-                ("name", "features"), ("datatype", "FP64"), ("shape", .array([.int(-1), .int(features ?? -1)])),
-            ])])),
-            ("outputs", .array([.object([("name", "predict"), ("datatype", "FP64"), ("shape", .array([.int(-1)]))])])),
-        ])
-    }
-
     /// The `infer` response: `{"model_name","model_version","id"?,"outputs":[{"name":"predict","shape":[N],
     /// "datatype","data"}]}`; `INT64` when every prediction is a whole number from the baseline.
     public static func response(_ answer: BatchPrediction, id: String?) -> JSONValue {

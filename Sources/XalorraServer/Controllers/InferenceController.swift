@@ -53,7 +53,7 @@ enum InferenceController {
     }
 
     private static func metadata(_ input: HTTPInput, version: String?) async throws(XalorraError) -> JSONValue {
-        try await input.local.inferenceMetadata(model: input.parameter("name"), version: version).json
+        try await input.api.inferenceMetadata(model: input.parameter("name"), version: version).json
     }
 
     private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
