@@ -119,12 +119,12 @@ public struct RemoteAPI: XalorraAPI {
         try Page(json: await send(.logs, query: Self.parameters(query)))
     }
 
-    /// Follows `GET /logs/stream` (Server-Sent Events): each `data:` event is one log item.
+    /// Follows `GET /logs/stream` (Server-Sent Events): each `data:` event is one log item. With `id`, the server
+    /// first replays what was logged after it, as `LocalAPI` does.
     public func followLogs(_ query: LogQuery, after id: Int64?) -> AsyncThrowingStream<PredictionRecord, any Error> {
-        // The stream sends what commits from now on: only the model and tenant filters apply.
-        let filters = [("model", query.model), ("tenant", query.tenant)].compactMap { name, value in
-            value.map { (name, $0) }
-        }
+        // The stream sends what commits from now on (after `id` when given): only the model and tenant filters apply.
+        let filters = [("model", query.model), ("tenant", query.tenant), ("after", id.map(String.init))]
+            .compactMap { name, value in value.map { (name, $0) } }
         let events = eventStream(makeRequest(.logStream, query: filters, body: nil))
         return AsyncThrowingStream { continuation in
             let task = Task {

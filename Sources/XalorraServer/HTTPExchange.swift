@@ -13,9 +13,10 @@ public struct HTTPInput: Sendable {
     /// The authenticated caller, for routes that need one.
     public let caller: Caller?
     /// The same API on the server's store, for what is no operation of ``XalorraAPI`` (yet): a live feed's access
-    /// re-checks and closing reports (``PredictionController/liveEvents(_:query:caller:route:)``), and the Open
-    /// Inference Protocol's model metadata (``LocalAPI/inferenceMetadata(model:version:)``).
+    /// re-checks and closing reports (``PredictionController/liveEvents(_:query:after:caller:route:)``).
     let local: LocalAPI
+    /// The request's `Last-Event-ID` (a reconnecting `EventSource` sends the id of the last event it saw).
+    public let lastEventID: String?
     /// Most rows one prediction call may carry over HTTP (`XALORRA_MAX_BATCH_ROWS`; offline batches have no limit).
     public let maxBatchRows: Int
 

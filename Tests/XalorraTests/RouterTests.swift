@@ -178,7 +178,7 @@ import XalorraCore
     }
 
     /// DESIGN §3: "`HEAD` answers every `GET` route without the body".
-    @Test(.disabled("bug: DESIGN §3 promises HEAD on every GET route; the router answers 405 (requests-R.md)"))
+    @Test
     func headAnswersEveryGetRoute() async throws {
         try await RouterHarness.run { app in
             let token = try await app.adminToken()
@@ -671,7 +671,7 @@ extension RouterTests {
 
         /// DESIGN §3: SSE events carry the prediction's id as `id:` (so that a reconnect with `Last-Event-ID` can
         /// replay what it missed).
-        @Test(.disabled("bug: DESIGN §3 promises `id:` on SSE events and Last-Event-ID replay (requests-R.md)"))
+        @Test
         func logStreamEventsCarryTheirID() async throws {
             try await RouterHarness.run { app in
                 let token = try await app.account("ana")
@@ -681,6 +681,37 @@ extension RouterTests {
                 for item in items {
                     #expect(item.id != nil && item.id == item.data?["id"].map(JSONWriter.compact), "\(answer)")
                 }
+            }
+        }
+
+        /// A reconnect resumes: `Last-Event-ID` (or `?after=`) first replays what was logged after that id, in order,
+        /// then what commits; a bad id is a 422 naming where it came from.
+        @Test func logStreamResumesAfterTheLastEventID() async throws {
+            try await RouterHarness.run { app in
+                let token = try await app.account("bonita")
+                for value in 1...4 {
+                    _ = try await app.send(.predict, "m", token: token, body: #"{"features":[\#(value)]}"#)
+                }
+                let logged = try #require(try await app.send(.logs, query: "?limit=10", token: token).json?["data"])
+                guard case .array(let items) = logged else { throw XalorraError(.internal, "no items") }
+                let ids = items.compactMap { $0["id"].flatMap { if case .number(.int(let id)) = $0 { id } else { nil } } }
+                    .sorted()
+                #expect(ids.count == 4)
+                for resume in [("header", [("Last-Event-ID", String(ids[1]))], ""), ("query", [], "?after=\(ids[1])")] {
+                    async let streamed = app.request("GET", "/logs/stream" + resume.2, token: token, headers: resume.1)
+                    try await Task.sleep(for: .milliseconds(300))
+                    let admin = try await app.adminToken()
+                    _ = try await app.send(.updateUser, "bonita", token: admin, body: #"{"is_active":false}"#)
+                    let answer = try await streamed
+                    _ = try await app.send(.updateUser, "bonita", token: admin, body: #"{"is_active":true}"#)
+                    let replayed = RouterTests.events(answer.text).filter { $0.type == "message" }.compactMap(\.id)
+                    #expect(replayed == ids[2...].map(String.init), "\(resume.0): \(answer)")
+                }
+                let bad = try await app.request("GET", "/logs/stream", token: token, headers: [("Last-Event-ID", "x")])
+                app.expectFailure(bad, of: .logStream, .validation, field: "Last-Event-ID")
+                app.expectFailure(
+                    try await app.send(.logStream, query: "?after=-1", token: token), of: .logStream, .validation,
+                    field: "after")
             }
         }
 

@@ -136,7 +136,23 @@ public struct LocalAPI: XalorraAPI {
                     do {
                         var scoped = query
                         scoped.tenant = try caller.tenantScope(requested: query.tenant)
-                        for await record in feed.subscribe(scoped) { continuation.yield(record) }
+                        // Subscribed before the replay reads the store, so nothing that commits meanwhile is lost;
+                        // what both see is sent once (ids only grow).
+                        let live = feed.subscribe(scoped)
+                        var last = id ?? 0
+                        if let id {
+                            let store = try predictions()
+                            var page = scoped
+                            page.limit = LogQuery.maxLimit
+                            var batch: [PredictionRecord]
+                            last = id
+                            repeat {
+                                batch = try await store.records(after: last, matching: page)
+                                for record in batch { continuation.yield(record) }
+                                last = batch.last?.id ?? last
+                            } while batch.count == page.limit && !Task.isCancelled
+                        }
+                        for await record in live where record.id > last { continuation.yield(record) }
                         continuation.finish()
                     } catch {
                         continuation.finish(throwing: error)

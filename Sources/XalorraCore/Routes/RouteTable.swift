@@ -128,12 +128,16 @@ extension Endpoint {
                 response: .json(S.page(S.ref("LogItem"))))
         case .logStream:
             return Route(
-                self, "GET", "/logs/stream", .user, "Server-Sent Events: each prediction as it is logged",
-                query: [.init("model"), .init("tenant")], response: .events(S.ref("LogItem")))
+                self, "GET", "/logs/stream", .user,
+                "Server-Sent Events: each prediction as it is logged (id: its log id; Last-Event-ID or after= resumes)",
+                query: [.init("model"), .init("tenant"), .init("after", Paging.offset.schema)],
+                response: .events(S.ref("LogItem")))
         case .logSocket:
             return Route(
-                self, "GET", "/ws/predictions", .user, "WebSocket: each prediction as it is logged",
-                query: [.init("model"), .init("tenant")], response: .socket(S.ref("LogItem")))
+                self, "GET", "/ws/predictions", .user,
+                "WebSocket: each prediction as it is logged (after= resumes after that log id)",
+                query: [.init("model"), .init("tenant"), .init("after", Paging.offset.schema)],
+                response: .socket(S.ref("LogItem")))
         case .logExport:
             return Route(
                 self, "GET", "/logs/export", .user,

@@ -45,13 +45,15 @@ enum PredictionController {
         }
     }
 
-    /// Server-Sent Events: one `data:` event per prediction as it commits (the JSON of a `GET /logs` item), and a
+    /// Server-Sent Events: one event per prediction as it commits, `id:` its log id and `data:` the JSON of a
+    /// `GET /logs` item; a client that reconnects with `Last-Event-ID` (or `?after=ID`) first gets what it missed. A
     /// comment every 15 s so that proxies keep the connection and a gone client is noticed. When the subscriber
-    /// loses access (see ``liveEvents(_:query:caller:route:)``) the last event is `event: error` with the error
+    /// loses access (see ``liveEvents(_:query:after:caller:route:)``) the last event is `event: error` with the error
     /// envelope as its data, and the response ends.
     static func logStream(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let events = liveEvents(
-            input.local, query: try liveQuery(input.query, caller: input.caller), caller: input.caller,
+            input.local, query: try liveQuery(input.query, caller: input.caller),
+            after: try resumePoint(input.query, lastEventID: input.lastEventID), caller: input.caller,
             route: "/logs/stream")
         let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(1024))
         let pump = Task {
@@ -59,7 +61,7 @@ enum PredictionController {
                 var bytes: [UInt8]
                 switch event {
                 case .record(let record):
-                    bytes = Array("data: ".utf8)
+                    bytes = Array("id: \(record.id)\ndata: ".utf8)
                     JSONWriter.write(record.json, into: &bytes)
                 case .revoked(let reason):
                     bytes = Array("event: error\ndata: ".utf8)
@@ -97,8 +99,10 @@ enum PredictionController {
     /// counted and logged by the feed. Access is checked every ``accessRecheckInterval`` with the check every
     /// request gets (account disabled, deleted or replaced, role or tenant changed) and at the token's `exp`
     /// exactly; no prediction is sent once the token has expired.
-    static func liveEvents(_ api: LocalAPI, query: LogQuery, caller: Caller?, route: String) -> AsyncStream<LiveEvent> {
-        let records = api.followLogs(query, after: nil)
+    static func liveEvents(
+        _ api: LocalAPI, query: LogQuery, after: Int64?, caller: Caller?, route: String
+    ) -> AsyncStream<LiveEvent> {
+        let records = api.followLogs(query, after: after)
         let (events, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingOldest(1024))
         let expiry = caller?.expires.map { Timestamp(seconds: $0) }
         let pump = Task {
@@ -177,6 +181,18 @@ enum PredictionController {
         return live
     }
 
+    /// Where a live feed resumes: after the log id in `?after=` (a WebSocket's way) or in `Last-Event-ID` (a
+    /// reconnecting `EventSource`'s); nil to start with what commits from now on. Anything but a log id is a 422.
+    static func resumePoint(_ query: [String: String], lastEventID: String?) throws(XalorraError) -> Int64? {
+        let (field, text): (String, String?) =
+            query["after"] != nil ? ("after", query["after"]) : ("Last-Event-ID", lastEventID)
+        guard let text else { return nil }
+        guard let id = Int64(text), Paging.offset.allows(Int(id)) else {
+            throw XalorraError.invalid(field, "'\(text)' is not a prediction log id (a whole number from 0)")
+        }
+        return id
+    }
+
     /// `model`, `since`, `until` (ISO time or `15m`-style ago), `limit`, `offset`, `tenant`.
     static func logQuery(_ query: [String: String]) throws(XalorraError) -> LogQuery {
         func time(_ name: String) throws(XalorraError) -> Timestamp? {
@@ -197,10 +213,10 @@ extension PredictionController {
     /// a `GET /logs` item), until the client closes, the subscriber falls behind, or the server shuts down (close
     /// 1001), or the subscriber loses access (close 1008, policy violation, with the error code and a short reason).
     static func socket(
-        _ api: LocalAPI, query: LogQuery
+        _ api: LocalAPI, query: LogQuery, after: Int64?
     ) -> WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context> {
         { inbound, outbound, _ in
-            let events = liveEvents(api, query: query, caller: api.caller, route: "/ws/predictions")
+            let events = liveEvents(api, query: query, after: after, caller: api.caller, route: "/ws/predictions")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     // The client sends nothing the protocol uses; reading answers its pings and notices its close.

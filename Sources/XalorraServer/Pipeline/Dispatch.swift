@@ -1,3 +1,4 @@
+import HTTPTypes
 import XalorraCore
 
 /// The pipeline's last stage: the route's controller, with the caller's API. A streaming route first takes one of
@@ -8,6 +9,8 @@ struct Dispatch: Sendable {
     let streams: OpenStreams
     /// Most rows one HTTP prediction call may carry (`XALORRA_MAX_BATCH_ROWS`).
     let maxBatchRows: Int
+
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
     /// Calls the handler of `exchange`'s route with `body`.
     /// - Parameter lease: set to the stream's place when the route streams (released when the response ends).
@@ -23,7 +26,8 @@ struct Dispatch: Sendable {
         }
         let input = HTTPInput(
             route: route, parameters: exchange.parameters, query: exchange.query, body: body, caller: exchange.caller,
-            local: exchange.api(api), maxBatchRows: maxBatchRows)
+            local: exchange.api(api), lastEventID: exchange.head.headerFields[Self.lastEventID],
+            maxBatchRows: maxBatchRows)
         do {
             return try await handler(input)
         } catch let error as XalorraError {

@@ -27,12 +27,13 @@ extension XalorraResponder {
                     "\(exchange.routeKey) is not a WebSocket: send the request without `Upgrade: websocket`")
             }
             let query = try PredictionController.liveQuery(exchange.query, caller: exchange.caller)
+            let after = try PredictionController.resumePoint(exchange.query, lastEventID: nil)
             let streams = dispatch.streams
             guard let lease = exchange.caller.flatMap({ streams.acquire(OpenStreams.key($0)) }) else {
                 throw streams.refusal
             }
             log.finish(entry, exchange, status: 101)
-            let socket = PredictionController.socket(exchange.api(api), query: query)
+            let socket = PredictionController.socket(exchange.api(api), query: query, after: after)
             return .upgrade(exchange.headers) { inbound, outbound, context in
                 defer { lease.release() }
                 try await socket(inbound, outbound, context)
