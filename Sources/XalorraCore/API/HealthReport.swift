@@ -73,3 +73,28 @@ extension HealthReport: JSONRepresentable {
         ])
     }
 }
+
+extension HealthReport: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let database = try json.member("dependencies").member("database")
+        let system = try json.member("system")
+        func percent(_ key: String) -> Double? {
+            guard let text = system[key]?.stringValue, text.hasSuffix("%") else { return nil }
+            return Double(text.dropLast())
+        }
+        func milliseconds(_ value: JSONValue) -> Double {
+            (try? value.text("response_time")).flatMap { Double($0.dropLast(2)) } ?? 0
+        }
+        var ai: (String, ResponderHealth)?
+        if let service = json["dependencies"]?["ai_service"] {
+            ai = (
+                service["backend"]?.stringValue ?? "unknown",
+                ResponderHealth(available: service["status"] == "available", milliseconds: milliseconds(service))
+            )
+        }
+        self.init(
+            databaseUp: try database.text("status") == "connected", databaseMilliseconds: milliseconds(database),
+            uptimeSeconds: try json.integer("uptime"), cpuPercent: percent("cpu_usage"),
+            memoryPercent: percent("memory_usage"), diskPercent: percent("disk_usage"), aiService: ai)
+    }
+}

@@ -36,3 +36,13 @@ extension Page: JSONRepresentable where Item: JSONRepresentable {
         ])
     }
 }
+
+extension Page: JSONDecodable where Item: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let pagination = try json.member("pagination")
+        self.init(
+            items: try json.list("data").map { item throws(XalorraError) in try Item(json: item) },
+            total: Int(try pagination.integer("total")), limit: Int(try pagination.integer("limit")),
+            offset: Int(try pagination.integer("offset")))
+    }
+}

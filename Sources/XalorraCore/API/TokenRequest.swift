@@ -70,3 +70,11 @@ extension IssuedToken: JSONRepresentable {
         ])
     }
 }
+
+extension IssuedToken: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            token: try json.text("access_token"), expiresIn: try json.integer("expires_in"),
+            claims: try TokenClaims(json: json.member("claims")))
+    }
+}

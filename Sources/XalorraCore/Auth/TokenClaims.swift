@@ -88,3 +88,14 @@ extension TokenClaims: JSONRepresentable {
         return .object(members)
     }
 }
+
+extension TokenClaims: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let roleName = try json.text("role")
+        guard let role = Role(rawValue: roleName) else { throw JSONValue.unexpectedResponse("role '\(roleName)'") }
+        self.init(
+            user: try json.text("user_id"), role: role, tenant: try json.text("tenant"),
+            kind: TokenClaims.Kind(rawValue: json["typ"]?.stringValue ?? "access") ?? .access,
+            issuedAt: try json.integer("iat"), expires: try json.integer("exp"), id: try json.text("jti"))
+    }
+}

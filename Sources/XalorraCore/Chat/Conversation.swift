@@ -32,6 +32,14 @@ extension ChatMessage: JSONRepresentable {
     }
 }
 
+extension ChatMessage: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            id: try json.chatID("id", prefix: "msg_"), sender: try json.sender("sender"), content: try json.text("content"),
+            timestamp: try json.time("timestamp"))
+    }
+}
+
 /// A conversation as `GET /chat/histories` lists it.
 public struct Conversation: Sendable, Equatable {
     public let id: Int64
@@ -86,6 +94,20 @@ extension Conversation: JSONRepresentable {
     }
 }
 
+extension Conversation: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        var last: MessagePreview?
+        if let preview = json["last_message"], preview != .null {
+            last = MessagePreview(
+                sender: try preview.sender("sender"), content: try preview.text("content"),
+                timestamp: try preview.time("timestamp"))
+        }
+        self.init(
+            id: try json.chatID("id", prefix: "conv_"), title: try json.text("title"), createdAt: try json.time("created_at"),
+            updatedAt: try json.time("updated_at"), messageCount: Int(try json.integer("message_count")), lastMessage: last)
+    }
+}
+
 /// One conversation with a page of its messages, oldest first (`GET /chat/histories/{conversation_id}`).
 public struct ConversationDetail: Sendable, Equatable {
     public let conversation: Conversation
@@ -106,6 +128,18 @@ extension ConversationDetail: JSONRepresentable {
             ("updated_at", .string(conversation.updatedAt.iso8601)), ("messages", .array(messages.map(\.json))),
             ("message_count", .int(conversation.messageCount)),
         ])
+    }
+}
+
+extension ConversationDetail: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let messages = try json.list("messages").map { item throws(XalorraError) in try ChatMessage(json: item) }
+        self.init(
+            conversation: Conversation(
+                id: try json.chatID("id", prefix: "conv_"), title: try json.text("title"),
+                createdAt: try json.time("created_at"), updatedAt: try json.time("updated_at"),
+                messageCount: Int(try json.integer("message_count")), lastMessage: nil),
+            messages: messages)
     }
 }
 
@@ -139,6 +173,20 @@ extension ChatReply: JSONRepresentable {
     }
 }
 
+extension ChatReply: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        func message(_ key: String, _ sender: Sender) throws(XalorraError) -> ChatMessage {
+            let item = try json.member(key)
+            return ChatMessage(
+                id: try item.chatID("id", prefix: "msg_"), sender: sender, content: try item.text("content"),
+                timestamp: try item.time("timestamp"))
+        }
+        self.init(
+            conversationID: try json.chatID("conversation_id", prefix: "conv_"), userMessage: try message("user_message", .user),
+            aiMessage: try message("ai_message", .ai))
+    }
+}
+
 /// A conversation's new title (`PUT /chat/histories/{conversation_id}/title`).
 public struct ConversationTitle: Sendable, Equatable {
     public let id: Int64
@@ -157,6 +205,12 @@ extension ConversationTitle: JSONRepresentable {
         .object([
             ("id", .string(ChatID.conversation(id))), ("title", .string(title)), ("updated_at", .string(updatedAt.iso8601)),
         ])
+    }
+}
+
+extension ConversationTitle: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(id: try json.chatID("id", prefix: "conv_"), title: try json.text("title"), updatedAt: try json.time("updated_at"))
     }
 }
 
@@ -267,5 +321,22 @@ public enum ChatRules {
             cut.append(character)
         }
         return String(Substring(cut).trimmingWhitespace()) + "..."
+    }
+}
+
+extension JSONValue {
+    /// The row id of a `conv_N` / `msg_N` in `key`.
+    func chatID(_ key: String, prefix: String) throws(XalorraError) -> Int64 {
+        let text = try self.text(key)
+        guard text.hasPrefix(prefix), let id = Int64(text.dropFirst(prefix.count)) else {
+            throw JSONValue.unexpectedResponse("\(key) '\(text)'")
+        }
+        return id
+    }
+
+    func sender(_ key: String) throws(XalorraError) -> Sender {
+        let text = try self.text(key)
+        guard let sender = Sender(rawValue: text) else { throw JSONValue.unexpectedResponse("\(key) '\(text)'") }
+        return sender
     }
 }

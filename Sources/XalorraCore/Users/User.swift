@@ -76,6 +76,23 @@ extension User: JSONRepresentable {
     }
 }
 
+extension User: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        let roleName = try json.text("role")
+        guard let role = Role(rawValue: roleName) else { throw JSONValue.unexpectedResponse("role '\(roleName)'") }
+        func time(_ key: String) throws(XalorraError) -> Timestamp {
+            let text = try json.text(key)
+            guard let time = Timestamp(iso: text) else { throw JSONValue.unexpectedResponse("\(key) '\(text)'") }
+            return time
+        }
+        guard case .bool(let active)? = json["is_active"] else { throw JSONValue.unexpectedResponse("no is_active") }
+        self.init(
+            id: try json.integer("id"), username: try json.text("username"), email: try json.text("email"),
+            fullName: try json.text("nama_lengkap"), role: role, tenant: try json.text("tenant"), isActive: active,
+            createdAt: try time("created_at"), updatedAt: try time("updated_at"))
+    }
+}
+
 /// What `POST /users/login` answers: a token pair and the user.
 public struct LoginResult: Sendable, Equatable {
     public let tokens: TokenPair
@@ -93,6 +110,12 @@ extension LoginResult: JSONRepresentable {
         guard case .object(var members) = tokens.json else { return tokens.json }
         members.append(("user", user.json))
         return .object(members)
+    }
+}
+
+extension LoginResult: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(tokens: try TokenPair(json: json), user: try User(json: json.member("user")))
     }
 }
 
@@ -122,5 +145,13 @@ extension TokenPair: JSONRepresentable {
             ("access_token", .string(accessToken)), ("refresh_token", .string(refreshToken)),
             ("token_type", "bearer"), ("expires_in", .int(expiresIn)),
         ])
+    }
+}
+
+extension TokenPair: JSONDecodable {
+    public init(json: JSONValue) throws(XalorraError) {
+        self.init(
+            accessToken: try json.text("access_token"), refreshToken: try json.text("refresh_token"),
+            expiresIn: try json.integer("expires_in"))
     }
 }
