@@ -25,7 +25,7 @@ enum ChatCommand {
             search: arguments.text("--search"),
             sort: arguments.text("--sort").flatMap(ConversationQuery.Sort.init(rawValue:)) ?? .createdAt,
             order: arguments.text("--order").flatMap(ConversationQuery.Order.init(rawValue:)) ?? .desc,
-            limit: arguments.integer("--limit") ?? 20, offset: arguments.integer("--offset") ?? 0)
+            limit: arguments.integer("--limit") ?? Paging.defaultLimit, offset: arguments.integer("--offset") ?? 0)
         let page = try await context.api().conversations(query)
         if context.json {
             context.printJSON(page.json)

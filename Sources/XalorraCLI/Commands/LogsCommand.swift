@@ -12,7 +12,7 @@ enum LogsCommand {
         let arguments = context.arguments
         let query = try LogQuery(
             model: arguments.text("--model"), since: arguments.time("--since"), until: arguments.time("--until"),
-            tenant: arguments.text("--tenant"), limit: arguments.integer("--limit") ?? 20,
+            tenant: arguments.text("--tenant"), limit: arguments.integer("--limit") ?? Paging.defaultLimit,
             offset: arguments.integer("--offset") ?? 0)
         let api = try await context.api()
         let page = try await api.logs(query)

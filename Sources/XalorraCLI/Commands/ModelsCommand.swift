@@ -11,7 +11,7 @@ enum ModelsCommand {
     static func list(_ context: CommandContext) async throws -> Int32 {
         let arguments = context.arguments
         let query = ModelQuery(
-            tenant: arguments.text("--tenant"), limit: arguments.integer("--limit") ?? 20,
+            tenant: arguments.text("--tenant"), limit: arguments.integer("--limit") ?? Paging.defaultLimit,
             offset: arguments.integer("--offset") ?? 0)
         let page = try await context.api().models(query)
         if context.json {

@@ -73,7 +73,7 @@ enum TrainCommand {
         let query = TrainingJobQuery(
             tenant: arguments.text("--tenant"), model: arguments.text("--model"),
             status: arguments.text("--status").flatMap(TrainingJob.Status.init(rawValue:)),
-            limit: arguments.integer("--limit") ?? 20, offset: arguments.integer("--offset") ?? 0)
+            limit: arguments.integer("--limit") ?? Paging.defaultLimit, offset: arguments.integer("--offset") ?? 0)
         let page = try await context.api().trainingJobs(query)
         if context.json {
             context.printJSON(page.json)

@@ -21,7 +21,7 @@ enum UsersCommand {
     static func list(_ context: CommandContext) async throws -> Int32 {
         let arguments = context.arguments
         let query = try UserQuery(
-            search: arguments.text("--search"), limit: arguments.integer("--limit") ?? 20,
+            search: arguments.text("--search"), limit: arguments.integer("--limit") ?? Paging.defaultLimit,
             offset: arguments.integer("--offset") ?? 0)
         let page = try await context.api().users(query)
         if context.json {
