@@ -2,11 +2,6 @@ import AsyncHTTPClient
 import NIOCore
 import XalorraCore
 
-/// INTERIM: RemoteAPI's own client is private to RemoteAPI.swift.
-private let exportClient = HTTPClient(
-    eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-    configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(60))))
-
 extension RemoteAPI {
     /// `GET /logs/export`: the server's bytes as they arrive, pulled by the consumer (the HTTP client stops reading
     /// the socket while the consumer is busy, so a slow pipe never makes the download pile up in memory). A refusal
@@ -19,13 +14,7 @@ extension RemoteAPI {
         http.headers.replaceOrAdd(name: "Accept", value: "\(request.format.contentType), application/json")
         // No deadline for the whole transfer: a large log takes as long as it takes; the client's read timeout
         // still ends a server that stops sending.
-        // INTERIM until RemoteAPI.execute is internal (requests-X.md, 2).
-        let response: HTTPClientResponse
-        do {
-            response = try await exportClient.execute(http, deadline: .distantFuture)
-        } catch {
-            throw XalorraError(.internal, "cannot reach \(baseURL): \(error)", hint: "is `xalorra serve` running there?")
-        }
+        let response = try await execute(http, deadline: .distantFuture)
         let status = Int(response.status.code)
         guard status == 200 else {
             let bytes = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []

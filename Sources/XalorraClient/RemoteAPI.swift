@@ -283,7 +283,7 @@ public struct RemoteAPI: XalorraAPI {
         return request
     }
 
-    private func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws(XalorraError) -> HTTPClientResponse {
+    func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws(XalorraError) -> HTTPClientResponse {
         do {
             return try await remoteClient.execute(request, deadline: deadline)
         } catch {

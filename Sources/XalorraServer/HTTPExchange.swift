@@ -59,6 +59,18 @@ public struct HTTPOutput: Sendable {
         self.stream = stream
     }
 
+    /// Chunks pulled one at a time as the client takes them (a download, e.g. an export): no relay, each write waits
+    /// for the socket; an error ends the response without the terminating chunk, so the client sees a broken
+    /// transfer rather than a short file that looks whole.
+    public var download: AsyncThrowingStream<[UInt8], any Error>?
+
+    /// A streamed download of `contentType`.
+    public static func download(_ chunks: AsyncThrowingStream<[UInt8], any Error>, contentType: String) -> HTTPOutput {
+        var output = HTTPOutput(status: 200, body: [], contentType: contentType)
+        output.download = chunks
+        return output
+    }
+
     /// A `text/event-stream` response whose events are `chunks`.
     public static func eventStream(_ chunks: AsyncStream<[UInt8]>) -> HTTPOutput {
         HTTPOutput(status: 200, body: Array(": stream open\n\n".utf8), contentType: "text/event-stream", stream: chunks)

@@ -301,7 +301,7 @@ struct LogExportTests {
     /// A client that reads slowly still gets every row: the server waits for it instead of cutting the response
     /// (a live feed's relay ends a stream once 4 MiB wait for the socket; an export must never end short). While the
     /// client sleeps its receive buffer stays at its initial size, so what it has not read waits in the server.
-    @Test(.disabled("until HTTPOutput.download replaces the relay for exports: /work/notes/s5/requests-X.md, 1"))
+    @Test
     func slowReaderGetsEveryRow() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }

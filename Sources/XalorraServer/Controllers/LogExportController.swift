@@ -8,15 +8,6 @@ enum LogExportController {
     static let export: RouteHandler = { input in
         let request = try LogExportRequest(parameters: input.query)
         let chunks = try await input.api.exportLogs(request)
-        // INTERIM until HTTPOutput.download lands (requests-X.md, 1): through the event-stream relay.
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
-        let pump = Task {
-            do {
-                for try await chunk in chunks { continuation.yield(chunk) }
-            } catch {}
-            continuation.finish()
-        }
-        continuation.onTermination = { _ in pump.cancel() }
-        return HTTPOutput(status: 200, body: [], contentType: request.format.contentType, stream: stream)
+        return .download(chunks, contentType: request.format.contentType)
     }
 }

@@ -21,10 +21,23 @@ extension HTTPOutput {
             if let stream {
                 // Iterating in a cancelled task cancels the stream: its `onTermination` stops the producer.
                 Task { for await _ in stream {} }.cancel()
-            } else {
+            } else if download == nil {
+                // A download reads nothing until pulled: for a HEAD it is never pulled.
                 headers.append(HTTPField(name: .contentLength, value: "\(body.count)"))
             }
             return Response(status: status, headers: headers, body: ResponseBody())
+        }
+        if let download {
+            // Pulled as the socket takes it: a slow client slows the producer instead of being cut off (the relay
+            // below suits live events, which a client that falls behind may miss; a download may not lose a byte).
+            // A closed connection makes the write throw, which ends the stream and its reads.
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody { writer in
+                    defer { lease?.release() }
+                    for try await chunk in download { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
         }
         guard let stream else {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
