@@ -2,7 +2,8 @@
 # Schema fuzzing: schemathesis (PyPI) against the served /openapi.json with an admin token, every available
 # route, checking that nothing answers 5xx and that every status and body is the one the document describes, and
 # failing when an operation refuses most of the data its own schema allows ("validation_mismatch": the published
-# field rules and the server's would have drifted apart; both come from the rules in Sources/XalorraCore/Validation).
+# field rules and the server's would have drifted apart; both come from the rules in Sources/XalorraCore/Validation;
+# POST /train/{model} excepted, see below).
 #   scripts/fuzz-api.sh [path/to/xalorra]     (env: EXAMPLES 30, SEED fixed, VENV /tmp/xalorra-fuzz-venv)
 # The two streams are left out (they never end). Registration
 # and login hash on lowest-priority threads, so on a busy host they may take seconds: hence the long timeout.
@@ -26,14 +27,23 @@ for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
 # A username the API cannot register (it has a hyphen), so no generated request can disable or delete it.
 token="$("$bin" token --user fuzz-admin --role admin --ttl 1h)"
 
-printf '[warnings]\nfail-on = ["validation_mismatch"]\n' > "$home/schemathesis.toml"
-
 status=0
-"$venv/bin/schemathesis" --config-file "$home/schemathesis.toml" run \
+"$venv/bin/schemathesis" run \
     "http://127.0.0.1:$port/openapi.json" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance \
     --max-examples "${EXAMPLES:-30}" --seed "${SEED:-20261124}" --request-timeout 60 \
-    --exclude-path /logs/stream --exclude-path /ws/predictions || status=$?
+    --exclude-path /logs/stream --exclude-path /ws/predictions 2>&1 | tee "$home/fuzz.out" || status=$?
+# "Mostly rejected generated data" means the published field rules and the server's have drifted apart: a failure.
+# The one exception is POST /train/{model}, whose body has rules across fields that JSON Schema cannot state (the
+# target must be one of the columns, and at least one other column must remain); its examples exercise it.
+mismatched="$(awk '/Schema validation mismatch:.*operation/ { list = 1; next }
+    list && /^  - / { sub(/^  - /, ""); print; next } { list = 0 }' "$home/fuzz.out" \
+    | grep -vx 'POST /train/{model}' || true)"
+if [[ -n "$mismatched" ]]; then
+    echo "$mismatched"
+    echo "fuzz-api: these operations refuse most of what their own schema allows (above)" >&2
+    status=1
+fi
 failures="$(grep -E ' 5[0-9][0-9] ms=|request failed' "$home/serve.log" || true)"
 if [[ -n "$failures" ]]; then
     echo "$failures" | head -5
