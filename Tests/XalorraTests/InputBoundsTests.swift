@@ -314,31 +314,6 @@ struct InputBoundsTests {
         #expect(throws: XalorraError.self) { try LocalAPI.baselineRows(empty) }
     }
 
-    /// The remote client's parts: never more rows than allowed, never more bytes than allowed after the first row,
-    /// and together every row once, in order.
-    @Test func remotePartsCoverEveryRow() throws {
-        var rows = FeatureMatrix()
-        for index in 0..<1000 { rows.append(row: [.int(Int64(index)), .double(0.5), nil]) }
-        for (maxRows, maxBytes) in [(7, 1_000_000), (1000, 100), (3, 10), (2000, 5000)] {
-            var start = 0
-            var seen: [Int64] = []
-            while start < rows.rowCount {
-                let (body, end) = PredictRequest.batchPart(rows, from: start, maxRows: maxRows, maxBytes: maxBytes)
-                #expect(end > start && end - start <= maxRows)
-                #expect(end - start == 1 || body.count <= maxBytes)
-                let instances = try #require(try JSONParser.parse(body)["instances"])
-                guard case .array(let items) = instances else { throw XalorraError(.internal, "no instances") }
-                for item in items {
-                    guard case .array(let cells) = item, case .number(.int(let first)) = cells[0] else { continue }
-                    seen.append(first)
-                    #expect(cells[2] == .null)
-                }
-                start = end
-            }
-            #expect(seen == (0..<1000).map { Int64($0) }, "\(maxRows) rows, \(maxBytes) bytes")
-        }
-    }
-
     /// A JSON training body is read straight into rows, with the results and refusals a parsed body had: arrays
     /// with `columns`, objects by name (a missing name is a missing value), each bad cell named; members that
     /// should be small are refused when they are not, and a repeated key is a 400.
@@ -589,7 +564,8 @@ struct InputBoundsLiveTests {
     /// Two large imports at once do not hold up other requests: parsing runs on its own thread, so `GET /health`
     /// keeps answering within a second while they parse.
     @Test func importsDoNotStallRequests() async throws {
-        let server = try await LiveServer()
+        // Rate limiting off: on a slow machine the imports outlast 100 polls, and the 101st would be a 429.
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }
         let token = try server.token()
         let tree = #"{"default_left":[1,0,0,0,0,0,0],"left_children":[1,3,5,-1,-1,-1,-1],"right_children":[2,4,6,-1,-1,-1,-1],"split_conditions":[0.5,0.25,0.75,-1.5,1.5,-2.5,2.5],"split_indices":[0,1,2,0,0,0,0],"split_type":[0,0,0,0,0,0,0],"base_weights":[0,0,0,0,0,0,0],"loss_changes":[1,1,1,0,0,0,0],"sum_hessian":[9,9,9,9,9,9,9],"parents":[2147483647,0,0,1,1,2,2],"tree_param":{"num_nodes":"7","size_leaf_vector":"1"}}"#
@@ -611,7 +587,8 @@ struct InputBoundsLiveTests {
         var polls = 0
         while !done.isSet {
             let started = ContinuousClock.now
-            #expect(try await server.request("GET", "/health").status == 200)
+            let health = try await server.request("GET", "/health")
+            #expect(health.status == 200, "\(health.status) \(health.body)")
             slowest = max(slowest, ContinuousClock.now - started)
             polls += 1
             try await Task.sleep(for: .milliseconds(100))
