@@ -712,6 +712,10 @@ extension RouterTests {
                 app.expectFailure(
                     try await app.send(.logStream, query: "?after=-1", token: token), of: .logStream, .validation,
                     field: "after")
+                // Past what a JSON number carries exactly, the message names that bound (not "from 0").
+                let huge = try await app.send(.logStream, query: "?after=9223372036854775807", token: token)
+                app.expectFailure(huge, of: .logStream, .validation, field: "after")
+                #expect(huge.text.contains("must be at most \(IntegerRule.largestExact)"), "\(huge)")
             }
         }
 

@@ -187,10 +187,11 @@ enum PredictionController {
         let (field, text): (String, String?) =
             query["after"] != nil ? ("after", query["after"]) : ("Last-Event-ID", lastEventID)
         guard let text else { return nil }
-        guard let id = Int64(text), Paging.offset.allows(Int(id)) else {
+        guard let id = Int(text) else {
             throw XalorraError.invalid(field, "'\(text)' is not a prediction log id (a whole number from 0)")
         }
-        return id
+        if let problem = Paging.offset.problem(id) { throw XalorraError.invalid(field, "\(problem), got \(text)") }
+        return Int64(id)
     }
 
     /// `model`, `since`, `until` (ISO time or `15m`-style ago), `limit`, `offset`, `tenant`.
