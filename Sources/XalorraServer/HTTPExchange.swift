@@ -51,6 +51,8 @@ public struct HTTPOutput: Sendable {
     public let contentType: String
     /// Chunks to send as they come, after `body` (Server-Sent Events).
     public var stream: AsyncStream<[UInt8]>?
+    /// Fields a protocol adds to the response (the inference protocol's `Inference-Header-Content-Length`).
+    public var fields: [(name: String, value: String)] = []
 
     init(status: Int, body: [UInt8], contentType: String, stream: AsyncStream<[UInt8]>? = nil) {
         self.status = status

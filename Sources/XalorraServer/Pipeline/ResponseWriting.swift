@@ -16,6 +16,9 @@ extension HTTPOutput {
         // Appended, not set: no stage sets either, and setting would search the fields first.
         if !contentType.isEmpty { headers.append(HTTPField(name: .contentType, value: contentType)) }
         headers.append(Self.nosniff)
+        for field in fields {
+            if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }
+        }
         let status = HTTPResponse.Status(code: status)
         if headOnly {
             if let stream {
