@@ -29,7 +29,7 @@ public struct XalorraServer: Sendable {
         settings: Settings, host: String, port: Int, database: AppDatabase, logger: Logger,
         responder: any ChatResponder = BuiltinResponder(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws(XalorraError) {
-        let feed = PredictionFeed(logger: logger)
+        let feed = PredictionFeed(logger: logger, countedModels: settings.metricsModels)
         self.feed = feed
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),

@@ -207,6 +207,30 @@ struct ServerTests {
         #expect(text.contains(#"xalorra_http_request_duration_seconds_bucket{route="POST /predict/{model}",status="200",le="+Inf"} 1"#))
     }
 
+    /// `/metrics` keeps one series per registered or listed model: predictions against any other name (anyone may
+    /// predict against any name while the baseline answers) share `model="_other"`, so a client cannot grow the
+    /// series without bound; scrapes spend their own rate-limit budget, not the anonymous one.
+    @Test func metricsSeriesStayBounded() async throws {
+        let server = try await LiveServer(environment: ["XALORRA_METRICS_MODELS": "listed, price"])
+        defer { server.stop() }
+        let token = try server.token()
+        for name in ["random-1", "random-2", "random-3", "listed"] {
+            _ = try await server.request("POST", "/predict/\(name)", token: token, body: #"{"features":[1,2]}"#)
+        }
+        let file = try server.cli.write("train.csv", "a,y\n1,2\n2,4\n3,6\n4,8\n5,10\n6,12\n")
+        let trained = try server.cli.run(["train", "fitted", "--data", file, "--target", "y", "--kind", "linear"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        _ = try await server.request("POST", "/predict/fitted", token: token, body: #"{"features":[7]}"#)
+        let admin = try server.token(["--role", "admin"])
+        let scrape = try await server.request("GET", "/metrics", token: admin)
+        #expect(scrape.headers["RateLimit-Policy"].first?.hasPrefix(#""metrics";q=600"#) == true, "\(scrape.headers)")
+        let text = scrape.body
+        #expect(text.contains(#"xalorra_predictions_total{model="_other"} 3"#), "\(text)")
+        #expect(text.contains(#"xalorra_predictions_total{model="listed"} 1"#))
+        #expect(text.contains(#"xalorra_predictions_total{model="fitted"} 1"#))
+        #expect(!text.contains("random-"))
+    }
+
     /// The same commands print the same output offline and with --url (the contract, tested through the CLI).
     @Test func remoteParity() async throws {
         let server = try await LiveServer()

@@ -1,5 +1,6 @@
 public import Logging
 import Synchronization
+import XalorraML
 
 /// Predictions as they are committed, for live subscribers (`GET /logs/stream`, `logs --tail` in the server's
 /// process). A subscriber that falls `bufferSize` records behind is dropped rather than allowed to slow the writers.
@@ -15,8 +16,13 @@ public final class PredictionFeed: Sendable {
     private let subscribers = Mutex<[Int: Subscriber]>([:])
     private let committed = Mutex<[String: Int]>([:])
 
-    /// Predictions committed through this feed so far, by model (for `/metrics`).
+    /// Predictions committed through this feed so far, by model (for `/metrics`): a registered model's own name or
+    /// one of `countedModels`; every other name (anyone may predict against any name while the baseline answers for
+    /// it) is counted under ``otherModels``, so that the series stay as few as the models.
     public var committedByModel: [String: Int] { committed.withLock { $0 } }
+    /// The label of predictions by names that are neither registered nor listed (`XALORRA_METRICS_MODELS`).
+    public static let otherModels = "_other"
+    private let countedModels: Set<String>
     private let nextID = Mutex<Int>(0)
     private let closedForAccess = Mutex<[String: Int]>([:])
     private let logger: Logger
@@ -25,10 +31,13 @@ public final class PredictionFeed: Sendable {
     public var closedForAccessByCode: [String: Int] { closedForAccess.withLock { $0 } }
 
     /// Creates a feed.
-    /// - Parameter logger: where streams closed for lost access are logged (the server's log).
-    public init(bufferSize: Int = 1024, logger: Logger = Logger(label: "xalorra")) {
+    /// - Parameters:
+    ///   - logger: where streams closed for lost access are logged (the server's log).
+    ///   - countedModels: names counted on their own while the baseline answers for them.
+    public init(bufferSize: Int = 1024, logger: Logger = Logger(label: "xalorra"), countedModels: Set<String> = []) {
         self.bufferSize = bufferSize
         self.logger = logger
+        self.countedModels = countedModels
     }
 
     /// Counts and logs a live stream (`route`, its path) of `user` closed because its subscriber lost access.
@@ -69,7 +78,9 @@ public final class PredictionFeed: Sendable {
 
     /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber.
     public func publish(_ batch: PredictionBatch, ids: [Int64]) {
-        committed.withLock { $0[batch.model, default: 0] += ids.count }
+        let counted =
+            batch.version != BaselineModel.version || countedModels.contains(batch.model) ? batch.model : Self.otherModels
+        committed.withLock { $0[counted, default: 0] += ids.count }
         let listening = subscribers.withLock { Array($0.values) }
         let matching = listening.filter { subscriber in
             (subscriber.query.tenant.map { $0 == batch.tenant } ?? true)

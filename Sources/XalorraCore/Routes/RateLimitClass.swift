@@ -1,7 +1,8 @@
 /// A rate-limit budget and its default size, per the Aksara seed: login 5 per 15 min, register 3 per 60 min,
-/// chat messages 30 per minute, everything else 100 per minute.
+/// chat messages 30 per minute, everything else 100 per minute; and `/metrics` scrapes their own 600 per minute (a
+/// scraper behind a proxy shares its address with every client there, and must not spend their budget or theirs).
 public struct RateLimitClass: Sendable, Hashable {
-    /// The budget's name (`login`, `register`, `chat`, `default`).
+    /// The budget's name (`login`, `register`, `chat`, `metrics`, `default`).
     public let name: String
     /// Requests allowed per window.
     public let limit: Int
@@ -18,6 +19,7 @@ public struct RateLimitClass: Sendable, Hashable {
     public static let login = RateLimitClass(name: "login", limit: 5, windowSeconds: 15 * 60)
     public static let register = RateLimitClass(name: "register", limit: 3, windowSeconds: 60 * 60)
     public static let chat = RateLimitClass(name: "chat", limit: 30, windowSeconds: 60)
+    public static let metrics = RateLimitClass(name: "metrics", limit: 600, windowSeconds: 60)
     public static let `default` = RateLimitClass(name: "default", limit: 100, windowSeconds: 60)
 
     /// `5/15m`, the form the route table prints.

@@ -118,6 +118,9 @@ public struct SettingKey: Sendable, Hashable {
     public static let metricsAccess = SettingKey(
         environment: "XALORRA_METRICS", flag: nil, defaultValue: "admin",
         summary: "Who may read GET /metrics: admin (an admin token), open (anyone), or comma-separated addresses/CIDRs (and admins)")
+    public static let metricsModels = SettingKey(
+        environment: "XALORRA_METRICS_MODELS", flag: nil, defaultValue: "xgb-v2",
+        summary: "Comma-separated model names /metrics counts on their own even while the baseline answers for them (registered models always are; every other name is counted as model=\"_other\")")
     public static let maxConnectionsPerClient = SettingKey(
         environment: "XALORRA_MAX_CONNECTIONS_PER_CLIENT", flag: nil, defaultValue: "256",
         summary: "Connections `serve` holds open from one client address; more are closed at once (raise it behind a proxy)")
@@ -130,6 +133,6 @@ public struct SettingKey: Sendable, Hashable {
         .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
         .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
         .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections, .maxConnectionsPerClient, .minBodyRate,
-        .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess,
+        .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess, .metricsModels,
     ]
 }

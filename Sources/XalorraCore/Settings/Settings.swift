@@ -72,6 +72,9 @@ public struct Settings: Sendable {
     public var maxQueuedJobs: Int
     /// Who may read `/metrics`.
     public var metricsAccess: MetricsAccess
+    /// Names `/metrics` counts predictions of on their own while the baseline answers for them
+    /// (`XALORRA_METRICS_MODELS`); predictions of registered models always are.
+    public var metricsModels: Set<String>
 
     /// Whether `POST /users/register` is open to anyone (`XALORRA_REGISTRATION`).
     public enum Registration: String, Sendable, CaseIterable {
@@ -237,7 +240,10 @@ public struct Settings: Sendable {
             maxModelTrees: try number(.maxModelTrees, in: 1...100_000_000, unit: "trees"),
             maxModelNodes: try number(.maxModelNodes, in: 1...1_000_000_000, unit: "nodes"),
             maxQueuedJobs: try number(.maxQueuedJobs, in: 1...10_000, unit: "jobs"),
-            metricsAccess: metricsAccess
+            metricsAccess: metricsAccess,
+            metricsModels: Set(
+                (value(.metricsModels) ?? "").split(separator: ",").map { String($0.trimmingWhitespace()) }
+                    .filter { !$0.isEmpty })
         )
     }
 
