@@ -1,9 +1,13 @@
 import Hummingbird
+import NIOCore
 import XalorraCore
 
 /// The pipeline's seventh stage: reads the whole body, up to `XALORRA_MAX_BODY` (`XALORRA_MAX_UPLOAD` on the upload
 /// routes), refusing more with 413: by `Content-Length` before reading, when given. It comes after every check, so
 /// a refused request's body is never read (its connection closes instead, see ``RequestHeadTimeout/Tracker``).
+///
+/// A body sent with `Content-Encoding: gzip` or `deflate` is decoded here, for every route, and the limit applies
+/// to the decoded body too (``RequestEncoding``): the sent bytes and what they decode to both stay within it.
 struct BodyReading: Sendable {
     let maxBody: Int
     let maxUpload: Int
@@ -13,13 +17,15 @@ struct BodyReading: Sendable {
         let limit = bodyLimit == .upload ? maxUpload : maxBody
         let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(limit) bytes")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
+        let encoding = try RequestEncoding(request.headers)
+        let buffer: ByteBuffer
         do {
-            let buffer = try await request.body.collect(upTo: limit)
-            return Array(buffer.readableBytesView)
+            buffer = try await request.body.collect(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw tooLarge
         } catch {
             throw XalorraError(.badRequest, "The request body could not be read")
         }
+        return try encoding.decode(buffer, limit: limit)
     }
 }
