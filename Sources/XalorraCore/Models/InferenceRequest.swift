@@ -1,24 +1,63 @@
 public import XalorraML
 
 /// An Open Inference Protocol (KServe v2) `infer` body read into rows: `{"id"?, "inputs": [{"name", "shape",
-/// "datatype", "data"}]}`.
+/// "datatype", "data" | "parameters": {"binary_data_size"}}], "outputs"?, "parameters"?}`.
 ///
 /// One input of shape `[N, F]` (or `[F]` for one row) holds the rows; several inputs of shape `[N]` or `[N, 1]` are
 /// one column each. `data` is row-major, flat or nested. Every value must fit its datatype: `FP32` and `FP16` values
 /// are rounded to their precision (as the client meant them) and must be within its range, the `INT*`/`UINT*`
 /// types take whole numbers within theirs, `BOOL` takes `true`/`false` (or 0/1) as 1/0; `BYTES` is refused. A row
 /// needs at least one feature, and a request at most `maxRows` rows (``BatchLimit``).
+///
+/// With the binary tensor data extension (``InferenceBinary``), an input with `parameters.binary_data_size` has no
+/// `data`: its values are that many raw bytes after the JSON header, a NaN among them being a missing value.
 public struct InferenceRequest: Sendable {
     /// The client's request id, echoed in the response.
     public let id: String?
     /// The rows, with the inputs' names as columns when there is one input per feature.
     public let rows: FeatureMatrix
+    /// Whether the client asked for the `predict` output as binary data (`parameters.binary_data_output`, or the
+    /// output's own `parameters.binary_data`).
+    public let binaryOutput: Bool
+    /// Whether every input was `FP32`: a binary answer is then `FP32` too (FP32 in, FP32 out), as Triton's and
+    /// MLServer's clients expect of a float32 model; JSON answers keep their `FP64` (a JSON number loses nothing).
+    public let allFP32: Bool
 
     /// The most values a request may carry.
     public static let maxValues = 10_000_000
 
-    /// Reads a request body; a batch over `maxRows` rows is a 413, every other problem a 422 naming the input.
+    /// The field that carries the JSON header's length, in requests and in binary answers.
+    public static let headerLengthField = "Inference-Header-Content-Length"
+
+    /// The only output a model has.
+    public static let outputName = "predict"
+
+    /// Reads a request body sent as `body`, whose first `headerLength` bytes (the `Inference-Header-Content-Length`
+    /// field, as sent; `nil` when absent) are JSON and the rest the inputs' binary data. A framing problem is a 400,
+    /// a batch over `maxRows` rows a 413, every other problem a 422 naming the input.
+    public init(body: [UInt8], headerLength: String?, maxRows: Int) throws(XalorraError) {
+        let length = try headerLength.map { text throws(XalorraError) in
+            try InferenceBinary.headerLength(text, bodyCount: body.count)
+        } ?? body.count
+        let json: JSONValue
+        do {
+            json = try body.withUnsafeBufferPointer { bytes throws(JSONParseError) in
+                try JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[..<length]))
+            }
+        } catch {
+            throw error.badRequest(bodyIsEmpty: length == 0)
+        }
+        try self.init(json: json, binary: body[length...], framed: headerLength != nil, maxRows: maxRows)
+    }
+
+    /// Reads a request body already parsed, without binary data; a batch over `maxRows` rows is a 413, every other
+    /// problem a 422 naming the input.
     public init(json: JSONValue, maxRows: Int) throws(XalorraError) {
+        try self.init(json: json, binary: [], framed: false, maxRows: maxRows)
+    }
+
+    /// - Parameter framed: whether the body said where its JSON ends (without it, binary data cannot be sent).
+    private init(json: JSONValue, binary: ArraySlice<UInt8>, framed: Bool, maxRows: Int) throws(XalorraError) {
         guard case .object = json else { throw XalorraError.invalid("body", "expected a JSON object") }
         if let id = json["id"], id != .null {
             guard let text = id.stringValue else { throw XalorraError.invalid("id", "must be a string") }
@@ -26,12 +65,23 @@ public struct InferenceRequest: Sendable {
         } else {
             self.id = nil
         }
+        binaryOutput = try Self.binaryOutput(json)
         guard case .array(let inputs)? = json["inputs"], !inputs.isEmpty else {
             throw XalorraError.invalid("inputs", "expected a non-empty array of tensors")
         }
+        var cursor = binary.startIndex
         let tensors = try inputs.enumerated().map { index, input throws(XalorraError) in
-            try Tensor(input, field: "inputs[\(index)]")
+            try Tensor(input, field: "inputs[\(index)]", binary: binary, cursor: &cursor, framed: framed)
         }
+        if cursor < binary.endIndex {
+            let sizes = tensors.compactMap(\.binarySize)
+            throw XalorraError(
+                .badRequest,
+                "the body has \(binary.endIndex - cursor) bytes after the inputs' binary data "
+                    + (sizes.isEmpty ? "(no input has parameters.binary_data_size)"
+                        : "(binary_data_size \(sizes.map(String.init).joined(separator: " + ")))"))
+        }
+        allFP32 = tensors.allSatisfy { $0.datatype == .fp32 }
         if tensors.count == 1 {
             let tensor = tensors[0]
             let (count, width) = tensor.shape.count == 1 ? (1, tensor.shape[0]) : (tensor.shape[0], tensor.shape[1])
@@ -39,7 +89,7 @@ public struct InferenceRequest: Sendable {
             try BatchLimit.check(rows: count, limit: maxRows)
             var rows = FeatureMatrix()
             rows.reserve(rows: count, width: width)
-            for row in 0..<count { rows.append(row: tensor.values[row * width..<(row + 1) * width].lazy.map { Optional($0) }) }
+            for row in 0..<count { rows.append(row: tensor.values[row * width..<(row + 1) * width]) }
             self.rows = rows
         } else {
             let count = tensors[0].shape[0]
@@ -50,18 +100,66 @@ public struct InferenceRequest: Sendable {
             }
             var rows = FeatureMatrix(columns: tensors.map(\.name))
             rows.reserve(rows: count, width: tensors.count)
-            for row in 0..<count { rows.append(row: tensors.lazy.map { Optional($0.values[row]) }) }
+            for row in 0..<count { rows.append(row: tensors.lazy.map { $0.values[row] }) }
             self.rows = rows
         }
+    }
+
+    /// Whether `json` asks for the output as binary data; an output other than `predict` is a 422 naming it.
+    private static func binaryOutput(_ json: JSONValue) throws(XalorraError) -> Bool {
+        var binary = false
+        if let parameters = json["parameters"], parameters != .null {
+            guard case .object = parameters else { throw XalorraError.invalid("parameters", "expected an object") }
+            binary = try flag(parameters["binary_data_output"], field: "parameters.binary_data_output") ?? false
+        }
+        guard let outputs = json["outputs"], outputs != .null else { return binary }
+        guard case .array(let requested) = outputs else {
+            throw XalorraError.invalid("outputs", "expected an array of {\"name\": \"\(outputName)\"}")
+        }
+        for (index, output) in requested.enumerated() {
+            let field = "outputs[\(index)]"
+            guard case .object = output, let name = output["name"]?.stringValue else {
+                throw XalorraError.invalid("\(field).name", "is required")
+            }
+            guard name == outputName else {
+                throw XalorraError.invalid(
+                    "\(field).name", "'\(name.prefix(100))' is no output of this model; its only output is '\(outputName)'")
+            }
+            guard let parameters = output["parameters"], parameters != .null else { continue }
+            guard case .object = parameters else {
+                throw XalorraError.invalid("\(field).parameters", "expected an object")
+            }
+            if let classification = parameters["classification"], classification != .null {
+                throw XalorraError.invalid(
+                    "\(field).parameters.classification", "the classification extension is not supported")
+            }
+            binary = try flag(parameters["binary_data"], field: "\(field).parameters.binary_data") ?? binary
+        }
+        return binary
+    }
+
+    /// A boolean parameter, `nil` when absent.
+    private static func flag(_ value: JSONValue?, field: String) throws(XalorraError) -> Bool? {
+        guard let value, value != .null else { return nil }
+        guard case .bool(let flag) = value else { throw XalorraError.invalid(field, "expected true or false") }
+        return flag
     }
 
     /// One input tensor.
     struct Tensor {
         let name: String
         let shape: [Int]
-        let values: [Number]
+        let datatype: InferenceDatatype
+        /// Row-major; `nil` for a binary NaN (a missing value).
+        let values: [Number?]
+        /// The bytes it took from the binary data, when it came as binary data.
+        let binarySize: Int?
 
-        init(_ json: JSONValue, field: String) throws(XalorraError) {
+        /// Reads the tensor `json`; one with `parameters.binary_data_size` takes its values from `binary` at
+        /// `cursor`, and moves `cursor` past them.
+        init(
+            _ json: JSONValue, field: String, binary: ArraySlice<UInt8>, cursor: inout Int, framed: Bool
+        ) throws(XalorraError) {
             guard case .object = json else { throw XalorraError.invalid(field, "expected a tensor object") }
             guard let name = json["name"]?.stringValue else { throw XalorraError.invalid("\(field).name", "is required") }
             self.name = name
@@ -87,8 +185,47 @@ public struct InferenceRequest: Sendable {
                 throw XalorraError.invalid(
                     "\(field).datatype", "'\(datatype)' is not supported; use FP32, FP64, an INT/UINT type or BOOL")
             }
+            self.datatype = type
+            if let size = try Self.binarySize(json, field: field) {
+                guard json["data"] == nil else {
+                    throw XalorraError.invalid(
+                        "\(field).data", "an input with parameters.binary_data_size has its data in binary, not here")
+                }
+                guard framed else {
+                    throw XalorraError(
+                        .badRequest,
+                        "\(field) has parameters.binary_data_size, but the request has no "
+                            + "\(InferenceBinary.headerLengthField) field saying where the JSON ends")
+                }
+                let needed = total * InferenceBinary.elementSize(type)
+                guard size == needed else {
+                    throw XalorraError.invalid(
+                        "\(field).parameters.binary_data_size",
+                        "is \(size), but shape \(shape) of \(type.rawValue) takes \(needed) bytes")
+                }
+                let left = binary.endIndex - cursor
+                guard size <= left else {
+                    throw XalorraError(
+                        .badRequest,
+                        "\(field): parameters.binary_data_size is \(size), but only \(left) bytes of binary data are left")
+                }
+                let start = cursor
+                let decoded = binary.withUnsafeBytes { bytes in
+                    let offset = start - binary.startIndex
+                    return Result { () throws(XalorraError) in
+                        try InferenceBinary.decode(
+                            UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + size]), as: type, count: total,
+                            field: field)
+                    }
+                }
+                values = try decoded.get()
+                cursor += size
+                binarySize = size
+                return
+            }
+            binarySize = nil
             guard let data = json["data"] else { throw XalorraError.invalid("\(field).data", "is required") }
-            var values: [Number] = []
+            var values: [Number?] = []
             values.reserveCapacity(total)
             var seen = 0
             var problem: (index: Int, reason: String)?
@@ -113,6 +250,17 @@ public struct InferenceRequest: Sendable {
             }
             self.values = values
         }
+
+        /// The input's `parameters.binary_data_size`, `nil` when absent.
+        private static func binarySize(_ json: JSONValue, field: String) throws(XalorraError) -> Int? {
+            guard let parameters = json["parameters"], parameters != .null else { return nil }
+            guard case .object = parameters else { throw XalorraError.invalid("\(field).parameters", "expected an object") }
+            guard let size = parameters["binary_data_size"], size != .null else { return nil }
+            guard case .number(.int(let bytes)) = size, bytes >= 0, bytes <= Int64(Int32.max) else {
+                throw XalorraError.invalid("\(field).parameters.binary_data_size", "expected a whole number of bytes")
+            }
+            return Int(bytes)
+        }
     }
 }
 
@@ -121,16 +269,48 @@ public enum InferenceMetadata {
     /// The `infer` response: `{"model_name","model_version","id"?,"outputs":[{"name":"predict","shape":[N],
     /// "datatype","data"}]}`; `INT64` when every prediction is a whole number from the baseline.
     public static func response(_ answer: BatchPrediction, id: String?) -> JSONValue {
-        let integral = answer.predictions.allSatisfy { if case .int = $0 { true } else { false } }
+        var output = outputHeader(answer, datatype: integral(answer) ? .int64 : .fp64)
+        output.append(("data", .array(answer.predictions.map { .number($0) })))
+        return envelope(answer, id: id, output: output)
+    }
+
+    /// The `infer` response with the output as binary data: the JSON header (the output with
+    /// `"parameters":{"binary_data_size":B}` instead of `data`), its length (the answer's
+    /// `Inference-Header-Content-Length`), then the B bytes. `INT64` as in ``response(_:id:)``, otherwise `FP32` when
+    /// every input was `FP32` (`fp32`) and `FP64` when not.
+    public static func binaryResponse(
+        _ answer: BatchPrediction, id: String?, fp32: Bool
+    ) -> (body: [UInt8], headerLength: Int) {
+        let datatype: InferenceDatatype = integral(answer) ? .int64 : fp32 ? .fp32 : .fp64
+        let size = answer.predictions.count * InferenceBinary.elementSize(datatype)
+        var output = outputHeader(answer, datatype: datatype)
+        output.append(("parameters", .object([("binary_data_size", .int(size))])))
+        var body: [UInt8] = []
+        body.reserveCapacity(256 + size)
+        JSONWriter.write(envelope(answer, id: id, output: output), into: &body)
+        let headerLength = body.count
+        InferenceBinary.encode(answer.predictions, as: datatype, into: &body)
+        return (body, headerLength)
+    }
+
+    /// Whether the answer is the baseline's whole numbers.
+    private static func integral(_ answer: BatchPrediction) -> Bool {
+        !answer.predictions.isEmpty && answer.predictions.allSatisfy { if case .int = $0 { true } else { false } }
+    }
+
+    private static func outputHeader(_ answer: BatchPrediction, datatype: InferenceDatatype) -> [(String, JSONValue)] {
+        [
+            ("name", .string(InferenceRequest.outputName)), ("shape", .array([.int(answer.predictions.count)])),
+            ("datatype", .string(datatype.rawValue)),
+        ]
+    }
+
+    private static func envelope(_ answer: BatchPrediction, id: String?, output: [(String, JSONValue)]) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("model_name", .string(answer.model)), ("model_version", .string(answer.version)),
         ]
         if let id { members.append(("id", .string(id))) }
-        members.append(("outputs", .array([.object([
-            ("name", "predict"), ("shape", .array([.int(answer.predictions.count)])),
-            ("datatype", .string(integral && !answer.predictions.isEmpty ? "INT64" : "FP64")),
-            ("data", .array(answer.predictions.map { .number($0) })),
-        ])])))
+        members.append(("outputs", .array([.object(output)])))
         return .object(members)
     }
 }

@@ -5,9 +5,12 @@ enum InferenceController {
     /// `GET /v2`.
     static let inferenceServer: RouteHandler = { _ in
         .json(.object([
-            ("name", "xalorra"), ("version", .string(XalorraVersion.current)), ("extensions", .array([])),
+            ("name", "xalorra"), ("version", .string(XalorraVersion.current)), ("extensions", .array([.string(binaryExtension)])),
         ]))
     }
+
+    /// The binary tensor data extension, by the name Triton advertises it under.
+    static let binaryExtension = "binary_tensor_data"
 
     /// `GET /v2/health/live`.
     static let inferenceLive: RouteHandler = { _ in .json(.object([("live", true)])) }
@@ -56,9 +59,18 @@ enum InferenceController {
         try await input.api.inferenceMetadata(model: input.parameter("name"), version: version).json
     }
 
+    /// The request's `Inference-Header-Content-Length`.
+    // TODO(B): `input.inferenceHeaderLength` once HTTPInput carries it (requests-B.md, item 2).
+    private static func headerLength(_ input: HTTPInput) -> String? { nil }
+
     private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
-        let request = try InferenceRequest(json: try input.json(), maxRows: input.maxBatchRows)
+        let request = try InferenceRequest(
+            body: input.body, headerLength: headerLength(input), maxRows: input.maxBatchRows)
         let answer = try await input.api.predictBatch(model: try reference(input, version: version), rows: request.rows)
-        return .json(InferenceMetadata.response(answer, id: request.id))
+        guard request.binaryOutput else { return .json(InferenceMetadata.response(answer, id: request.id)) }
+        let binary = InferenceMetadata.binaryResponse(answer, id: request.id, fp32: request.allFP32)
+        var output = HTTPOutput.raw(binary.body, contentType: "application/octet-stream")
+        output.fields = [(InferenceRequest.headerLengthField, "\(binary.headerLength)")]
+        return output
     }
 }
