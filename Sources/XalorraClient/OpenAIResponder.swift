@@ -25,17 +25,34 @@ public struct OpenAIResponder: ChatResponder {
         settings.chat.url == nil ? BuiltinResponder() : OpenAIResponder(settings.chat)
     }
 
+    /// The model the settings name (`XALORRA_CHAT_MODEL`).
+    public var model: String { backend.model }
+
     public func reply(
         to history: [ChatMessage], api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
     ) async throws(XalorraError) -> String {
+        let messages = history.map { message in
+            ChatCompletionRequest.Message(message.sender == .user ? .user : .assistant, message.content)
+        }
+        return try await complete(
+            ChatCompletionRequest(model: backend.model, messages: messages), api: api, onDelta: onDelta
+        ).text
+    }
+
+    /// The operator's system prompt (`XALORRA_CHAT_SYSTEM_PROMPT`) goes first, as a system message of its own; the
+    /// request's messages follow in their order, a `developer` message sent as `system` (servers such as Ollama
+    /// know no other); the request's sampling options are passed on as sent. The backend's `usage` is asked for
+    /// (`stream_options.include_usage`) and returned when it sends one.
+    public func complete(
+        _ completion: ChatCompletionRequest, api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> ChatAnswer {
         var messages: [JSONValue] = []
         if !backend.systemPrompt.isEmpty {
             messages.append(.object([("role", "system"), ("content", .string(backend.systemPrompt))]))
         }
-        for message in history {
-            messages.append(.object([
-                ("role", .string(message.sender == .user ? "user" : "assistant")), ("content", .string(message.content)),
-            ]))
+        for message in completion.messages {
+            let role = message.role == .developer ? "system" : message.role.rawValue
+            messages.append(.object([("role", .string(role)), ("content", .string(message.content))]))
         }
         var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
         request.method = .POST
@@ -44,7 +61,11 @@ public struct OpenAIResponder: ChatResponder {
         if let key = backend.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         var body: [UInt8] = []
         JSONWriter.write(
-            .object([("model", .string(backend.model)), ("messages", .array(messages)), ("stream", true)]), into: &body)
+            .object([
+                ("model", .string(backend.model)), ("messages", .array(messages)), ("stream", true),
+                ("stream_options", .object([("include_usage", true)])),
+            ] + completion.options),
+            into: &body)
         request.body = .bytes(ByteBuffer(bytes: body))
 
         let deadline = NIODeadline.now() + .seconds(backend.timeout.seconds)
@@ -57,12 +78,18 @@ public struct OpenAIResponder: ChatResponder {
             guard contentType.contains("text/event-stream") else {
                 // A server that ignores `stream` answers one JSON body.
                 let bytes = Array(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-                guard case .string(let text)? = try? JSONParser.parse(bytes)["choices"]?.first?["message"]?["content"]
+                let answer = try? JSONParser.parse(bytes)
+                guard case .string(let text)? = answer?["choices"]?.first?["message"]?["content"]
                 else { throw Self.unavailable("the backend's answer has no choices[0].message.content") }
                 await onDelta(text)
-                return try Self.nonEmpty(text)
+                return ChatAnswer(
+                    text: try Self.nonEmpty(text),
+                    finishReason: answer?["choices"]?.first?["finish_reason"]?.stringValue ?? "stop",
+                    usage: Self.usage(answer?["usage"]))
             }
             var text = ""
+            var finishReason = "stop"
+            var usage: ChatUsage?
             var reader = ServerSentEventReader()
             var done = false
             for try await buffer in response.body where !done {
@@ -71,15 +98,19 @@ public struct OpenAIResponder: ChatResponder {
                         done = true
                         break
                     }
-                    guard let chunk = try? JSONParser.parse(Array(event.data.utf8)), let choice = chunk["choices"]?.first
+                    guard let chunk = try? JSONParser.parse(Array(event.data.utf8)), case .array(let choices)? = chunk["choices"]
                     else { throw Self.unavailable("the backend sent a chunk that is not a completion") }
+                    // The usage chunk that ends a stream has no choices.
+                    usage = Self.usage(chunk["usage"]) ?? usage
+                    guard let choice = choices.first else { continue }
                     if case .string(let delta)? = choice["delta"]?["content"], !delta.isEmpty {
                         text += delta
                         await onDelta(delta)
                     }
+                    if case .string(let reason)? = choice["finish_reason"] { finishReason = reason }
                 }
             }
-            return try Self.nonEmpty(text)
+            return ChatAnswer(text: try Self.nonEmpty(text), finishReason: finishReason, usage: usage)
         } catch let error as XalorraError {
             throw error
         } catch let error as ServerSentEventError {
@@ -106,6 +137,12 @@ public struct OpenAIResponder: ChatResponder {
         return ResponderHealth(
             available: response.status == .ok, milliseconds: milliseconds,
             detail: response.status == .ok ? nil : "GET /v1/models answered \(response.status.code)")
+    }
+
+    /// An upstream's `usage`, when it is one.
+    private static func usage(_ json: JSONValue?) -> ChatUsage? {
+        guard let json, json != .null else { return nil }
+        return try? ChatUsage(json: json)
     }
 
     private static func nonEmpty(_ text: String) throws(XalorraError) -> String {

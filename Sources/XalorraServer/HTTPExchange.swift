@@ -93,14 +93,15 @@ public struct HTTPOutput: Sendable {
         HTTPOutput(status: status, body: bytes, contentType: contentType)
     }
 
-    /// The error envelope for `error` (or the inference protocol's `{"error": "…"}`); internal errors never carry
-    /// their message.
+    /// The error envelope for `error` (or the inference protocol's `{"error": "…"}`, or the OpenAI API's error
+    /// object); internal errors never carry their message.
     public static func failure(_ error: XalorraError, format: Route.ErrorFormat = .envelope) -> HTTPOutput {
         let shown =
             error.code == .internal ? XalorraError(.internal, "Internal server error") : error
         switch format {
         case .envelope: return json(Envelope.failure(shown), status: error.code.httpStatus)
         case .inference: return json(.object([("error", .string(shown.message))]), status: error.code.httpStatus)
+        case .openAI: return json(shown.openAIJSON, status: error.code.httpStatus)
         }
     }
 }

@@ -158,6 +158,9 @@ struct IsolationTokenTests: LiveServerSuite {
             #expect(body["timestamp"] != nil, "\(label): \(answer.body)")
         case .inference:
             #expect(body["error"]?.stringValue?.isEmpty == false, "\(label): \(answer.body)")
+        case .openAI:
+            let openAICode = code == "AUTHENTICATION_FAILED" ? "invalid_api_key" : code.lowercased()
+            #expect(body["error"]?["code"]?.stringValue == openAICode, "\(label): \(answer.body)")
         }
     }
 }

@@ -163,7 +163,8 @@ import XalorraCore
                 let allowed = Set(RouteTable.all.filter { Self.pattern($0.path, matches: path) }.map(\.method))
                 let method = try #require(["PATCH", "PUT", "DELETE", "POST", "GET"].first { !allowed.contains($0) })
                 let answer = try await app.request(method, path, token: token)
-                let format: Route.ErrorFormat = path.hasPrefix("/v2") ? .inference : .envelope
+                let format: Route.ErrorFormat =
+                    path.hasPrefix("/v2") ? .inference : path.hasPrefix("/v1") ? .openAI : .envelope
                 app.expectFailure(answer, format: format, .methodNotAllowed)
                 let listed = Set((answer.header("Allow") ?? "").split(separator: ",").map {
                     $0.trimmingCharacters(in: .whitespaces)

@@ -99,6 +99,18 @@ public protocol XalorraAPI: Sendable {
     /// Deletes one of the caller's conversations with its messages.
     func deleteConversation(_ id: String) async throws(XalorraError)
 
+    // MARK: Chat, as the OpenAI API (/v1/*)
+
+    /// The models a chat completion may name: the configured responder's.
+    func chatModels() async throws(XalorraError) -> [ChatModel]
+
+    /// Answers an OpenAI-style chat completion with the configured responder, handing each piece of the reply to
+    /// `onDelta` as it is produced; the request's user and assistant messages and the reply are saved as a new
+    /// conversation of the caller (the request's before the responder runs, so they stay when it fails).
+    func chatCompletion(
+        _ request: ChatCompletionRequest, onDelta: @escaping @Sendable (ChatCompletionDelta) async -> Void
+    ) async throws(XalorraError) -> ChatCompletion
+
     // MARK: Models (the registry) and training
 
     /// A page of the caller's tenant's models (another tenant's for admins), by name.

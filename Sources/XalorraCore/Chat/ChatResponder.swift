@@ -15,6 +15,55 @@ public protocol ChatResponder: Sendable {
 
     /// Whether the backend answers, and how fast.
     func health() async -> ResponderHealth
+
+    /// The model a `/v1/chat/completions` request names to be answered by this responder (`GET /v1/models`).
+    var model: String { get }
+
+    /// The reply to a whole OpenAI-style prompt (system and developer messages included, in their places), handing
+    /// each piece of text to `onDelta`; with the usage when the backend counts it. By default the user and
+    /// assistant messages are ``reply(to:api:onDelta:)``'s history and the usage is unknown.
+    func complete(
+        _ request: ChatCompletionRequest, api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> ChatAnswer
+}
+
+/// What a responder answered to a whole prompt.
+public struct ChatAnswer: Sendable, Equatable {
+    /// The reply.
+    public let text: String
+    /// Why it ended (OpenAI's `finish_reason`): `stop`, or `length` when an upstream hit its token limit.
+    public let finishReason: String
+    /// The backend's count, when it has one.
+    public let usage: ChatUsage?
+
+    public init(text: String, finishReason: String = "stop", usage: ChatUsage? = nil) {
+        self.text = text
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+extension ChatResponder {
+    /// `xalorra-<name>`.
+    public var model: String { "xalorra-\(name)" }
+
+    public func complete(
+        _ request: ChatCompletionRequest, api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> ChatAnswer {
+        ChatAnswer(text: try await reply(to: Self.history(request), api: api, onDelta: onDelta))
+    }
+
+    /// The user and assistant messages of a prompt as a conversation's history (unsaved: id 0).
+    public static func history(_ request: ChatCompletionRequest) -> [ChatMessage] {
+        let now = Timestamp.now()
+        return request.messages.compactMap { message in
+            switch message.role {
+            case .user: ChatMessage(id: 0, sender: .user, content: message.content, timestamp: now)
+            case .assistant: ChatMessage(id: 0, sender: .ai, content: message.content, timestamp: now)
+            case .system, .developer: nil
+            }
+        }
+    }
 }
 
 /// A responder's status for `/health/detailed`.
@@ -60,6 +109,16 @@ public struct BuiltinResponder: ChatResponder {
     }
 
     public func health() async -> ResponderHealth { ResponderHealth(available: true, milliseconds: 0) }
+
+    /// System and developer messages mean nothing to it (it is no language model); its usage counts words, the unit
+    /// it writes in: the prompt's (every message's) and the reply's.
+    public func complete(
+        _ request: ChatCompletionRequest, api: LocalAPI, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(XalorraError) -> ChatAnswer {
+        let text = try await reply(to: Self.history(request), api: api, onDelta: onDelta)
+        let prompt = request.messages.reduce(0) { $0 + ChatUsage.words($1.content) }
+        return ChatAnswer(text: text, usage: ChatUsage(promptTokens: prompt, completionTokens: ChatUsage.words(text)))
+    }
 
     private func answer(_ history: [ChatMessage], api: LocalAPI) async throws(XalorraError) -> String {
         let question = history.last?.content ?? ""

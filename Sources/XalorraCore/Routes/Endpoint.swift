@@ -21,6 +21,8 @@ public enum Endpoint: String, Sendable, CaseIterable {
     // The Open Inference Protocol (KServe v2).
     case inferenceServer, inferenceLive, inferenceReady, inferenceModel, inferenceModelReady, inferenceVersion
     case inferenceVersionReady, infer, inferVersion
+    // The OpenAI API's chat.
+    case chatModels, chatCompletions
 
     /// This operation's route.
     public var route: Route { RouteTable.byEndpoint[self]! }

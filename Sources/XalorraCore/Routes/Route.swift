@@ -30,6 +30,8 @@ public struct Route: Sendable, Equatable {
         case envelope
         /// The Open Inference Protocol's `{"error": "message"}`.
         case inference
+        /// The OpenAI API's `{"error":{"message","type","param","code"}}`.
+        case openAI
     }
 
     /// Who may call a route.

@@ -319,6 +319,18 @@ extension Endpoint {
             return Route(
                 self, "POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version",
                 body: .init(S.inferenceRequest), response: .json(S.inferenceResponse), errorFormat: .inference)
+
+        case .chatModels:
+            return Route(
+                self, "GET", "/v1/models", .user, "OpenAI API: the models a chat completion may name",
+                response: .json(S.chatModels), errorFormat: .openAI)
+        case .chatCompletions:
+            return Route(
+                self, "POST", "/v1/chat/completions", .user,
+                "OpenAI API: a chat completion by the configured responder, stored as a conversation "
+                    + "(\"stream\": true for chat.completion.chunk events)",
+                rateLimit: .chat, body: .init(S.chatCompletionRequest), response: .json(S.chatCompletion),
+                errorFormat: .openAI)
         }
     }
 }

@@ -65,6 +65,9 @@ extension Endpoint {
         case .inferenceVersionReady: InferenceController.inferenceVersionReady
         case .infer: InferenceController.infer
         case .inferVersion: InferenceController.inferVersion
+
+        case .chatModels: OpenAIController.models
+        case .chatCompletions: OpenAIController.chatCompletions
         }
     }
 }

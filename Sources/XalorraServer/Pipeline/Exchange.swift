@@ -13,8 +13,8 @@ struct Exchange {
     let uri: URI
     /// The client's socket address, when known (not in router tests).
     let peer: SocketAddress?
-    /// How errors are written: the Open Inference Protocol's own form under `/v2`, even for a path that matches
-    /// nothing.
+    /// How errors are written: the Open Inference Protocol's own form under `/v2`, the OpenAI API's under `/v1`,
+    /// even for a path that matches nothing.
     let errorFormat: Route.ErrorFormat
     /// Fields every answer to this request carries, error or not: CORS, rate limits, `Allow`, `Cache-Control`.
     var headers = HTTPFields()
@@ -36,7 +36,9 @@ struct Exchange {
         self.uri = uri
         self.peer = peer
         let path = uri.path
-        errorFormat = path.hasPrefix("/v2/") || path == "/v2" ? .inference : .envelope
+        errorFormat =
+            path.hasPrefix("/v2/") || path == "/v2"
+            ? .inference : path.hasPrefix("/v1/") || path == "/v1" ? .openAI : .envelope
     }
 
     /// The client's address as text, made when a stage needs it (with rate limiting off, none does).

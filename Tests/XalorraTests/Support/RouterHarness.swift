@@ -182,6 +182,14 @@ struct RouterHarness: Sendable {
                 #expect(
                     answer.fields.contains(field), "no detail names \(field): \(answer)", sourceLocation: sourceLocation)
             }
+        case .openAI:
+            let problems = SchemaCheck.problems(json, Schema.openAIError)
+            #expect(problems.isEmpty, "not the OpenAI error: \(problems) in \(answer)", sourceLocation: sourceLocation)
+            if let field {
+                #expect(
+                    json["error"]?["param"]?.stringValue == field, "the param is not \(field): \(answer)",
+                    sourceLocation: sourceLocation)
+            }
         case .inference:
             let problems = SchemaCheck.problems(json, Schema.ref("InferenceError"))
             #expect(problems.isEmpty, "not the OIP error: \(problems) in \(answer)", sourceLocation: sourceLocation)

@@ -1,0 +1,53 @@
+extension LocalAPI {
+    public func chatModels() async throws(XalorraError) -> [ChatModel] {
+        [ChatModel(id: responder.model, ownedBy: responder.name == "builtin" ? "xalorra" : responder.name)]
+    }
+
+    /// The request's `model` must be the responder's (404 `model_not_found` otherwise: a gateway that answered any
+    /// name with its one model would hide a client's typo). The user and assistant messages are saved as a new
+    /// conversation of the caller before the responder runs (so a request the AI fails on stays visible, as
+    /// `sendMessage`'s message does), the reply after it.
+    public func chatCompletion(
+        _ request: ChatCompletionRequest, onDelta: @escaping @Sendable (ChatCompletionDelta) async -> Void
+    ) async throws(XalorraError) -> ChatCompletion {
+        let models = try await chatModels()
+        guard models.contains(where: { $0.id == request.model }) else {
+            let known = models.map(\.id).joined(separator: ", ")
+            throw XalorraError(
+                .notFound, "The model '\(request.model)' does not exist; this server answers with: \(known)",
+                details: [.init(field: "model", message: "'\(request.model)' is not one of: \(known)")])
+        }
+        let transcript = request.messages.compactMap { message -> (sender: Sender, content: String)? in
+            switch message.role {
+            case .user: (.user, message.content)
+            case .assistant: (.ai, message.content)
+            case .system, .developer: nil
+            }
+        }
+        let firstUser = request.messages.first { $0.role == .user }?.content ?? ""
+        var title = ChatRules.title(fromFirstMessage: firstUser)
+        if title.isEmpty { title = "Chat completion" }
+        let store = ChatRepository(database: try store())
+        let owner = try await completionOwner()
+        let now = Timestamp.now()
+        let conversation = try await store.appendTranscript(owner: owner, title: title, messages: transcript, now: now)
+        let id = ChatCompletion.id(conversation: conversation)
+        let created = now.seconds
+        let model = request.model
+        let answer = try await responder.complete(request, api: self) { text in
+            await onDelta(
+                ChatCompletionDelta(id: id, created: created, model: model, conversationID: conversation, content: text))
+        }
+        _ = try await store.appendReply(owner: owner, conversationID: conversation, content: answer.text, now: .now())
+        return ChatCompletion(
+            id: id, created: created, model: model, content: answer.text, finishReason: answer.finishReason,
+            usage: answer.usage, conversationID: conversation)
+    }
+
+    /// The caller as a conversation's owner (as `sendMessage` resolves it).
+    private func completionOwner() async throws(XalorraError) -> ChatOwner {
+        if callerResolved { return ChatOwner(name: caller.user, account: caller.account) }
+        let account = try await localAccount()
+        return ChatOwner(name: account?.username ?? caller.user, account: account?.id)
+    }
+}

@@ -1,0 +1,53 @@
+/// The OpenAI API's error object, `{"error":{"message","type","param","code"}}`, both ways: the server writes it for
+/// every failure under `/v1/` (so OpenAI clients raise their own exception classes, by status), ``RemoteAPI`` reads
+/// it back into the same error.
+extension XalorraError {
+    /// The error object. `type` follows OpenAI's (`invalid_request_error`, `authentication_error`, `requests` for a
+    /// rate limit, `server_error`); `code` is OpenAI's where one exists (`invalid_api_key`, `model_not_found`,
+    /// `rate_limit_exceeded`), else xalorra's own code in lower case; `param` names the first field at fault.
+    public var openAIJSON: JSONValue {
+        let param = details.first?.field
+        let message: String
+        if details.count > 1 || (!details.isEmpty && self.message == "Request validation failed") {
+            message = details.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        } else {
+            message = self.message
+        }
+        return .object([("error", .object([
+            ("message", .string(message)), ("type", .string(openAIType)), ("param", .string(param)),
+            ("code", .string(openAICode(param: param))),
+        ]))])
+    }
+
+    /// The error an OpenAI error object with HTTP `status` stands for: the code by status, `param` as its detail.
+    public init(openAI json: JSONValue, status: Int) {
+        let error = json["error"] ?? .null
+        let message = error["message"]?.stringValue ?? "the server answered \(status)"
+        let code = XalorraError.Code.all.first { $0.httpStatus == status } ?? .internal
+        var details: [FieldError] = []
+        if let param = error["param"]?.stringValue {
+            let prefix = "\(param): "
+            details = [FieldError(field: param, message: message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)]
+        }
+        self.init(code, message, details: details)
+    }
+
+    private var openAIType: String {
+        switch code.httpStatus {
+        case 401: "authentication_error"
+        case 403: "permission_error"
+        case 429: "requests"
+        case 500...: "server_error"
+        default: "invalid_request_error"
+        }
+    }
+
+    private func openAICode(param: String?) -> String {
+        switch code {
+        case .authenticationFailed: "invalid_api_key"
+        case .rateLimited: "rate_limit_exceeded"
+        case .notFound where param == "model": "model_not_found"
+        default: code.name.lowercased()
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// The OpenAI API's bodies, as far as `/v1/*` serves them (the OpenAI API reference's `CreateChatCompletionRequest`,
+/// `CreateChatCompletionResponse`, `ListModelsResponse`, `ErrorResponse`).
+extension Schema {
+    /// A prompt message: one of the supported roles, content as text or text parts.
+    static let chatCompletionMessage: JSONValue = object([
+        ("role", oneOf(ChatCompletionRequest.Role.allCases)),
+        ("content", .object([("oneOf", .array([
+            string,
+            array(object([("type", .object([("enum", .array(["text"]))])), ("text", string)], required: ["type", "text"])),
+        ]))])),
+        ("name", string),
+    ], required: ["role", "content"])
+
+    /// `POST /v1/chat/completions`'s body; sampling options are passed to an upstream, other members ignored.
+    public static let chatCompletionRequest: JSONValue = object([
+        ("model", nonEmpty),
+        ("messages", .object([("type", "array"), ("items", chatCompletionMessage), ("minItems", 1)])),
+        ("stream", boolean),
+        ("stream_options", object([("include_usage", boolean)], required: [])),
+        ("n", .object([("enum", .array([1]))])),
+        ("temperature", number), ("top_p", number), ("max_tokens", integer), ("max_completion_tokens", integer),
+        ("seed", integer), ("presence_penalty", number), ("frequency_penalty", number),
+        ("stop", .object([("oneOf", .array([string, array(string)]))])),
+    ], required: ["model", "messages"], examples: [
+        #"{"model": "xalorra-builtin", "messages": [{"role": "user", "content": "help"}]}"#,
+    ])
+
+    /// Token counts, when the responder has them.
+    static let chatUsage: JSONValue = object(
+        [("prompt_tokens", integer), ("completion_tokens", integer), ("total_tokens", integer)],
+        required: ["prompt_tokens", "completion_tokens", "total_tokens"])
+
+    /// The `chat.completion` object (a streamed answer is `text/event-stream` of `chat.completion.chunk`s, then
+    /// `data: [DONE]`).
+    public static let chatCompletion: JSONValue = object([
+        ("id", string), ("object", .object([("enum", .array(["chat.completion"]))])), ("created", integer),
+        ("model", string),
+        ("choices", array(object([
+            ("index", integer),
+            ("message", object([("role", string), ("content", string)], required: ["role", "content"])),
+            ("finish_reason", string),
+        ], required: ["index", "message", "finish_reason"]))),
+        ("usage", chatUsage), ("conversation_id", string),
+    ], required: ["id", "object", "created", "model", "choices"])
+
+    /// `GET /v1/models`'s list.
+    public static let chatModels: JSONValue = object([
+        ("object", .object([("enum", .array(["list"]))])),
+        ("data", array(object(
+            [("id", string), ("object", string), ("created", integer), ("owned_by", string)],
+            required: ["id", "object", "created", "owned_by"]))),
+    ], required: ["object", "data"])
+
+    /// The OpenAI error object every `/v1` failure is.
+    public static let openAIError: JSONValue = object([
+        ("error", object([
+            ("message", string), ("type", string),
+            ("param", .object([("type", .array(["string", "null"]))])),
+            ("code", .object([("type", .array(["string", "null"]))])),
+        ], required: ["message", "type", "param", "code"])),
+    ], required: ["error"])
+}
