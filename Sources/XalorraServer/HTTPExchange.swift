@@ -17,6 +17,9 @@ public struct HTTPInput: Sendable {
     let local: LocalAPI
     /// The request's `Last-Event-ID` (a reconnecting `EventSource` sends the id of the last event it saw).
     public let lastEventID: String?
+    /// The request's `Inference-Header-Content-Length` (the inference protocol's binary tensor extension: the body is
+    /// that many bytes of JSON, then the tensors' raw bytes), as sent: the infer handler checks it.
+    public let inferenceHeaderLength: String?
     /// Most rows one prediction call may carry over HTTP (`XALORRA_MAX_BATCH_ROWS`; offline batches have no limit).
     public let maxBatchRows: Int
 

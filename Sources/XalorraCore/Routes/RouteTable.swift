@@ -87,7 +87,7 @@ extension Endpoint {
                     ("message", ChatRules.messageRule.schema),
                     ("conversation_id", S.string), ("stream", S.boolean),
                 ], required: ["message"])),
-                response: .json(S.envelope(S.ref("ChatReply"))))
+                response: .jsonOrEvents(S.envelope(S.ref("ChatReply")), events: S.ref("ChatEvent")))
         case .conversations:
             return Route(
                 self, "GET", "/chat/histories", .user, "List the caller's conversations",
@@ -277,7 +277,7 @@ extension Endpoint {
         case .metrics:
             return Route(
                 self, "GET", "/metrics", .admin,
-                "Prometheus metrics (XALORRA_METRICS may open it to anyone or to listed addresses)",
+                "Prometheus metrics (XALORRA_METRICS may open it to anyone or to listed addresses)", rateLimit: .metrics,
                 response: .text(contentType: "text/plain; version=0.0.4; charset=utf-8"), accessSetting: .metricsAccess)
 
         case .inferenceServer:
@@ -329,7 +329,8 @@ extension Endpoint {
                 self, "POST", "/v1/chat/completions", .user,
                 "OpenAI API: a chat completion by the configured responder, stored as a conversation "
                     + "(\"stream\": true for chat.completion.chunk events)",
-                rateLimit: .chat, body: .init(S.chatCompletionRequest), response: .json(S.chatCompletion),
+                rateLimit: .chat, body: .init(S.chatCompletionRequest),
+                response: .jsonOrEvents(S.chatCompletion, events: S.chatCompletionEvent),
                 errorFormat: .openAI)
         }
     }

@@ -11,6 +11,7 @@ struct Dispatch: Sendable {
     let maxBatchRows: Int
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
 
     /// Calls the handler of `exchange`'s route with `body`.
     /// - Parameter lease: set to the stream's place when the route streams (released when the response ends).
@@ -27,7 +28,7 @@ struct Dispatch: Sendable {
         let input = HTTPInput(
             route: route, parameters: exchange.parameters, query: exchange.query, body: body, caller: exchange.caller,
             local: exchange.api(api), lastEventID: exchange.head.headerFields[Self.lastEventID],
-            maxBatchRows: maxBatchRows)
+            inferenceHeaderLength: exchange.head.headerFields[Self.inferenceHeaderLength], maxBatchRows: maxBatchRows)
         do {
             return try await handler(input)
         } catch let error as XalorraError {
