@@ -72,6 +72,9 @@ public struct Route: Sendable, Equatable {
     public enum Response: Sendable, Equatable {
         /// A JSON body of this schema, with this status.
         case json(JSONValue, status: Int = 200)
+        /// JSON of this schema (200), or, when the body asks `"stream": true`, Server-Sent Events whose `data:` is
+        /// JSON of `events`: one plain POST either way.
+        case jsonOrEvents(JSONValue, events: JSONValue)
         /// 204, no body.
         case empty
         /// Server-Sent Events whose `data:` is JSON of this schema.
@@ -84,7 +87,7 @@ public struct Route: Sendable, Equatable {
         /// The media type of the success body.
         public var contentType: String {
             switch self {
-            case .json, .empty, .socket: "application/json"
+            case .json, .jsonOrEvents, .empty, .socket: "application/json"
             case .events: "text/event-stream"
             case .text(let contentType): contentType
             }
@@ -95,7 +98,7 @@ public struct Route: Sendable, Equatable {
             switch self {
             case .json(_, let status): status
             case .empty: 204
-            case .events, .text: 200
+            case .jsonOrEvents, .events, .text: 200
             case .socket: 101
             }
         }
@@ -159,7 +162,7 @@ public struct Route: Sendable, Equatable {
         switch response {
         case .events: .eventStream
         case .socket: .webSocket
-        case .json, .empty, .text: .plain
+        case .json, .jsonOrEvents, .empty, .text: .plain
         }
     }
 

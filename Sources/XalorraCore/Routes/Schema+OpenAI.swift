@@ -43,6 +43,24 @@ extension Schema {
         ("usage", chatUsage), ("conversation_id", string),
     ], required: ["id", "object", "created", "model", "choices"])
 
+    /// A streamed answer's event: a `chat.completion.chunk` (the last, on `stream_options.include_usage`, with no
+    /// choices and `usage`, null when unknown), or the error object when the answer fails part way; the stream ends
+    /// with the literal `data: [DONE]`, which is not JSON.
+    public static let chatCompletionEvent: JSONValue = .object([("oneOf", .array([
+        object([
+            ("id", string), ("object", .object([("enum", .array(["chat.completion.chunk"]))])), ("created", integer),
+            ("model", string),
+            ("choices", array(object([
+                ("index", integer),
+                ("delta", object([("role", string), ("content", string)], required: [])),
+                ("finish_reason", .object([("type", .array(["string", "null"]))])),
+            ], required: ["index", "delta", "finish_reason"]))),
+            ("usage", .object([("oneOf", .array([chatUsage, .object([("type", "null")])]))])),
+            ("conversation_id", string),
+        ], required: ["id", "object", "created", "model", "choices"]),
+        openAIError,
+    ]))])
+
     /// `GET /v1/models`'s list.
     public static let chatModels: JSONValue = object([
         ("object", .object([("enum", .array(["list"]))])),
