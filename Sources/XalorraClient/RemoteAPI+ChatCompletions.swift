@@ -37,7 +37,7 @@ extension RemoteAPI {
                             conversationID: conversation)
                     }
                     let chunk = try Self.parsed(Array(event.data.utf8))
-                    if let error = chunk["error"], error != .null { throw XalorraError(openAI: chunk, status: 500) }
+                    if let error = chunk["error"], error != .null { throw XalorraError(openAI: chunk, status: 0) }
                     if first == nil { first = chunk }
                     if case .string(let id)? = chunk["conversation_id"] {
                         conversation = try ChatID.parseConversation(id)

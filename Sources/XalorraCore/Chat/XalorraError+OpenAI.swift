@@ -19,11 +19,21 @@ extension XalorraError {
         ]))])
     }
 
-    /// The error an OpenAI error object with HTTP `status` stands for: the code by status, `param` as its detail.
+    /// The error an OpenAI error object with HTTP `status` stands for (`status` 0 for one sent part way through a
+    /// stream): the code by its name where xalorra wrote it, else by status; `param` as its detail.
     public init(openAI json: JSONValue, status: Int) {
         let error = json["error"] ?? .null
         let message = error["message"]?.stringValue ?? "the server answered \(status)"
-        let code = XalorraError.Code.all.first { $0.httpStatus == status } ?? .internal
+        let name = error["code"]?.stringValue ?? ""
+        let code: Code =
+            switch name {
+            case "invalid_api_key": .authenticationFailed
+            case "rate_limit_exceeded": .rateLimited
+            case "model_not_found": .notFound
+            default:
+                Code.all.first { $0.name == name.uppercased() && (status == 0 || $0.httpStatus == status) }
+                    ?? Code.all.first { $0.httpStatus == status } ?? .internal
+            }
         var details: [FieldError] = []
         if let param = error["param"]?.stringValue {
             let prefix = "\(param): "
