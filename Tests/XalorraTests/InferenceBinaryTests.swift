@@ -10,9 +10,6 @@ import XalorraCore
 /// `Inference-Header-Content-Length`-long JSON header, in and out) and compressed request bodies
 /// (`Content-Encoding: gzip`/`deflate`, limited after decoding), as `tritonclient` and `kserve` send them.
 @Suite struct InferenceBinaryTests {
-    // TODO(B): remove once the infer handler sees the request's Inference-Header-Content-Length (requests-B.md).
-    static let pending: Comment = "until HTTPInput carries Inference-Header-Content-Length"
-
     // MARK: Bodies
 
     /// Little-endian bytes of `values`.
@@ -109,7 +106,7 @@ import XalorraCore
     /// Binary FP32/FP64/INT32 inputs predict what the same values as JSON predict; the answer is JSON unless the
     /// client asks for binary output, which is then FP32 for FP32 inputs, FP64 otherwise, INT64 for the baseline's
     /// whole numbers, with its header length and `application/octet-stream`. Before, every binary body was a 400.
-    @Test(.disabled(Self.pending)) func binaryTensorsInAndOut() async throws {
+    @Test func binaryTensorsInAndOut() async throws {
         try await RouterHarness.run { app in
             let token = try await app.adminToken()
             try await RouterTests.importModel(app, "m", token: token)
@@ -175,7 +172,7 @@ import XalorraCore
 
     /// A binary NaN is a missing value: the trees send it the way their default direction says (left in one model,
     /// right in the other), and the baseline, which has no direction, refuses it with a 422 naming the row.
-    @Test(.disabled(Self.pending)) func nanFollowsTheDefaultDirection() async throws {
+    @Test func nanFollowsTheDefaultDirection() async throws {
         try await RouterHarness.run { app in
             let token = try await app.adminToken()
             for (name, left) in [("left", true), ("right", false)] {
@@ -202,7 +199,7 @@ import XalorraCore
 
     /// Every malformed binary request is a clear 400 (framing) or 422 (naming the input or output), never a crash
     /// or a 500, and nothing is logged.
-    @Test(.disabled(Self.pending)) func malformedBinaryRequestsAreRefused() async throws {
+    @Test func malformedBinaryRequestsAreRefused() async throws {
         try await RouterHarness.run { app in
             let token = try await app.adminToken()
             try await RouterTests.importModel(app, "m", token: token)
@@ -220,7 +217,7 @@ import XalorraCore
                 ("header past the body", (Array(header.utf8) + six, "\(header.utf8.count + 25)"), 400, "only"),
                 ("header not a number", (Array(header.utf8) + six, "12a"), 400, "Inference-Header-Content-Length"),
                 ("negative header", (Array(header.utf8) + six, "-1"), 400, "Inference-Header-Content-Length"),
-                ("header cuts the JSON", (Array(header.utf8) + six, "10"), 400, ""),
+                ("header cuts the JSON", (Array(header.utf8) + six, "10"), 400, "Malformed JSON body"),
                 ("data and binary both",
                  Self.frame(
                     #"{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3],"parameters":{"binary_data_size":12}}]}"#,
@@ -348,7 +345,7 @@ import XalorraCore
 
     /// Over a real connection, a gzip-compressed binary request answers a binary body whose
     /// `Inference-Header-Content-Length` and bytes are what the client reads, and the rows are logged.
-    @Test(.disabled(Self.pending)) func binaryInferOverASocket() async throws {
+    @Test func binaryInferOverASocket() async throws {
         let server = try await LiveServer()
         defer { _ = server.stop() }
         let token = try server.token(["--user", "ana"])

@@ -59,13 +59,9 @@ enum InferenceController {
         try await input.api.inferenceMetadata(model: input.parameter("name"), version: version).json
     }
 
-    /// The request's `Inference-Header-Content-Length`.
-    // TODO(B): `input.inferenceHeaderLength` once HTTPInput carries it (requests-B.md, item 2).
-    private static func headerLength(_ input: HTTPInput) -> String? { nil }
-
     private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
         let request = try InferenceRequest(
-            body: input.body, headerLength: headerLength(input), maxRows: input.maxBatchRows)
+            body: input.body, headerLength: input.inferenceHeaderLength, maxRows: input.maxBatchRows)
         let answer = try await input.api.predictBatch(model: try reference(input, version: version), rows: request.rows)
         guard request.binaryOutput else { return .json(InferenceMetadata.response(answer, id: request.id)) }
         let binary = InferenceMetadata.binaryResponse(answer, id: request.id, fp32: request.allFP32)
