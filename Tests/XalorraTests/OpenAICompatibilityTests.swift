@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import NIOCore
 import Synchronization
 import Testing
 import XalorraClient
@@ -326,6 +328,65 @@ struct OpenAICompatibilityTests {
             #expect(error.code.httpStatus == 401, "\(error)")
         }
     }
+    /// An upstream that breaks off after the first piece: the stream already answered 200, so the failure is an
+    /// `{"error": {…}}` event (OpenAI clients raise it) and no `[DONE]`; `RemoteAPI` reads it back as the same 503.
+    @Test func failurePartWayIsAnErrorEvent() async throws {
+        let upstream = try await BrokenUpstream()
+        defer { upstream.stop() }
+        let server = try await LiveServer(
+            environment: ["XALORRA_CHAT_URL": upstream.url, "XALORRA_CHAT_MODEL": "half", "XALORRA_CHAT_TIMEOUT": "5s"],
+            arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let token = try server.token()
+        let streamed = try await server.request(
+            "POST", "/v1/chat/completions", token: token,
+            body: Self.completion([Self.user("hi")], model: "half", [("stream", true)]))
+        #expect(streamed.status == 200, "\(streamed.body)")
+        let events = Self.events(streamed.body)
+        #expect(!events.contains("[DONE]"), "\(streamed.body)")
+        let last = try JSONParser.parse(events.last ?? "")
+        #expect(last["error"]?["code"] == "ai_service_unavailable" && last["error"]?["type"] == "server_error", "\(last)")
+        #expect(events.dropLast().contains { $0.contains("\"content\":\"Hel\"") }, "\(streamed.body)")
+        let pieces = CompletionPieces()
+        do {
+            _ = try await RemoteAPI(baseURL: server.url, token: token).chatCompletion(
+                ChatCompletionRequest(model: "half", messages: [.init(.user, "hi")])
+            ) { delta in pieces.add(delta) }
+            Issue.record("a broken answer was taken")
+        } catch {
+            #expect(error.code == .aiUnavailable, "\(error)")
+        }
+        #expect(pieces.all.map(\.content) == ["Hel"])
+    }
+}
+
+/// An OpenAI-compatible upstream whose streamed answer sends one piece, then something that is not a chunk.
+private final class BrokenUpstream: Sendable {
+    private let port = Mutex(0)
+    private let service = Mutex<Task<Void, any Error>?>(nil)
+
+    var url: String { "http://127.0.0.1:\(port.withLock { $0 })/v1" }
+
+    init() async throws {
+        let router = Router()
+        router.post("/v1/chat/completions") { _, _ -> Response in
+            let chunk = #"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: .init(byteBuffer: ByteBuffer(string: "data: \(chunk)\n\ndata: not a chunk\n\n")))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        service.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        for await bound in ports {
+            port.withLock { $0 = bound }
+            break
+        }
+    }
+
+    func stop() { service.withLock { $0?.cancel() } }
 }
 
 /// Deltas collected from a `@Sendable` callback.
