@@ -51,7 +51,10 @@ enum OpenAPIDocument {
         if let body = route.body {
             var content: [(String, JSONValue)] = [("application/json", .object([("schema", body.json)]))]
             if let csv = body.csv {
-                content.append(("text/csv", .object([("schema", .object([("type", "string"), ("description", .string(csv))]))])))
+                // The file's bytes (`format: binary`): generators then send it as it is, not as a JSON string.
+                content.append(("text/csv", .object([("schema", .object([
+                    ("type", "string"), ("format", "binary"), ("contentMediaType", "text/csv"), ("description", .string(csv)),
+                ]))])))
             }
             members.append(("requestBody", .object([("required", true), ("content", .object(content))])))
         }
@@ -62,14 +65,14 @@ enum OpenAPIDocument {
             success = .object([
                 ("description", "Success"), ("content", .object([("application/json", .object([("schema", schema)]))])),
             ])
+        case .jsonOrEvents(let schema, let events):
+            success = jsonOrEventsResponse(schema, events: events)
         case .empty:
             success = .object([("description", "Done; no body")])
         case .events(let schema):
             success = .object([
                 ("description", .string("Server-Sent Events; each event's data is JSON of this schema")),
-                ("content", .object([("text/event-stream", .object([("schema", .object([
-                    ("type", "string"), ("contentMediaType", "application/json"), ("contentSchema", schema),
-                ]))]))])),
+                ("content", .object([eventStream(schema)])),
             ])
         case .socket(let schema):
             success = .object([
@@ -77,21 +80,45 @@ enum OpenAPIDocument {
                     "Switching Protocols: then one text message per event, each JSON of "
                         + (schema["$ref"]?.stringValue ?? "the schema"))),
             ])
-        case .text(let contentType):
+        case .text(let contentType, let alternatives):
             success = .object([
                 ("description", "Success"),
-                ("content", .object([(contentType, .object([("schema", Schema.string)]))])),
+                ("content", .object(([contentType] + alternatives).map { ($0, .object([("schema", Schema.string)])) })),
             ])
         }
-        let failure: JSONValue =
-            route.errorFormat == .inference
-            ? .object([
+        let failure: JSONValue
+        switch route.errorFormat {
+        case .inference:
+            failure = .object([
                 ("description", "The Open Inference Protocol's error"),
                 ("content", .object([("application/json", .object([("schema", ref("InferenceError"))]))])),
             ])
-            : errorResponse("The error envelope, for every failure")
+        case .openAI:
+            failure = .object([
+                ("description", "The OpenAI API's error object"),
+                ("content", .object([("application/json", .object([("schema", ref("OpenAIError"))]))])),
+            ])
+        case .envelope:
+            failure = errorResponse("The error envelope, for every failure")
+        }
         members.append(("responses", .object([(status, success), ("default", failure)])))
         return .object(members)
+    }
+
+    /// A 200 that is JSON of `schema`, or Server-Sent Events of `events` when the body asks `"stream": true`
+    /// (`POST /chat/message`). JSON comes first: generators that read one media type per answer read that one.
+    static func jsonOrEventsResponse(_ schema: JSONValue, events: JSONValue) -> JSONValue {
+        .object([
+            ("description", .string("JSON; with \"stream\": true, Server-Sent Events whose data is JSON of the event schema")),
+            ("content", .object([("application/json", .object([("schema", schema)])), eventStream(events)])),
+        ])
+    }
+
+    /// `text/event-stream` whose events' data is JSON of `schema`.
+    static func eventStream(_ schema: JSONValue) -> (String, JSONValue) {
+        ("text/event-stream", .object([("schema", .object([
+            ("type", "string"), ("contentMediaType", "application/json"), ("contentSchema", schema),
+        ]))]))
     }
 
     /// Streaming routes take the token as a query parameter too (browsers' `EventSource`/`WebSocket` send no headers).

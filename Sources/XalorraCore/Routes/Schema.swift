@@ -5,13 +5,7 @@ import XalorraML
 public enum Schema {
     /// The shared schemas (`#/components/schemas/<name>`).
     public static let components: [(String, JSONValue)] = [
-        ("Error", object([
-            ("error", object([
-                ("code", string), ("message", string), ("retry_after", integer), ("hint", string),
-                ("details", .object([("type", "array"), ("items", object([("field", string), ("message", string)], required: ["field", "message"]))])),
-            ], required: ["code", "message"])),
-            ("timestamp", string),
-        ], required: ["error", "timestamp"])),
+        ("Error", object([("error", errorObject), ("timestamp", string)], required: ["error", "timestamp"])),
         ("Prediction", object([("model", string), ("input", numbers), ("prediction", number), ("version", string)],
             required: ["model", "input", "prediction", "version"])),
         ("ChatMessage", object([
@@ -31,6 +25,15 @@ public enum Schema {
             ("user_message", object([("id", string), ("content", string), ("timestamp", string)], required: ["id", "content", "timestamp"])),
             ("ai_message", object([("id", string), ("content", string), ("timestamp", string)], required: ["id", "content", "timestamp"])),
         ], required: ["response", "conversation_id", "message_id", "user_message", "ai_message"])),
+        // `POST /chat/message` with `"stream": true`: a `delta` per piece of the reply, then `done` with the reply's
+        // members, or an `error` (the envelope's inner object) when it fails part way (ChatController.send).
+        ("ChatEvent", .object([("oneOf", .array([
+            object([("delta", string)], required: ["delta"]),
+            .object([("allOf", .array([
+                object([("done", .object([("const", true)]))], required: ["done"]), ref("ChatReply"),
+            ]))]),
+            object([("error", errorObject)], required: ["error"]),
+        ]))])),
         ("User", object([
             ("id", integer), ("username", string), ("email", string), ("nama_lengkap", string),
             ("role", .object([("enum", .array(["admin", "user"]))])), ("tenant", string),
@@ -44,6 +47,7 @@ public enum Schema {
             ("user", ref("User")),
         ], required: ["access_token", "refresh_token", "token_type", "expires_in", "user"])),
         ("InferenceError", object([("error", string)], required: ["error"])),
+        ("OpenAIError", openAIError),
         ("Metrics", object([
             ("rows", integer), ("rmse", number), ("mae", number), ("r2", number), ("log_loss", number),
             ("accuracy", number), ("auc", number),
@@ -166,11 +170,19 @@ public enum Schema {
             + #""default_left": [1, 1, 1], "value": [0, 1, 2]}]}}"#,
     ])
 
+    /// The error envelope's `error`: what went wrong, and for a refused body, which fields and why.
+    static let errorObject: JSONValue = object([
+        ("code", string), ("message", string), ("retry_after", integer), ("hint", string),
+        ("details", array(object([("field", string), ("message", string)], required: ["field", "message"]))),
+    ], required: ["code", "message"])
+
     /// A cell of data: a number, or `null` for a missing value.
     static let numberOrNull: JSONValue = .object([("type", .array(["number", "null"]))])
 
-    /// An Open Inference Protocol request: input tensors, row-major, flat or nested. The example asks the model
-    /// the training and import examples make (features `a`, `b`, `c`) for one row.
+    /// An Open Inference Protocol request: input tensors, row-major, flat or nested (one level: a row's values).
+    /// The binary tensor data extension's `parameters` are declared too (`binary_data_size` on an input whose bytes
+    /// follow the JSON header; `binary_data_output` or an output's `binary_data` for a binary answer). The example
+    /// asks the model the training and import examples make (features `a`, `b`, `c`) for one row.
     public static let inferenceRequest: JSONValue = object([
         ("id", string),
         ("inputs", .object([("type", "array"), ("minItems", 1), ("items", object([
@@ -180,8 +192,15 @@ public enum Schema {
                 ("maxItems", 2),
             ])),
             ("datatype", oneOf(InferenceDatatype.allCases)),
-            ("data", array(.object([("type", .array(["number", "boolean", "array"]))]))),
+            // Every array has `items`: generators drop an operation whose tensor data is an array of anything.
+            ("data", array(.object([("anyOf", .array([tensorValue, array(tensorValue)]))]))),
+            ("parameters", tensorParameters("binary_data_size", IntegerRule(atLeast: 0).schema)),
         ], required: ["name", "shape", "datatype", "data"]))])),
+        ("outputs", array(object([
+            ("name", .object([("enum", .array(["predict"]))])),
+            ("parameters", tensorParameters("binary_data", boolean)),
+        ], required: ["name"]))),
+        ("parameters", tensorParameters("binary_data_output", boolean)),
     ], required: ["inputs"], examples: [
         #"{"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP64", "data": [[0.4, 2, 3]]}]}"#,
     ])
@@ -191,8 +210,18 @@ public enum Schema {
         ("model_name", string), ("model_version", string), ("id", string),
         ("outputs", array(object([
             ("name", string), ("shape", array(integer)), ("datatype", string), ("data", numbers),
+            ("parameters", tensorParameters("binary_data_size", integer)),
         ], required: ["name", "shape", "datatype", "data"]))),
     ], required: ["model_name", "model_version", "outputs"])
+
+    /// One value of a tensor's `data`: a number, or a boolean for `BOOL`.
+    static let tensorValue: JSONValue = .object([("type", .array(["number", "boolean"]))])
+
+    /// A tensor's (or a request's) `parameters`: the one this API reads, and any other (the protocol lets a client
+    /// send its own).
+    static func tensorParameters(_ name: String, _ schema: JSONValue) -> JSONValue {
+        object([(name, schema)], required: [])
+    }
 
     /// A tensor's description in model metadata.
     static let tensorMetadata: JSONValue = object(
