@@ -81,15 +81,15 @@ public struct Route: Sendable, Equatable {
         case events(JSONValue)
         /// A WebSocket upgrade (101), then one text message per event, JSON of this schema.
         case socket(JSONValue)
-        /// A body that is not JSON: its media type.
-        case text(contentType: String)
+        /// A body that is not JSON: its media type, and the others a request may choose instead (`?format=csv`).
+        case text(contentType: String, alternatives: [String] = [])
 
         /// The media type of the success body.
         public var contentType: String {
             switch self {
             case .json, .jsonOrEvents, .empty, .socket: "application/json"
             case .events: "text/event-stream"
-            case .text(let contentType): contentType
+            case .text(let contentType, _): contentType
             }
         }
 

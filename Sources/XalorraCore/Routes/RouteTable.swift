@@ -149,7 +149,9 @@ extension Endpoint {
                         S.withDefault(S.oneOf(LogExportFormat.allCases), .string(LogExportFormat.standard.rawValue))),
                     .init("model"), .init("since"), .init("tenant"), .init("until"),
                 ],
-                response: .text(contentType: LogExportFormat.standard.contentType))
+                response: .text(
+                    contentType: LogExportFormat.standard.contentType,
+                    alternatives: LogExportFormat.allCases.filter { $0 != .standard }.map(\.contentType)))
 
         case .models:
             return Route(
