@@ -1,4 +1,5 @@
 extension LocalAPI {
+    /// The responder's one model, owned by `xalorra` for the built-in responder, else by the responder's name.
     public func chatModels() async throws(XalorraError) -> [ChatModel] {
         [ChatModel(id: responder.model, ownedBy: responder.name == "builtin" ? "xalorra" : responder.name)]
     }

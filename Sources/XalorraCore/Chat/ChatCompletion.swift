@@ -36,7 +36,9 @@ public struct ChatCompletion: Sendable, Equatable {
 /// Tokens, as the responder counts them: an upstream's own `usage` when it sends one; the built-in responder's unit
 /// is the whitespace-separated word (it writes a word at a time), so its counts are words. Absent when unknown.
 public struct ChatUsage: Sendable, Equatable {
+    /// What the prompt (every message of the request) counts.
     public let promptTokens: Int
+    /// What the reply counts.
     public let completionTokens: Int
 
     public init(promptTokens: Int, completionTokens: Int) {
@@ -44,6 +46,7 @@ public struct ChatUsage: Sendable, Equatable {
         self.completionTokens = completionTokens
     }
 
+    /// Both together.
     public var totalTokens: Int { promptTokens + completionTokens }
 
     /// The whitespace-separated words of `text`: the built-in responder's token.
@@ -52,8 +55,11 @@ public struct ChatUsage: Sendable, Equatable {
 
 /// A piece of a streamed reply, with what every chunk of the stream repeats.
 public struct ChatCompletionDelta: Sendable, Equatable {
+    /// The completion's id (``ChatCompletion/id``).
     public let id: String
+    /// When the completion began, in seconds since the Unix epoch.
     public let created: Int64
+    /// The model answering.
     public let model: String
     /// The stored conversation.
     public let conversationID: Int64
@@ -71,8 +77,9 @@ public struct ChatCompletionDelta: Sendable, Equatable {
 
 /// A model `GET /v1/models` lists: what a request's `model` may name.
 public struct ChatModel: Sendable, Equatable {
+    /// The name a request's `model` gives.
     public let id: String
-    /// Who serves it: `xalorra` for the built-in responder, the upstream's host for a relayed one.
+    /// Who serves it: `xalorra` for the built-in responder, `openai` (the responder's name) for an upstream.
     public let ownedBy: String
 
     public init(id: String, ownedBy: String) {

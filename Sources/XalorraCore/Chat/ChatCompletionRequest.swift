@@ -10,7 +10,9 @@ public struct ChatCompletionRequest: Sendable, Equatable {
 
     /// One message of the prompt, its content as text (text parts joined by a newline).
     public struct Message: Sendable, Equatable {
+        /// Who wrote it.
         public let role: Role
+        /// Its text.
         public let content: String
 
         public init(_ role: Role, _ content: String) {
@@ -41,6 +43,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         self.options = options
     }
 
+    /// Equal members, the options compared as a JSON object (in order).
     public static func == (lhs: ChatCompletionRequest, rhs: ChatCompletionRequest) -> Bool {
         lhs.model == rhs.model && lhs.messages == rhs.messages && lhs.stream == rhs.stream
             && lhs.includeUsage == rhs.includeUsage && JSONValue.object(lhs.options) == JSONValue.object(rhs.options)
