@@ -331,7 +331,7 @@ struct OpenAICompatibilityTests {
     /// An upstream that breaks off after the first piece: the stream already answered 200, so the failure is an
     /// `{"error": {…}}` event (OpenAI clients raise it) and no `[DONE]`; `RemoteAPI` reads it back as the same 503.
     @Test func failurePartWayIsAnErrorEvent() async throws {
-        let upstream = try await BrokenUpstream()
+        let upstream = try await ScriptedUpstream()
         defer { upstream.stop() }
         let server = try await LiveServer(
             environment: ["XALORRA_CHAT_URL": upstream.url, "XALORRA_CHAT_MODEL": "half", "XALORRA_CHAT_TIMEOUT": "5s"],
@@ -358,10 +358,36 @@ struct OpenAICompatibilityTests {
         }
         #expect(pieces.all.map(\.content) == ["Hel"])
     }
+
+    /// An upstream's own usage and finish reason are passed on, whole and streamed.
+    @Test func upstreamUsageAndFinishReason() async throws {
+        let upstream = try await ScriptedUpstream()
+        defer { upstream.stop() }
+        let server = try await LiveServer(
+            environment: ["XALORRA_CHAT_URL": upstream.url, "XALORRA_CHAT_MODEL": "counted", "XALORRA_CHAT_TIMEOUT": "5s"],
+            arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let token = try server.token()
+        let whole = try JSONParser.parse(try await server.request(
+            "POST", "/v1/chat/completions", token: token,
+            body: Self.completion([Self.user("hi")], model: "counted", [("max_tokens", 1)])).body)
+        #expect(whole["choices"]?.arrayValue?.first?["finish_reason"] == "length", "\(whole)")
+        #expect(whole["usage"] == ChatUsage(promptTokens: 11, completionTokens: 1).json, "\(whole)")
+        let streamed = try await server.request(
+            "POST", "/v1/chat/completions", token: token,
+            body: Self.completion(
+                [Self.user("hi")], model: "counted",
+                [("stream", true), ("stream_options", .object([("include_usage", true)]))]))
+        let chunks = Self.events(streamed.body).dropLast().compactMap { try? JSONParser.parse($0) }
+        let reasons = chunks.compactMap { $0["choices"]?.arrayValue?.first?["finish_reason"]?.stringValue }
+        #expect(reasons == ["length"], "\(streamed.body)")
+        #expect(chunks.last?["usage"]?["total_tokens"] == 12, "\(streamed.body)")
+    }
 }
 
-/// An OpenAI-compatible upstream whose streamed answer sends one piece, then something that is not a chunk.
-private final class BrokenUpstream: Sendable {
+/// An OpenAI-compatible upstream whose answer the model name picks: `half` sends one piece, then something that is
+/// not a chunk; `counted` sends "Hi" cut by its token limit (`finish_reason: length`) and its own usage chunk.
+private final class ScriptedUpstream: Sendable {
     private let port = Mutex(0)
     private let service = Mutex<Task<Void, any Error>?>(nil)
 
@@ -369,11 +395,19 @@ private final class BrokenUpstream: Sendable {
 
     init() async throws {
         let router = Router()
-        router.post("/v1/chat/completions") { _, _ -> Response in
-            let chunk = #"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#
+        router.post("/v1/chat/completions") { request, _ -> Response in
+            let body = try JSONParser.parse(Array(try await request.body.collect(upTo: 1 << 20).readableBytesView))
+            let events =
+                body["model"] == "half"
+                ? [#"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#, "not a chunk"]
+                : [
+                    #"{"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"}}]}"#,
+                    #"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+                    #"{"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":1,"total_tokens":12}}"#, "[DONE]",
+                ]
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream"],
-                body: .init(byteBuffer: ByteBuffer(string: "data: \(chunk)\n\ndata: not a chunk\n\n")))
+                body: .init(byteBuffer: ByteBuffer(string: events.map { "data: \($0)\n\n" }.joined())))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
