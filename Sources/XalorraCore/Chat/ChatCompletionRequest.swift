@@ -49,6 +49,10 @@ public struct ChatCompletionRequest: Sendable, Equatable {
             && lhs.includeUsage == rhs.includeUsage && JSONValue.object(lhs.options) == JSONValue.object(rhs.options)
     }
 
+    /// A message's text (each text part's): any length the body limit allows, without NUL (the store's text ends at
+    /// it, so the message would be saved cut short).
+    public static let contentRule = TextRule(characters: .all.subtracting(.nul))
+
     /// Options passed to an upstream server unchanged: they shape its sampling, and mean nothing to xalorra.
     public static let relayedOptions: Set<String> = [
         "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty",
@@ -146,8 +150,7 @@ extension ChatCompletionRequest {
         default:
             throw refused("\(path).content", "must be a string or an array of text parts (tool calls are not supported)")
         }
-        // The store's text ends at NUL: such a message would be saved cut short.
-        guard !content.unicodeScalars.contains("\0") else {
+        guard contentRule.problem(content) == nil else {
             throw refused("\(path).content", "must not contain NUL characters")
         }
         return Message(role, content)

@@ -5,8 +5,10 @@ extension Schema {
     static let chatCompletionMessage: JSONValue = object([
         ("role", oneOf(ChatCompletionRequest.Role.allCases)),
         ("content", .object([("oneOf", .array([
-            string,
-            array(object([("type", .object([("enum", .array(["text"]))])), ("text", string)], required: ["type", "text"])),
+            ChatCompletionRequest.contentRule.schema,
+            array(object(
+                [("type", .object([("enum", .array(["text"]))])), ("text", ChatCompletionRequest.contentRule.schema)],
+                required: ["type", "text"])),
         ]))])),
         ("name", string),
     ], required: ["role", "content"])
@@ -14,7 +16,11 @@ extension Schema {
     /// `POST /v1/chat/completions`'s body; sampling options are passed to an upstream, other members ignored.
     public static let chatCompletionRequest: JSONValue = object([
         ("model", nonEmpty),
-        ("messages", .object([("type", "array"), ("items", chatCompletionMessage), ("minItems", 1)])),
+        ("messages", .object([
+            ("type", "array"), ("items", chatCompletionMessage), ("minItems", 1),
+            // At least one user message.
+            ("contains", object([("role", .object([("const", "user")]))], required: ["role"])),
+        ])),
         ("stream", boolean),
         ("stream_options", object([("include_usage", boolean)], required: [])),
         ("n", .object([("enum", .array([1]))])),
