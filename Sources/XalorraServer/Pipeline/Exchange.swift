@@ -35,10 +35,15 @@ struct Exchange {
         self.head = head
         self.uri = uri
         self.peer = peer
-        let path = uri.path
-        errorFormat =
-            path.hasPrefix("/v2/") || path == "/v2"
-            ? .inference : path.hasPrefix("/v1/") || path == "/v1" ? .openAI : .envelope
+        errorFormat = Self.errorFormat(path: uri.path)
+    }
+
+    /// How errors are written for a request to `path`, matched or not: the inference protocol's under `/v2`, the
+    /// OpenAI API's under `/v1`, else the envelope.
+    static func errorFormat(path: String) -> Route.ErrorFormat {
+        if path.hasPrefix("/v2/") || path == "/v2" { return .inference }
+        if path.hasPrefix("/v1/") || path == "/v1" { return .openAI }
+        return .envelope
     }
 
     /// The client's address as text, made when a stage needs it (with rate limiting off, none does).
