@@ -278,6 +278,7 @@ struct OpenAICompatibilityTests {
             metrics.body.contains("xalorra_http_requests_total{route=\"POST /v1/chat/completions\",status=\"200\"} 2"),
             "\(metrics.body.split(separator: "\n").filter { $0.contains("/v1/") })")
         #expect(metrics.body.contains("route=\"POST /v1/chat/completions\",status=\"404\""))
+        #expect(try await server.log.waitFor("POST /v1/chat/completions 404", seconds: 2), "the access log")
 
         let broken = try await LiveServer(
             environment: environment.merging(["XALORRA_CHAT_MODEL": "fail", "XALORRA_CHAT_TIMEOUT": "2s"]) { $1 },
