@@ -158,7 +158,8 @@ struct ServerTests {
         #expect(rotated.contains("model=before") && !rotated.contains("model=after"))
     }
 
-    /// `/openapi.json` describes every route of the table and passes openapi-spec-validator; `/docs` renders it.
+    /// `/openapi.json` describes every route of the table; `/docs` renders it. (openapi-spec-validator checks it in
+    /// ThirdPartyClientTests.openAPISpecValidator.)
     @Test func openAPIAndDocs() async throws {
         let server = try await LiveServer()
         defer { server.stop() }
@@ -172,22 +173,6 @@ struct ServerTests {
         // The Aksara seed names a conversation's path parameter `conversation_id`; generated clients take the name.
         let parameters = document["paths"]?["/chat/histories/{conversation_id}"]?["get"]?["parameters"]?.arrayValue ?? []
         #expect(parameters.contains { $0["name"] == "conversation_id" && $0["in"] == "path" }, "\(parameters)")
-        let file = server.cli.home.appendingPathComponent("openapi.json")
-        try response.body.write(to: file, atomically: true, encoding: .utf8)
-        let validator = Process()
-        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        validator.arguments = ["python3", "-m", "openapi_spec_validator", file.path]
-        let output = Pipe()
-        validator.standardOutput = output
-        validator.standardError = output
-        try validator.run()
-        validator.waitUntilExit()
-        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        if message.contains("No module named") {
-            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "CI must install openapi-spec-validator")
-        } else {
-            #expect(validator.terminationStatus == 0, "openapi-spec-validator: \(message)")
-        }
         let docs = try await server.request("GET", "/docs")
         #expect(docs.status == 200 && docs.body.contains("/openapi.json"))
         #expect(docs.headers["Content-Type"].first?.hasPrefix("text/html") == true)
