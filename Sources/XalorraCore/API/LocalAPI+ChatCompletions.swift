@@ -11,13 +11,7 @@ extension LocalAPI {
     public func chatCompletion(
         _ request: ChatCompletionRequest, onDelta: @escaping @Sendable (ChatCompletionDelta) async -> Void
     ) async throws(XalorraError) -> ChatCompletion {
-        let models = try await chatModels()
-        guard models.contains(where: { $0.id == request.model }) else {
-            let known = models.map(\.id).joined(separator: ", ")
-            throw XalorraError(
-                .notFound, "The model '\(request.model)' does not exist; this server answers with: \(known)",
-                details: [.init(field: "model", message: "'\(request.model)' is not one of: \(known)")])
-        }
+        _ = try ChatModel.named(request.model, in: try await chatModels())
         let transcript = request.messages.compactMap { message -> (sender: Sender, content: String)? in
             switch message.role {
             case .user: (.user, message.content)

@@ -155,6 +155,17 @@ extension ChatCompletion: JSONRepresentable, JSONDecodable {
     }
 }
 
+extension ChatModel {
+    /// The model of `models` named `name`: 404 `model_not_found` (the error names `model`) for any other name.
+    public static func named(_ name: String, in models: [ChatModel]) throws(XalorraError) -> ChatModel {
+        if let model = models.first(where: { $0.id == name }) { return model }
+        let known = models.map(\.id).joined(separator: ", ")
+        throw XalorraError(
+            .notFound, "The model '\(name)' does not exist; this server answers with: \(known)",
+            details: [.init(field: "model", message: "'\(name)' is not one of: \(known)")])
+    }
+}
+
 extension ChatModel: JSONRepresentable {
     /// `{"id","object":"model","created","owned_by"}`; `created` is 0: xalorra does not know when a model was made.
     public var json: JSONValue {

@@ -67,13 +67,14 @@ extension Schema {
         openAIError,
     ]))])
 
+    /// A model, as `GET /v1/models` lists it.
+    public static let chatModel: JSONValue = object(
+        [("id", string), ("object", .object([("enum", .array(["model"]))])), ("created", integer), ("owned_by", string)],
+        required: ["id", "object", "created", "owned_by"])
+
     /// `GET /v1/models`'s list.
-    public static let chatModels: JSONValue = object([
-        ("object", .object([("enum", .array(["list"]))])),
-        ("data", array(object(
-            [("id", string), ("object", string), ("created", integer), ("owned_by", string)],
-            required: ["id", "object", "created", "owned_by"]))),
-    ], required: ["object", "data"])
+    public static let chatModels: JSONValue = object(
+        [("object", .object([("enum", .array(["list"]))])), ("data", array(chatModel))], required: ["object", "data"])
 
     /// The OpenAI error object every `/v1` failure is.
     public static let openAIError: JSONValue = object([
