@@ -114,6 +114,29 @@ enum OpenAPIDocument {
         ])
     }
 
+    /// A 200 that is JSON of `schema`, or, when the request asks for a binary output (the inference protocol's
+    /// binary tensor extension), `application/octet-stream`: a JSON header of `schema` whose outputs carry
+    /// `parameters.binary_data_size` instead of `data` (its length in `Inference-Header-Content-Length`), then the
+    /// outputs' raw little-endian bytes.
+    static func jsonOrBinaryResponse(_ schema: JSONValue) -> JSONValue {
+        .object([
+            ("description", .string(
+                "JSON; with binary_data_output or an output's binary_data, the JSON header (its length in "
+                    + "Inference-Header-Content-Length) then the outputs' raw little-endian bytes")),
+            ("headers", .object([("Inference-Header-Content-Length", inferenceHeaderLength)])),
+            ("content", .object([
+                ("application/json", .object([("schema", schema)])),
+                ("application/octet-stream", .object([("schema", .object([("type", "string"), ("format", "binary")]))])),
+            ])),
+        ])
+    }
+
+    /// `Inference-Header-Content-Length`: how many bytes of a binary tensor body are its JSON header.
+    static let inferenceHeaderLength: JSONValue = .object([
+        ("description", "The length of the JSON header before the raw tensor bytes (binary tensor data only)"),
+        ("schema", .object([("type", "integer"), ("minimum", 0)])),
+    ])
+
     /// `text/event-stream` whose events' data is JSON of `schema`.
     static func eventStream(_ schema: JSONValue) -> (String, JSONValue) {
         ("text/event-stream", .object([("schema", .object([
