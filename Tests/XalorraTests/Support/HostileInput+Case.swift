@@ -19,6 +19,7 @@ extension HostileInput {
 
         var description: String { "\(label): \(method) \(path.prefix(120))" }
         var isInference: Bool { path == "/v2" || path.hasPrefix("/v2/") || path.hasPrefix("/v2?") }
+        var isOpenAI: Bool { path == "/v1" || path.hasPrefix("/v1/") || path.hasPrefix("/v1?") }
     }
 
     /// What is wrong with the answer to `request`, if anything.
@@ -39,6 +40,10 @@ extension HostileInput {
         }
         if request.isInference {
             guard case .string? = json["error"] else { return "\(request): not {\"error\": …}: \(response)" }
+        } else if request.isOpenAI {
+            guard case .string? = json["error"]?["message"], case .string? = json["error"]?["type"] else {
+                return "\(request): not the OpenAI error object: \(response)"
+            }
         } else {
             guard case .string? = json["error"]?["code"], case .string? = json["error"]?["message"],
                 case .string? = json["timestamp"]
