@@ -234,6 +234,12 @@ import XalorraCore
                 ("classification",
                  Self.frame(Self.header(extra: #","outputs":[{"name":"predict","parameters":{"classification":2}}]"#), six),
                  422, "classification"),
+                ("input in shared memory",
+                 Self.frame(#"{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","parameters":{"shared_memory_region":"r","shared_memory_byte_size":12}}]}"#),
+                 422, "inputs[0].parameters.shared_memory_region"),
+                ("output to shared memory",
+                 Self.frame(Self.header(extra: #","outputs":[{"name":"predict","parameters":{"shared_memory_region":"r"}}]"#), six),
+                 422, "outputs[0].parameters.shared_memory_region"),
                 ("binary_data_output not a flag",
                  Self.frame(Self.header(extra: #","parameters":{"binary_data_output":"yes"}"#), six), 422,
                  "parameters.binary_data_output"),
@@ -248,6 +254,14 @@ import XalorraCore
             #expect(unframed.status == 400 && unframed.error.contains("Inference-Header-Content-Length"), "\(unframed)")
             let logs = try await app.request("GET", "/logs?model=m", token: token)
             #expect(logs.json?["pagination"]?["total"] == 0, "\(logs)")
+        }
+    }
+
+    /// A `Content-Encoding` on a request without a body is no reason to refuse it: there is nothing to decode.
+    @Test func encodingWithoutABodyIsIgnored() async throws {
+        try await RouterHarness.run { app in
+            let health = try await app.request("GET", "/health", headers: [("Content-Encoding", "br")])
+            #expect(health.status == 200, "\(health)")
         }
     }
 

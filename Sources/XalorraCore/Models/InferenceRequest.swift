@@ -133,9 +133,19 @@ public struct InferenceRequest: Sendable {
                 throw XalorraError.invalid(
                     "\(field).parameters.classification", "the classification extension is not supported")
             }
+            try refuseSharedMemory(parameters, field: field)
             binary = try flag(parameters["binary_data"], field: "\(field).parameters.binary_data") ?? binary
         }
         return binary
+    }
+
+    /// A 422 when `parameters` name a shared-memory region (Triton's shared-memory extension, which xalorra does not
+    /// have): answering inline instead would leave the client reading a region nobody wrote.
+    static func refuseSharedMemory(_ parameters: JSONValue, field: String) throws(XalorraError) {
+        if let region = parameters["shared_memory_region"], region != .null {
+            throw XalorraError.invalid(
+                "\(field).parameters.shared_memory_region", "the shared-memory extension is not supported; send the data")
+        }
     }
 
     /// A boolean parameter, `nil` when absent.
@@ -255,6 +265,7 @@ public struct InferenceRequest: Sendable {
         private static func binarySize(_ json: JSONValue, field: String) throws(XalorraError) -> Int? {
             guard let parameters = json["parameters"], parameters != .null else { return nil }
             guard case .object = parameters else { throw XalorraError.invalid("\(field).parameters", "expected an object") }
+            try InferenceRequest.refuseSharedMemory(parameters, field: field)
             guard let size = parameters["binary_data_size"], size != .null else { return nil }
             guard case .number(.int(let bytes)) = size, bytes >= 0, bytes <= Int64(Int32.max) else {
                 throw XalorraError.invalid("\(field).parameters.binary_data_size", "expected a whole number of bytes")

@@ -17,7 +17,6 @@ struct BodyReading: Sendable {
         let limit = bodyLimit == .upload ? maxUpload : maxBody
         let tooLarge = XalorraError(.payloadTooLarge, "The request body is larger than \(limit) bytes")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
-        let encoding = try RequestEncoding(request.headers)
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -26,6 +25,8 @@ struct BodyReading: Sendable {
         } catch {
             throw XalorraError(.badRequest, "The request body could not be read")
         }
-        return try encoding.decode(buffer, limit: limit)
+        // No body, nothing to decode: a GET that names an encoding it does not use is not refused for it.
+        guard buffer.readableBytes > 0 else { return [] }
+        return try RequestEncoding(request.headers).decode(buffer, limit: limit)
     }
 }

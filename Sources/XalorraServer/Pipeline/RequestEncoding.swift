@@ -5,8 +5,7 @@ import XalorraCore
 
 /// A request body's `Content-Encoding`: none, `gzip` (or `x-gzip`) or `deflate` (the zlib format, as RFC 9110 says
 /// and Python's `zlib.compress` writes; a raw deflate stream, which some clients send under that name, is taken
-/// too). Anything else, or encodings stacked on each other, is a 400 that says what is accepted: the body is not
-/// read then. Decoding stops with a 413 as soon as the output would pass the body limit, so a small compressed body
+/// too). Anything else, or encodings stacked on each other, is a 400 that says what is accepted. Decoding stops with a 413 as soon as the output would pass the body limit, so a small compressed body
 /// cannot make the server allocate more than the limit (a decompression bomb).
 enum RequestEncoding: Sendable, Equatable {
     case identity, gzip, deflate
@@ -41,9 +40,7 @@ enum RequestEncoding: Sendable, Equatable {
     /// `body` decoded, at most `limit` bytes of it (a 413 past that); a corrupt or truncated stream, or bytes after
     /// its end, are a 400.
     func decode(_ body: ByteBuffer, limit: Int) throws(XalorraError) -> [UInt8] {
-        guard self != .identity else { return Array(body.readableBytesView) }
-        // Nothing was sent: there is nothing to decode (the route says whether it needed a body).
-        guard body.readableBytes > 0 else { return [] }
+        guard self != .identity, body.readableBytes > 0 else { return Array(body.readableBytesView) }
         let name = self == .gzip ? "gzip" : "deflate"
         let broken = { (why: String) in XalorraError(.badRequest, "The request body is not valid \(name) data: \(why)") }
         var input = body
