@@ -15,6 +15,11 @@ enum RequestEncoding: Sendable, Equatable {
 
     /// The encoding `fields` name.
     init(_ fields: HTTPFields) throws(XalorraError) {
+        // Most requests name none: no lists made for them.
+        guard fields[.contentEncoding] != nil else {
+            self = .identity
+            return
+        }
         let codings = fields[values: .contentEncoding].flatMap { $0.split(separator: ",") }
             .map { String($0.filter { $0 != " " && $0 != "\t" }).lowercased() }
             .filter { !$0.isEmpty && $0 != "identity" }
