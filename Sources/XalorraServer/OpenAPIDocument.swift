@@ -66,13 +66,13 @@ enum OpenAPIDocument {
                 ("description", "Success"), ("content", .object([("application/json", .object([("schema", schema)]))])),
             ])
         case .jsonOrEvents(let schema, let events):
-            success = jsonOrEventsResponse(schema, events: events)
+            success = jsonOrEventsResponse(schema, events: events, route: route)
         case .empty:
             success = .object([("description", "Done; no body")])
         case .events(let schema):
             success = .object([
                 ("description", .string("Server-Sent Events; each event's data is JSON of this schema")),
-                ("content", .object([eventStream(schema)])),
+                ("content", .object([eventStream(schema, errorEvent: true)])),
             ])
         case .socket(let schema):
             success = .object([
@@ -107,10 +107,14 @@ enum OpenAPIDocument {
 
     /// A 200 that is JSON of `schema`, or Server-Sent Events of `events` when the body asks `"stream": true`
     /// (`POST /chat/message`). JSON comes first: generators that read one media type per answer read that one.
-    static func jsonOrEventsResponse(_ schema: JSONValue, events: JSONValue) -> JSONValue {
-        .object([
+    /// OpenAI's streams (the `/v1` routes) end with the literal `data: [DONE]`, which is not JSON.
+    static func jsonOrEventsResponse(_ schema: JSONValue, events: JSONValue, route: Route) -> JSONValue {
+        let terminator = route.errorFormat == .openAI ? "[DONE]" : nil
+        return .object([
             ("description", .string("JSON; with \"stream\": true, Server-Sent Events whose data is JSON of the event schema")),
-            ("content", .object([("application/json", .object([("schema", schema)])), eventStream(events)])),
+            ("content", .object([
+                ("application/json", .object([("schema", schema)])), eventStream(events, terminator: terminator),
+            ])),
         ])
     }
 
@@ -137,11 +141,34 @@ enum OpenAPIDocument {
         ("schema", .object([("type", "integer"), ("minimum", 0)])),
     ])
 
-    /// `text/event-stream` whose events' data is JSON of `schema`.
-    static func eventStream(_ schema: JSONValue) -> (String, JSONValue) {
-        ("text/event-stream", .object([("schema", .object([
+    /// `text/event-stream` whose events' data is JSON of `schema`. Before OpenAPI 3.2's `itemSchema`, the `schema`
+    /// of an event stream describes one event as the registry's SSE convention reads it, `{data, event, id, retry}`
+    /// (schemathesis validates each event so); `terminator` is a last event's literal data, and `errorEvent` adds
+    /// the live feeds' `event: error` whose data is the error envelope (a subscriber losing access).
+    static func eventStream(
+        _ schema: JSONValue, terminator: String? = nil, errorEvent: Bool = false
+    ) -> (String, JSONValue) {
+        var data: JSONValue = .object([
             ("type", "string"), ("contentMediaType", "application/json"), ("contentSchema", schema),
-        ]))]))
+        ])
+        if let terminator { data = .object([("anyOf", .array([.object([("const", .string(terminator))]), data]))]) }
+        var events = [event(data: data)]
+        if errorEvent {
+            events.append(event(
+                data: .object([("type", "string"), ("contentMediaType", "application/json"), ("contentSchema", ref("Error"))]),
+                name: "error"))
+        }
+        let schema = events.count == 1 ? events[0] : .object([("anyOf", .array(events))])
+        return ("text/event-stream", .object([("schema", schema)]))
+    }
+
+    /// One Server-Sent Event with `data` (and `event` named `name` when given; otherwise any type but `error`).
+    static func event(data: JSONValue, name: String? = nil) -> JSONValue {
+        let type: JSONValue =
+            name.map { .object([("const", .string($0))]) } ?? .object([("type", "string"), ("not", .object([("const", "error")]))])
+        return Schema.object(
+            [("data", data), ("event", type), ("id", Schema.string), ("retry", Schema.integer)],
+            required: name == nil ? ["data"] : ["data", "event"])
     }
 
     /// Streaming routes take the token as a query parameter too (browsers' `EventSource`/`WebSocket` send no headers).
