@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import XalorraCore
+import XalorraML
 
 /// The Open Inference Protocol's binary tensor data extension (raw little-endian tensors after an
 /// `Inference-Header-Content-Length`-long JSON header, in and out) and compressed request bodies
@@ -194,6 +195,42 @@ import XalorraCore
             let baseline = try await Self.infer(
                 app, "sums", token: token, Self.frame(Self.header(), Self.bytes([1, 2, 3, 4, .nan, 6] as [Float])))
             #expect(baseline.status == 422 && baseline.error.contains("rows[1]"), "\(baseline)")
+        }
+    }
+
+    /// Each datatype's bytes read as the JSON path reads its numbers: FP16 (normal, subnormal, NaN as missing),
+    /// signed integers sign-extended, UINT64 above Int64.max as a whole double, BOOL 0/1; an FP16 infinity and a
+    /// BOOL byte 2 are refused naming the element.
+    @Test func everyDatatypeDecodes() throws {
+        func read(_ datatype: String, _ bytes: [UInt8], count: Int) throws(XalorraError) -> [Number?] {
+            let header = #"{"inputs":[{"name":"x","shape":[1,\#(count)],"datatype":"\#(datatype)","#
+                + #""parameters":{"binary_data_size":\#(bytes.count)}}]}"#
+            let request = try InferenceRequest(
+                body: Array(header.utf8) + bytes, headerLength: "\(header.utf8.count)", maxRows: 10)
+            return Array(request.rows.row(0))
+        }
+        #expect(try read("FP16", [0x00, 0x3C, 0x00, 0xC1, 0x01, 0x00, 0x00, 0x7E], count: 4)
+            == [.double(1), .double(-2.5), .double(0x1p-24), nil])
+        #expect(try read("INT8", [0xFF, 0x80], count: 2) == [.int(-1), .int(-128)])
+        #expect(try read("UINT8", [0xFF, 0x80], count: 2) == [.int(255), .int(128)])
+        #expect(try read("INT16", Self.le(Int16(-300)) + Self.le(Int16.max), count: 2) == [.int(-300), .int(32767)])
+        #expect(try read("UINT16", Self.le(UInt16.max), count: 1) == [.int(65535)])
+        #expect(try read("UINT32", Self.le(UInt32.max), count: 1) == [.int(4_294_967_295)])
+        #expect(try read("INT64", Self.le(Int64.min), count: 1) == [.int(.min)])
+        #expect(try read("UINT64", Self.le(UInt64.max) + Self.le(UInt64(7)), count: 2) == [.double(0x1p64), .int(7)])
+        #expect(try read("BOOL", [1, 0], count: 2) == [.int(1), .int(0)])
+        #expect(try read("FP32", Self.bytes([Float(0.1)]), count: 1) == [.double(Double(Float(0.1)))])
+        #expect(try read("FP64", Self.bytes([0.1, -.nan]), count: 2) == [.double(0.1), nil])
+        for (datatype, bytes, field) in [
+            ("FP16", [0x00, 0x3C, 0x00, 0xFC] as [UInt8], "inputs[0].data[1]"), ("BOOL", [0, 2], "inputs[0].data[1]"),
+            ("FP64", Self.bytes([1.0, -.infinity]), "inputs[0].data[1]"),
+        ] {
+            do throws(XalorraError) {
+                _ = try read(datatype, bytes, count: 2)
+                Issue.record("\(datatype) \(bytes) accepted")
+            } catch {
+                #expect(error.code == .validation && error.details.first?.field == field, "\(error)")
+            }
         }
     }
 
