@@ -12,12 +12,8 @@ extension LocalAPI {
         _ request: ChatCompletionRequest, onDelta: @escaping @Sendable (ChatCompletionDelta) async -> Void
     ) async throws(XalorraError) -> ChatCompletion {
         _ = try ChatModel.named(request.model, in: try await chatModels())
-        let transcript = request.messages.compactMap { message -> (sender: Sender, content: String)? in
-            switch message.role {
-            case .user: (.user, message.content)
-            case .assistant: (.ai, message.content)
-            case .system, .developer: nil
-            }
+        let transcript = request.messages.compactMap { message in
+            message.sender.map { (sender: $0, content: message.content) }
         }
         let firstUser = request.messages.first { $0.role == .user }?.content ?? ""
         var title = ChatRules.title(fromFirstMessage: firstUser)

@@ -19,6 +19,16 @@ public struct ChatCompletionRequest: Sendable, Equatable {
             self.role = role
             self.content = content
         }
+
+        /// Who it is in a stored conversation: system and developer messages are instructions, not turns, and are
+        /// not stored.
+        public var sender: Sender? {
+            switch role {
+            case .user: .user
+            case .assistant: .ai
+            case .system, .developer: nil
+            }
+        }
     }
 
     /// The requested model: one of `GET /v1/models`.

@@ -57,11 +57,7 @@ extension ChatResponder {
     public static func history(_ request: ChatCompletionRequest) -> [ChatMessage] {
         let now = Timestamp.now()
         return request.messages.compactMap { message in
-            switch message.role {
-            case .user: ChatMessage(id: 0, sender: .user, content: message.content, timestamp: now)
-            case .assistant: ChatMessage(id: 0, sender: .ai, content: message.content, timestamp: now)
-            case .system, .developer: nil
-            }
+            message.sender.map { ChatMessage(id: 0, sender: $0, content: message.content, timestamp: now) }
         }
     }
 }
