@@ -84,6 +84,13 @@ import XalorraML
             headers: [("Inference-Header-Content-Length", framed.length)] + headers)
     }
 
+    /// The `input` of every row `GET /logs` shows for model `m`.
+    static func loggedInputs(_ app: RouterHarness, token: String) async throws -> [JSONValue] {
+        let logs = try await app.request("GET", "/logs?model=m&limit=100", token: token)
+        guard case .array(let items)? = logs.json?["data"] else { throw XalorraError(.internal, "\(logs)") }
+        return items.compactMap { $0["input"] }
+    }
+
     static func floats(_ bytes: [UInt8]) -> [Float] {
         stride(from: 0, to: bytes.count, by: 4).map { at in
             Float(bitPattern: bytes[at..<at + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) })
@@ -113,15 +120,21 @@ import XalorraML
             try await RouterTests.importModel(app, "m", token: token)
             let rows: [Float] = [0.2, 0, 0, 0.9, 0, 0]
 
+            // As numpy's tolist() writes a float32 array (tritonclient's JSON tensors): every value a float.
             let json = try await app.request(
                 "POST", "/v2/models/m/infer", token: token,
-                body: #"{"inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","data":[0.2,0,0,0.9,0,0]}]}"#)
+                body: #"{"inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","data":[0.2,0.0,0.0,0.9,0.0,0.0]}]}"#)
             #expect(json.status == 200 && json.json?["outputs"]?[0]?["data"]?.doubles == [1, 2], "\(json)")
+            let jsonLogged = try await Self.loggedInputs(app, token: token)
 
             let plain = try await Self.infer(app, "m", token: token, Self.frame(Self.header(), Self.bytes(rows)))
             #expect(plain.status == 200 && plain.header("Content-Type") == "application/json", "\(plain)")
             #expect(plain.json?["outputs"]?[0]?["data"]?.doubles == [1, 2] && plain.json?["id"] == "r1", "\(plain)")
             #expect(plain.json?["outputs"]?[0]?["datatype"] == "FP64")
+            // The binary rows are logged exactly as the same values sent as JSON are.
+            let bothLogged = try await Self.loggedInputs(app, token: token)
+            #expect(jsonLogged.count == 2 && bothLogged.count == 4, "\(bothLogged)")
+            #expect(bothLogged.filter { !jsonLogged.contains($0) }.isEmpty, "\(jsonLogged) then \(bothLogged)")
 
             let asked = try await Self.infer(
                 app, "m", token: token,
