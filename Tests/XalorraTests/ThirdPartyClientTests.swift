@@ -56,6 +56,12 @@ struct ThirdPartyClientTests {
     @Test(.enabled(if: PythonClients.enabled("websockets"), "websockets not installed"))
     func webSocketFeed() async throws { try await expectProgram("ws_feed.py") }
 
+    /// Every event of the three event streams (chat, OpenAI chat completions, the live log), read by sseclient-py,
+    /// is valid against the schema /openapi.json declares for it (jsonschema, with `contentSchema` asserted as
+    /// schemathesis asserts it).
+    @Test(.enabled(if: PythonClients.enabled("sseclient", "jsonschema"), "sseclient-py or jsonschema not installed"))
+    func streamEventsMatchTheDocument() async throws { try await expectProgram("stream_schemas.py") }
+
     /// openapi-spec-validator finds the served /openapi.json valid OpenAPI 3.1.
     @Test(.enabled(if: PythonClients.enabled("openapi_spec_validator"), "openapi-spec-validator not installed"))
     func openAPISpecValidator() async throws {
