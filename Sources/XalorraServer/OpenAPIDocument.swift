@@ -47,6 +47,7 @@ enum OpenAPIDocument {
                 ("name", .string(parameter.name)), ("in", "query"), ("required", false), ("schema", parameter.schema),
             ])
         } + (route.transport.acceptsQueryToken ? [accessTokenParameter] : [])
+            + (route.body?.binary != nil ? [inferenceHeaderParameter] : [])
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
         if let body = route.body {
             var content: [(String, JSONValue)] = [("application/json", .object([("schema", body.json)]))]
@@ -54,6 +55,11 @@ enum OpenAPIDocument {
                 // The file's bytes (`format: binary`): generators then send it as it is, not as a JSON string.
                 content.append(("text/csv", .object([("schema", .object([
                     ("type", "string"), ("format", "binary"), ("contentMediaType", "text/csv"), ("description", .string(csv)),
+                ]))])))
+            }
+            if let binary = body.binary {
+                content.append(("application/octet-stream", .object([("schema", .object([
+                    ("type", "string"), ("format", "binary"), ("description", .string(binary)),
                 ]))])))
             }
             members.append(("requestBody", .object([("required", true), ("content", .object(content))])))
@@ -67,6 +73,8 @@ enum OpenAPIDocument {
             ])
         case .jsonOrEvents(let schema, let events):
             success = jsonOrEventsResponse(schema, events: events, route: route)
+        case .jsonOrBinary(let schema):
+            success = jsonOrBinaryResponse(schema)
         case .empty:
             success = .object([("description", "Done; no body")])
         case .events(let schema):
@@ -139,6 +147,13 @@ enum OpenAPIDocument {
     static let inferenceHeaderLength: JSONValue = .object([
         ("description", "The length of the JSON header before the raw tensor bytes (binary tensor data only)"),
         ("schema", .object([("type", "integer"), ("minimum", 0)])),
+    ])
+
+    /// The request header that says a body is binary tensor data: where its JSON header ends.
+    static let inferenceHeaderParameter: JSONValue = .object([
+        ("name", "Inference-Header-Content-Length"), ("in", "header"), ("required", false),
+        ("schema", .object([("type", "integer"), ("minimum", 0)])),
+        ("description", "With an application/octet-stream body: the length of its JSON header, before the raw tensor bytes"),
     ])
 
     /// `text/event-stream` whose events' data is JSON of `schema`. Before OpenAPI 3.2's `itemSchema`, the `schema`

@@ -61,10 +61,13 @@ public struct Route: Sendable, Equatable {
         public let json: JSONValue
         /// Also taken as CSV (the training data itself, its settings in the query): what the CSV holds.
         public let csv: String?
+        /// Also taken as `application/octet-stream` (the inference protocol's binary tensor extension): what it holds.
+        public let binary: String?
 
-        public init(_ json: JSONValue, csv: String? = nil) {
+        public init(_ json: JSONValue, csv: String? = nil, binary: String? = nil) {
             self.json = json
             self.csv = csv
+            self.binary = binary
         }
     }
 
@@ -75,6 +78,10 @@ public struct Route: Sendable, Equatable {
         /// JSON of this schema (200), or, when the body asks `"stream": true`, Server-Sent Events whose `data:` is
         /// JSON of `events`: one plain POST either way.
         case jsonOrEvents(JSONValue, events: JSONValue)
+        /// JSON of this schema (200), or, when the request asks for binary outputs (the inference protocol's binary
+        /// tensor extension), `application/octet-stream`: that JSON as a header (`Inference-Header-Content-Length`
+        /// bytes), then the outputs' raw bytes.
+        case jsonOrBinary(JSONValue)
         /// 204, no body.
         case empty
         /// Server-Sent Events whose `data:` is JSON of this schema.
@@ -87,7 +94,7 @@ public struct Route: Sendable, Equatable {
         /// The media type of the success body.
         public var contentType: String {
             switch self {
-            case .json, .jsonOrEvents, .empty, .socket: "application/json"
+            case .json, .jsonOrEvents, .jsonOrBinary, .empty, .socket: "application/json"
             case .events: "text/event-stream"
             case .text(let contentType, _): contentType
             }
@@ -98,7 +105,7 @@ public struct Route: Sendable, Equatable {
             switch self {
             case .json(_, let status): status
             case .empty: 204
-            case .jsonOrEvents, .events, .text: 200
+            case .jsonOrEvents, .jsonOrBinary, .events, .text: 200
             case .socket: 101
             }
         }
@@ -162,7 +169,7 @@ public struct Route: Sendable, Equatable {
         switch response {
         case .events: .eventStream
         case .socket: .webSocket
-        case .json, .jsonOrEvents, .empty, .text: .plain
+        case .json, .jsonOrEvents, .jsonOrBinary, .empty, .text: .plain
         }
     }
 

@@ -8,6 +8,11 @@ public enum RouteTable {
     /// The routes by operation.
     static let byEndpoint: [Endpoint: Route] = Dictionary(uniqueKeysWithValues: all.map { ($0.endpoint, $0) })
 
+    /// What an infer route's binary body holds.
+    static let binaryTensors =
+        "The JSON header (Inference-Header-Content-Length bytes), then each input's raw little-endian bytes, in "
+        + "input order"
+
     /// `limit` and `offset`, with `limit` at most `maxLimit` (``Paging`` holds the bounds and the default).
     static func paging(maxLimit: Int, defaultLimit: Int = Paging.defaultLimit) -> [Route.QueryParameter] {
         Paging.parameters(max: maxLimit, defaultLimit: defaultLimit)
@@ -316,11 +321,13 @@ extension Endpoint {
         case .infer:
             return Route(
                 self, "POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version",
-                body: .init(S.inferenceRequest), response: .json(S.inferenceResponse), errorFormat: .inference)
+                body: .init(S.inferenceRequest, binary: RouteTable.binaryTensors),
+                response: .jsonOrBinary(S.inferenceResponse), errorFormat: .inference)
         case .inferVersion:
             return Route(
                 self, "POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version",
-                body: .init(S.inferenceRequest), response: .json(S.inferenceResponse), errorFormat: .inference)
+                body: .init(S.inferenceRequest, binary: RouteTable.binaryTensors),
+                response: .jsonOrBinary(S.inferenceResponse), errorFormat: .inference)
 
         case .chatModels:
             return Route(

@@ -137,7 +137,7 @@ struct RouterHarness: Sendable {
             answer.header("Content-Type") == response.contentType, "\(endpoint): content type",
             sourceLocation: sourceLocation)
         switch response {
-        case .json(let schema, _), .jsonOrEvents(let schema, _):
+        case .json(let schema, _), .jsonOrEvents(let schema, _), .jsonOrBinary(let schema):
             guard let json = answer.json else {
                 Issue.record("\(endpoint): the body is not JSON: \(answer)", sourceLocation: sourceLocation)
                 return .null
