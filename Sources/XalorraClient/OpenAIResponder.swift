@@ -98,7 +98,8 @@ public struct OpenAIResponder: ChatResponder {
                         done = true
                         break
                     }
-                    guard let chunk = try? JSONParser.parse(Array(event.data.utf8)), case .array(let choices)? = chunk["choices"]
+                    guard let chunk = try? JSONParser.parse(Array(event.data.utf8)),
+                        case .array(let choices)? = chunk["choices"]
                     else { throw Self.unavailable("the backend sent a chunk that is not a completion") }
                     // The usage chunk that ends a stream has no choices.
                     usage = Self.usage(chunk["usage"]) ?? usage

@@ -4,7 +4,8 @@ import XalorraCore
 
 extension RemoteAPI {
     public func chatModels() async throws(XalorraError) -> [ChatModel] {
-        let (bytes, _) = try await openAIExchange(makeRequest(.chatModels, query: [], body: nil), deadline: .now() + timeout)
+        let request = makeRequest(.chatModels, query: [], body: nil)
+        let (bytes, _) = try await openAIExchange(request, deadline: .now() + timeout)
         let json = try Self.parsed(bytes)
         return try json.list("data").map { item throws(XalorraError) in try ChatModel(json: item) }
     }
@@ -30,7 +31,9 @@ extension RemoteAPI {
             for try await buffer in response.body {
                 for event in try reader.feed(buffer.readableBytesView) where event.event == "message" {
                     if event.data == "[DONE]" {
-                        guard let first, let conversation else { throw JSONValue.unexpectedResponse("no chunk before [DONE]") }
+                        guard let first, let conversation else {
+                            throw JSONValue.unexpectedResponse("no chunk before [DONE]")
+                        }
                         return ChatCompletion(
                             id: try first.text("id"), created: try first.integer("created"),
                             model: try first.text("model"), content: text, finishReason: finishReason, usage: usage,
@@ -82,7 +85,9 @@ extension RemoteAPI {
     }
 
     private static func parsed(_ bytes: [UInt8]) throws(XalorraError) -> JSONValue {
-        guard let json = try? JSONParser.parse(bytes) else { throw JSONValue.unexpectedResponse("the body is not JSON") }
+        guard let json = try? JSONParser.parse(bytes) else {
+            throw JSONValue.unexpectedResponse("the body is not JSON")
+        }
         return json
     }
 }

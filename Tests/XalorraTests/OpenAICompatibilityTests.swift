@@ -12,7 +12,11 @@ import XalorraCore
 struct OpenAICompatibilityTests {
     private static func body(_ members: [(String, JSONValue)]) -> String { JSONWriter.compact(.object(members)) }
 
-    private static func user(_ text: String) -> JSONValue { .object([("role", "user"), ("content", .string(text))]) }
+    private static func user(_ text: String) -> JSONValue { message("user", .string(text)) }
+
+    private static func message(_ role: String, _ content: JSONValue) -> JSONValue {
+        .object([("role", .string(role)), ("content", content)])
+    }
 
     /// A completion request for `model` with `messages`, and more members.
     private static func completion(
@@ -72,7 +76,8 @@ struct OpenAICompatibilityTests {
             ]
             let answer = try await app.send(
                 .chatCompletions, token: ana,
-                body: Self.completion(messages, [("temperature", .number(.double(0.2))), ("max_tokens", 50), ("user", "x")]))
+                body: Self.completion(
+                    messages, [("temperature", .number(.double(0.2))), ("max_tokens", 50), ("user", "x")]))
             let json = app.expectSuccess(answer, of: .chatCompletions)
             #expect(json["object"] == "chat.completion")
             let choice = json["choices"]?.arrayValue?.first
@@ -88,14 +93,16 @@ struct OpenAICompatibilityTests {
             let detail = try await app.send(.conversation, conversation, token: ana)
             let stored = detail.json?["data"]?["messages"]?.arrayValue ?? []
             #expect(stored.map { $0["sender"] } == ["user", "ai", "user", "ai"], "\(detail)")
-            #expect(stored.map { $0["content"]?.stringValue ?? "" } == ["first question", "first answer", "second\npart", reply])
+            let contents = stored.map { $0["content"]?.stringValue ?? "" }
+            #expect(contents == ["first question", "first answer", "second\npart", reply])
             #expect(detail.json?["data"]?["title"] == "first question")
             let listed = try await app.send(.conversations, token: ana)
             #expect(listed.json?["data"]?.arrayValue?.map { $0["id"] } == [.string(conversation)])
 
             let bob = try await app.token("bob")
             #expect(try await app.send(.conversations, token: bob).json?["data"]?.arrayValue?.isEmpty == true)
-            app.expectFailure(try await app.send(.conversation, conversation, token: bob), of: .conversation, .insufficientPermissions)
+            app.expectFailure(
+                try await app.send(.conversation, conversation, token: bob), of: .conversation, .insufficientPermissions)
         }
     }
 
@@ -143,11 +150,11 @@ struct OpenAICompatibilityTests {
                 (Self.body([("model", "xalorra-builtin")]), 400, "validation_error", "messages"),
                 (Self.completion([]), 400, "validation_error", "messages"),
                 (Self.body([("model", "xalorra-builtin"), ("messages", hello)]), 400, "validation_error", "messages"),
-                (Self.completion([.object([("role", "tool"), ("content", "x")])]), 400, "validation_error", "messages[0].role"),
+                (Self.completion([Self.message("tool", "x")]), 400, "validation_error", "messages[0].role"),
                 (Self.completion([.object([("content", "x")])]), 400, "validation_error", "messages[0].role"),
-                (Self.completion([.object([("role", "system"), ("content", "x")])]), 400, "validation_error", "messages"),
-                (Self.completion([.object([("role", "user"), ("content", .null)])]), 400, "validation_error", "messages[0].content"),
-                (Self.completion([.object([("role", "user"), ("content", "a\u{0}b")])]), 400, "validation_error", "messages[0].content"),
+                (Self.completion([Self.message("system", "x")]), 400, "validation_error", "messages"),
+                (Self.completion([Self.message("user", .null)]), 400, "validation_error", "messages[0].content"),
+                (Self.completion([Self.message("user", "a\u{0}b")]), 400, "validation_error", "messages[0].content"),
                 (Self.completion([.object([("role", "user"), ("content", .array([
                     .object([("type", "image_url"), ("image_url", .object([("url", "http://x/y.png")]))]),
                 ]))])]), 400, "validation_error", "messages[0].content[0].type"),
@@ -252,7 +259,8 @@ struct OpenAICompatibilityTests {
         let contents = sent.compactMap { $0["content"]?.stringValue }
         #expect(contents == ["Be brief.", "You are terse.", "hello", "hi", "Answer in English.", "how are you"])
         let upstream = stub.requests.withLock { $0.first }
-        #expect(upstream?["temperature"] == .number(.double(0.5)) && upstream?["seed"] == 7, "\(String(describing: upstream))")
+        #expect(
+            upstream?["temperature"] == .number(.double(0.5)) && upstream?["seed"] == 7, "\(String(describing: upstream))")
         #expect(upstream?["stream_options"]?["include_usage"] == true)
 
         let streamed = try await server.request(
@@ -306,7 +314,8 @@ struct OpenAICompatibilityTests {
         #expect(try await remote.chatModels() == [ChatModel(id: "xalorra-builtin", ownedBy: "xalorra")])
         let pieces = CompletionPieces()
         let completion = try await remote.chatCompletion(
-            ChatCompletionRequest(model: "xalorra-builtin", messages: [.init(.system, "x"), .init(.user, "remote hello")])
+            ChatCompletionRequest(
+                model: "xalorra-builtin", messages: [.init(.system, "x"), .init(.user, "remote hello")])
         ) { delta in pieces.add(delta) }
         #expect(completion.content.hasPrefix("You said: \"remote hello\""), "\(completion)")
         #expect(pieces.all.map(\.content).joined() == completion.content && pieces.all.count > 1)
@@ -316,7 +325,8 @@ struct OpenAICompatibilityTests {
         #expect(listed.stdout.contains(ChatID.conversation(completion.conversationID)), "\(listed)")
         #expect(listed.stdout.contains("remote hello"), "\(listed)")
         do {
-            _ = try await remote.chatCompletion(ChatCompletionRequest(model: "nope", messages: [.init(.user, "x")])) { _ in }
+            let request = ChatCompletionRequest(model: "nope", messages: [.init(.user, "x")])
+            _ = try await remote.chatCompletion(request) { _ in }
             Issue.record("an unknown model was taken")
         } catch {
             #expect(error.code == .notFound && error.details.first?.field == "model", "\(error)")
@@ -346,7 +356,8 @@ struct OpenAICompatibilityTests {
         let events = Self.events(streamed.body)
         #expect(!events.contains("[DONE]"), "\(streamed.body)")
         let last = try JSONParser.parse(events.last ?? "")
-        #expect(last["error"]?["code"] == "ai_service_unavailable" && last["error"]?["type"] == "server_error", "\(last)")
+        #expect(
+            last["error"]?["code"] == "ai_service_unavailable" && last["error"]?["type"] == "server_error", "\(last)")
         #expect(events.dropLast().contains { $0.contains("\"content\":\"Hel\"") }, "\(streamed.body)")
         let pieces = CompletionPieces()
         do {
@@ -365,7 +376,9 @@ struct OpenAICompatibilityTests {
         let upstream = try await ScriptedUpstream()
         defer { upstream.stop() }
         let server = try await LiveServer(
-            environment: ["XALORRA_CHAT_URL": upstream.url, "XALORRA_CHAT_MODEL": "counted", "XALORRA_CHAT_TIMEOUT": "5s"],
+            environment: [
+                "XALORRA_CHAT_URL": upstream.url, "XALORRA_CHAT_MODEL": "counted", "XALORRA_CHAT_TIMEOUT": "5s",
+            ],
             arguments: ["--rate-limit", "off"])
         defer { server.stop() }
         let token = try server.token()

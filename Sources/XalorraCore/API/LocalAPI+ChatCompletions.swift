@@ -26,8 +26,8 @@ extension LocalAPI {
         let created = now.seconds
         let model = request.model
         let answer = try await responder.complete(request, api: self) { text in
-            await onDelta(
-                ChatCompletionDelta(id: id, created: created, model: model, conversationID: conversation, content: text))
+            await onDelta(ChatCompletionDelta(
+                id: id, created: created, model: model, conversationID: conversation, content: text))
         }
         _ = try await store.appendReply(owner: owner, conversationID: conversation, content: answer.text, now: .now())
         return ChatCompletion(

@@ -99,7 +99,8 @@ extension ChatUsage: JSONRepresentable, JSONDecodable {
 
     public init(json: JSONValue) throws(XalorraError) {
         self.init(
-            promptTokens: Int(try json.integer("prompt_tokens")), completionTokens: Int(try json.integer("completion_tokens")))
+            promptTokens: Int(try json.integer("prompt_tokens")),
+            completionTokens: Int(try json.integer("completion_tokens")))
     }
 }
 
@@ -127,7 +128,9 @@ extension ChatCompletion: JSONRepresentable, JSONDecodable {
         self.init(
             id: try json.text("id"), created: try json.integer("created"), model: try json.text("model"),
             content: content, finishReason: choice["finish_reason"]?.stringValue ?? "stop",
-            usage: try json["usage"].flatMap { usage throws(XalorraError) in usage == .null ? nil : try ChatUsage(json: usage) },
+            usage: try json["usage"].flatMap { usage throws(XalorraError) in
+                usage == .null ? nil : try ChatUsage(json: usage)
+            },
             conversationID: try json.chatID("conversation_id", prefix: "conv_"))
     }
 

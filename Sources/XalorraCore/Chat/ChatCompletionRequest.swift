@@ -149,16 +149,21 @@ extension ChatCompletionRequest {
             var texts: [String] = []
             for (index, part) in parts.enumerated() {
                 let partPath = "\(path).content[\(index)]"
-                guard case .string(let type)? = part["type"] else { throw refused("\(partPath).type", "must be a string") }
+                guard case .string(let type)? = part["type"] else {
+                    throw refused("\(partPath).type", "must be a string")
+                }
                 guard type == "text" else {
                     throw refused("\(partPath).type", "content parts of type '\(type)' are not supported: only 'text'")
                 }
-                guard case .string(let text)? = part["text"] else { throw refused("\(partPath).text", "must be a string") }
+                guard case .string(let text)? = part["text"] else {
+                    throw refused("\(partPath).text", "must be a string")
+                }
                 texts.append(text)
             }
             content = texts.joined(separator: "\n")
         default:
-            throw refused("\(path).content", "must be a string or an array of text parts (tool calls are not supported)")
+            throw refused(
+                "\(path).content", "must be a string or an array of text parts (tool calls are not supported)")
         }
         guard contentRule.problem(content) == nil else {
             throw refused("\(path).content", "must not contain NUL characters")

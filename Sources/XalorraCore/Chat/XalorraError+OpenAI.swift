@@ -37,7 +37,8 @@ extension XalorraError {
         var details: [FieldError] = []
         if let param = error["param"]?.stringValue {
             let prefix = "\(param): "
-            details = [FieldError(field: param, message: message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)]
+            let text = message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
+            details = [FieldError(field: param, message: text)]
         }
         self.init(code, message, details: details)
     }

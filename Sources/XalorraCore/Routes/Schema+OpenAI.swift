@@ -69,7 +69,10 @@ extension Schema {
 
     /// A model, as `GET /v1/models` lists it.
     public static let chatModel: JSONValue = object(
-        [("id", string), ("object", .object([("enum", .array(["model"]))])), ("created", integer), ("owned_by", string)],
+        [
+            ("id", string), ("object", .object([("enum", .array(["model"]))])), ("created", integer),
+            ("owned_by", string),
+        ],
         required: ["id", "object", "created", "owned_by"])
 
     /// `GET /v1/models`'s list.
