@@ -197,6 +197,31 @@ check(completion.choices[0].message.content, f"completion {completion}")
 # Service routes and an error: the envelope decodes as the generated Error.
 ok(module("api.health.get_health").sync_detailed(client=anonymous), models.GetHealthResponse200, "health")
 ok(module("api.routes.get_routes").sync_detailed(client=anonymous), models.GetRoutesResponse200, "routes")
+ok(module("api.v2.get_v2_health_live").sync_detailed(client=anonymous), models.GetV2HealthLiveResponse200, "live")
+ok(module("api.v2.get_v2_models_by_name_ready").sync_detailed(model, client=client),
+   models.GetV2ModelsByNameReadyResponse200, "model ready")
+ok(module("api.models.get_models_by_name_versions_by_version_export").sync_detailed(model, "latest", client=client),
+   models.GetModelsByNameVersionsByVersionExportResponse200, "model export")
+ok(module("api.chat.put_chat_histories_by_conversation_id_title").sync_detailed(
+    reply.data.conversation_id, client=client, body=models.PutChatHistoriesByConversationIdTitleBody(title="renamed")),
+    models.PutChatHistoriesByConversationIdTitleResponse200, "rename conversation")
+ok(module("api.docs.get_docs").sync_detailed(client=anonymous), str, "docs")
+admin = api.AuthenticatedClient(base_url=url, token=admin_token, timeout=None, raise_on_unexpected_status=True)
+scrape = ok(module("api.metrics.get_metrics").sync_detailed(client=admin), str, "metrics")
+check("xalorra_predictions_total" in scrape, "the metrics text")
+users = ok(module("api.admin.get_admin_users").sync_detailed(client=admin, search=name), models.GetAdminUsersResponse200,
+           "admin users")
+check([item.username for item in users.data] == [name], f"admin users {users.data}")
+minted = ok(module("api.admin.post_admin_tokens").sync_detailed(
+    client=admin, body=models.PostAdminTokensBody.from_dict({"user": name, "ttl": "10m"})),
+    models.PostAdminTokensResponse200, "mint token")
+check(minted.access_token and minted.expires_in == 600, f"minted {minted}")
+deleted = module("api.chat.delete_chat_histories_by_conversation_id").sync_detailed(
+    reply.data.conversation_id, client=client)
+check(deleted.status_code == 204, f"delete conversation: {deleted.status_code}")
+logout = module("api.users.post_users_logout").sync_detailed(
+    client=client, body=models.PostUsersLogoutBody(refresh_token=pair.data.refresh_token))
+check(logout.status_code == 204, f"logout: {logout.status_code} {logout.content[:200]!r}")
 missing = module("api.models.get_models_by_name").sync_detailed("no-such-model", client=client)
 check(missing.status_code == 404 and isinstance(missing.parsed, models.Error) and missing.parsed.error.code,
       f"a missing model: {missing.status_code} {missing.content[:300]!r}")
