@@ -39,7 +39,9 @@ extension RequestHeadTimeout {
                 unanswered += 1
                 reading = true
                 closeRequested = Self.saysClose(head.headerFields)
-                context.triggerUserOutboundEvent(Event.headReceived, promise: nil)
+                let path = head.path.map { $0.prefix { $0 != "?" } } ?? ""
+                context.triggerUserOutboundEvent(
+                    Event.headReceived(Exchange.errorFormat(path: String(path))), promise: nil)
             case .body: break
             case .end:
                 reading = false

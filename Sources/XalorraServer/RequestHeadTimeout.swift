@@ -32,8 +32,9 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     enum Event: Sendable {
         /// A WebSocket upgrade was asked for: the head is complete, and a socket's frames are not a body to time.
         case upgradeRequested
-        /// A request head arrived: its body (if any) is timed until ``bodyReceived``.
-        case headReceived
+        /// A request head arrived, for a path whose refusals take `format`: its body (if any) is timed until
+        /// ``bodyReceived``.
+        case headReceived(Route.ErrorFormat)
         /// The request's body has been read to its end.
         case bodyReceived
         /// An event stream (`text/event-stream`) is being answered: the client closing its side ends it.
@@ -66,6 +67,8 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
         var clientTime = TimeAmount.zero
         /// Whether any response bytes were written since the head (then a refusal cannot be answered any more).
         var answered = false
+        /// The form of a refusal on the request's path (the inference protocol's and OpenAI's routes have their own).
+        var format = Route.ErrorFormat.envelope
     }
 
     private enum Phase {
@@ -212,9 +215,9 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch event {
         case .upgradeRequested: phase = .busy
-        case .headReceived:
+        case .headReceived(let format):
             let now = NIODeadline.now()
-            phase = .readingBody(Body(since: now))
+            phase = .readingBody(Body(since: now, format: format))
             ensureCheck(context, by: now + headerTimeout)
         case .bodyReceived:
             if case .readingBody = phase { phase = .busy }
@@ -239,13 +242,15 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers with the error envelope and closes, logging why.
     /// - Parameter counting: whether the request still has to be counted against the client's rate limit (the
     ///   responder has counted those it admitted).
+    /// - Parameter format: the form of the refusal, by the request's path when a head arrived.
     private func refuse(
-        _ context: ChannelHandlerContext, status: Int, _ error: XalorraError, counting: Bool, log reason: String
+        _ context: ChannelHandlerContext, status: Int, _ error: XalorraError, counting: Bool, log reason: String,
+        format: Route.ErrorFormat = .envelope
     ) {
         let address = context.channel.remoteAddress?.ipAddress
         logger.info("connection closed: \(reason)", metadata: ["remote": "\(address ?? "unknown")"])
         let headers = rateLimit.earlyHeaders(address: address, counting: counting)
-        answer(context, RawResponse(error, status: status, headers: headers))
+        answer(context, RawResponse(error, status: status, format: format, headers: headers))
     }
 
     /// Writes `response` straight onto the socket (nothing else can write a response before a head was parsed, or
@@ -352,7 +357,7 @@ final class RequestHeadTimeout: ChannelDuplexHandler, RemovableChannelHandler {
                 refuse(
                     context, status: 408,
                     XalorraError(.badRequest, "The request body arrived slower than \(minBodyRate) bytes per second"),
-                    counting: false, log: reason)
+                    counting: false, log: reason, format: body.format)
                 return
             }
             // Next look: when the header timeout has been given, then when the bytes received so far stop covering

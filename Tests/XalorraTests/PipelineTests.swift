@@ -71,6 +71,18 @@ struct PipelineTests {
         let refusal = await slow.response(timeout: .seconds(8))
         #expect(refusal?.status == 408, "\(String(describing: refusal))")
         #expect(Self.hasRateLimitFields(refusal), "\(String(describing: refusal?.headers))")
+        // On a route of the OpenAI API the refusal is OpenAI's error object, as the route's own refusals are.
+        let openAI = try await RawHTTP.connect(port: server.port)
+        defer { openAI.close() }
+        let chatHead =
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Length: 1000\r\n\r\n"
+        await openAI.send(Array((chatHead + "{\"model\":\"").utf8))
+        let chatRefusal = await openAI.response(timeout: .seconds(8))
+        #expect(chatRefusal?.status == 408, "\(String(describing: chatRefusal))")
+        let error = try chatRefusal.map { try JSONParser.parse($0.body) }
+        #expect(error?["error"]?["message"]?.stringValue?.contains("slower than") == true, "\(String(describing: chatRefusal))")
+        #expect(error?["timestamp"] == nil && error?["error"]?["type"] != nil, "\(String(describing: chatRefusal))")
     }
 
     /// A refused upgrade answers 401 (no token, a bad one), 403 (another tenant's feed), 429 (past the streams a user
