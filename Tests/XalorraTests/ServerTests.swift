@@ -272,10 +272,26 @@ struct ServerTests {
         #expect(preflight.headers.first(name: "Access-Control-Allow-Origin") == "https://app.example")
         #expect(preflight.headers.first(name: "Access-Control-Allow-Methods") == "POST")
         #expect(preflight.headers.first(name: "Access-Control-Allow-Headers")?.contains("Authorization") == true)
+        // What the inference protocol's and the OpenAI SDK's browser clients send: binary framing, compressed bodies,
+        // the SDK's own fields (asked for by name in the preflight); a binary answer's framing field is readable.
+        let sdk = try await server.request(
+            "OPTIONS", "/v2/models/m/infer",
+            headers: [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-encoding, x-stainless-os, inference-header-content-length")])
+        let allowedFields = sdk.headers.first(name: "Access-Control-Allow-Headers") ?? ""
+        for field in ["Content-Encoding", "Inference-Header-Content-Length", "x-stainless-os"] {
+            #expect(allowedFields.contains(field), "\(allowedFields)")
+        }
+        let hostile = try await server.request(
+            "OPTIONS", "/v2/models/m/infer",
+            headers: [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "x-a, bad name")])
+        #expect(hostile.headers.first(name: "Access-Control-Allow-Headers")?.contains("bad") == false)
         let allowed = try await server.request("GET", "/", headers: [("Origin", "https://b.example")])
         #expect(allowed.headers.first(name: "Access-Control-Allow-Origin") == "https://b.example")
         #expect(allowed.headers.first(name: "Vary") == "Origin")
         #expect(allowed.headers.first(name: "Access-Control-Expose-Headers")?.contains("Retry-After") == true)
+        #expect(allowed.headers.first(name: "Access-Control-Expose-Headers")?.contains("Inference-Header-Content-Length") == true)
         let other = try await server.request("GET", "/", headers: [("Origin", "https://evil.example")])
         #expect(other.status == 200 && other.headers.first(name: "Access-Control-Allow-Origin") == nil)
         let otherPreflight = try await server.request(

@@ -22,7 +22,7 @@ public enum DotEnv {
     }
 }
 
-extension Substring {
+public extension Substring {
     /// This text without leading and trailing spaces and tabs.
     func trimmingWhitespace() -> Substring {
         var result = self

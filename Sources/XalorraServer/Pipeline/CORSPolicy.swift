@@ -36,7 +36,9 @@ struct CORSPolicy: Sendable {
             let methods = routes.methods(of: exchange.uri.path)
         else { return nil }
         try rateLimit.spend(.default, key: RateLimiting.addressKey(exchange.remoteAddress), headers: &exchange.headers)
-        preflight(origin: origin, methods: methods, headers: &exchange.headers)
+        preflight(
+            origin: origin, methods: methods, requested: exchange.head.headerFields[.accessControlRequestHeaders],
+            headers: &exchange.headers)
         return HTTPOutput(status: 204, body: [], contentType: "")
     }
 
@@ -50,14 +52,41 @@ struct CORSPolicy: Sendable {
     func addHeaders(for origin: String, to headers: inout HTTPFields) {
         headers[.accessControlAllowOrigin] = origin
         headers[.accessControlExposeHeaders] =
-            "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, RateLimit-Policy, Retry-After"
+            "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, RateLimit-Policy, Retry-After, "
+            + "Inference-Header-Content-Length"
+    }
+
+    /// The request fields an allowed origin's scripts may send: the token, the body's type and encoding, the inference
+    /// protocol's binary framing, a stream's resume point.
+    static let allowedFields =
+        "Authorization, Content-Type, Content-Encoding, Inference-Header-Content-Length, Last-Event-ID"
+
+    /// The fields a preflight may allow: those it asks for (`Access-Control-Request-Headers`), when each is a field
+    /// name (the OpenAI SDKs send their own `X-Stainless-*` fields, and an allowed origin's scripts authenticate with
+    /// bearer tokens, never cookies), else ``allowedFields``.
+    static func allowedFields(requested: String?) -> String {
+        guard let requested else { return allowedFields }
+        let names = requested.split(separator: ",").map { $0.trimmingWhitespace() }
+        guard !names.isEmpty, names.count <= 64,
+            names.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 128 && $0.utf8.allSatisfy(isFieldNameByte) })
+        else { return allowedFields }
+        return allowedFields + ", " + names.joined(separator: ", ")
+    }
+
+    /// A byte of a field name (RFC 9110 `token`).
+    private static func isFieldNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 
     /// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`) for a path that has `methods`.
-    func preflight(origin: String, methods: [String], headers: inout HTTPFields) {
+    func preflight(origin: String, methods: [String], requested: String?, headers: inout HTTPFields) {
         addHeaders(for: origin, to: &headers)
         headers[.accessControlAllowMethods] = methods.joined(separator: ", ")
-        headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+        headers[.accessControlAllowHeaders] = Self.allowedFields(requested: requested)
         headers[.accessControlMaxAge] = "600"
     }
 }
