@@ -58,6 +58,11 @@ struct OpenAICompatibilityTests {
             #expect(json["object"] == "list")
             #expect(json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["xalorra-builtin"], "\(answer)")
             #expect(json["data"]?.arrayValue?.first?["owned_by"] == "xalorra")
+            // One model by name (the SDKs' `models.retrieve`); another name is OpenAI's 404 `model_not_found`.
+            let one = try await app.send(.chatModel, "xalorra-builtin", token: try await app.token())
+            #expect(app.expectSuccess(one, of: .chatModel)["id"] == "xalorra-builtin")
+            let other = try await app.send(.chatModel, "gpt-4o", token: try await app.token())
+            #expect(other.status == 404 && other.json?["error"]?["code"] == "model_not_found", "\(other)")
         }
     }
 

@@ -51,6 +51,7 @@ import XalorraCore
                 overrides: [
                     .deleteModel: ["name": "gone"], .deleteModelVersion: ["name": "gone-v"],
                     .deleteConversation: ["conversation_id": conversations[1]], .deleteUser: ["username": "bob"],
+                    .chatModel: ["model": "xalorra-builtin"],
                 ])
         }
 

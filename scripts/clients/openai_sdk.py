@@ -1,5 +1,5 @@
 """The official openai SDK against xalorra's OpenAI-compatible routes (base_url URL/v1, api_key a xalorra token):
-models.list(), chat.completions.create() whole and streamed, and a bad key raising AuthenticationError.
+models.list() and retrieve(), chat.completions.create() whole and streamed, and a bad key raising AuthenticationError.
 
     python3 scripts/clients/openai_sdk.py URL TOKEN
 """
@@ -15,6 +15,13 @@ client = openai.OpenAI(base_url=url + "/v1", api_key=token, max_retries=0, timeo
 models = client.models.list()
 ids = [model.id for model in models.data]
 check(len(ids) >= 1 and all(isinstance(i, str) and i for i in ids), f"models.list(): {ids}")
+retrieved = client.models.retrieve(ids[0])
+check(retrieved.id == ids[0] and retrieved.object == "model", f"models.retrieve(): {retrieved}")
+try:
+    client.models.retrieve("no-such-model")
+    check(False, "models.retrieve() of an unknown name answered")
+except openai.NotFoundError as error:
+    check(error.code == "model_not_found", f"models.retrieve() of an unknown name: {error}")
 model = ids[0]
 
 messages = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "hello there"}]

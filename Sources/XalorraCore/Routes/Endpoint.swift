@@ -22,7 +22,7 @@ public enum Endpoint: String, Sendable, CaseIterable {
     case inferenceServer, inferenceLive, inferenceReady, inferenceModel, inferenceModelReady, inferenceVersion
     case inferenceVersionReady, infer, inferVersion
     // The OpenAI API's chat.
-    case chatModels, chatCompletions
+    case chatModels, chatModel, chatCompletions
 
     /// This operation's route.
     public var route: Route { RouteTable.byEndpoint[self]! }

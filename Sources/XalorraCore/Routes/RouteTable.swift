@@ -333,6 +333,11 @@ extension Endpoint {
             return Route(
                 self, "GET", "/v1/models", .user, "OpenAI API: the models a chat completion may name",
                 response: .json(S.chatModels), errorFormat: .openAI)
+        case .chatModel:
+            return Route(
+                self, "GET", "/v1/models/{model}", .user,
+                "OpenAI API: one model a chat completion may name (404 model_not_found for any other)",
+                response: .json(S.chatModel), errorFormat: .openAI)
         case .chatCompletions:
             return Route(
                 self, "POST", "/v1/chat/completions", .user,

@@ -67,6 +67,7 @@ extension Endpoint {
         case .inferVersion: InferenceController.inferVersion
 
         case .chatModels: OpenAIController.models
+        case .chatModel: OpenAIController.model
         case .chatCompletions: OpenAIController.chatCompletions
         }
     }

@@ -7,6 +7,11 @@ enum OpenAIController {
     /// `GET /v1/models`.
     static let models: RouteHandler = { input in .json(ChatModel.list(try await input.api.chatModels())) }
 
+    /// `GET /v1/models/{model}` (the SDKs' `models.retrieve`): one of those, or 404 `model_not_found`.
+    static let model: RouteHandler = { input in
+        .json(try ChatModel.named(input.parameter("model"), in: try await input.api.chatModels()).json)
+    }
+
     /// `POST /v1/chat/completions`. Streamed, the answer is Server-Sent Events: a chunk with the role (and the
     /// stored conversation's id), one per piece of the reply, one with the finish reason, the usage chunk when
     /// `stream_options.include_usage` asks for it, then `data: [DONE]`. A failure before the first piece is an
