@@ -57,7 +57,7 @@ enum PredictCommand {
         for (index, prediction) in answer.predictions.enumerated() {
             if context.json {
                 Prediction.writeJSON(
-                    model: answer.model, input: rows.row(index).lazy.compactMap { $0 }, prediction: prediction,
+                    model: answer.model, input: rows.row(index), prediction: prediction,
                     version: answer.version, into: &out)
             } else {
                 JSONWriter.write(number: prediction, into: &out)

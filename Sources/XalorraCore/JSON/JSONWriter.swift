@@ -34,6 +34,19 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "]"))
     }
 
+    /// Appends `[1,null,3]` for a row of cells, `null` where a value is missing: how every JSON form of a logged row
+    /// (the store's column, `GET /logs`, exports, streams) keeps a gap in its place.
+    public static func write(cells: some Collection<Number?>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for cell in cells {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            if let cell { write(number: cell, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     /// Appends a number without going through `String` for integers, which dominate the batch paths.
     @inlinable
     public static func write(number: Number, into out: inout [UInt8]) {
@@ -111,8 +124,8 @@ public enum JSONWriter {
         case .number(let number): write(number: number, into: &out)
         case .string(let text): write(string: text, into: &out)
         case .array(let items):
-            if items.allSatisfy({ if case .number = $0 { true } else { false } }) {
-                // Feature vectors stay on one line even when indented.
+            if items.allSatisfy({ if case .number = $0 { true } else { $0 == .null } }) {
+                // Feature vectors (a missing value is `null`) stay on one line even when indented.
                 out.append(UInt8(ascii: "["))
                 for (index, item) in items.enumerated() {
                     if index > 0 { out.append(contentsOf: indent == nil ? [UInt8(ascii: ",")] : Array(", ".utf8)) }

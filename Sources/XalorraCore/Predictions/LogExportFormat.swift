@@ -6,7 +6,9 @@ public enum LogExportFormat: String, Sendable, CaseIterable {
     /// One `GET /logs` item per line: `{"id":1,"timestamp":…,"latency_ms":0.012}` and a line feed.
     case ndjson
     /// A header row, then one row per prediction; fields holding a comma, a double quote, CR or LF are quoted as
-    /// RFC 4180 says (`"a ""b"""`); lines end with a line feed. `input` is one field, the features joined by spaces.
+    /// RFC 4180 says (`"a ""b"""`); lines end with a line feed. `input` is one field, the features joined by single
+    /// spaces, a missing value empty in its place (`1  3` for `[1,null,3]`): split on one space, it gives the cells
+    /// back as a CSV row has them, an empty cell for a missing value.
     case csv
 
     /// The format when none is named.
@@ -56,9 +58,9 @@ public enum LogExportFormat: String, Sendable, CaseIterable {
             out.append(UInt8(ascii: ","))
             JSONWriter.write(number: record.prediction, into: &out)
             out.append(UInt8(ascii: ","))
-            for (index, number) in record.input.enumerated() {
+            for (index, cell) in record.input.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: " ")) }
-                JSONWriter.write(number: number, into: &out)
+                if let cell { JSONWriter.write(number: cell, into: &out) }
             }
         }
         out.append(0x0A)

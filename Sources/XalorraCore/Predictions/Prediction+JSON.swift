@@ -11,14 +11,15 @@ extension Prediction: JSONRepresentable, JSONDecodable {
         ])
     }
 
-    /// Appends the compact JSON of ``json`` to `out` without building a ``JSONValue``: batch output writes millions.
+    /// Appends the compact JSON of ``json`` for one row of a batch to `out` without building a ``JSONValue``: batch
+    /// output writes millions. A missing value of the row is `null` in its place, as the log has it.
     public static func writeJSON(
-        model: String, input: some Collection<Number>, prediction: Number, version: String, into out: inout [UInt8]
+        model: String, input: some Collection<Number?>, prediction: Number, version: String, into out: inout [UInt8]
     ) {
         out.append(contentsOf: #"{"model":"#.utf8)
         JSONWriter.write(string: model, into: &out)
         out.append(contentsOf: #","input":"#.utf8)
-        JSONWriter.write(numbers: input, into: &out)
+        JSONWriter.write(cells: input, into: &out)
         out.append(contentsOf: #","prediction":"#.utf8)
         JSONWriter.write(number: prediction, into: &out)
         out.append(contentsOf: #","version":"#.utf8)

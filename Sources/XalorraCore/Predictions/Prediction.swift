@@ -4,7 +4,8 @@ public import XalorraML
 public struct Prediction: Sendable, Equatable {
     /// The model name as requested (without any `@version`).
     public let model: String
-    /// The features as given.
+    /// The features as given: every one a number, as a single prediction's `features` must be. A batch's rows, which
+    /// may miss values, are answered by ``BatchPrediction``; `writeJSON` prints each row with its gaps.
     public let input: [Number]
     /// The model's output.
     public let prediction: Number

@@ -7,7 +7,7 @@ public struct PredictionBatch: Sendable {
     public let userID: String
     public let model: String
     public let version: String
-    /// One input row per prediction.
+    /// One input row per prediction, in the model's order; a `nil` cell is a missing value, logged as one.
     public let inputs: FeatureMatrix
     /// One output per row.
     public let predictions: [Number]
@@ -30,6 +30,6 @@ public struct PredictionBatch: Sendable {
         self.latencyMicros = latencyMicros
     }
 
-    /// The features of row `index` (missing cells, which no stored row has, would be written as `null`).
-    func input(_ index: Int) -> [Number] { inputs.row(index).compactMap { $0 } }
+    /// The features of row `index`, a missing value (`nil`) in its place.
+    func input(_ index: Int) -> [Number?] { Array(inputs.row(index)) }
 }

@@ -3,12 +3,13 @@ import XalorraML
 /// An item of `GET /logs` (and of its live feeds), both directions: the server writes it, `RemoteAPI` reads it back
 /// into the record `LocalAPI` returns.
 extension PredictionRecord: JSONRepresentable, JSONDecodable {
-    /// `{id, timestamp, model, version, input, prediction, user_id, tenant, latency_ms}` (DESIGN §2).
+    /// `{id, timestamp, model, version, input, prediction, user_id, tenant, latency_ms}` (DESIGN §2); a missing value
+    /// of `input` is `null` in its place.
     public var json: JSONValue {
         .object([
             ("id", .int(id)), ("timestamp", .string(timestamp.iso8601)), ("model", .string(model)),
-            ("version", .string(version)), ("input", .numbers(input)), ("prediction", .number(prediction)),
-            ("user_id", .string(userID)), ("tenant", .string(tenant)),
+            ("version", .string(version)), ("input", .array(input.map { $0.map(JSONValue.number) ?? .null })),
+            ("prediction", .number(prediction)), ("user_id", .string(userID)), ("tenant", .string(tenant)),
             ("latency_ms", .number(.double(Double(latencyMicros) / 1000))),
         ])
     }
@@ -23,8 +24,19 @@ extension PredictionRecord: JSONRepresentable, JSONDecodable {
         guard latency >= 0, latency < 1e12 else { throw JSONValue.unexpectedResponse("latency_ms \(latency)") }
         self.init(
             id: try json.integer("id"), timestamp: time, model: try json.text("model"),
-            version: try json.text("version"), input: try json.numberList("input"),
+            version: try json.text("version"), input: try Self.cells(json),
             prediction: try json.numberField("prediction"), userID: try json.text("user_id"),
             tenant: try json.text("tenant"), latencyMicros: Int64((latency * 1000).rounded()))
+    }
+
+    /// The `input` of an item: numbers, `null` for a missing value; anything else is not a logged row.
+    private static func cells(_ json: JSONValue) throws(XalorraError) -> [Number?] {
+        try json.list("input").map { item throws(XalorraError) -> Number? in
+            switch item {
+            case .number(let number): return number
+            case .null: return nil
+            default: throw JSONValue.unexpectedResponse("'input' holds \(item.typeName)")
+            }
+        }
     }
 }

@@ -6,7 +6,9 @@ public struct PredictionRecord: Sendable, Equatable {
     public let timestamp: Timestamp
     public let model: String
     public let version: String
-    public let input: [Number]
+    /// The features as logged, in the model's order; `nil` is a missing value (an empty CSV cell, a JSON `null`, a
+    /// binary tensor's NaN), kept in its place so the row says which feature was missing and can be replayed.
+    public let input: [Number?]
     public let prediction: Number
     public let userID: String
     public let tenant: String
@@ -15,7 +17,7 @@ public struct PredictionRecord: Sendable, Equatable {
 
     /// Creates a record.
     public init(
-        id: Int64, timestamp: Timestamp, model: String, version: String, input: [Number], prediction: Number,
+        id: Int64, timestamp: Timestamp, model: String, version: String, input: [Number?], prediction: Number,
         userID: String, tenant: String, latencyMicros: Int64
     ) {
         self.id = id
@@ -29,7 +31,10 @@ public struct PredictionRecord: Sendable, Equatable {
         self.latencyMicros = latencyMicros
     }
 
-    /// The seed's log line: `[2025-07-20T14:21:11.768594] model=xgb-v2 input=[1, 2, 3] prediction=6`.
+    /// The seed's log line: `[2025-07-20T14:21:11.768594] model=xgb-v2 input=[1, 2, 3] prediction=6`. A missing value
+    /// is `null` (`input=[1, null, 3]`): the list stays the JSON array it always was (every number is written as
+    /// JSON writes it), so the same reader takes it, and it is the token every JSON form of the row uses; Python's
+    /// `None` or `nan` would make it neither.
     public var logLine: String {
         var out: [UInt8] = []
         PredictionRecord.appendLogLine(
@@ -39,7 +44,7 @@ public struct PredictionRecord: Sendable, Equatable {
 
     /// Appends the seed's log line (without a newline) for the given values.
     public static func appendLogLine(
-        timestamp: Timestamp, model: String, input: some Collection<Number>, prediction: Number,
+        timestamp: Timestamp, model: String, input: some Collection<Number?>, prediction: Number,
         into out: inout [UInt8]
     ) {
         appendLogPrefix(timestamp: timestamp, model: model, into: &out)
@@ -54,14 +59,14 @@ public struct PredictionRecord: Sendable, Equatable {
         out.append(contentsOf: model.utf8)
     }
 
-    /// Appends ` input=[1, 2, 3] prediction=6`, the part of the log line after the model.
-    public static func appendLogFields(input: some Collection<Number>, prediction: Number, into out: inout [UInt8]) {
+    /// Appends ` input=[1, null, 3] prediction=6`, the part of the log line after the model.
+    public static func appendLogFields(input: some Collection<Number?>, prediction: Number, into out: inout [UInt8]) {
         out.append(contentsOf: " input=[".utf8)
         var first = true
-        for number in input {
+        for cell in input {
             if !first { out.append(contentsOf: ", ".utf8) }
             first = false
-            JSONWriter.write(number: number, into: &out)
+            if let cell { JSONWriter.write(number: cell, into: &out) } else { out.append(contentsOf: "null".utf8) }
         }
         out.append(contentsOf: "] prediction=".utf8)
         JSONWriter.write(number: prediction, into: &out)

@@ -62,7 +62,7 @@ public final class PredictionLogFile: Sendable {
             for index in 0..<batch.predictions.count {
                 out.append(contentsOf: prefix)
                 PredictionRecord.appendLogFields(
-                    input: batch.inputs.row(index).lazy.compactMap { $0 }, prediction: batch.predictions[index],
+                    input: batch.inputs.row(index), prediction: batch.predictions[index],
                     into: &out)
                 out.append(0x0A)
                 if out.count >= 1 << 20 {

@@ -74,7 +74,7 @@ public struct SQLitePredictionRepository: PredictionRepository {
                 let row = start + offset
                 input.removeAll(keepingCapacity: true)
                 output.removeAll(keepingCapacity: true)
-                JSONWriter.write(numbers: batch.inputs.row(row).lazy.compactMap { $0 }, into: &input)
+                JSONWriter.write(cells: batch.inputs.row(row), into: &input)
                 JSONWriter.write(number: batch.predictions[row], into: &output)
                 let parameter = CInt(7 + 2 * offset)
                 try input.withUnsafeBufferPointer { buffer in
@@ -229,13 +229,19 @@ public struct SQLitePredictionRepository: PredictionRepository {
         guard case .array(let items) = input, case .number(let output) = prediction else {
             throw XalorraError(.internal, "store: prediction \(id) is not valid JSON")
         }
-        let numbers = items.compactMap { item -> Number? in
-            if case .number(let number) = item { return number }
-            return nil
+        // A missing value is stored as `null` in its place; rows written before missing values were logged have none.
+        var cells: [Number?] = []
+        cells.reserveCapacity(items.count)
+        for item in items {
+            switch item {
+            case .number(let number): cells.append(number)
+            case .null: cells.append(nil)
+            default: throw XalorraError(.internal, "store: prediction \(id) is not valid JSON")
+            }
         }
         return PredictionRecord(
             id: id, timestamp: Timestamp(microseconds: sqlite3_column_int64(handle, 1)), model: text(2),
-            version: text(3), input: numbers, prediction: output, userID: text(4), tenant: text(5),
+            version: text(3), input: cells, prediction: output, userID: text(4), tenant: text(5),
             latencyMicros: sqlite3_column_int64(handle, 6))
     }
 }
