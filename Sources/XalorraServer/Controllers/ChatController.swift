@@ -54,45 +54,12 @@ enum ChatController {
             let reply = try await api.sendMessage(message ?? "", conversation: conversation, onDelta: { _ in })
             return .json(Envelope.success(reply.json, message: ChatMessageText.sent))
         }
-        let (events, sink) = AsyncStream.makeStream(of: JSONValue.self, bufferingPolicy: .unbounded)
-        let (failures, failureSink) = AsyncStream.makeStream(of: XalorraError?.self, bufferingPolicy: .unbounded)
-        Task {
-            do {
-                let reply = try await api.sendMessage(message ?? "", conversation: conversation) { delta in
-                    // The first piece tells the handler to answer 200; later ones find the sink finished.
-                    failureSink.yield(nil)
-                    failureSink.finish()
-                    sink.yield(.object([("delta", .string(delta))]))
-                }
-                failureSink.yield(nil)
-                guard case .object(let members) = reply.json else { return }
-                sink.yield(.object([("done", true)] + members))
-            } catch {
-                let failure = error as? XalorraError ?? XalorraError(.internal, "\(error)")
-                failureSink.yield(failure)
-                let shown = failure.code == .internal ? XalorraError(.internal, "Internal server error") : failure
-                sink.yield(.object([("error", shown.json)]))
+        return try await ReplyStream.events(failureEvent: { .object([("error", $0.json)]) }) { emit in
+            let reply = try await api.sendMessage(message ?? "", conversation: conversation) { delta in
+                emit(.object([("delta", .string(delta))]))
             }
-            sink.finish()
-            failureSink.finish()
+            guard case .object(let members) = reply.json else { return }
+            emit(.object([("done", true)] + members))
         }
-        // Wait for the first sign of life: a failure before any text is an ordinary error response.
-        var firstOutcome: XalorraError??
-        for await outcome in failures {
-            firstOutcome = outcome
-            break
-        }
-        if case .some(.some(let error)) = firstOutcome { throw error }
-        let (chunks, output) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
-        Task {
-            for await event in events {
-                var bytes = Array("data: ".utf8)
-                JSONWriter.write(event, into: &bytes)
-                bytes += Array("\n\n".utf8)
-                output.yield(bytes)
-            }
-            output.finish()
-        }
-        return .eventStream(chunks)
     }
 }

@@ -22,62 +22,25 @@ enum OpenAIController {
         guard request.stream else {
             return .json(try await api.chatCompletion(request, onDelta: { _ in }).json)
         }
-        let (events, sink) = AsyncStream.makeStream(of: JSONValue.self, bufferingPolicy: .unbounded)
-        let (failures, failureSink) = AsyncStream.makeStream(of: XalorraError?.self, bufferingPolicy: .unbounded)
-        Task {
+        return try await ReplyStream.events(failureEvent: { $0.openAIJSON }) { emit in
             let opened = Flag()
-            do {
-                let completion = try await api.chatCompletion(request) { delta in
-                    if opened.set() {
-                        // The first piece tells the handler to answer 200.
-                        failureSink.yield(nil)
-                        failureSink.finish()
-                        sink.yield(ChatCompletion.chunk(
-                            id: delta.id, created: delta.created, model: delta.model,
-                            delta: [("role", "assistant"), ("content", "")],
-                            extra: [("conversation_id", .string(ChatID.conversation(delta.conversationID)))]))
-                    }
-                    sink.yield(ChatCompletion.chunk(
+            let completion = try await api.chatCompletion(request) { delta in
+                if opened.set() {
+                    emit(ChatCompletion.chunk(
                         id: delta.id, created: delta.created, model: delta.model,
-                        delta: [("content", .string(delta.content))]))
+                        delta: [("role", "assistant"), ("content", "")],
+                        extra: [("conversation_id", .string(ChatID.conversation(delta.conversationID)))]))
                 }
-                failureSink.yield(nil)
-                sink.yield(ChatCompletion.chunk(
-                    id: completion.id, created: completion.created, model: completion.model, delta: [],
-                    finishReason: completion.finishReason))
-                if request.includeUsage { sink.yield(completion.usageChunk) }
-                sink.yield("[DONE]")
-            } catch {
-                let failure = error as? XalorraError ?? XalorraError(.internal, "\(error)")
-                failureSink.yield(failure)
-                let shown = failure.code == .internal ? XalorraError(.internal, "Internal server error") : failure
-                sink.yield(shown.openAIJSON)
+                emit(ChatCompletion.chunk(
+                    id: delta.id, created: delta.created, model: delta.model,
+                    delta: [("content", .string(delta.content))]))
             }
-            sink.finish()
-            failureSink.finish()
+            emit(ChatCompletion.chunk(
+                id: completion.id, created: completion.created, model: completion.model, delta: [],
+                finishReason: completion.finishReason))
+            if request.includeUsage { emit(completion.usageChunk) }
+            emit("[DONE]")
         }
-        // Wait for the first sign of life: a failure before any text is an ordinary error response.
-        var firstOutcome: XalorraError??
-        for await outcome in failures {
-            firstOutcome = outcome
-            break
-        }
-        if case .some(.some(let error)) = firstOutcome { throw error }
-        let (chunks, output) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
-        Task {
-            for await event in events {
-                var bytes = Array("data: ".utf8)
-                if case .string(let marker) = event {
-                    bytes += Array(marker.utf8)
-                } else {
-                    JSONWriter.write(event, into: &bytes)
-                }
-                bytes += Array("\n\n".utf8)
-                output.yield(bytes)
-            }
-            output.finish()
-        }
-        return .eventStream(chunks)
     }
 }
 
