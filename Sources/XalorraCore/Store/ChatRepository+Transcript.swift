@@ -7,23 +7,9 @@ extension ChatRepository {
         owner: ChatOwner, title: String, messages: [(sender: Sender, content: String)], now: Timestamp
     ) async throws(XalorraError) -> Int64 {
         try await database.writing { db in
-            if let account = owner.account,
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [account]) == nil
-            {
-                // Deleted since the request was authenticated: nothing may be written in its name any more.
-                throw XalorraError(.authenticationFailed, "This account was deleted")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO conversations (owner, account_id, title, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """,
-                arguments: [owner.name, owner.account, title, now.microseconds, now.microseconds])
-            let id = db.lastInsertedRowID
-            let insert = try db.makeStatement(
-                sql: "INSERT INTO messages (conversation_id, sender, content, created_at) VALUES (?, ?, ?, ?)")
+            let id = try Self.createConversation(db, owner: owner, title: title, now: now)
             for message in messages {
-                try insert.execute(arguments: [id, message.sender.rawValue, message.content, now.microseconds])
+                _ = try Self.insert(db, conversation: id, sender: message.sender, content: message.content, now: now)
             }
             return id
         }

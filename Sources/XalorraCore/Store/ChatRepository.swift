@@ -17,22 +17,27 @@ struct ChatRepository: Sendable {
                 try Self.checkOwner(db, conversationID, owner)
                 id = conversationID
             } else {
-                if let account = owner.account,
-                    try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [account]) == nil
-                {
-                    // Deleted since the request was authenticated: nothing may be written in its name any more.
-                    throw XalorraError(.authenticationFailed, "This account was deleted")
-                }
-                try db.execute(
-                    sql: """
-                        INSERT INTO conversations (owner, account_id, title, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?)
-                        """,
-                    arguments: [owner.name, owner.account, title, now.microseconds, now.microseconds])
-                id = db.lastInsertedRowID
+                id = try Self.createConversation(db, owner: owner, title: title, now: now)
             }
             return (id, try Self.insert(db, conversation: id, sender: .user, content: content, now: now))
         }
+    }
+
+    /// A new, empty conversation of `owner`; 401 when the owner's account was deleted since the request was
+    /// authenticated (nothing may be written in its name any more).
+    static func createConversation(_ db: Database, owner: ChatOwner, title: String, now: Timestamp) throws -> Int64 {
+        if let account = owner.account,
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [account]) == nil
+        {
+            throw XalorraError(.authenticationFailed, "This account was deleted")
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO conversations (owner, account_id, title, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [owner.name, owner.account, title, now.microseconds, now.microseconds])
+        return db.lastInsertedRowID
     }
 
     /// Saves the AI's reply; 404 when the conversation went away while the AI was answering (deleted, or its
@@ -146,7 +151,7 @@ struct ChatRepository: Sendable {
         guard mine else { throw accessDenied }
     }
 
-    private static func insert(
+    static func insert(
         _ db: Database, conversation: Int64, sender: Sender, content: String, now: Timestamp
     ) throws -> ChatMessage {
         try db.execute(
