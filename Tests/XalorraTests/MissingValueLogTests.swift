@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import NIOCore
 import Testing
 @testable import XalorraCore
@@ -86,6 +87,14 @@ import XalorraML
         #expect(rows.map { $0.last ?? "?" } == ["3  1", "3  1", " 2 1", " 0.5 0.699999988079071"], "\(csv.stdout)")
     }
 
+    /// A new empty directory for a store.
+    static func temporaryDirectory() throws -> URL {
+        let name = "xalorra-gaps-\(UUID().uuidString)"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     /// The `input=[…]` of every seed-format line of `text`, in order.
     static func inputs(ofLogLines text: String) -> [String] {
         text.split(separator: "\n").compactMap { line in
@@ -97,8 +106,7 @@ import XalorraML
     /// The store keeps a gap in its place and reads rows stored before gaps were logged (no `null`) as before; the
     /// `GET /logs` item reads back into the same record (how `RemoteAPI` decodes it).
     @Test func storeAndItemKeepTheGap() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xalorra-gaps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try AppDatabase.open(path: directory.path + "/x.db")
         var rows = FeatureMatrix()
@@ -109,7 +117,9 @@ import XalorraML
             version: "1", inputs: rows, predictions: [.double(1.5), .int(15)], latencyMicros: 3)
         let repository = SQLitePredictionRepository(database: database)
         _ = try await repository.insert(batches: [batch])
-        let stored = try await database.writer.read { db in try String.fetchAll(db, sql: "SELECT input FROM predictions") }
+        let stored = try await database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT input FROM predictions")
+        }
         #expect(stored == ["[1,null,0.25]", "[4,5,6]"])
         let records = try await repository.records(after: 0, matching: try LogQuery(tenant: "t"))
         #expect(records.map(\.input) == [[.int(1), nil, .double(0.25)], [.int(4), .int(5), .int(6)]])
@@ -140,5 +150,76 @@ import XalorraML
         var received: [PredictionRecord] = []
         for await record in stream { received.append(record) }
         #expect(received.map(\.input) == [[nil, .int(2)]])
+    }
+
+    // MARK: Each row formatted once
+
+    /// Numbers of every form the log meets: integers (the extremes too), doubles short and long, with exponents,
+    /// float32 values widened (as OIP binary tensors arrive), subnormals, and missing cells.
+    static let awkwardRows: [[Number?]] = [
+        [.int(1), .int(-2), .int(0), .int(.max), .int(.min)],
+        [.double(0.1), .double(-0.0), .double(1e-7), .double(1e16), .double(1e22), .double(123_456.789)],
+        [.double(Double(Float(0.7))), nil, .double(Double(Float(-2.9999998))), .double(.leastNonzeroMagnitude), nil],
+        [nil],
+        [.double(.greatestFiniteMagnitude), .double(.leastNormalMagnitude), .double(2.5e-5), .double(6)],
+    ]
+
+    /// A double is written exactly as `Double.description` writes it (the bytes every stored row and log line had),
+    /// now without a `String`: checked on random bit patterns and float32 values.
+    @Test func doublesAreWrittenAsDescriptionWritesThem() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [
+            0, -0.0, 0.1, 1e-7, 1e16, 1e15, 1e21, 1e22, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+        ]
+        for _ in 0..<200_000 {
+            let double = Double(bitPattern: generator.next())
+            if double.isFinite { values.append(double) }
+            values.append(Double(Float.random(in: -3...3, using: &generator)))
+        }
+        var mismatches: [Double] = []
+        var out: [UInt8] = []
+        for value in values {
+            out.removeAll(keepingCapacity: true)
+            JSONWriter.write(number: .double(value), into: &out)
+            if out != Array(value.description.utf8) { mismatches.append(value) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    /// The store's column and the text log's line, both written from the batch's one formatting of each row, are the
+    /// bytes the row's own JSON and ``PredictionRecord/logLine`` give.
+    @Test func eachRowIsFormattedOnceForStoreAndLog() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var rows = FeatureMatrix()
+        for row in Self.awkwardRows { rows.append(row: row) }
+        let predictions: [Number] = [.int(-7), .double(0.30000000000000004), .double(1e-7), .int(0), .double(1e300)]
+        let batch = PredictionBatch(
+            timestamp: Timestamp(microseconds: 1_753_021_271_768_594), tenant: "t", userID: "u", model: "m",
+            version: "1", inputs: rows, predictions: predictions, latencyMicros: 3)
+        let database = try AppDatabase.open(path: directory.path + "/x.db")
+        _ = try await SQLitePredictionRepository(database: database).insert(batches: [batch])
+        let stored = try await database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT input, prediction FROM predictions ORDER BY id").map {
+                [$0[0] as String, $0[1] as String]
+            }
+        }
+        let log = PredictionLogFile(path: directory.path + "/logs/predictions.log")
+        try log.append(batch)
+        let lines = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n").map(String.init)
+        var expectedRows: [[String]] = []
+        var expectedLines: [String] = []
+        for (row, prediction) in zip(Self.awkwardRows, predictions) {
+            var input: [UInt8] = []
+            JSONWriter.write(cells: row, into: &input)
+            expectedRows.append([String(decoding: input, as: UTF8.self), prediction.description])
+            expectedLines.append(PredictionRecord(
+                id: 1, timestamp: batch.timestamp, model: "m", version: "1", input: row, prediction: prediction,
+                userID: "u", tenant: "t", latencyMicros: 3).logLine)
+        }
+        #expect(stored == expectedRows)
+        #expect(lines == expectedLines)
+        #expect(lines[2] == "[2025-07-20T14:21:11.768594] model=m input=[0.699999988079071, null, -2.999999761581421, "
+            + "5e-324, null] prediction=1e-07")
     }
 }

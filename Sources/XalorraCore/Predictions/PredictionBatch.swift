@@ -13,6 +13,8 @@ public struct PredictionBatch: Sendable {
     public let predictions: [Number]
     /// Compute time per row, in microseconds.
     public let latencyMicros: Int64
+    /// Each row's input and prediction as text, formatted once here for both the store and the text log.
+    let formatted: FormattedRows
 
     /// Creates a batch; `inputs` and `predictions` must have the same number of rows.
     public init(
@@ -28,6 +30,7 @@ public struct PredictionBatch: Sendable {
         self.inputs = inputs
         self.predictions = predictions
         self.latencyMicros = latencyMicros
+        self.formatted = FormattedRows(inputs: inputs, predictions: predictions)
     }
 
     /// The features of row `index`, a missing value (`nil`) in its place.

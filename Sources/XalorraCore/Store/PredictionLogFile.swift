@@ -61,9 +61,8 @@ public final class PredictionLogFile: Sendable {
             PredictionRecord.appendLogPrefix(timestamp: batch.timestamp, model: batch.model, into: &prefix)
             for index in 0..<batch.predictions.count {
                 out.append(contentsOf: prefix)
-                PredictionRecord.appendLogFields(
-                    input: batch.inputs.row(index), prediction: batch.predictions[index],
-                    into: &out)
+                // The row's text as the store got it: formatted once, when the batch was made.
+                batch.formatted.appendLogFields(index, into: &out)
                 out.append(0x0A)
                 if out.count >= 1 << 20 {
                     try FileSystem.writeAll(fd: fd, bytes: out, name: path)

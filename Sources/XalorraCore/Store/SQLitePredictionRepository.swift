@@ -29,6 +29,9 @@ public struct SQLitePredictionRepository: PredictionRepository {
     /// Rows per INSERT statement on the batch path.
     static let rowsPerStatement = 64
 
+    /// ``insertSQL(rows:)`` for a full statement, made once: every statement of a large batch but its last is one.
+    private static let fullInsertSQL = insertSQL(rows: rowsPerStatement)
+
     /// `INSERT … VALUES (?1, …, ?6, ?7, ?8), (?1, …, ?6, ?9, ?10), …` for `rows` rows: the six columns every row
     /// of a batch shares are bound once.
     static func insertSQL(rows: Int) -> String {
@@ -37,9 +40,10 @@ public struct SQLitePredictionRepository: PredictionRepository {
             + "VALUES " + tuples.joined(separator: ", ")
     }
 
-    /// The batch path binds straight through SQLite's C API, 64 rows per statement, each row's JSON written into
-    /// reused buffers: GRDB's `StatementArguments` would box eight values and allocate two strings per row, and one
-    /// statement per row spends most of its time in statement dispatch rather than in the b-trees.
+    /// The batch path binds straight through SQLite's C API, 64 rows per statement, each row's JSON as the batch
+    /// formatted it (``FormattedRows``, shared with the text log): GRDB's `StatementArguments` would box eight values
+    /// and allocate two strings per row, and one statement per row spends most of its time in statement dispatch
+    /// rather than in the b-trees.
     private static func insertRows(_ batch: PredictionBatch, _ db: Database) throws -> [Int64] {
         let count = batch.predictions.count
         if count > 1_000 {
@@ -57,12 +61,12 @@ public struct SQLitePredictionRepository: PredictionRepository {
         }
         var ids: [Int64] = []
         ids.reserveCapacity(count)
-        var input: [UInt8] = []
-        var output: [UInt8] = []
+        let formatted = batch.formatted
         var start = 0
         while start < count {
             let rows = min(rowsPerStatement, count - start)
-            let statement = try db.cachedStatement(sql: insertSQL(rows: rows))
+            let sql = rows == rowsPerStatement ? fullInsertSQL : insertSQL(rows: rows)
+            let statement = try db.cachedStatement(sql: sql)
             let handle = statement.sqliteStatement
             try check(sqlite3_reset(handle))
             try check(sqlite3_bind_int64(handle, 1, batch.timestamp.microseconds))
@@ -70,18 +74,16 @@ public struct SQLitePredictionRepository: PredictionRepository {
                 try check(sqlite3_bind_text(handle, CInt(index + 2), text, -1, transient))
             }
             try check(sqlite3_bind_int64(handle, 6, batch.latencyMicros))
-            for offset in 0..<rows {
-                let row = start + offset
-                input.removeAll(keepingCapacity: true)
-                output.removeAll(keepingCapacity: true)
-                JSONWriter.write(cells: batch.inputs.row(row), into: &input)
-                JSONWriter.write(number: batch.predictions[row], into: &output)
-                let parameter = CInt(7 + 2 * offset)
-                try input.withUnsafeBufferPointer { buffer in
-                    try check(sqlite3_bind_text(handle, parameter, buffer.baseAddress, CInt(buffer.count), transient))
-                }
-                try output.withUnsafeBufferPointer { buffer in
-                    try check(sqlite3_bind_text(handle, parameter + 1, buffer.baseAddress, CInt(buffer.count), transient))
+            try formatted.bytes.withUnsafeBufferPointer { text in
+                // Never empty here: every row has at least `[]` and a number.
+                guard let base = text.baseAddress else { return }
+                for offset in 0..<rows {
+                    let (input, prediction) = formatted.ranges(start + offset)
+                    let parameter = CInt(7 + 2 * offset)
+                    try check(sqlite3_bind_text(
+                        handle, parameter, base + input.lowerBound, CInt(input.count), transient))
+                    try check(sqlite3_bind_text(
+                        handle, parameter + 1, base + prediction.lowerBound, CInt(prediction.count), transient))
                 }
             }
             try check(sqlite3_step(handle))
