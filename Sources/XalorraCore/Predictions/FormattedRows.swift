@@ -13,6 +13,8 @@ struct FormattedRows: Sendable {
     /// Formats every row of `inputs` with its prediction; a missing cell is `null`.
     init(inputs: FeatureMatrix, predictions: [Number]) {
         var bytes: [UInt8] = []
+        // Room for the first row (a double's text is at most 24 bytes), so that it is not regrown number by number.
+        bytes.reserveCapacity(predictions.isEmpty ? 0 : 24 * (inputs.row(0).count + 1) + 2)
         var bounds: [Int] = [0]
         bounds.reserveCapacity(2 * predictions.count + 1)
         for (index, prediction) in predictions.enumerated() {
@@ -21,7 +23,7 @@ struct FormattedRows: Sendable {
             JSONWriter.write(number: prediction, into: &bytes)
             bounds.append(bytes.count)
             // The first row tells how long the others are likely to be.
-            if index == 0 { bytes.reserveCapacity(bytes.count * predictions.count + 64) }
+            if index == 0, predictions.count > 1 { bytes.reserveCapacity(bytes.count * predictions.count + 64) }
         }
         self.bytes = bytes
         self.bounds = bounds
@@ -39,15 +41,18 @@ struct FormattedRows: Sendable {
     /// from the formatted row (a cell's text holds no comma, so each comma of the JSON is a separator).
     func appendLogFields(_ index: Int, into out: inout [UInt8]) {
         let (input, prediction) = ranges(index)
-        out.append(contentsOf: " input=".utf8)
-        var start = input.lowerBound
-        for position in input where bytes[position] == UInt8(ascii: ",") {
-            out.append(contentsOf: bytes[start...position])
-            out.append(UInt8(ascii: " "))
-            start = position + 1
+        // Through a buffer pointer: slices of the array would retain and release its storage for every cell.
+        bytes.withUnsafeBufferPointer { text in
+            out.append(contentsOf: " input=".utf8)
+            var start = input.lowerBound
+            for position in input where text[position] == UInt8(ascii: ",") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...position]))
+                out.append(UInt8(ascii: " "))
+                start = position + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start..<input.upperBound]))
+            out.append(contentsOf: " prediction=".utf8)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[prediction]))
         }
-        out.append(contentsOf: bytes[start..<input.upperBound])
-        out.append(contentsOf: " prediction=".utf8)
-        out.append(contentsOf: bytes[prediction])
     }
 }
