@@ -86,7 +86,9 @@ public enum Schema {
             ("inputs", array(tensorMetadata)), ("outputs", array(tensorMetadata)),
         ], required: ["name", "versions", "platform", "inputs", "outputs"])),
         ("LogItem", object([
-            ("id", integer), ("timestamp", string), ("model", string), ("version", string), ("input", numbers),
+            // A missing value (an empty CSV cell, a batch's null, a binary tensor's NaN) is logged as null, in its place.
+            ("id", integer), ("timestamp", string), ("model", string), ("version", string),
+            ("input", array(numberOrNull)),
             ("prediction", number), ("user_id", string), ("tenant", string), ("latency_ms", number),
         ], required: ["id", "timestamp", "model", "version", "input", "prediction", "user_id", "tenant", "latency_ms"])),
     ]
