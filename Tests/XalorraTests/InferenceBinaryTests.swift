@@ -247,6 +247,41 @@ import XalorraML
         }
     }
 
+    /// FP16 values sent as JSON are rounded to FP16, as the same values arrive as binary FP16: one tensor, one answer
+    /// (JSON FP16 was rounded to FP32 and `[0.1, 0.1, 0.1]` summed to 0.30000000447 as JSON, 0.29993 as binary).
+    @Test func fp16AsJSONAndAsBinaryAgree() async throws {
+        try await RouterHarness.run { app in
+            let token = try await app.adminToken()
+            let json = try await app.request(
+                "POST", "/v2/models/base/infer", token: token,
+                body: #"{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP16","data":[0.1,0.1,0.1]}]}"#)
+            let header = #"{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP16","parameters":{"binary_data_size":6}}]}"#
+            let half: [UInt8] = [0x66, 0x2E, 0x66, 0x2E, 0x66, 0x2E]  // 0.1 as FP16 (0x2E66), three times
+            let binary = try await Self.infer(app, "base", token: token, Self.frame(header, half))
+            let fromJSON = json.json?["outputs"]?[0]?["data"]?.doubles
+            #expect(fromJSON == [0.2999267578125] && binary.json?["outputs"]?[0]?["data"]?.doubles == fromJSON, "\(json) \(binary)")
+            // The edges: the largest FP16, the smallest subnormal, below half of it (0), a tie rounding to even (1).
+            let edges = try await app.request(
+                "POST", "/v2/models/base/infer", token: token,
+                body: #"{"inputs":[{"name":"x","shape":[4,1],"datatype":"FP16","data":[65504,-5.960464477539063e-8,1.4901161193847656e-8,1.00048828125]}]}"#)
+            #expect(edges.json?["outputs"]?[0]?["data"]?.doubles == [65504, -0x1p-24, 0, 1], "\(edges)")
+        }
+    }
+
+    /// FP32 in, FP32 out, unless a prediction has no finite FP32 form: a sum past 3.4e38 answers FP64 instead of
+    /// turning into infinity (it answered FP32 +inf, while the JSON answer was the finite 6.8e38).
+    @Test func binaryOutputTooLargeForFP32IsFP64() async throws {
+        try await RouterHarness.run { app in
+            let token = try await app.adminToken()
+            let reply = try await Self.post(
+                app, "/v2/models/base/infer", token: token,
+                body: Array(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[3.4e38,3.4e38]}],"parameters":{"binary_data_output":true}}"#.utf8))
+            let (header, data) = try reply.binary()
+            #expect(header["outputs"]?[0]?["datatype"] == "FP64", "\(header)")
+            #expect(Self.doubles(data).first.map { $0.isFinite && $0 > 6.7e38 } == true, "\(Self.doubles(data))")
+        }
+    }
+
     /// Every malformed binary request is a clear 400 (framing) or 422 (naming the input or output), never a crash
     /// or a 500, and nothing is logged.
     @Test func malformedBinaryRequestsAreRefused() async throws {

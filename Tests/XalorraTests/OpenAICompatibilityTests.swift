@@ -63,6 +63,25 @@ struct OpenAICompatibilityTests {
             #expect(app.expectSuccess(one, of: .chatModel)["id"] == "xalorra-builtin")
             let other = try await app.send(.chatModel, "gpt-4o", token: try await app.token())
             #expect(other.status == 404 && other.json?["error"]?["code"] == "model_not_found", "\(other)")
+            // A name is quoted up to 100 characters, not echoed whole.
+            let long = try await app.send(.chatModel, String(repeating: "b", count: 20_000), token: try await app.token())
+            #expect(long.status == 404 && long.text.utf8.count < 1_000, "\(long.text.utf8.count) bytes")
+        }
+    }
+
+    /// The built-in responder quotes a long message by its first 200 characters: it streams a word at a time, and a
+    /// 960 KB message echoed whole made 480,000 events that a client not reading held in the server's memory
+    /// (hundreds of MB per request).
+    @Test func longMessagesAreQuotedShort() async throws {
+        try await RouterHarness.run { app in
+            let long = String(repeating: "a ", count: 50_000)
+            let answer = try await app.send(
+                .chatCompletions, token: try await app.token("ana"),
+                body: Self.completion([Self.user(long)], [("stream", true)]))
+            #expect(answer.status == 200)
+            let events = answer.text.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }
+            #expect(events.count < 150 && answer.text.utf8.count < 60_000, "\(events.count) events")
+            #expect(answer.text.contains("…"))
         }
     }
 

@@ -287,6 +287,8 @@ struct ServerTests {
             headers: [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST"),
                 ("Access-Control-Request-Headers", "x-a, bad name")])
         #expect(hostile.headers.first(name: "Access-Control-Allow-Headers")?.contains("bad") == false)
+        // The answer follows the asked-for fields: a shared cache keys it by them too.
+        #expect(sdk.headers.first(name: "Vary")?.contains("Access-Control-Request-Headers") == true, "\(sdk.headers)")
         let allowed = try await server.request("GET", "/", headers: [("Origin", "https://b.example")])
         #expect(allowed.headers.first(name: "Access-Control-Allow-Origin") == "https://b.example")
         #expect(allowed.headers.first(name: "Vary") == "Origin")

@@ -163,9 +163,11 @@ extension ChatModel {
     public static func named(_ name: String, in models: [ChatModel]) throws(XalorraError) -> ChatModel {
         if let model = models.first(where: { $0.id == name }) { return model }
         let known = models.map(\.id).joined(separator: ", ")
+        // A name is quoted up to 100 characters, as every other refusal quotes what it was sent.
+        let shown = name.count > 100 ? name.prefix(100) + "…" : Substring(name)
         throw XalorraError(
-            .notFound, "The model '\(name)' does not exist; this server answers with: \(known)",
-            details: [.init(field: "model", message: "'\(name)' is not one of: \(known)")])
+            .notFound, "The model '\(shown)' does not exist; this server answers with: \(known)",
+            details: [.init(field: "model", message: "'\(shown)' is not one of: \(known)")])
     }
 }
 

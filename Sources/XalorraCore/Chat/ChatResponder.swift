@@ -139,16 +139,22 @@ public struct BuiltinResponder: ChatResponder {
             } catch {
                 return "That prediction failed: \(error.message)"
             }
-            return "\(prediction.model) predicts \(prediction.prediction) for \(prediction.input) "
+            return "\(prediction.model) predicts \(prediction.prediction) for \(Self.quoted("\(prediction.input)")) "
                 + "(version \(prediction.version); logged for \(api.caller.user) in tenant \(api.caller.tenant))."
         default:
             let earlier = history.dropLast().filter { $0.sender == .user }
             guard let first = earlier.first else {
-                return "You said: \"\(question)\". I am the built-in responder, not a language model; say `help` to "
-                    + "see what I can do."
+                return "You said: \"\(Self.quoted(question))\". I am the built-in responder, not a language model; "
+                    + "say `help` to see what I can do."
             }
-            return "You said: \"\(question)\". This conversation has \(earlier.count + 1) messages from you; the "
-                + "first was \"\(first.content)\". Say `help` to see what I can do."
+            return "You said: \"\(Self.quoted(question))\". This conversation has \(earlier.count + 1) messages from "
+                + "you; the first was \"\(Self.quoted(first.content))\". Say `help` to see what I can do."
         }
+    }
+
+    /// `text` as the replies quote it: its first 200 characters, then `…`. A reply streams a word at a time, and a
+    /// long message echoed whole would make a reply many times its size in events.
+    static func quoted(_ text: String) -> String {
+        text.count > 200 ? text.prefix(200) + "…" : text
     }
 }

@@ -25,6 +25,14 @@ enum InferenceDatatype: String, CaseIterable {
         }
     }
 
+    /// `value` (at most 65504 in magnitude) rounded to the nearest FP16 value, ties to even: 11 significant bits,
+    /// subnormals below 2^-14 in steps of 2^-24.
+    static func roundedToHalf(_ value: Double) -> Double {
+        guard value != 0, value.isFinite else { return value }
+        let step = Double(sign: .plus, exponent: max(value.exponent, -14) - 10, significand: 1)
+        return (value / step).rounded(.toNearestOrEven) * step
+    }
+
     private func convert(_ number: Number) -> Result<Number, Refusal> {
         switch self {
         case .fp64: return .success(number)
@@ -35,7 +43,8 @@ enum InferenceDatatype: String, CaseIterable {
                 return .failure(Refusal(reason: "\(number) is out of range for \(rawValue)"))
             }
             guard case .double(let double) = number else { return .success(number) }
-            return .success(.double(Double(Float(double))))
+            // Rounded to the type's precision, as the client meant it (and as binary tensors of the type arrive).
+            return .success(.double(self == .fp16 ? Self.roundedToHalf(double) : Double(Float(double))))
         case .int8: return whole(number, in: Int64(Int8.min)...Int64(Int8.max))
         case .int16: return whole(number, in: Int64(Int16.min)...Int64(Int16.max))
         case .int32: return whole(number, in: Int64(Int32.min)...Int64(Int32.max))

@@ -17,7 +17,9 @@ public enum InferenceMetadata {
     public static func binaryResponse(
         _ answer: BatchPrediction, id: String?, fp32: Bool
     ) -> (body: [UInt8], headerLength: Int) {
-        let datatype: InferenceDatatype = integral(answer) ? .int64 : fp32 ? .fp32 : .fp64
+        // FP32 in, FP32 out, unless a prediction has no finite FP32 form (past 3.4e38 it would become infinity).
+        let fits = fp32 && answer.predictions.allSatisfy { Float($0.doubleValue).isFinite }
+        let datatype: InferenceDatatype = integral(answer) ? .int64 : fits ? .fp32 : .fp64
         let size = answer.predictions.count * InferenceBinary.elementSize(datatype)
         var output = outputHeader(answer, datatype: datatype)
         output.append(("parameters", .object([("binary_data_size", .int(size))])))

@@ -13,23 +13,35 @@ enum ReplyStream {
         failureEvent: @escaping @Sendable (XalorraError) -> JSONValue,
         produce: @escaping @Sendable (_ emit: @escaping @Sendable (JSONValue) -> Void) async throws -> Void
     ) async throws(XalorraError) -> HTTPOutput {
-        let (events, sink) = AsyncStream.makeStream(of: JSONValue.self, bufferingPolicy: .unbounded)
+        // Events are written to bytes as they are made: a reply of many small pieces waits for the client as a few
+        // hundred bytes each, not as JSON trees.
+        let (chunks, output) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
         let (outcomes, outcome) = AsyncStream.makeStream(of: XalorraError?.self, bufferingPolicy: .unbounded)
+        @Sendable func send(_ event: JSONValue) {
+            var bytes = Array("data: ".utf8)
+            if case .string(let marker) = event {
+                bytes += Array(marker.utf8)
+            } else {
+                JSONWriter.write(event, into: &bytes)
+            }
+            bytes += Array("\n\n".utf8)
+            output.yield(bytes)
+        }
         Task {
             do {
                 try await produce { event in
                     // The first event tells the handler to answer 200; later ones find `outcome` finished.
                     outcome.yield(nil)
                     outcome.finish()
-                    sink.yield(event)
+                    send(event)
                 }
                 outcome.yield(nil)
             } catch {
                 let failure = error as? XalorraError ?? XalorraError(.internal, "\(error)")
                 outcome.yield(failure)
-                sink.yield(failureEvent(failure.code == .internal ? XalorraError(.internal, "Internal server error") : failure))
+                send(failureEvent(failure.code == .internal ? XalorraError(.internal, "Internal server error") : failure))
             }
-            sink.finish()
+            output.finish()
             outcome.finish()
         }
         // Wait for the first sign of life: a failure before any event is an ordinary error response.
@@ -39,20 +51,6 @@ enum ReplyStream {
             break
         }
         if case .some(.some(let error)) = first { throw error }
-        let (chunks, output) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
-        Task {
-            for await event in events {
-                var bytes = Array("data: ".utf8)
-                if case .string(let marker) = event {
-                    bytes += Array(marker.utf8)
-                } else {
-                    JSONWriter.write(event, into: &bytes)
-                }
-                bytes += Array("\n\n".utf8)
-                output.yield(bytes)
-            }
-            output.finish()
-        }
         return .eventStream(chunks)
     }
 }

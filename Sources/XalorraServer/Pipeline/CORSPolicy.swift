@@ -87,6 +87,8 @@ struct CORSPolicy: Sendable {
         addHeaders(for: origin, to: &headers)
         headers[.accessControlAllowMethods] = methods.joined(separator: ", ")
         headers[.accessControlAllowHeaders] = Self.allowedFields(requested: requested)
+        // The allowed fields follow the request's: a shared cache must not hand one preflight's answer to another.
+        headers[.vary] = origins.contains("*") ? "Access-Control-Request-Headers" : "Origin, Access-Control-Request-Headers"
         headers[.accessControlMaxAge] = "600"
     }
 }
