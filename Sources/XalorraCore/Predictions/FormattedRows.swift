@@ -37,22 +37,15 @@ struct FormattedRows: Sendable {
         (bounds[2 * index]..<bounds[2 * index + 1], bounds[2 * index + 1]..<bounds[2 * index + 2])
     }
 
-    /// Appends ` input=[1, null, 3] prediction=6` for row `index`, the bytes `PredictionRecord.appendLogFields` writes,
-    /// from the formatted row (a cell's text holds no comma, so each comma of the JSON is a separator).
+    /// Appends ` input=[1, null, 3] prediction=6` for row `index`: the text log's fields, written by
+    /// `PredictionRecord.appendLogFields` from the formatted row.
     func appendLogFields(_ index: Int, into out: inout [UInt8]) {
         let (input, prediction) = ranges(index)
         // Through a buffer pointer: slices of the array would retain and release its storage for every cell.
         bytes.withUnsafeBufferPointer { text in
-            out.append(contentsOf: " input=".utf8)
-            var start = input.lowerBound
-            for position in input where text[position] == UInt8(ascii: ",") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...position]))
-                out.append(UInt8(ascii: " "))
-                start = position + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start..<input.upperBound]))
-            out.append(contentsOf: " prediction=".utf8)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[prediction]))
+            PredictionRecord.appendLogFields(
+                input: UnsafeBufferPointer(rebasing: text[input]),
+                prediction: UnsafeBufferPointer(rebasing: text[prediction]), into: &out)
         }
     }
 }
