@@ -4,9 +4,7 @@ import XalorraCore
 
 extension RemoteAPI {
     public func chatModels() async throws(XalorraError) -> [ChatModel] {
-        let request = makeRequest(.chatModels, query: [], body: nil)
-        let (bytes, _) = try await openAIExchange(request, deadline: .now() + timeout)
-        let json = try Self.parsed(bytes)
+        let json = try Self.parsed(try await exchange(.chatModels, []).bytes)
         return try json.list("data").map { item throws(XalorraError) in try ChatModel(json: item) }
     }
 
@@ -18,9 +16,11 @@ extension RemoteAPI {
         let streamed = ChatCompletionRequest(
             model: request.model, messages: request.messages, stream: true, includeUsage: true,
             options: request.options)
-        let (_, response) = try await openAIExchange(
-            makeRequest(.chatCompletions, query: [], body: streamed.json), deadline: .distantFuture, collect: false)
-        guard let response else { throw XalorraError(.internal, "no answer from \(baseURL)") }
+        let response = try await execute(
+            makeRequest(.chatCompletions, query: [], body: streamed.json), deadline: .distantFuture)
+        guard response.status.code == 200 else {
+            throw await Self.failure(response, format: Endpoint.chatCompletions.route.errorFormat)
+        }
         var reader = ServerSentEventReader()
         var first: JSONValue?
         var conversation: Int64?
@@ -63,25 +63,6 @@ extension RemoteAPI {
             throw XalorraError(.internal, "the reply from \(baseURL) broke off: \(error)")
         }
         throw XalorraError(.internal, "the reply from \(baseURL) ended before [DONE]")
-    }
-
-    /// Sends a `/v1` request; an answer that is not 200 is read as the OpenAI error object. With `collect`, the
-    /// body's bytes; without, the response to read on.
-    private func openAIExchange(
-        _ request: HTTPClientRequest, deadline: NIODeadline, collect: Bool = true
-    ) async throws(XalorraError) -> (bytes: [UInt8], response: HTTPClientResponse?) {
-        let response = try await execute(request, deadline: deadline)
-        let status = Int(response.status.code)
-        guard status == 200 else {
-            let bytes = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
-            throw XalorraError(openAI: (try? JSONParser.parse(bytes)) ?? .null, status: status)
-        }
-        guard collect else { return ([], response) }
-        do {
-            return (Array(try await response.body.collect(upTo: 16 << 20).readableBytesView), nil)
-        } catch {
-            throw XalorraError(.internal, "the response from \(baseURL) broke off: \(error)")
-        }
     }
 
     private static func parsed(_ bytes: [UInt8]) throws(XalorraError) -> JSONValue {

@@ -15,10 +15,8 @@ extension RemoteAPI {
         // No deadline for the whole transfer: a large log takes as long as it takes; the client's read timeout
         // still ends a server that stops sending.
         let response = try await execute(http, deadline: .distantFuture)
-        let status = Int(response.status.code)
-        guard status == 200 else {
-            let bytes = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
-            throw XalorraError(envelope: (try? JSONParser.parse(bytes)) ?? .null, status: status)
+        guard response.status.code == 200 else {
+            throw await Self.failure(response, format: Endpoint.logExport.route.errorFormat)
         }
         let body = ExportBody(response.body, from: baseURL)
         return AsyncThrowingStream { () async throws(XalorraError) -> [UInt8]? in try await body.next() }

@@ -154,10 +154,7 @@ public struct RemoteAPI: XalorraAPI {
             let task = Task {
                 do {
                     let response = try await execute(request, deadline: .distantFuture)
-                    guard response.status.code == 200 else {
-                        let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
-                        throw XalorraError(envelope: (try? JSONParser.parse(bytes)) ?? .null, status: Int(response.status.code))
-                    }
+                    guard response.status.code == 200 else { throw await Self.failure(response, format: .envelope) }
                     var reader = ServerSentEventReader()
                     for try await buffer in response.body {
                         for event in try reader.feed(buffer.readableBytesView) {
@@ -250,9 +247,17 @@ public struct RemoteAPI: XalorraAPI {
             throw XalorraError(.internal, "the response from \(baseURL) broke off: \(error)")
         }
         guard (200..<300).contains(status) || acceptStatus.contains(status) else {
-            throw XalorraError(envelope: (try? JSONParser.parse(bytes)) ?? .null, status: status)
+            throw XalorraError(
+                answer: (try? JSONParser.parse(bytes)) ?? .null, format: endpoint.route.errorFormat, status: status)
         }
         return (status, bytes)
+    }
+
+    /// The error a failed `response` carries, read in `format` (its route's); its body is read up to 1 MiB.
+    static func failure(_ response: HTTPClientResponse, format: Route.ErrorFormat) async -> XalorraError {
+        let bytes = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
+        return XalorraError(
+            answer: (try? JSONParser.parse(bytes)) ?? .null, format: format, status: Int(response.status.code))
     }
 
     /// The request for `endpoint`: its method, its path with `parameters` filled in (percent-encoded), the query,

@@ -19,6 +19,16 @@ extension XalorraError {
         ]))])
     }
 
+    /// The error a failed answer's body stands for, read in the form its route writes (``Route/ErrorFormat``): the
+    /// envelope and the inference protocol's `{"error"}` by ``init(envelope:status:)``, OpenAI's object by
+    /// ``init(openAI:status:)``.
+    public init(answer json: JSONValue, format: Route.ErrorFormat, status: Int) {
+        switch format {
+        case .envelope, .inference: self.init(envelope: json, status: status)
+        case .openAI: self.init(openAI: json, status: status)
+        }
+    }
+
     /// The error an OpenAI error object with HTTP `status` stands for (`status` 0 for one sent part way through a
     /// stream): the code by its name where xalorra wrote it, else by status; `param` as its detail.
     public init(openAI json: JSONValue, status: Int) {

@@ -5,8 +5,9 @@ import XalorraCore
 
 /// A request body's `Content-Encoding`: none, `gzip` (or `x-gzip`) or `deflate` (the zlib format, as RFC 9110 says
 /// and Python's `zlib.compress` writes; a raw deflate stream, which some clients send under that name, is taken
-/// too). Anything else, or encodings stacked on each other, is a 400 that says what is accepted. Decoding stops with a 413 as soon as the output would pass the body limit, so a small compressed body
-/// cannot make the server allocate more than the limit (a decompression bomb).
+/// too). Anything else, or encodings stacked on each other, is a 400 that says what is accepted. Decoding stops with
+/// a 413 as soon as the output would pass the body limit, so a small compressed body cannot make the server allocate
+/// more than the limit (a decompression bomb).
 enum RequestEncoding: Sendable, Equatable {
     case identity, gzip, deflate
 
