@@ -22,6 +22,7 @@ enum ServeCommand {
             responder: OpenAIResponder.responder(for: settings),
             onRunning: { bound in
                 terminal.printError("xalorra \(XalorraVersion.current) serving http://\(host):\(bound) (store \(settings.databasePath))")
+                terminal.printError("dashboard: http://\(host):\(bound)/ui")
             })
         try await server.run()
         return 0

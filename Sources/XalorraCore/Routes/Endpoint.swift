@@ -16,8 +16,12 @@ public enum Endpoint: String, Sendable, CaseIterable {
     case train, trainingJobs, trainingJob, cancelTrainingJob
     // Administration.
     case users, createUser, user, updateUser, deleteUser, mintToken
+    // API keys (issue 18): the caller's own, and everyone's for admins.
+    case keys, createKey, key, revokeKey, adminKeys
     // Health, documentation and metrics.
     case health, healthDetailed, routes, openAPI, docs, metrics
+    // The dashboard (issue 17): its page and its files.
+    case dashboard, dashboardAsset
     // The Open Inference Protocol (KServe v2).
     case inferenceServer, inferenceLive, inferenceReady, inferenceModel, inferenceModelReady, inferenceVersion
     case inferenceVersionReady, infer, inferVersion

@@ -32,16 +32,17 @@ extension Endpoint {
                 response: .json(S.object([("message", S.string), ("version", S.string)], required: ["message", "version"])))
         case .whoami:
             return Route(
-                self, "GET", "/whoami", .user, "The caller's user_id, role and tenant from the token",
+                self, "GET", "/whoami", .user, scope: nil, "The caller's user_id, role and tenant from the token",
                 response: .json(S.object(
                     [("user_id", S.string), ("role", S.string), ("tenant", S.string)],
                     required: ["user_id", "role", "tenant"])))
         case .echo:
             return Route(
-                self, "POST", "/echo", .user, "Answer the JSON body as sent", body: .init(S.any), response: .json(S.any))
+                self, "POST", "/echo", .user, scope: nil,
+                "Answer the JSON body as sent", body: .init(S.any), response: .json(S.any))
         case .predict:
             return Route(
-                self, "POST", "/predict/{model}", .user,
+                self, "POST", "/predict/{model}", .user, scope: .predict,
                 "Predict with a model; {\"instances\": [[…], …], \"columns\"?: [names]} for a batch",
                 body: .init(S.predictRequest), response: .json(S.predictResponse))
 
@@ -86,7 +87,7 @@ extension Endpoint {
 
         case .sendMessage:
             return Route(
-                self, "POST", "/chat/message", .user,
+                self, "POST", "/chat/message", .user, scope: .chat,
                 "Send a message into a new or existing conversation (\"stream\": true for SSE)", rateLimit: .chat,
                 body: .init(S.object([
                     ("message", ChatRules.messageRule.schema),
@@ -95,7 +96,7 @@ extension Endpoint {
                 response: .jsonOrEvents(S.envelope(S.ref("ChatReply")), events: S.ref("ChatEvent")))
         case .conversations:
             return Route(
-                self, "GET", "/chat/histories", .user, "List the caller's conversations",
+                self, "GET", "/chat/histories", .user, scope: .chat, "List the caller's conversations",
                 query: [
                     .init("search", ConversationQuery.searchRule.schema),
                     .init("sort", S.oneOf(ConversationQuery.Sort.allCases)),
@@ -104,7 +105,8 @@ extension Endpoint {
                 response: .json(S.page(S.ref("Conversation"))))
         case .conversation:
             return Route(
-                self, "GET", "/chat/histories/{conversation_id}", .user, "One conversation with its messages",
+                self, "GET", "/chat/histories/{conversation_id}", .user, scope: .chat,
+                "One conversation with its messages",
                 query: RouteTable.paging(
                     maxLimit: ChatRules.maxMessagesPage, defaultLimit: ChatRules.defaultMessagesPage),
                 response: .json(S.envelope(S.object([
@@ -113,7 +115,7 @@ extension Endpoint {
                 ], required: ["id", "title", "created_at", "updated_at", "messages", "message_count"]))))
         case .renameConversation:
             return Route(
-                self, "PUT", "/chat/histories/{conversation_id}/title", .user, "Rename a conversation",
+                self, "PUT", "/chat/histories/{conversation_id}/title", .user, scope: .chat, "Rename a conversation",
                 body: .init(S.object(
                     [("title", ChatRules.titleRule.schema)],
                     required: ["title"])),
@@ -121,31 +123,32 @@ extension Endpoint {
                     [("id", S.string), ("title", S.string), ("updated_at", S.string)], required: ["id", "title", "updated_at"]))))
         case .deleteConversation:
             return Route(
-                self, "DELETE", "/chat/histories/{conversation_id}", .user, "Delete a conversation and its messages",
+                self, "DELETE", "/chat/histories/{conversation_id}", .user, scope: .chat,
+                "Delete a conversation and its messages",
                 response: .empty)
 
         case .logs:
             return Route(
-                self, "GET", "/logs", .user,
+                self, "GET", "/logs", .user, scope: .logsRead,
                 "Logged predictions of the caller's tenant (model, since, until, limit, offset)",
                 query: [.init("model"), .init("since"), .init("tenant"), .init("until")]
                     + RouteTable.paging(maxLimit: LogQuery.maxLimit),
                 response: .json(S.page(S.ref("LogItem"))))
         case .logStream:
             return Route(
-                self, "GET", "/logs/stream", .user,
+                self, "GET", "/logs/stream", .user, scope: .logsRead,
                 "Server-Sent Events: each prediction as it is logged (id: its log id; Last-Event-ID or after= resumes)",
                 query: [.init("model"), .init("tenant"), .init("after", Paging.offset.schema)],
                 response: .events(S.ref("LogItem")))
         case .logSocket:
             return Route(
-                self, "GET", "/ws/predictions", .user,
+                self, "GET", "/ws/predictions", .user, scope: .logsRead,
                 "WebSocket: each prediction as it is logged (after= resumes after that log id)",
                 query: [.init("model"), .init("tenant"), .init("after", Paging.offset.schema)],
                 response: .socket(S.ref("LogItem")))
         case .logExport:
             return Route(
-                self, "GET", "/logs/export", .user,
+                self, "GET", "/logs/export", .user, scope: .logsRead,
                 "The whole prediction log of the caller's tenant, streamed as NDJSON or CSV (format, model, since, "
                     + "until, tenant)",
                 query: [
@@ -160,13 +163,13 @@ extension Endpoint {
 
         case .models:
             return Route(
-                self, "GET", "/models", .user,
+                self, "GET", "/models", .user, scope: .modelsRead,
                 "Models of the caller's tenant with their newest versions (limit, offset, tenant)",
                 query: [.init("tenant")] + RouteTable.paging(maxLimit: ModelQuery.maxLimit),
                 response: .json(S.page(S.ref("ModelSummary"))))
         case .model:
             return Route(
-                self, "GET", "/models/{name}", .user, "A model and its versions, newest first",
+                self, "GET", "/models/{name}", .user, scope: .modelsRead, "A model and its versions, newest first",
                 response: .json(S.envelope(S.object([
                     ("name", S.string), ("tenant", S.string),
                     ("latest_version", .object([("type", .array(["string", "null"]))])),
@@ -174,32 +177,34 @@ extension Endpoint {
                 ], required: ["name", "tenant", "latest_version", "versions"]))))
         case .deleteModel:
             return Route(
-                self, "DELETE", "/models/{name}", .user, "Delete a model and all its versions", response: .empty)
+                self, "DELETE", "/models/{name}", .user, scope: .train,
+                "Delete a model and all its versions", response: .empty)
         case .modelVersion:
             return Route(
-                self, "GET", "/models/{name}/versions/{version}", .user,
+                self, "GET", "/models/{name}/versions/{version}", .user, scope: .modelsRead,
                 "One model version (a number or `latest`): kind, metrics, features",
                 response: .json(S.envelope(S.ref("ModelVersion"))))
         case .exportModelVersion:
             return Route(
-                self, "GET", "/models/{name}/versions/{version}/export", .user,
+                self, "GET", "/models/{name}/versions/{version}/export", .user, scope: .modelsRead,
                 "A model version as a portable JSON document",
                 response: .json(S.object(
                     [("format", S.string), ("format_version", S.integer), ("model", .object([("type", "object")]))],
                     required: ["format", "format_version", "model"])))
         case .deleteModelVersion:
             return Route(
-                self, "DELETE", "/models/{name}/versions/{version}", .user, "Delete one model version", response: .empty)
+                self, "DELETE", "/models/{name}/versions/{version}", .user, scope: .train,
+                "Delete one model version", response: .empty)
         case .importModel:
             return Route(
-                self, "POST", "/models/{name}/import", .user,
+                self, "POST", "/models/{name}/import", .user, scope: .train,
                 "Import an XGBoost JSON model (or an export) as a new version (201)",
                 body: .init(S.modelImport), response: .json(S.envelope(S.ref("ModelVersion")), status: 201),
                 bodyLimit: .upload)
 
         case .train:
             return Route(
-                self, "POST", "/train/{model}", .user,
+                self, "POST", "/train/{model}", .user, scope: .train,
                 "Queue a training job: CSV body with ?target=…, or JSON rows (202 with the job)",
                 query: [
                     .init("target", TrainingRequest.targetRule.schema), .init("kind", TrainingRequest.kindRule.schema),
@@ -208,18 +213,18 @@ extension Endpoint {
                 response: .json(S.envelope(S.ref("TrainingJob")), status: 202), bodyLimit: .upload)
         case .trainingJobs:
             return Route(
-                self, "GET", "/train/jobs", .user,
+                self, "GET", "/train/jobs", .user, scope: .train,
                 "Training jobs of the caller's tenant, newest first (model, status, limit, offset)",
                 query: [.init("tenant"), .init("model"), .init("status", S.oneOf(TrainingJob.Status.allCases))]
                     + RouteTable.paging(maxLimit: TrainingJobQuery.maxLimit),
                 response: .json(S.page(S.ref("TrainingJob"))))
         case .trainingJob:
             return Route(
-                self, "GET", "/train/jobs/{id}", .user, "One training job with its progress",
+                self, "GET", "/train/jobs/{id}", .user, scope: .train, "One training job with its progress",
                 response: .json(S.envelope(S.ref("TrainingJob"))))
         case .cancelTrainingJob:
             return Route(
-                self, "DELETE", "/train/jobs/{id}", .user, "Cancel a queued or running training job",
+                self, "DELETE", "/train/jobs/{id}", .user, scope: .train, "Cancel a queued or running training job",
                 response: .json(S.envelope(S.ref("TrainingJob"))))
 
         case .users:
@@ -259,6 +264,29 @@ extension Endpoint {
                 ], required: ["access_token", "token_type", "expires_in", "claims"])),
                 carriesCredentials: true)
 
+        case .keys:
+            return Route(
+                self, "GET", "/keys", .user, "The caller's API keys, newest first (never their secrets)",
+                query: RouteTable.paging(maxLimit: APIKeyQuery.maxLimit), response: .json(S.page(S.apiKey)))
+        case .createKey:
+            return Route(
+                self, "POST", "/keys", .user,
+                "Create an API key (201; the key is in this answer only); admins may name another user",
+                body: .init(S.apiKeyRequest), response: .json(S.envelope(S.createdAPIKey), status: 201),
+                carriesCredentials: true)
+        case .key:
+            return Route(
+                self, "GET", "/keys/{id}", .user, "One of the caller's API keys (any, for admins)",
+                response: .json(S.envelope(S.apiKey)))
+        case .revokeKey:
+            return Route(
+                self, "DELETE", "/keys/{id}", .user, "Revoke an API key at once", response: .json(S.envelope(S.apiKey)))
+        case .adminKeys:
+            return Route(
+                self, "GET", "/admin/keys", .admin, "Every user's API keys, or one user's (user, limit, offset)",
+                query: [.init("user")] + RouteTable.paging(maxLimit: APIKeyQuery.maxLimit),
+                response: .json(S.page(S.apiKey)))
+
         case .health:
             return Route(
                 self, "GET", "/health", .public, "Liveness: status, time and version",
@@ -286,6 +314,17 @@ extension Endpoint {
                 self, "GET", "/metrics", .admin,
                 "Prometheus metrics (XALORRA_METRICS may open it to anyone or to listed addresses)", rateLimit: .metrics,
                 response: .text(contentType: "text/plain; version=0.0.4; charset=utf-8"), accessSetting: .metricsAccess)
+        case .dashboard:
+            return Route(
+                self, "GET", "/ui", .public,
+                "The dashboard: live predictions, models, training, chat and administration in a browser",
+                response: .text(contentType: "text/html; charset=utf-8"))
+        case .dashboardAsset:
+            return Route(
+                self, "GET", "/ui/{asset}", .public, "One of the dashboard's files (a script or style sheet), with an ETag",
+                response: .text(
+                    contentType: "text/javascript; charset=utf-8",
+                    alternatives: ["text/css; charset=utf-8", "text/html; charset=utf-8"]))
 
         case .inferenceServer:
             return Route(
@@ -304,43 +343,49 @@ extension Endpoint {
                 response: .json(S.object([("ready", S.boolean)], required: ["ready"])), errorFormat: .inference)
         case .inferenceModel:
             return Route(
-                self, "GET", "/v2/models/{name}", .user, "OIP model metadata: versions, inputs, outputs",
+                self, "GET", "/v2/models/{name}", .user, scope: .predict,
+                "OIP model metadata: versions, inputs, outputs",
                 response: .json(S.ref("InferenceMetadata")), errorFormat: .inference)
         case .inferenceModelReady:
             return Route(
-                self, "GET", "/v2/models/{name}/ready", .user, "OIP model readiness", response: .json(readiness),
+                self, "GET", "/v2/models/{name}/ready", .user, scope: .predict,
+                "OIP model readiness", response: .json(readiness),
                 errorFormat: .inference)
         case .inferenceVersion:
             return Route(
-                self, "GET", "/v2/models/{name}/versions/{version}", .user, "OIP metadata of one version",
+                self, "GET", "/v2/models/{name}/versions/{version}", .user, scope: .predict,
+                "OIP metadata of one version",
                 response: .json(S.ref("InferenceMetadata")), errorFormat: .inference)
         case .inferenceVersionReady:
             return Route(
-                self, "GET", "/v2/models/{name}/versions/{version}/ready", .user, "OIP readiness of one version",
+                self, "GET", "/v2/models/{name}/versions/{version}/ready", .user, scope: .predict,
+                "OIP readiness of one version",
                 response: .json(readiness), errorFormat: .inference)
         case .infer:
             return Route(
-                self, "POST", "/v2/models/{name}/infer", .user, "OIP inference with the newest version",
+                self, "POST", "/v2/models/{name}/infer", .user, scope: .predict,
+                "OIP inference with the newest version",
                 body: .init(S.inferenceRequest, binary: RouteTable.binaryTensors),
                 response: .jsonOrBinary(S.inferenceResponse), errorFormat: .inference)
         case .inferVersion:
             return Route(
-                self, "POST", "/v2/models/{name}/versions/{version}/infer", .user, "OIP inference with one version",
+                self, "POST", "/v2/models/{name}/versions/{version}/infer", .user, scope: .predict,
+                "OIP inference with one version",
                 body: .init(S.inferenceRequest, binary: RouteTable.binaryTensors),
                 response: .jsonOrBinary(S.inferenceResponse), errorFormat: .inference)
 
         case .chatModels:
             return Route(
-                self, "GET", "/v1/models", .user, "OpenAI API: the models a chat completion may name",
+                self, "GET", "/v1/models", .user, scope: .chat, "OpenAI API: the models a chat completion may name",
                 response: .json(S.chatModels), errorFormat: .openAI)
         case .chatModel:
             return Route(
-                self, "GET", "/v1/models/{model}", .user,
+                self, "GET", "/v1/models/{model}", .user, scope: .chat,
                 "OpenAI API: one model a chat completion may name (404 model_not_found for any other)",
                 response: .json(S.chatModel), errorFormat: .openAI)
         case .chatCompletions:
             return Route(
-                self, "POST", "/v1/chat/completions", .user,
+                self, "POST", "/v1/chat/completions", .user, scope: .chat,
                 "OpenAI API: a chat completion by the configured responder, stored as a conversation "
                     + "(\"stream\": true for chat.completion.chunk events)",
                 rateLimit: .chat, body: .init(S.chatCompletionRequest),

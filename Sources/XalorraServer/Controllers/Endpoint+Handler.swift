@@ -49,12 +49,20 @@ extension Endpoint {
         case .deleteUser: UsersController.deleteUser
         case .mintToken: AdminController.mintToken
 
+        case .keys: KeysController.keys
+        case .createKey: KeysController.createKey
+        case .key: KeysController.key
+        case .revokeKey: KeysController.revokeKey
+        case .adminKeys: KeysController.adminKeys
+
         case .health: ServiceController.health
         case .healthDetailed: ServiceController.healthDetailed
         case .routes: ServiceController.routes
         case .openAPI: ServiceController.openAPI
         case .docs: ServiceController.docs
         case .metrics: ServiceController.metrics(metrics)
+        case .dashboard: DashboardController.page
+        case .dashboardAsset: DashboardController.asset
 
         case .inferenceServer: InferenceController.inferenceServer
         case .inferenceLive: InferenceController.inferenceLive
