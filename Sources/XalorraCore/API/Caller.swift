@@ -1,4 +1,4 @@
-/// Who an operation acts for: the bearer of a token, or in local mode the `--as` user with admin rights.
+/// Who an operation acts for: the bearer of a token or an API key, or in local mode the `--as` user with admin rights.
 public struct Caller: Sendable, Equatable {
     /// The username.
     public let user: String
@@ -12,14 +12,20 @@ public struct Caller: Sendable, Equatable {
     public let account: Int64?
     /// When the caller's token expires (epoch seconds); `nil` in local mode or for a legacy token without `exp`.
     public let expires: Int64?
+    /// What the API key the caller authenticated with allows (its scopes, models, rate); `nil` for a token or local
+    /// mode. A key's caller is its owner's, never more.
+    public let key: APIKeyGrant?
 
     /// Creates a caller.
-    public init(user: String, role: Role, tenant: String, account: Int64? = nil, expires: Int64? = nil) {
+    public init(
+        user: String, role: Role, tenant: String, account: Int64? = nil, expires: Int64? = nil, key: APIKeyGrant? = nil
+    ) {
         self.user = user
         self.role = role
         self.tenant = tenant
         self.account = account
         self.expires = expires
+        self.key = key
     }
 
     /// The tenant filter for a list: admins may name any tenant or none (every tenant); users see only their own

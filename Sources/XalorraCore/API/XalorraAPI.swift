@@ -79,6 +79,21 @@ public protocol XalorraAPI: Sendable {
     /// Deletes an account and its refresh tokens.
     func deleteUser(_ username: String) async throws(XalorraError)
 
+    // MARK: API keys
+
+    /// Creates an API key for the caller (or, for admins, for `request.user`) and returns it: the only time its text
+    /// is shown. A key made with a key never may do more than that key.
+    func createKey(_ request: APIKeyRequest) async throws(XalorraError) -> CreatedAPIKey
+
+    /// A page of API keys, newest first: the caller's own, or (admins) everyone's or one user's.
+    func keys(_ query: APIKeyQuery) async throws(XalorraError) -> Page<APIKey>
+
+    /// One API key by its id: the caller's own, or any for admins.
+    func key(_ id: String) async throws(XalorraError) -> APIKey
+
+    /// Revokes an API key at once (every request with it is refused from now on).
+    func revokeKey(_ id: String) async throws(XalorraError) -> APIKey
+
     // MARK: Chat (the Aksara API's /chat/*)
 
     /// Saves `message` into the caller's conversation `conversation` (`conv_…`) or a new one, and the AI's reply,

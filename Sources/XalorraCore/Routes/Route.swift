@@ -119,6 +119,9 @@ public struct Route: Sendable, Equatable {
     public let path: String
     /// Who may call it.
     public let access: Access
+    /// The scope an API key must hold to call it (``APIKeyScope/admin`` covers every scope); `nil` on a public route,
+    /// and on a route any key may call (`/whoami`). A route that does not name one takes only `admin` keys.
+    public let scope: APIKeyScope?
     /// Which rate-limit budget a call spends.
     public let rateLimit: RateLimitClass
     /// One line saying what it does.
@@ -141,8 +144,8 @@ public struct Route: Sendable, Equatable {
     public let accessSetting: SettingKey?
 
     init(
-        _ endpoint: Endpoint, _ method: String, _ path: String, _ access: Access, _ summary: String,
-        rateLimit: RateLimitClass = .default, query: [QueryParameter] = [], body: RequestBody? = nil,
+        _ endpoint: Endpoint, _ method: String, _ path: String, _ access: Access, scope: APIKeyScope? = .admin,
+        _ summary: String, rateLimit: RateLimitClass = .default, query: [QueryParameter] = [], body: RequestBody? = nil,
         response: Response, bodyLimit: BodyLimit = .standard, errorFormat: ErrorFormat = .envelope,
         carriesCredentials: Bool = false, accessSetting: SettingKey? = nil
     ) {
@@ -150,6 +153,7 @@ public struct Route: Sendable, Equatable {
         self.method = method
         self.path = path
         self.access = access
+        self.scope = access == .public ? nil : scope
         self.summary = summary
         self.rateLimit = rateLimit
         self.query = query

@@ -181,11 +181,39 @@ extension AppDatabase {
             // Owners compare without case, as usernames do. Every chat query names both the owner and the account
             // (`account_id IS ?`); the last index serves the cascade when an account is deleted.
         }
+        migrator.registerMigration("v7-api-keys") { db in
+            // API keys (issue 18): the SHA-256 of each key in hex, never the key. `account_id` is the owning
+            // account (NULL: a name without one); `owner`, `role` and `tenant` are the owner's when the key was
+            // made, which the account must still have for the key to work. A deleted account's keys stay, refused,
+            // for the record.
+            try db.execute(sql: """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    hash TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    account_id INTEGER,
+                    role TEXT NOT NULL,
+                    tenant TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    models TEXT,
+                    rate_limit INTEGER,
+                    rate_window INTEGER,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    last_used_at INTEGER,
+                    revoked_at INTEGER
+                );
+                CREATE INDEX api_keys_account ON api_keys(account_id, created_at);
+                CREATE INDEX api_keys_owner ON api_keys(owner COLLATE NOCASE, created_at);
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 6 }
+    static var schemaVersion: Int { 7 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

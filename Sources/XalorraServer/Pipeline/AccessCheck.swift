@@ -2,7 +2,8 @@ import XalorraCore
 
 /// The pipeline's sixth stage, after the rate limit (a refused request has been counted): a route that needs a
 /// caller gets one with the role it needs, or the request is refused with 401 (the token's own reason, when one was
-/// refused) or 403.
+/// refused) or 403. A caller with an API key must also hold the route's scope (``Route/scope``) and, on a route about
+/// models, be allowed the model it names: 403 `INSUFFICIENT_PERMISSIONS` naming what is missing.
 struct AccessCheck: Sendable {
     func check(_ exchange: Exchange) throws(XalorraError) {
         guard exchange.access != .public else { return }
@@ -13,5 +14,22 @@ struct AccessCheck: Sendable {
         if exchange.access == .admin, caller.role != .admin {
             throw XalorraError(.insufficientPermissions, "This endpoint needs the admin role")
         }
+        if let grant = caller.key, let route = exchange.route {
+            if let refusal = grant.refusal(scope: route.scope) { throw refusal }
+            if let scope = route.scope, Self.modelScopes.contains(scope),
+                let refusal = grant.refusal(model: Self.model(of: exchange))
+            {
+                throw refusal
+            }
+        }
+    }
+
+    /// The scopes of the routes about models, where a key's model allow-list applies.
+    static let modelScopes: Set<APIKeyScope> = [.predict, .logsRead, .modelsRead, .train]
+
+    /// The model a request is about: the path's `{model}` or `{name}`, else the `model` query filter; `nil` when it
+    /// spans models (a list, a training job by id).
+    static func model(of exchange: Exchange) -> String? {
+        exchange.parameters["model"] ?? exchange.parameters["name"] ?? exchange.query["model"]
     }
 }

@@ -1,10 +1,12 @@
 import HTTPTypes
 import XalorraCore
 
-/// The pipeline's fourth stage, and the one place a request's credentials are read: `Authorization: Bearer`, or
-/// `?access_token=` on streaming routes (browsers' `EventSource` and `WebSocket` cannot send a header); the
-/// token's signature (skipped for a token verified before, see ``TokenCache``); and the store's word on the account
-/// it names (disabled, deleted, replaced: ``LocalAPI/caller(for:)``). WebSocket upgrades come through here too.
+/// The pipeline's fourth stage, and the one place a request's credentials are read: `Authorization: Bearer` (a JWT
+/// or an API key, `xal_…`), `X-API-Key: xal_…`, or `?access_token=` on streaming routes (browsers' `EventSource` and
+/// `WebSocket` cannot send a header); the token's signature (skipped for a token verified before, see
+/// ``TokenCache``) or the key's digest (``LocalAPI/caller(forKey:)``, cached the same way); and the store's word on
+/// the account it names (disabled, deleted, replaced: ``LocalAPI/caller(for:)``). WebSocket upgrades come through
+/// here too. A key's own rate limit is spent here, as part of its credential, on top of the route's budget.
 ///
 /// A refused token is not an error yet: a public route ignores it, and the access check throws it only where a
 /// caller is needed. It is done before the rate limit, which counts by user rather than by address when it can.
@@ -12,13 +14,18 @@ struct Authentication: Sendable {
     let tokens: TokenService
     let api: LocalAPI
     private let verified = TokenCache()
+    /// Each key's own budget (``APIKeyGrant/rate``), counted whether or not the routes' limits are on.
+    private let keyLimits = RateLimiter()
+
+    /// `X-API-Key`.
+    static let apiKeyField = HTTPField.Name("X-API-Key")!
 
     init(tokens: TokenService, api: LocalAPI) {
         self.tokens = tokens
         self.api = api
     }
 
-    /// Sets `exchange`'s caller, or the reason its token was refused; takes `access_token` out of the query.
+    /// Sets `exchange`'s caller, or the reason its credential was refused; takes `access_token` out of the query.
     func authenticate(_ exchange: inout Exchange) async {
         var header = exchange.head.headerFields[.authorization]
         if header == nil, exchange.route?.transport.acceptsQueryToken == true,
@@ -26,15 +33,24 @@ struct Authentication: Sendable {
         {
             header = "Bearer " + given
         }
-        guard let header else { return }
         do {
-            exchange.caller = try await caller(authorization: header)
+            if let header {
+                exchange.caller = try await caller(authorization: header)
+            } else if let key = exchange.head.headerFields[Self.apiKeyField] {
+                exchange.caller = try await caller(apiKey: key)
+            } else {
+                return
+            }
+            if let grant = exchange.caller?.key, let rate = grant.rate {
+                try spendKeyBudget(rate, key: grant.id, headers: &exchange.headers)
+            }
         } catch {
+            exchange.caller = nil
             exchange.authenticationError = error
         }
     }
 
-    /// Verifies `Bearer <token>` as an access token and resolves its caller: account and expiry filled.
+    /// Verifies `Bearer <token>` as an access token or an API key and resolves its caller: account and expiry filled.
     func caller(authorization header: String) async throws(XalorraError) -> Caller {
         // Before any work on it (trimming, hashing for the cache): no token of ours is this long.
         guard header.utf8.count <= TokenService.maxTokenBytes + 32 else {
@@ -44,6 +60,7 @@ struct Authentication: Sendable {
             throw XalorraError(.authenticationFailed, "The Authorization header must be `Bearer <token>`")
         }
         let token = Settings.stripBearer(header)
+        if APIKeySecret.looksLikeKey(token) { return try await caller(apiKey: token) }
         let claims: TokenClaims
         if let cached = verified.claims(for: token, now: Timestamp.now().seconds) {
             claims = cached
@@ -53,5 +70,25 @@ struct Authentication: Sendable {
         }
         // The store resolves whom the token stands for (its account, or its name alone), or refuses it.
         return try await api.caller(for: claims)
+    }
+
+    /// Resolves an API key's caller: its owner, with the key's grant. Never repeats the key in an error.
+    func caller(apiKey: String) async throws(XalorraError) -> Caller {
+        guard apiKey.utf8.count <= 1024 else { throw XalorraError(.authenticationFailed, "Invalid API key") }
+        let key = Settings.stripBearer(apiKey)
+        guard key.utf8.count == APIKeySecret.length else { throw XalorraError(.authenticationFailed, "Invalid API key") }
+        return try await api.caller(forKey: key)
+    }
+
+    /// Counts a request against a key's own budget; 429 with `Retry-After` past it.
+    private func spendKeyBudget(_ rate: APIKeyRate, key: String, headers: inout HTTPFields) throws(XalorraError) {
+        let now = Timestamp.now().seconds
+        let decision = keyLimits.count(rate.budget, key: key, now: now)
+        guard decision.allowed else {
+            headers[.retryAfter] = "\(decision.retryAfter)"
+            throw XalorraError(
+                .rateLimited, "This API key's rate limit (\(rate)) is spent; try again later",
+                retryAfter: decision.retryAfter)
+        }
     }
 }
