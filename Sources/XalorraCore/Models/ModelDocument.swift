@@ -3,8 +3,9 @@ public import XalorraML
 /// The JSON form of a model: what the store keeps for each version, and the `model` member of an exported file.
 ///
 /// Trees: `{"type":"trees","objective","base_margin","feature_count","float32","trees":[{"feature":[…],
-/// "threshold":[…],"left":[…],"right":[…],"default_left":[…],"value":[…]}]}`; linear kinds:
-/// `{"type":"linear","link","intercept","weights":[…]}`. Doubles are written in their shortest round-trip form,
+/// "threshold":[…],"left":[…],"right":[…],"default_left":[…],"value":[…],"cover":[…],"gain":[…]}]}` (`cover` and
+/// `gain` absent in models stored before they were kept); linear kinds: `{"type":"linear","link","intercept",
+/// "weights":[…],"means":[…]}` (`means`, the training means, likewise). Doubles are written in their shortest round-trip form,
 /// so a model read back predicts exactly as the one written. Both directions work on the text directly, one tree at a
 /// time: a model of millions of nodes never exists as a ``JSONValue`` tree.
 public enum ModelDocument {
@@ -20,6 +21,10 @@ public enum ModelDocument {
             JSONWriter.write(number: .double(linear.intercept), into: &out)
             out += #","weights":"#.utf8
             doubles(linear.weights, into: &out)
+            if !linear.means.isEmpty {
+                out += #","means":"#.utf8
+                doubles(linear.means, into: &out)
+            }
             out += "}".utf8
         case .trees(let ensemble):
             out.reserveCapacity(128 + ensemble.trees.reduce(0) { $0 + 64 * $1.nodeCount })
@@ -44,6 +49,14 @@ public enum ModelDocument {
                 integers(tree.defaultLeft.lazy.map { $0 ? 1 : 0 }, into: &out)
                 out += #","value":"#.utf8
                 doubles(tree.value, into: &out)
+                if !tree.cover.isEmpty {
+                    out += #","cover":"#.utf8
+                    doubles(tree.cover, into: &out)
+                }
+                if !tree.gain.isEmpty {
+                    out += #","gain":"#.utf8
+                    doubles(tree.gain, into: &out)
+                }
                 out += "}".utf8
             }
             out += "]}".utf8
@@ -56,14 +69,17 @@ public enum ModelDocument {
     public static func unwritable(_ model: TrainedModel) -> String? {
         switch model {
         case .linear(let linear):
-            guard linear.intercept.isFinite, linear.weights.allSatisfy(\.isFinite) else {
+            guard linear.intercept.isFinite, linear.weights.allSatisfy(\.isFinite), linear.means.allSatisfy(\.isFinite)
+            else {
                 return "a weight is not a finite number"
             }
         case .trees(let ensemble):
             guard ensemble.baseMargin.isFinite else { return "the base margin is not a finite number" }
             for (index, tree) in ensemble.trees.enumerated() {
-                guard tree.threshold.allSatisfy(\.isFinite), tree.value.allSatisfy(\.isFinite) else {
-                    return "tree \(index) has a threshold or leaf value that is not a finite number"
+                guard tree.threshold.allSatisfy(\.isFinite), tree.value.allSatisfy(\.isFinite),
+                    tree.cover.allSatisfy(\.isFinite), tree.gain.allSatisfy(\.isFinite)
+                else {
+                    return "tree \(index) has a threshold, leaf value, cover or gain that is not a finite number"
                 }
             }
         }
@@ -83,6 +99,7 @@ public enum ModelDocument {
         guard try reader.peek() == .object else { throw ModelFormatError("the model must be a JSON object") }
         var members: [String: JSONValue] = [:]
         var weights: [Double]?
+        var means: [Double]?
         var trees: [DecisionTree]?
         var budget = ModelBudget(limits)
         try reader.enterObject()
@@ -94,6 +111,10 @@ public enum ModelDocument {
                 weights = try reader.doubles(
                     "weights", limit: ModelLimits.maxFeatures,
                     overLimit: ModelFormatError("a linear model has at most \(ModelLimits.maxFeatures) weights"))
+            case "means":
+                means = try reader.doubles(
+                    "means", limit: ModelLimits.maxFeatures,
+                    overLimit: ModelFormatError("a linear model has at most \(ModelLimits.maxFeatures) means"))
             case "trees":
                 guard try reader.peek() == .array else { throw ModelFormatError("trees must be an array") }
                 try reader.enterArray()
@@ -112,7 +133,10 @@ public enum ModelDocument {
             guard let weights else { throw ModelFormatError("weights must be an array of numbers") }
             guard !weights.isEmpty else { throw ModelFormatError("a linear model needs at least one weight") }
             let intercept = try double(members["intercept"], "intercept")
-            return .linear(LinearModel(weights: weights, intercept: intercept, link: link))
+            if let means, means.count != weights.count {
+                throw ModelFormatError("a linear model has \(weights.count) weights but \(means.count) means")
+            }
+            return .linear(LinearModel(weights: weights, intercept: intercept, link: link, means: means ?? []))
         case "trees":
             guard let objective = members["objective"]?.stringValue.flatMap(TreeEnsemble.Objective.init(rawValue:))
             else { throw ModelFormatError("a tree model needs objective 'regression' or 'logistic'") }
@@ -144,7 +168,7 @@ public enum ModelDocument {
         // -1 marks a leaf (feature) or no child; anything else must fit the Int32 the tree stores.
         let index32 = -1...Int64(Int32.max)
         var feature: [Int]?, left: [Int]?, right: [Int]?
-        var threshold: [Double]?, value: [Double]?, defaultLeft: [Bool]?
+        var threshold: [Double]?, value: [Double]?, defaultLeft: [Bool]?, cover: [Double]?, gain: [Double]?
         try reader.enterObject()
         while let key = try reader.nextKey() {
             let name = "tree \(index): \(key)"
@@ -155,6 +179,8 @@ public enum ModelDocument {
             case "threshold": threshold = try reader.doubles(name, limit: limit, overLimit: over)
             case "value": value = try reader.doubles(name, limit: limit, overLimit: over)
             case "default_left": defaultLeft = try reader.flags(name, limit: limit, overLimit: over)
+            case "cover": cover = try reader.doubles(name, limit: limit, overLimit: over)
+            case "gain": gain = try reader.doubles(name, limit: limit, overLimit: over)
             default: try reader.skip()
             }
         }
@@ -166,7 +192,8 @@ public enum ModelDocument {
             feature: try required(feature, "feature").map { Int32($0) },
             threshold: try required(threshold, "threshold"),
             left: try required(left, "left").map { Int32($0) }, right: try required(right, "right").map { Int32($0) },
-            defaultLeft: try required(defaultLeft, "default_left"), value: try required(value, "value"))
+            defaultLeft: try required(defaultLeft, "default_left"), value: try required(value, "value"),
+            cover: cover ?? [], gain: gain ?? [])
         try budget.add(treeOf: tree.nodeCount)
         return tree
     }

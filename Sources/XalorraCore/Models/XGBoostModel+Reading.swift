@@ -209,7 +209,7 @@ extension XGBoostModel.ReadTree {
         let over = budget.limits.tooManyNodes
         let anyInteger = Int64.min...Int64.max
         var left: [Int]?, right: [Int]?, features: [Int]?, splitTypes: [Int]?
-        var conditions: [Double]?, defaults: [Bool]?, parameters: JSONValue?
+        var conditions: [Double]?, defaults: [Bool]?, parameters: JSONValue?, hessians: [Double]?, gains: [Double]?
         try reader.enterObject()
         while let key = try reader.nextKey() {
             let name = "\(context): \(key)"
@@ -220,6 +220,8 @@ extension XGBoostModel.ReadTree {
             case "split_type": splitTypes = try reader.integers(name, in: anyInteger, limit: limit, overLimit: over)
             case "split_conditions": conditions = try reader.doubles(name, limit: limit, overLimit: over)
             case "default_left": defaults = try reader.flags(name, limit: limit, overLimit: over)
+            case "sum_hessian": hessians = try reader.doubles(name, limit: limit, overLimit: over)
+            case "loss_changes": gains = try reader.doubles(name, limit: limit, overLimit: over)
             case "tree_param": parameters = try reader.small("\(context): tree_param")
             case "categories_nodes":
                 let count = try reader.countElements(name)
@@ -243,8 +245,8 @@ extension XGBoostModel.ReadTree {
         let read = try Self.checked(
             left: required(left, "left_children"), right: required(right, "right_children"),
             features: required(features, "split_indices"), conditions: required(conditions, "split_conditions"),
-            defaults: required(defaults, "default_left"), splitTypes: splitTypes, parameters: parameters,
-            context: context)
+            defaults: required(defaults, "default_left"), splitTypes: splitTypes, hessians: hessians, gains: gains,
+            parameters: parameters, context: context)
         try budget.add(treeOf: read.count)
         return read.tree
     }
@@ -252,13 +254,14 @@ extension XGBoostModel.ReadTree {
     /// The tree the arrays describe, renumbered breadth-first, and how many nodes the file gave it.
     private static func checked(
         left: [Int], right: [Int], features: [Int], conditions: [Double], defaults: [Bool], splitTypes: [Int]?,
-        parameters: JSONValue?, context: String
+        hessians: [Double]?, gains: [Double]?, parameters: JSONValue?, context: String
     ) throws(ModelFormatError) -> (tree: Self, count: Int) {
         let count = left.count
         let lengths = [
             ("right_children", right.count), ("split_indices", features.count),
             ("split_conditions", conditions.count), ("default_left", defaults.count),
-            ("split_type", splitTypes?.count ?? count),
+            ("split_type", splitTypes?.count ?? count), ("sum_hessian", hessians?.count ?? count),
+            ("loss_changes", gains?.count ?? count),
         ]
         for (name, length) in lengths where length != count {
             throw ModelFormatError("\(context): left_children has \(count) entries, \(name) \(length)")
@@ -319,6 +322,18 @@ extension XGBoostModel.ReadTree {
         tree.right.reserveCapacity(order.count)
         tree.defaultLeft.reserveCapacity(order.count)
         tree.value.reserveCapacity(order.count)
+        // The covers (TreeSHAP's weights) and gains (the importances), in XGBoost's float; a file without them
+        // (hand-made) gives a model that predicts but cannot be explained.
+        let covers = hessians.map { hessians in order.map { Double(Float(hessians[$0])) } }
+        if let covers, let bad = covers.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+            throw ModelFormatError("\(context): node \(order[bad])'s sum_hessian is not a cover (negative or out of range)")
+        }
+        let splitGains = gains.map { gains in order.map { left[$0] == -1 ? 0 : Double(Float(gains[$0])) } }
+        if let splitGains, let bad = splitGains.firstIndex(where: { !$0.isFinite }) {
+            throw ModelFormatError("\(context): node \(order[bad])'s loss_changes is out of range")
+        }
+        tree.cover = covers ?? []
+        tree.gain = splitGains ?? []
         // Every index below is under `count`, which the node budget keeps far below Int32.max.
         for node in order {
             let leaf = left[node] == -1

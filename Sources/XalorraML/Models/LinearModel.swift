@@ -20,12 +20,16 @@ public struct LinearModel: Sendable, Equatable {
     public var intercept: Double
     /// Regression or probability.
     public var link: Link
+    /// Each feature's mean over the training rows, the point explanations are measured from; empty when unknown
+    /// (models stored before the means were kept).
+    public var means: [Double]
 
     /// Creates a model from its parameters.
-    public init(weights: [Double], intercept: Double, link: Link) {
+    public init(weights: [Double], intercept: Double, link: Link, means: [Double] = []) {
         self.weights = weights
         self.intercept = intercept
         self.link = link
+        self.means = means
     }
 
     /// Predicts one row of `weights.count` values.

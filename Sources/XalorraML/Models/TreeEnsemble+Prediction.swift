@@ -5,6 +5,19 @@ import Darwin
 #endif
 
 extension TreeEnsemble {
+    /// The margin of one row of `featureCount` values (NaN = missing): the base margin plus every tree's leaf,
+    /// before the objective's transformation.
+    public func margin(_ row: UnsafeBufferPointer<Double>) -> Double {
+        precondition(row.count >= featureCount, "a row has \(row.count) values; the model needs \(featureCount)")
+        precondition(layout.width <= row.count, "the trees test feature \(layout.width - 1); the row is shorter")
+        guard let values = row.baseAddress else { return baseMargin + layout.constant }
+        guard float32 else { return layout.margin(values, start: baseMargin) }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(layout.width, 1)) { rounded in
+            for index in 0..<layout.width { rounded[index] = Double(Float(values[index])) }
+            return layout.margin(UnsafePointer(rounded.baseAddress!), start: baseMargin)
+        }
+    }
+
     /// Predicts one row of `featureCount` values (NaN = missing): the margin through the objective.
     public func predict(_ row: UnsafeBufferPointer<Double>) -> Double {
         precondition(row.count >= featureCount, "a row has \(row.count) values; the model needs \(featureCount)")

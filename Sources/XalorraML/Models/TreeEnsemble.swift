@@ -53,10 +53,18 @@ public struct DecisionTree: Sendable, Equatable {
     public var defaultLeft: [Bool]
     /// A leaf's value (already scaled by the learning rate); 0 for split nodes.
     public var value: [Double]
+    /// Each node's cover: the hessian sum of the training rows that reached it (the row count for squared error),
+    /// which TreeSHAP weighs paths by. Empty when unknown (models stored before covers were kept).
+    public var cover: [Double]
+    /// Each split node's gain (the loss reduction it made; 0 at leaves), summed into the gain importances. Empty when
+    /// unknown.
+    public var gain: [Double]
 
-    /// Creates a tree from its node arrays, which must all have the same length.
+    /// Creates a tree from its node arrays, which must all have the same length (`cover` and `gain` may be empty:
+    /// unknown).
     public init(
-        feature: [Int32], threshold: [Double], left: [Int32], right: [Int32], defaultLeft: [Bool], value: [Double]
+        feature: [Int32], threshold: [Double], left: [Int32], right: [Int32], defaultLeft: [Bool], value: [Double],
+        cover: [Double] = [], gain: [Double] = []
     ) {
         self.feature = feature
         self.threshold = threshold
@@ -64,6 +72,8 @@ public struct DecisionTree: Sendable, Equatable {
         self.right = right
         self.defaultLeft = defaultLeft
         self.value = value
+        self.cover = cover
+        self.gain = gain
     }
 
     /// The number of nodes.
@@ -78,8 +88,10 @@ extension DecisionTree {
         let count = feature.count
         guard count > 0 else { return "a tree needs at least one node" }
         guard threshold.count == count, left.count == count, right.count == count, defaultLeft.count == count,
-            value.count == count
+            value.count == count, cover.isEmpty || cover.count == count, gain.isEmpty || gain.count == count
         else { return "its node arrays have different lengths" }
+        guard cover.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return "a cover is negative or not a finite number" }
+        guard gain.allSatisfy(\.isFinite) else { return "a gain is not a finite number" }
         var seen = [Bool](repeating: false, count: count)
         var stack = [0]
         while let node = stack.popLast() {

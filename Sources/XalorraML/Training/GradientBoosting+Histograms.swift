@@ -62,6 +62,8 @@ extension GradientBoosting {
         var right: [Int32] = []
         var defaultLeft: [Bool] = []
         var value: [Double] = []
+        var cover: [Double] = []
+        var gain: [Double] = []
 
         /// Adds a leaf (a node not split yet) and returns its index.
         mutating func addNode() -> Int {
@@ -71,6 +73,8 @@ extension GradientBoosting {
             right.append(-1)
             defaultLeft.append(true)
             value.append(0)
+            cover.append(0)
+            gain.append(0)
             return feature.count - 1
         }
 
@@ -91,7 +95,7 @@ extension GradientBoosting {
         /// The finished tree.
         var tree: DecisionTree {
             DecisionTree(feature: feature, threshold: threshold, left: left, right: right, defaultLeft: defaultLeft,
-                         value: value)
+                         value: value, cover: cover, gain: gain)
         }
     }
 }

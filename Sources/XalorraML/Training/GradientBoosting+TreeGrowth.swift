@@ -96,6 +96,7 @@ extension GradientBoosting {
             var leaves: [Leaf] = []
             var stack = [root]
             while let node = stack.popLast() {
+                tree.cover[node.index] = node.totals.hessian
                 guard node.split.isValid else {
                     let value = -node.totals.gradient / (node.totals.hessian + rules.l2) * learningRate
                     tree.value[node.index] = value
@@ -104,6 +105,7 @@ extension GradientBoosting {
                     continue
                 }
                 let split = node.split
+                tree.gain[node.index] = split.gain
                 let middle = partition(node, by: split, columns: columns)
                 let bins = data.features[split.feature]
                 let (leftIndex, rightIndex) = tree.setSplit(

@@ -59,7 +59,7 @@ enum LinearRegression {
         guard intercept.isFinite, weights.allSatisfy(\.isFinite) else {
             throw TrainingError("the fit overflowed; the features or the target are too large to fit")
         }
-        return LinearModel(weights: weights, intercept: intercept, link: .identity)
+        return LinearModel(weights: weights, intercept: intercept, link: .identity, means: standardized.means)
     }
 
     /// Throws, naming the first feature that has a missing value: linear models cannot route them as trees do.

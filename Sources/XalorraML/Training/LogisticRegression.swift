@@ -112,7 +112,7 @@ enum LogisticRegression {
             weights[j] = coefficients[j + 1] / standardized.scales[j]
             intercept -= weights[j] * standardized.means[j]
         }
-        return LinearModel(weights: weights, intercept: intercept, link: .logistic)
+        return LinearModel(weights: weights, intercept: intercept, link: .logistic, means: standardized.means)
     }
 
     /// The mean log-loss of `model` on `data`.

@@ -1,0 +1,255 @@
+/// Exact path-dependent TreeSHAP (Lundberg, Erion and Lee, "Consistent Individualized Feature Attribution for Tree
+/// Ensembles", 2018, Algorithm 2; the algorithm behind XGBoost's `pred_contribs`): each feature's Shapley value for
+/// one row's margin, where a feature left out of a coalition is integrated out along the tree by its nodes' covers.
+///
+/// Built once per ensemble (the trees flattened, each tree's expected value computed), then used for any number of
+/// rows; it allocates nothing per row. A missing value (NaN) follows its split's default direction, and a float32
+/// (imported XGBoost) model compares the row's values rounded to `Float`, exactly as prediction does.
+public struct TreeSHAP: Sendable {
+    /// One node, children as absolute indices into `nodes`; `feature` is -1 in a leaf.
+    struct Node: Sendable {
+        var threshold: Double
+        var value: Double
+        var cover: Double
+        var feature: Int32
+        var left: Int32
+        var right: Int32
+        var defaultLeft: Bool
+    }
+
+    /// One element of the path of unique features from the root: Algorithm 2's `m`.
+    struct PathElement {
+        var feature: Int32
+        /// The fraction of "feature absent" paths that flow through this branch (the covers' ratio).
+        var zero: Double
+        /// 1 when the row's value takes this branch, else 0.
+        var one: Double
+        /// The permutation weight.
+        var weight: Double
+    }
+
+    /// The deepest tree explained: the path buffer grows with the square of the depth.
+    public static let maxDepth = 256
+
+    private let nodes: [Node]
+    private let roots: [Int32]
+    private let featureCount: Int
+    private let float32: Bool
+    private let pathCapacity: Int
+    /// The base margin plus every tree's expected value: what the contributions are measured from.
+    public let bias: Double
+
+    /// Prepares `ensemble`, or says why it cannot be explained (no covers, or a tree deeper than ``maxDepth``).
+    public init(_ ensemble: TreeEnsemble) throws(ExplanationError) {
+        var nodes: [Node] = []
+        nodes.reserveCapacity(ensemble.trees.reduce(0) { $0 + $1.nodeCount })
+        var roots: [Int32] = []
+        var bias = ensemble.baseMargin
+        var deepest = 0
+        for (index, tree) in ensemble.trees.enumerated() {
+            guard tree.cover.count == tree.nodeCount else {
+                throw ExplanationError(
+                    "the model's trees have no covers (it was stored before xalorra kept them): retrain or re-import "
+                        + "it to explain its predictions")
+            }
+            let root = nodes.count
+            roots.append(Int32(root))
+            for node in 0..<tree.nodeCount {
+                let leaf = tree.feature[node] < 0
+                nodes.append(Node(
+                    threshold: tree.threshold[node], value: leaf ? tree.value[node] : 0, cover: tree.cover[node],
+                    feature: leaf ? -1 : tree.feature[node],
+                    left: leaf ? -1 : Int32(root) + tree.left[node], right: leaf ? -1 : Int32(root) + tree.right[node],
+                    defaultLeft: tree.defaultLeft[node]))
+            }
+            let (expected, depth) = Self.expectedValue(nodes, Int(root), maxDepth: Self.maxDepth)
+            guard depth <= Self.maxDepth else {
+                throw ExplanationError("tree \(index) is deeper than \(Self.maxDepth) levels; it cannot be explained")
+            }
+            bias += expected
+            deepest = max(deepest, depth)
+        }
+        self.nodes = nodes
+        self.roots = roots
+        self.bias = bias
+        self.featureCount = ensemble.featureCount
+        self.float32 = ensemble.float32
+        pathCapacity = (deepest + 2) * (deepest + 3) / 2 + 1
+    }
+
+    /// The cover-weighted mean of the leaves under `root` (XGBoost's node mean value) and the subtree's depth,
+    /// computed without recursion; stops descending past `maxDepth`.
+    private static func expectedValue(_ nodes: [Node], _ root: Int, maxDepth: Int) -> (Double, Int) {
+        // Post-order over an explicit stack; `means` holds each visited node's mean.
+        var means: [Int: Double] = [:]
+        var stack: [(node: Int, depth: Int, expanded: Bool)] = [(root, 0, false)]
+        var deepest = 0
+        while let (node, depth, expanded) = stack.popLast() {
+            deepest = max(deepest, depth)
+            let item = nodes[node]
+            if item.feature < 0 {
+                means[node] = item.value
+                continue
+            }
+            if depth > maxDepth { return (0, depth) }
+            if expanded {
+                let left = Int(item.left), right = Int(item.right)
+                let weighted = means[left]! * nodes[left].cover + means[right]! * nodes[right].cover
+                means[node] = item.cover > 0 ? weighted / item.cover : (means[left]! + means[right]!) / 2
+                means[left] = nil
+                means[right] = nil
+            } else {
+                stack.append((node, depth, true))
+                stack.append((Int(item.left), depth + 1, false))
+                stack.append((Int(item.right), depth + 1, false))
+            }
+        }
+        return (means[root] ?? 0, deepest)
+    }
+
+    /// Explains `output.count / (featureCount + 1)` rows of `featureCount` values stored one after another: each row's
+    /// `featureCount` contributions followed by its bias, which together sum to the row's margin.
+    public func explain(rows: UnsafeBufferPointer<Double>, into output: UnsafeMutableBufferPointer<Double>) {
+        let width = featureCount
+        let count = output.count / (width + 1)
+        precondition(rows.count >= count * width, "\(rows.count) values do not fill \(count) rows")
+        let path = UnsafeMutablePointer<PathElement>.allocate(capacity: pathCapacity)
+        defer { path.deallocate() }
+        let row = UnsafeMutablePointer<Double>.allocate(capacity: max(width, 1))
+        defer { row.deallocate() }
+        nodes.withUnsafeBufferPointer { nodes in
+            for index in 0..<count {
+                for feature in 0..<width {
+                    let value = rows[index * width + feature]
+                    row[feature] = float32 ? Double(Float(value)) : value
+                }
+                let phi = output.baseAddress! + index * (width + 1)
+                for feature in 0..<width { phi[feature] = 0 }
+                phi[width] = bias
+                for root in roots {
+                    recurse(Int(root), uniqueDepth: 0, parentPath: path, parentZero: 1, parentOne: 1,
+                            parentFeature: -1, row: row, phi: phi, nodes: nodes.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// Algorithm 2's RECURSE: extends the path with the parent's split, adds the leaf's share to each feature on
+    /// the path at a leaf, else follows the row's ("hot") and the other ("cold") child.
+    private func recurse(
+        _ index: Int, uniqueDepth: Int, parentPath: UnsafeMutablePointer<PathElement>, parentZero: Double,
+        parentOne: Double, parentFeature: Int32, row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>,
+        nodes: UnsafePointer<Node>
+    ) {
+        let path = parentPath + uniqueDepth + 1
+        path.update(from: parentPath, count: uniqueDepth + 1)
+        Self.extend(path, uniqueDepth, parentZero, parentOne, parentFeature)
+        let node = nodes[index]
+        guard node.feature >= 0 else {
+            guard uniqueDepth > 0 else { return }
+            for element in 1...uniqueDepth {
+                let weight = Self.unwoundSum(path, uniqueDepth, element)
+                let item = path[element]
+                phi[Int(item.feature)] += weight * (item.one - item.zero) * node.value
+            }
+            return
+        }
+        let value = row[Int(node.feature)]
+        let goesLeft = value.isNaN ? node.defaultLeft : value < node.threshold
+        let hot = Int(goesLeft ? node.left : node.right)
+        let cold = Int(goesLeft ? node.right : node.left)
+        let hotZero: Double, coldZero: Double
+        if node.cover > 0 {
+            hotZero = nodes[hot].cover / node.cover
+            coldZero = nodes[cold].cover / node.cover
+        } else {
+            (hotZero, coldZero) = (0.5, 0.5)
+        }
+        var incomingZero = 1.0, incomingOne = 1.0
+        var depth = uniqueDepth
+        // A feature already on the path is taken off it, its fractions carried into this split.
+        var seen = 0
+        while seen <= depth, path[seen].feature != node.feature { seen += 1 }
+        if seen <= depth {
+            incomingZero = path[seen].zero
+            incomingOne = path[seen].one
+            Self.unwind(path, depth, seen)
+            depth -= 1
+        }
+        recurse(hot, uniqueDepth: depth + 1, parentPath: path, parentZero: hotZero * incomingZero,
+                parentOne: incomingOne, parentFeature: node.feature, row: row, phi: phi, nodes: nodes)
+        recurse(cold, uniqueDepth: depth + 1, parentPath: path, parentZero: coldZero * incomingZero,
+                parentOne: 0, parentFeature: node.feature, row: row, phi: phi, nodes: nodes)
+    }
+
+    /// EXTEND: adds a feature to the path with its zero and one fractions, updating the permutation weights.
+    @inline(__always)
+    private static func extend(
+        _ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int32
+    ) {
+        path[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
+        let scale = 1 / Double(depth + 1)
+        var index = depth - 1
+        while index >= 0 {
+            path[index + 1].weight += one * path[index].weight * Double(index + 1) * scale
+            path[index].weight = zero * path[index].weight * Double(depth - index) * scale
+            index -= 1
+        }
+    }
+
+    /// UNWIND: takes element `at` off the path, undoing its extension of the weights.
+    @inline(__always)
+    private static func unwind(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ at: Int) {
+        let one = path[at].one
+        let zero = path[at].zero
+        var next = path[depth].weight
+        var index = depth - 1
+        while index >= 0 {
+            if one != 0 {
+                let previous = path[index].weight
+                path[index].weight = next * Double(depth + 1) / (Double(index + 1) * one)
+                next = previous - path[index].weight * zero * Double(depth - index) / Double(depth + 1)
+            } else {
+                path[index].weight = path[index].weight * Double(depth + 1) / (zero * Double(depth - index))
+            }
+            index -= 1
+        }
+        var move = at
+        while move < depth {
+            path[move].feature = path[move + 1].feature
+            path[move].zero = path[move + 1].zero
+            path[move].one = path[move + 1].one
+            move += 1
+        }
+    }
+
+    /// The total permutation weight the path would have without element `at`, without changing the path.
+    @inline(__always)
+    private static func unwoundSum(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ at: Int) -> Double {
+        let one = path[at].one
+        let zero = path[at].zero
+        var next = path[depth].weight
+        var total = 0.0
+        var index = depth - 1
+        while index >= 0 {
+            if one != 0 {
+                let share = next * Double(depth + 1) / (Double(index + 1) * one)
+                total += share
+                next = path[index].weight - share * zero * (Double(depth - index) / Double(depth + 1))
+            } else if zero != 0 {
+                total += (path[index].weight / zero) / (Double(depth - index) / Double(depth + 1))
+            }
+            index -= 1
+        }
+        return total
+    }
+}
+
+/// Why a model's predictions cannot be explained.
+public struct ExplanationError: Error, Sendable, Equatable {
+    /// What to tell the user.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+}
