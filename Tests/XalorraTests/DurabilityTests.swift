@@ -52,9 +52,7 @@ struct DurabilityTests {
         let restarted = try await LiveServer(arguments: Self.serverArguments, home: server.cli)
         defer { restarted.stop() }
         let home = restarted.cli.home
-        let stored = try await StoreInspector.open(home).read { db in
-            try String.fetchAll(db, sql: "SELECT input FROM predictions WHERE model = 'm'")
-        }
+        let stored = try await StoreInspector.inputs(home, model: "m")
         let lost = expected.subtracting(stored)
         #expect(lost.isEmpty, "\(lost.count) answered but not stored, e.g. \(lost.sorted().prefix(10))")
         #expect(Set(stored).count == stored.count, "a prediction was stored twice")
@@ -172,9 +170,7 @@ struct DurabilityTests {
         }
         // A prediction answered inside a chat reply is in the store too.
         let predicted = replies.filter { $0.sequence % 3 == 0 }.map { Self.input($0.client, $0.sequence) }
-        let stored = try await StoreInspector.open(restarted.cli.home).read { db in
-            try String.fetchAll(db, sql: "SELECT input FROM predictions WHERE model = 'chat'")
-        }
+        let stored = try await StoreInspector.inputs(restarted.cli.home, model: "chat")
         #expect(Set(predicted).subtracting(stored).isEmpty)
         let consistency = try StoreInspector.consistency(restarted.cli.home)
         #expect(consistency.integrity == "ok" && consistency.foreignKeyViolations == 0)
@@ -277,7 +273,7 @@ struct DurabilityTests {
         let cliRows = (runs[0] + runs[2]) * batchRows + runs[1] + runs[3]
         let counts = try await StoreInspector.open(cli.home).read { db in
             try Dictionary(uniqueKeysWithValues: Row.fetchAll(
-                db, sql: "SELECT model, count(*) AS n FROM predictions GROUP BY model"
+                db, sql: "SELECT model, sum(row_count) AS n FROM predictions GROUP BY model"
             ).map { ($0["model"] as String, $0["n"] as Int) })
         }
         #expect(counts["http"] == answered.count)

@@ -117,12 +117,17 @@ import XalorraML
             version: "1", inputs: rows, predictions: [.double(1.5), .int(15)], latencyMicros: 3)
         let repository = SQLitePredictionRepository(database: database)
         _ = try await repository.insert(batches: [batch])
-        let stored = try await database.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT input FROM predictions")
+        // A row logged before gaps were (and before a batch was one record): JSON text without `null`.
+        try await database.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO predictions (timestamp, tenant, user_id, model, version, latency_us, input, prediction)
+                VALUES (1, 't', 'u', 'm', '1', 2, '[7,8.5]', '15.5')
+                """)
         }
-        #expect(stored == ["[1,null,0.25]", "[4,5,6]"])
         let records = try await repository.records(after: 0, matching: try LogQuery(tenant: "t"))
-        #expect(records.map(\.input) == [[.int(1), nil, .double(0.25)], [.int(4), .int(5), .int(6)]])
+        #expect(records.map(\.input) == [[.int(1), nil, .double(0.25)], [.int(4), .int(5), .int(6)], [.int(7), .double(8.5)]])
+        #expect(records.map(\.id) == [1, 2, 3])
+        #expect(records.last?.prediction == .double(15.5))
         let gap = try #require(records.first)
         #expect(JSONWriter.compact(gap.json).contains(#""input":[1,null,0.25]"#))
         #expect(try PredictionRecord(json: gap.json) == gap)
@@ -186,9 +191,9 @@ import XalorraML
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
-    /// The store's column and the text log's line, both written from the batch's one formatting of each row, are the
-    /// bytes the row's own JSON and ``PredictionRecord/logLine`` give.
-    @Test func eachRowIsFormattedOnceForStoreAndLog() async throws {
+    /// The store gives every row back exactly (each number's value and whether it was an integer, each gap), and the
+    /// text log's line is the one ``PredictionRecord/logLine`` writes for the row read back.
+    @Test func eachRowReadsBackExactlyFromStoreAndLog() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var rows = FeatureMatrix()
@@ -198,27 +203,19 @@ import XalorraML
             timestamp: Timestamp(microseconds: 1_753_021_271_768_594), tenant: "t", userID: "u", model: "m",
             version: "1", inputs: rows, predictions: predictions, latencyMicros: 3)
         let database = try AppDatabase.open(path: directory.path + "/x.db")
-        _ = try await SQLitePredictionRepository(database: database).insert(batches: [batch])
-        let stored = try await database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT input, prediction FROM predictions ORDER BY id").map {
-                [$0[0] as String, $0[1] as String]
-            }
-        }
+        let repository = SQLitePredictionRepository(database: database)
+        _ = try await repository.insert(batches: [batch])
+        let stored = try await repository.records(after: 0, matching: try LogQuery())
+        #expect(stored.map(\.input) == Self.awkwardRows)
+        #expect(stored.map(\.prediction) == predictions)
+        // Bit for bit: -0.0 == 0.0, so compare the doubles' bits too.
+        let bits = { (rows: [[Number?]]) in rows.flatMap { $0.map { cell -> UInt64? in
+            if case .double(let value)? = cell { value.bitPattern } else { nil } } } }
+        #expect(bits(stored.map(\.input)) == bits(Self.awkwardRows))
         let log = PredictionLogFile(path: directory.path + "/logs/predictions.log")
         try log.append(batch)
         let lines = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n").map(String.init)
-        var expectedRows: [[String]] = []
-        var expectedLines: [String] = []
-        for (row, prediction) in zip(Self.awkwardRows, predictions) {
-            var input: [UInt8] = []
-            JSONWriter.write(cells: row, into: &input)
-            expectedRows.append([String(decoding: input, as: UTF8.self), prediction.description])
-            expectedLines.append(PredictionRecord(
-                id: 1, timestamp: batch.timestamp, model: "m", version: "1", input: row, prediction: prediction,
-                userID: "u", tenant: "t", latencyMicros: 3).logLine)
-        }
-        #expect(stored == expectedRows)
-        #expect(lines == expectedLines)
+        #expect(lines == stored.map(\.logLine))
         #expect(lines[2] == "[2025-07-20T14:21:11.768594] model=m input=[0.699999988079071, null, -2.999999761581421, "
             + "5e-324, null] prediction=1e-07")
     }

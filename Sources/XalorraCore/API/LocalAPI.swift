@@ -96,7 +96,7 @@ public struct LocalAPI: XalorraAPI {
         try await record(PredictionBatch(
             timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name,
             version: versionName, inputs: inputs, predictions: [output],
-            latencyMicros: Self.monotonicMicros() - started))
+            latencyMicros: Self.monotonicMicros() - started, textLog: settings.predictionLog))
         return Prediction(model: reference.name, input: features, prediction: output, version: versionName)
     }
 
@@ -116,7 +116,8 @@ public struct LocalAPI: XalorraAPI {
         if rows.rowCount > 0 {
             try await record(PredictionBatch(
                 timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name,
-                version: versionName, inputs: logged, predictions: outputs, latencyMicros: perRow))
+                version: versionName, inputs: logged, predictions: outputs, latencyMicros: perRow,
+                textLog: settings.predictionLog))
         }
         return BatchPrediction(model: reference.name, version: versionName, predictions: outputs)
     }

@@ -59,34 +59,20 @@ public struct PredictionRecord: Sendable, Equatable {
         out.append(contentsOf: model.utf8)
     }
 
-    /// Appends ` input=[1, null, 3] prediction=6`, the part of the log line after the model.
+    /// Appends ` input=[1, null, 3] prediction=6`, the part of the log line after the model: the one writer of it.
+    /// The list is the row's JSON array with `, ` between cells (every number as JSON writes it, `null` for a gap).
     public static func appendLogFields(input: some Collection<Number?>, prediction: Number, into out: inout [UInt8]) {
-        var row: [UInt8] = []
-        JSONWriter.write(cells: input, into: &row)
-        let split = row.count
-        JSONWriter.write(number: prediction, into: &row)
-        row.withUnsafeBufferPointer { text in
-            appendLogFields(
-                input: UnsafeBufferPointer(rebasing: text[..<split]),
-                prediction: UnsafeBufferPointer(rebasing: text[split...]), into: &out)
+        out.append(contentsOf: " input=[".utf8)
+        var first = true
+        for cell in input {
+            if !first {
+                out.append(UInt8(ascii: ","))
+                out.append(UInt8(ascii: " "))
+            }
+            first = false
+            if let cell { JSONWriter.write(number: cell, into: &out) } else { out.append(contentsOf: "null".utf8) }
         }
-    }
-
-    /// Appends ` input=[1, null, 3] prediction=6` from a row's compact JSON (`[1,null,3]`, as the store holds it) and
-    /// its prediction's JSON text: the one writer of this part of the line (a batch's rows come here already
-    /// formatted, see `FormattedRows`). A cell's text holds no comma, so each comma of the JSON is a separator.
-    static func appendLogFields(
-        input: UnsafeBufferPointer<UInt8>, prediction: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]
-    ) {
-        out.append(contentsOf: " input=".utf8)
-        var start = 0
-        for position in input.indices where input[position] == UInt8(ascii: ",") {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: input[start...position]))
-            out.append(UInt8(ascii: " "))
-            start = position + 1
-        }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: input[start...]))
-        out.append(contentsOf: " prediction=".utf8)
-        out.append(contentsOf: prediction)
+        out.append(contentsOf: "] prediction=".utf8)
+        JSONWriter.write(number: prediction, into: &out)
     }
 }

@@ -209,11 +209,20 @@ extension AppDatabase {
                 CREATE INDEX api_keys_owner ON api_keys(owner COLLATE NOCASE, created_at);
                 """)
         }
+        migrator.registerMigration("v8-prediction-blocks") { db in
+            // Issue 19: a batch is one record, its rows in `block` (a PredictionBlock) under the id of its last row,
+            // the rows owning the ids `id - row_count + 1 … id`. Rows logged before keep their `input` and
+            // `prediction` text (row_count 1, no block) and read back as they always did.
+            try db.execute(sql: """
+                ALTER TABLE predictions ADD COLUMN row_count INTEGER NOT NULL DEFAULT 1 CHECK (row_count >= 1);
+                ALTER TABLE predictions ADD COLUMN block BLOB;
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 7 }
+    static var schemaVersion: Int { 8 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

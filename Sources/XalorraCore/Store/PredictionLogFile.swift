@@ -50,25 +50,24 @@ public final class PredictionLogFile: Sendable {
         guard fd >= 0 else { throw XalorraError(.internal, "cannot open \(path) for appending") }
     }
 
+    /// The batches' lines were formatted when each batch was made (``PredictionBatch``): here they are only written,
+    /// as one buffer of up to 1 MiB at a time, or a large batch's own buffer as it is.
     private func write(_ batches: [PredictionBatch], to fd: Int32) throws(XalorraError) {
+        if batches.count == 1 {
+            if !batches[0].logLines.isEmpty { try FileSystem.writeAll(fd: fd, bytes: batches[0].logLines, name: path) }
+            return
+        }
         var out: [UInt8] = []
-        let rows = batches.reduce(0) { $0 + $1.predictions.count }
-        out.reserveCapacity(min(1 << 20 + 4096, 64 + rows * 64))
-        var prefix: [UInt8] = []
-        for batch in batches {
-            // Every row of a batch shares its time stamp and model: format that prefix once.
-            prefix.removeAll(keepingCapacity: true)
-            PredictionRecord.appendLogPrefix(timestamp: batch.timestamp, model: batch.model, into: &prefix)
-            for index in 0..<batch.predictions.count {
-                out.append(contentsOf: prefix)
-                // The row's text as the store got it: formatted once, when the batch was made.
-                batch.formatted.appendLogFields(index, into: &out)
-                out.append(0x0A)
-                if out.count >= 1 << 20 {
-                    try FileSystem.writeAll(fd: fd, bytes: out, name: path)
-                    out.removeAll(keepingCapacity: true)
+        for batch in batches where !batch.logLines.isEmpty {
+            if out.count + batch.logLines.count > 1 << 20 {
+                if !out.isEmpty { try FileSystem.writeAll(fd: fd, bytes: out, name: path) }
+                out.removeAll(keepingCapacity: true)
+                if batch.logLines.count > 1 << 20 {
+                    try FileSystem.writeAll(fd: fd, bytes: batch.logLines, name: path)
+                    continue
                 }
             }
+            out.append(contentsOf: batch.logLines)
         }
         if !out.isEmpty { try FileSystem.writeAll(fd: fd, bytes: out, name: path) }
     }

@@ -4,7 +4,7 @@ import XalorraML
 
 /// The prediction log in the SQLite store.
 public struct SQLitePredictionRepository: PredictionRepository {
-    private let database: AppDatabase
+    let database: AppDatabase
 
     /// Creates the repository over `database`.
     public init(database: AppDatabase) { self.database = database }
@@ -26,31 +26,20 @@ public struct SQLitePredictionRepository: PredictionRepository {
         }
     }
 
-    /// Rows per INSERT statement on the batch path.
-    static let rowsPerStatement = 64
+    /// One record per batch: its rows as one ``PredictionBlock``, under the id of its last row, so that the rows own
+    /// the ids `id - row_count + 1 … id` and the next record (SQLite gives it `max(id) + 1`) follows them. A request
+    /// of 1,000 rows is one B-tree insert of one value that needed no number formatted, where it was 1,000 rows of
+    /// JSON text (16 statements of 64 rows): what logging a batch cost (bench/RESULTS.md §13).
+    private static let insertSQL = """
+        INSERT INTO predictions (id, timestamp, tenant, user_id, model, version, latency_us, input, prediction, \
+        row_count, block) VALUES ((SELECT coalesce(max(id), 0) FROM predictions) + ?7, ?1, ?2, ?3, ?4, ?5, ?6, '', '', \
+        ?7, ?8)
+        """
 
-    /// ``insertSQL(rows:)`` for a full statement, made once: every statement of a large batch but its last is one.
-    private static let fullInsertSQL = insertSQL(rows: rowsPerStatement)
-
-    /// `INSERT … VALUES (?1, …, ?6, ?7, ?8), (?1, …, ?6, ?9, ?10), …` for `rows` rows: the six columns every row
-    /// of a batch shares are bound once.
-    static func insertSQL(rows: Int) -> String {
-        let tuples = (0..<rows).map { "(?1, ?2, ?3, ?4, ?5, ?6, ?\(7 + 2 * $0), ?\(8 + 2 * $0))" }
-        return "INSERT INTO predictions (timestamp, tenant, user_id, model, version, latency_us, input, prediction) "
-            + "VALUES " + tuples.joined(separator: ", ")
-    }
-
-    /// The batch path binds straight through SQLite's C API, 64 rows per statement, each row's JSON as the batch
-    /// formatted it (``FormattedRows``, shared with the text log): GRDB's `StatementArguments` would box eight values
-    /// and allocate two strings per row, and one statement per row spends most of its time in statement dispatch
-    /// rather than in the b-trees.
+    /// Binds straight through SQLite's C API: GRDB's `StatementArguments` would box every value first.
     private static func insertRows(_ batch: PredictionBatch, _ db: Database) throws -> [Int64] {
         let count = batch.predictions.count
-        if count > 1_000 {
-            // Keep the whole batch's pages in memory instead of spilling them to the WAL mid-transaction.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-        }
-        defer { if count > 1_000 { try? db.execute(sql: "PRAGMA cache_size = -2000") } }
+        guard count > 0 else { return [] }
         let connection = db.sqliteConnection
         let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
         func check(_ code: CInt) throws {
@@ -59,53 +48,60 @@ public struct SQLitePredictionRepository: PredictionRepository {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
             }
         }
-        var ids: [Int64] = []
-        ids.reserveCapacity(count)
-        let formatted = batch.formatted
-        var start = 0
-        while start < count {
-            let rows = min(rowsPerStatement, count - start)
-            let sql = rows == rowsPerStatement ? fullInsertSQL : insertSQL(rows: rows)
-            let statement = try db.cachedStatement(sql: sql)
-            let handle = statement.sqliteStatement
-            try check(sqlite3_reset(handle))
-            try check(sqlite3_bind_int64(handle, 1, batch.timestamp.microseconds))
-            for (index, text) in [batch.tenant, batch.userID, batch.model, batch.version].enumerated() {
-                try check(sqlite3_bind_text(handle, CInt(index + 2), text, -1, transient))
-            }
-            try check(sqlite3_bind_int64(handle, 6, batch.latencyMicros))
-            try formatted.bytes.withUnsafeBufferPointer { text in
-                // Never empty here: every row has at least `[]` and a number.
-                guard let base = text.baseAddress else { return }
-                for offset in 0..<rows {
-                    let (input, prediction) = formatted.ranges(start + offset)
-                    let parameter = CInt(7 + 2 * offset)
-                    try check(sqlite3_bind_text(
-                        handle, parameter, base + input.lowerBound, CInt(input.count), transient))
-                    try check(sqlite3_bind_text(
-                        handle, parameter + 1, base + prediction.lowerBound, CInt(prediction.count), transient))
-                }
-            }
-            try check(sqlite3_step(handle))
-            // Under the write lock, one statement's rows get consecutive rowids ending at the last one inserted.
-            let last = sqlite3_last_insert_rowid(connection)
-            ids.append(contentsOf: (last - Int64(rows) + 1)...last)
-            try check(sqlite3_reset(handle))
-            try check(sqlite3_clear_bindings(handle))
-            start += rows
+        let statement = try db.cachedStatement(sql: insertSQL)
+        let handle = statement.sqliteStatement
+        try check(sqlite3_reset(handle))
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
         }
-        return ids
+        try check(sqlite3_bind_int64(handle, 1, batch.timestamp.microseconds))
+        for (index, text) in [batch.tenant, batch.userID, batch.model, batch.version].enumerated() {
+            try check(sqlite3_bind_text(handle, CInt(index + 2), text, -1, transient))
+        }
+        try check(sqlite3_bind_int64(handle, 6, batch.latencyMicros))
+        try check(sqlite3_bind_int64(handle, 7, Int64(count)))
+        let block = batch.block
+        try block.withUnsafeBytes { bytes in
+            // SQLITE_STATIC: the bytes outlive the step below.
+            try check(sqlite3_bind_blob(handle, 8, bytes.baseAddress, CInt(bytes.count), nil))
+            try check(sqlite3_step(handle))
+        }
+        let last = sqlite3_last_insert_rowid(connection)
+        return Array((last - Int64(count) + 1)...last)
     }
 
     public func list(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {
         let (filter, arguments) = Self.filter(query)
         do {
             return try await database.writer.read { db in
-                let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM predictions \(filter)", arguments: arguments)
+                let total = try Int.fetchOne(
+                    db, sql: "SELECT coalesce(sum(row_count), 0) FROM predictions \(filter)", arguments: arguments) ?? 0
+                // The offset counts rows: skip whole records by their row counts, newest first, to the record the
+                // page starts in (as SQLite's OFFSET would step over records), then that record's newer rows.
+                var skip = query.offset
+                var start: Int64?
+                if skip > 0 {
+                    let statement = try db.cachedStatement(
+                        sql: "SELECT id, row_count FROM predictions \(filter) ORDER BY id DESC")
+                    try statement.setArguments(arguments)
+                    let handle = statement.sqliteStatement
+                    defer { sqlite3_reset(handle) }
+                    while start == nil {
+                        let code = sqlite3_step(handle)
+                        guard code == SQLITE_ROW else {
+                            guard code == SQLITE_DONE else { throw Self.error(code, db) }
+                            return Page(items: [], total: total, limit: query.limit, offset: query.offset)
+                        }
+                        let rows = Int(sqlite3_column_int64(handle, 1))
+                        if skip < rows { start = sqlite3_column_int64(handle, 0) } else { skip -= rows }
+                    }
+                }
+                let (pageFilter, pageArguments) = Self.filter(query, atMost: start)
                 let items = try Self.fetch(
-                    db, sql: "SELECT \(Self.columns) FROM predictions \(filter) ORDER BY id DESC LIMIT ? OFFSET ?",
-                    arguments: arguments + [query.limit, query.offset], capacity: query.limit)
-                return Page(items: items, total: total ?? 0, limit: query.limit, offset: query.offset)
+                    db, sql: "SELECT \(Self.columns) FROM predictions \(pageFilter) ORDER BY id DESC LIMIT ?",
+                    arguments: pageArguments + [query.limit], descending: true, skip: skip, limit: query.limit)
+                return Page(items: items, total: total, limit: query.limit, offset: query.offset)
             }
         } catch {
             throw StoreError.wrap(error)
@@ -116,7 +112,8 @@ public struct SQLitePredictionRepository: PredictionRepository {
         let (sql, arguments) = Self.keysetSQL(query, after: id)
         do {
             return try await database.writer.read { db in
-                try Self.fetch(db, sql: sql, arguments: arguments, capacity: query.limit)
+                // The first record may hold rows up to `id` too: its id is its last row's.
+                try Self.fetch(db, sql: sql, arguments: arguments, descending: false, after: id, limit: query.limit)
             }
         } catch {
             throw StoreError.wrap(error)
@@ -159,8 +156,9 @@ public struct SQLitePredictionRepository: PredictionRepository {
 
     /// The WHERE clause for `query`'s filters.
     /// - Parameter walkRowids: keep SQLite off the tenant index (see ``keysetSQL(_:after:)``).
+    /// - Parameter atMost: only records up to this id (where a page of the newest-first list starts).
     private static func filter(
-        _ query: LogQuery, after id: Int64? = nil, walkRowids: Bool = false
+        _ query: LogQuery, after id: Int64? = nil, atMost: Int64? = nil, walkRowids: Bool = false
     ) -> (String, StatementArguments) {
         var clauses: [String] = []
         var arguments: StatementArguments = []
@@ -184,66 +182,109 @@ public struct SQLitePredictionRepository: PredictionRepository {
             clauses.append("id > ?")
             arguments += [id]
         }
+        if let atMost {
+            clauses.append("id <= ?")
+            arguments += [atMost]
+        }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), arguments)
     }
 
-    /// The columns a record is read from, in the order ``record(_:)`` reads them.
-    static let columns = "id, timestamp, model, version, user_id, tenant, latency_us, input, prediction"
+    /// The columns a record is read from, in the order ``appendRecords(_:descending:into:)`` reads them.
+    static let columns = "id, timestamp, model, version, user_id, tenant, latency_us, input, prediction, row_count, block"
 
-    /// The records `sql` (selecting ``columns``) finds. Rows are read through SQLite's C API by column index: GRDB's
-    /// `Row` looks each column up by a lower-cased name, which was most of the cost of reading the log (exports read
-    /// it whole).
+    /// The rows of the records `sql` (selecting ``columns``) finds, each record's rows in the order of the records
+    /// (`descending`: newest first), at most `limit` of them, leaving out the first `skip` and every one up to `after`.
+    /// Rows are read through SQLite's C API by column index: GRDB's `Row` looks each column up by a lower-cased name,
+    /// which was most of the cost of reading the log (exports read it whole).
     private static func fetch(
-        _ db: Database, sql: String, arguments: StatementArguments, capacity: Int
+        _ db: Database, sql: String, arguments: StatementArguments, descending: Bool, skip: Int = 0,
+        after: Int64? = nil, limit: Int
     ) throws -> [PredictionRecord] {
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
         var records: [PredictionRecord] = []
-        records.reserveCapacity(capacity)
-        while true {
+        records.reserveCapacity(min(limit, 4096))
+        var skip = skip
+        while records.count < limit {
             let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return records }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw error(code, db) }
+            for record in try rows(handle, descending: descending) {
+                if let after, record.id <= after { continue }
+                if skip > 0 {
+                    skip -= 1
+                    continue
+                }
+                records.append(record)
+                if records.count == limit { break }
             }
-            records.append(try record(handle))
         }
+        return records
     }
 
-    /// The record at the current row of `handle`, a statement selecting ``columns``.
-    private static func record(_ handle: OpaquePointer) throws(XalorraError) -> PredictionRecord {
+    private static func error(_ code: CInt, _ db: Database) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    }
+
+    /// The rows of the record at the current row of `handle`, a statement selecting ``columns``: one for a row
+    /// logged before blocks (its input and prediction as JSON text), every row of a block otherwise.
+    private static func rows(_ handle: OpaquePointer, descending: Bool) throws(XalorraError) -> [PredictionRecord] {
         func bytes(_ column: CInt) -> UnsafeBufferPointer<UInt8> {
             guard let text = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
             return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
         }
         func text(_ column: CInt) -> String { String(decoding: bytes(column), as: UTF8.self) }
         let id = sqlite3_column_int64(handle, 0)
-        let input: JSONValue, prediction: JSONValue
+        let damaged = XalorraError(.internal, "store: prediction \(id) is damaged")
+        let timestamp = Timestamp(microseconds: sqlite3_column_int64(handle, 1))
+        let (model, version, user, tenant) = (text(2), text(3), text(4), text(5))
+        let latency = sqlite3_column_int64(handle, 6)
+        guard sqlite3_column_type(handle, 10) == SQLITE_BLOB else {
+            let (input, prediction) = try legacyRow(input: bytes(7), prediction: bytes(8), damaged: damaged)
+            return [PredictionRecord(
+                id: id, timestamp: timestamp, model: model, version: version, input: input, prediction: prediction,
+                userID: user, tenant: tenant, latencyMicros: latency)]
+        }
+        let block = UnsafeRawBufferPointer(
+            start: sqlite3_column_blob(handle, 10), count: Int(sqlite3_column_bytes(handle, 10)))
+        guard let rows = PredictionBlock.decode(block), rows.count == Int(sqlite3_column_int64(handle, 9)) else {
+            throw damaged
+        }
+        let first = id - Int64(rows.count) + 1
+        var records: [PredictionRecord] = []
+        records.reserveCapacity(rows.count)
+        for index in descending ? Array(rows.indices.reversed()) : Array(rows.indices) {
+            records.append(PredictionRecord(
+                id: first + Int64(index), timestamp: timestamp, model: model, version: version,
+                input: rows[index].input, prediction: rows[index].prediction, userID: user, tenant: tenant,
+                latencyMicros: latency))
+        }
+        return records
+    }
+
+    /// A row logged before blocks: its input as a JSON array (`null` for a missing value) and its prediction.
+    private static func legacyRow(
+        input: UnsafeBufferPointer<UInt8>, prediction: UnsafeBufferPointer<UInt8>, damaged: XalorraError
+    ) throws(XalorraError) -> ([Number?], Number) {
+        let items: JSONValue, output: JSONValue
         do {
-            input = try JSONParser.parse(bytes(7))
-            prediction = try JSONParser.parse(bytes(8))
+            items = try JSONParser.parse(input)
+            output = try JSONParser.parse(prediction)
         } catch {
-            throw XalorraError(.internal, "store: prediction \(id) is not valid JSON")
+            throw damaged
         }
-        guard case .array(let items) = input, case .number(let output) = prediction else {
-            throw XalorraError(.internal, "store: prediction \(id) is not valid JSON")
-        }
-        // A missing value is stored as `null` in its place; rows written before missing values were logged have none.
+        guard case .array(let values) = items, case .number(let number) = output else { throw damaged }
         var cells: [Number?] = []
-        cells.reserveCapacity(items.count)
-        for item in items {
-            switch item {
+        cells.reserveCapacity(values.count)
+        for value in values {
+            switch value {
             case .number(let number): cells.append(number)
             case .null: cells.append(nil)
-            default: throw XalorraError(.internal, "store: prediction \(id) is not valid JSON")
+            default: throw damaged
             }
         }
-        return PredictionRecord(
-            id: id, timestamp: Timestamp(microseconds: sqlite3_column_int64(handle, 1)), model: text(2),
-            version: text(3), input: cells, prediction: output, userID: text(4), tenant: text(5),
-            latencyMicros: sqlite3_column_int64(handle, 6))
+        return (cells, number)
     }
 }

@@ -98,10 +98,11 @@ struct BinaryRunner {
         return url.path
     }
 
-    /// Counts the stored predictions straight from the SQLite file (not through xalorra).
+    /// Counts the stored predictions straight from the SQLite file (not through xalorra): a batch is one record of
+    /// `row_count` rows.
     func storedPredictionCount() throws -> Int {
         let queue = try DatabaseQueue(path: home.appendingPathComponent("xalorra.db").path)
-        return try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM predictions") ?? -1 }
+        return try queue.read { try Int.fetchOne($0, sql: "SELECT coalesce(sum(row_count), 0) FROM predictions") ?? -1 }
     }
 
     /// Runs a system tool and returns its stdout.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import XalorraCore
 
 /// Concurrent clients, each sending one request after another until stopped, recording how every request ended:
 /// what the durability and concurrency tests compare the store with.
@@ -84,6 +85,30 @@ enum StoreInspector {
         var configuration = Configuration()
         configuration.readonly = true
         return try DatabaseQueue(path: home.appendingPathComponent("xalorra.db").path, configuration: configuration)
+    }
+
+    /// Every logged prediction of `home` (of `model`, when given), oldest first, read through the store's repository:
+    /// a batch is one record of the table, so its rows are only seen as rows through it.
+    static func records(_ home: URL, model: String? = nil) async throws -> [PredictionRecord] {
+        let repository = SQLitePredictionRepository(
+            database: try AppDatabase.open(path: home.appendingPathComponent("xalorra.db").path))
+        var query = try LogQuery(model: model)
+        query.limit = LogQuery.maxLimit
+        var records: [PredictionRecord] = []
+        while true {
+            let page = try await repository.records(after: records.last?.id ?? 0, matching: query)
+            records += page
+            if page.count < query.limit { return records }
+        }
+    }
+
+    /// The inputs of ``records(_:model:)`` as the compact JSON arrays `[1,null,3]`.
+    static func inputs(_ home: URL, model: String? = nil) async throws -> [String] {
+        try await records(home, model: model).map { record in
+            var text: [UInt8] = []
+            JSONWriter.write(cells: record.input, into: &text)
+            return String(decoding: text, as: UTF8.self)
+        }
     }
 
     /// `PRAGMA integrity_check`'s answer and `PRAGMA foreign_key_check`'s number of violations.

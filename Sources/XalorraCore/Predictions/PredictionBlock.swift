@@ -1,0 +1,178 @@
+import XalorraML
+
+/// How the store keeps a batch: its rows' inputs and predictions in one compact binary value, so that a request of
+/// 1,000 rows is one store record rather than 1,000 (one B-tree insert instead of a thousand, and no number formatted
+/// to be stored). Reading expands a block back into one ``PredictionRecord`` per row, with the ids the rows got.
+///
+/// Layout (little-endian): a format byte (1), a flags byte, the row count (u32), the width (u32; 0 when rows differ in
+/// width, and then each row's width follows as a u32); then every cell as 8 bytes, a `Double`'s bits or an `Int64`;
+/// a bitmap over the cells saying which are integers (flag ``Flags/integerCells``) and one saying which are missing
+/// (``Flags/missingCells``); then each prediction as 8 bytes and, with ``Flags/integerPredictions``, their integer
+/// bitmap. A number keeps whether it was written as an integer, as the rest of the log does (`[1, 2, 3]`, not `1.0`).
+struct PredictionBlock {
+    /// The format this build writes and reads.
+    static let format: UInt8 = 1
+
+    struct Flags: OptionSet {
+        let rawValue: UInt8
+        static let ragged = Flags(rawValue: 1)
+        static let integerCells = Flags(rawValue: 2)
+        static let missingCells = Flags(rawValue: 4)
+        static let integerPredictions = Flags(rawValue: 8)
+    }
+
+    /// The encoded block of `inputs` and their `predictions` (one per row).
+    static func encode(inputs: FeatureMatrix, predictions: [Number]) -> [UInt8] {
+        let rows = predictions.count
+        let cells = inputs.values.count
+        var flags: Flags = []
+        let width = rows == 0 ? 0 : inputs.row(0).count
+        for index in 0..<rows where inputs.row(index).count != width {
+            flags.insert(.ragged)
+            break
+        }
+        for cell in inputs.values {
+            switch cell {
+            case .none: flags.insert(.missingCells)
+            case .int?: flags.insert(.integerCells)
+            case .double?: break
+            }
+        }
+        if predictions.contains(where: { if case .int = $0 { true } else { false } }) {
+            flags.insert(.integerPredictions)
+        }
+        let bitmap = (cells + 7) / 8
+        var size = 10 + 8 * cells + 8 * rows + (rows + 7) / 8 + 2 * bitmap
+        if flags.contains(.ragged) { size += 4 * rows }
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        out.append(format)
+        out.append(flags.rawValue)
+        append32(UInt32(rows), to: &out)
+        append32(flags.contains(.ragged) ? 0 : UInt32(width), to: &out)
+        if flags.contains(.ragged) {
+            for index in 0..<rows { append32(UInt32(inputs.row(index).count), to: &out) }
+        }
+        for cell in inputs.values {
+            switch cell {
+            case .none: append64(0, to: &out)
+            case .int(let value)?: append64(UInt64(bitPattern: value), to: &out)
+            case .double(let value)?: append64(value.bitPattern, to: &out)
+            }
+        }
+        if flags.contains(.integerCells) {
+            appendBitmap(count: cells, to: &out) { if case .int? = inputs.values[$0] { true } else { false } }
+        }
+        if flags.contains(.missingCells) { appendBitmap(count: cells, to: &out) { inputs.values[$0] == nil } }
+        for prediction in predictions {
+            switch prediction {
+            case .int(let value): append64(UInt64(bitPattern: value), to: &out)
+            case .double(let value): append64(value.bitPattern, to: &out)
+            }
+        }
+        if flags.contains(.integerPredictions) {
+            appendBitmap(count: rows, to: &out) { if case .int = predictions[$0] { true } else { false } }
+        }
+        return out
+    }
+
+    /// A block's rows, read back: row `i`'s input and prediction. `nil` when `bytes` is not a block this build reads
+    /// (the store reports that as a damaged record).
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> [(input: [Number?], prediction: Number)]? {
+        var reader = Reader(bytes: bytes)
+        guard reader.byte() == format, let raw = reader.byte(), let rows = reader.u32(), let width = reader.u32()
+        else { return nil }
+        let flags = Flags(rawValue: raw)
+        var widths: [Int] = []
+        let count = Int(rows)
+        // Every row takes at least 8 bytes (its prediction): a count beyond what the bytes hold is damage.
+        guard count <= bytes.count / 8 else { return nil }
+        if flags.contains(.ragged) {
+            widths.reserveCapacity(count)
+            for _ in 0..<count {
+                guard let value = reader.u32() else { return nil }
+                widths.append(Int(value))
+            }
+        }
+        let cells = flags.contains(.ragged) ? widths.reduce(0, +) : count * Int(width)
+        guard cells <= bytes.count / 8 else { return nil }
+        guard let values = reader.take(8 * cells) else { return nil }
+        let bitmapSize = (cells + 7) / 8
+        let integers = flags.contains(.integerCells) ? reader.take(bitmapSize) : nil
+        let missing = flags.contains(.missingCells) ? reader.take(bitmapSize) : nil
+        guard !flags.contains(.integerCells) || integers != nil, !flags.contains(.missingCells) || missing != nil,
+            let outputs = reader.take(8 * count)
+        else { return nil }
+        let integerOutputs = flags.contains(.integerPredictions) ? reader.take((count + 7) / 8) : nil
+        guard !flags.contains(.integerPredictions) || integerOutputs != nil, reader.atEnd else { return nil }
+        func bit(_ map: UnsafeRawBufferPointer?, _ index: Int) -> Bool {
+            guard let map else { return false }
+            return map[index >> 3] & (1 << UInt8(index & 7)) != 0
+        }
+        func number(_ buffer: UnsafeRawBufferPointer, _ index: Int, integer: Bool) -> Number {
+            let bits = buffer.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self).littleEndian
+            return integer ? .int(Int64(bitPattern: bits)) : .double(Double(bitPattern: bits))
+        }
+        var result: [(input: [Number?], prediction: Number)] = []
+        result.reserveCapacity(count)
+        var cell = 0
+        for row in 0..<count {
+            let rowWidth = flags.contains(.ragged) ? widths[row] : Int(width)
+            var input: [Number?] = []
+            input.reserveCapacity(rowWidth)
+            for _ in 0..<rowWidth {
+                input.append(bit(missing, cell) ? nil : number(values, cell, integer: bit(integers, cell)))
+                cell += 1
+            }
+            result.append((input, number(outputs, row, integer: bit(integerOutputs, row))))
+        }
+        return result
+    }
+
+    /// How many rows the block in `bytes` holds, read from its header; `nil` when it is not a block.
+    static func rowCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var reader = Reader(bytes: bytes)
+        guard reader.byte() == format, reader.byte() != nil, let rows = reader.u32() else { return nil }
+        return Int(rows)
+    }
+
+    private static func append32(_ value: UInt32, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    private static func append64(_ value: UInt64, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    private static func appendBitmap(count: Int, to out: inout [UInt8], _ isSet: (Int) -> Bool) {
+        var byte: UInt8 = 0
+        for index in 0..<count {
+            if isSet(index) { byte |= 1 << UInt8(index & 7) }
+            if index & 7 == 7 {
+                out.append(byte)
+                byte = 0
+            }
+        }
+        if count & 7 != 0 { out.append(byte) }
+    }
+
+    /// Reads a block front to back; every read is bounds-checked (a damaged record must not crash a reader).
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
+            guard count >= 0, count <= bytes.count - offset else { return nil }
+            defer { offset += count }
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+        }
+
+        mutating func byte() -> UInt8? { take(1).map { $0[0] } }
+
+        mutating func u32() -> UInt32? {
+            take(4).map { $0.loadUnaligned(as: UInt32.self).littleEndian }
+        }
+    }
+}
