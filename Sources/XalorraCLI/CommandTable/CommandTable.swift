@@ -65,8 +65,12 @@ public enum CommandTable {
             .value("--file", short: "f", .file, metaVar: "path", "Read a batch from a file; - reads stdin"),
             .value("--format", .choice(["csv", "ndjson"]), metaVar: "format",
                 default: "by the file's extension, else its content", "Batch format"),
+            .flag("--explain", "Also print each feature's contribution to the score and the base value (TreeSHAP)"),
         ],
-        examples: ["xalorra predict xgb-v2 1 2 3", "xalorra predict xgb-v2 --file rows.csv --json"],
+        examples: [
+            "xalorra predict xgb-v2 1 2 3", "xalorra predict xgb-v2 --file rows.csv --json",
+            "xalorra predict xgb-v2 1 2 3 --explain",
+        ],
         run: PredictCommand.run)
 
     static let logs = CommandSpec(

@@ -12,6 +12,16 @@ enum PredictCommand {
             guard file == nil else {
                 throw UsageError("Give features or --file, not both.", path: arguments.path)
             }
+            if arguments.has("--explain") {
+                let explained = try await context.api().predictExplained(model: model, request: .single(features))
+                if context.json {
+                    context.printJSON(explained.json)
+                } else if case .single(let prediction) = explained.answer {
+                    context.terminal.print(prediction.prediction.description)
+                    printContributions(context, explained)
+                }
+                return 0
+            }
             let prediction = try await context.api().predict(model: model, features: features)
             if context.json {
                 context.printJSON(prediction.json)
@@ -50,6 +60,12 @@ enum PredictCommand {
             throw XalorraError(.validation, "\(name) (\(format)): \(error)")
         }
         progress.status("predicting and logging \(rows.rowCount) rows…")
+        if context.arguments.has("--explain") {
+            let explained = try await context.api().predictExplained(model: model, request: .batch(rows))
+            progress.finish()
+            writeExplained(context, explained, rows: rows)
+            return 0
+        }
         let answer = try await context.api().predictBatch(model: model, rows: rows)
         progress.finish()
         var out: [UInt8] = []
@@ -70,6 +86,71 @@ enum PredictCommand {
         }
         context.terminal.write(out)
         return 0
+    }
+
+    /// One row's contributions for people: a feature and its contribution per line, then the base value (the bias);
+    /// the prediction's margin is their sum.
+    private static func printContributions(_ context: CommandContext, _ explained: ExplainedPrediction) {
+        guard let row = explained.contributions.first else { return }
+        var table = TextTable(["FEATURE", "CONTRIBUTION"])
+        for (index, value) in row.enumerated() {
+            let name = index < explained.features.count ? explained.features[index] : "base value"
+            table.add([name, Number.double(value).description])
+        }
+        for line in table.render() { context.terminal.print(line) }
+    }
+
+    /// A batch's explanations: with `--json`, each row's answer with its `"contributions"`; otherwise CSV with a
+    /// header, the prediction then one column per feature's contribution and `bias`.
+    private static func writeExplained(_ context: CommandContext, _ explained: ExplainedPrediction, rows: FeatureMatrix) {
+        guard case .batch(let answer) = explained.answer else { return }
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 16 + 1024)
+        if !context.json {
+            out += "prediction".utf8
+            for name in explained.features + ["bias"] {
+                out.append(UInt8(ascii: ","))
+                appendCSVField(name, into: &out)
+            }
+            out.append(0x0A)
+        }
+        for (index, prediction) in answer.predictions.enumerated() {
+            let contributions = index < explained.contributions.count ? explained.contributions[index] : []
+            if context.json {
+                Prediction.writeJSON(
+                    model: answer.model, input: rows.row(index), prediction: prediction, version: answer.version,
+                    into: &out)
+                out.removeLast()  // the object's `}`, reopened for the contributions
+                out += #","contributions":"#.utf8
+                JSONWriter.write(.object(explained.contributionMembers(contributions)), into: &out)
+                out.append(UInt8(ascii: "}"))
+            } else {
+                JSONWriter.write(number: prediction, into: &out)
+                for value in contributions {
+                    out.append(UInt8(ascii: ","))
+                    JSONWriter.write(number: .double(value), into: &out)
+                }
+            }
+            out.append(0x0A)
+            if out.count >= 1 << 16 {
+                context.terminal.write(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        context.terminal.write(out)
+    }
+
+    /// `text` as one CSV field, quoted (its quotes doubled) when it holds a comma, a quote, CR or LF (RFC 4180).
+    private static func appendCSVField(_ text: String, into out: inout [UInt8]) {
+        let bytes = Array(text.utf8)
+        guard bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D })
+        else { return out += bytes }
+        out.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// `ndjson` for `.ndjson`/`.jsonl` files or text starting with `{`; otherwise `csv`.

@@ -9,6 +9,11 @@ public protocol XalorraAPI: Sendable {
     /// Predicts every row with one model version and logs them all in one transaction (all or nothing).
     func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction
 
+    /// Predicts and logs `request` as ``predict(model:features:)`` or ``predictBatch(model:rows:)`` does, then
+    /// explains every row with the version that answered (`"explain": true`, `predict --explain`); the explanations
+    /// are not logged. A model that cannot be explained is a 422 before anything is predicted.
+    func predictExplained(model: String, request: PredictRequest) async throws(XalorraError) -> ExplainedPrediction
+
     /// A page of the prediction log, newest first.
     func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord>
 

@@ -42,6 +42,21 @@ extension PredictRequest {
         self = .single(numbers)
     }
 
+    /// Whether the body asks for explanations: `"explain": true` (absent, `null` or `false`: no); anything else is a
+    /// 422.
+    public static func explains(_ json: JSONValue) throws(XalorraError) -> Bool {
+        switch json["explain"] {
+        case nil, .null?: return false
+        case .bool(let flag)?: return flag
+        case let value?: throw XalorraError.invalid("explain", "expected true or false, got \(value.typeName)")
+        }
+    }
+
+    /// ``body`` with `"explain":true` first, asking the server for explanations.
+    public var explainedBody: [UInt8] {
+        Array(#"{"explain":true,"#.utf8) + body.dropFirst()
+    }
+
     /// `"columns"`: absent (or `null`), or a non-empty array of names.
     private static func columns(_ value: JSONValue?) throws(XalorraError) -> [String]? {
         guard let value, value != .null else { return nil }

@@ -34,10 +34,16 @@ enum PredictionController {
     }
 
     /// `POST /predict/{model}`: the body read as a ``PredictRequest``; one row answers the seed's body, a batch (with
-    /// its column names, when given) is predicted and logged together.
+    /// its column names, when given) is predicted and logged together. `"explain": true` adds each row's
+    /// contributions (``ExplainedPrediction``).
     static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let model = input.parameter("model")
-        switch try PredictRequest(json: try input.json(), maxRows: input.maxBatchRows) {
+        let json = try input.json()
+        let request = try PredictRequest(json: json, maxRows: input.maxBatchRows)
+        if try PredictRequest.explains(json) {
+            return .json(try await input.api.predictExplained(model: model, request: request).json)
+        }
+        switch request {
         case .batch(let rows):
             return .json(try await input.api.predictBatch(model: model, rows: rows).json)
         case .single(let features):
