@@ -58,6 +58,47 @@ public enum APIKeySecret {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `text` with the secret of every API key in it cut off (`xal_<id>_…` stays, so a reader still knows which
+    /// key): for text that is logged, such as a request's path, which a client may have put a key in.
+    public static func redacted(_ text: String) -> String {
+        // Every request's path comes through here: no copy unless it holds the prefix.
+        var window: UInt32 = 0
+        var seen = false
+        for byte in text.utf8 {
+            window = window << 8 | UInt32(byte)
+            if window == 0x7861_6C5F { // "xal_"
+                seen = true
+                break
+            }
+        }
+        guard seen else { return text }
+        let bytes = Array(text.utf8)
+        let marker = Array(prefix.utf8)
+        guard bytes.count >= marker.count else { return text }
+        var out: [UInt8] = []
+        var index = 0
+        var changed = false
+        while index < bytes.count {
+            if bytes[index] == marker[0], index + marker.count <= bytes.count,
+                Array(bytes[index..<index + marker.count]) == marker
+            {
+                var end = index + marker.count
+                while end < bytes.count, isBase62(bytes[end]) || bytes[end] == UInt8(ascii: "_") { end += 1 }
+                let keep = min(end, index + marker.count + idLength)
+                out += bytes[index..<keep]
+                if end > keep {
+                    out += Array("_…".utf8)
+                    changed = true
+                }
+                index = end
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : text
+    }
+
     /// Compares two digests in time independent of where they differ.
     static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }

@@ -3,7 +3,8 @@ import Synchronization
 import XalorraCore
 
 /// The first stage and the last word on every request, upgrades and refusals included: a request id, one access
-/// log line (`GET /whoami 200`, with the id and the milliseconds taken) and the request's place in the metrics.
+/// log line (`GET /whoami 200`, with the id and the milliseconds taken; an API key in the path cut to its id) and the
+/// request's place in the metrics.
 struct RequestLog: Sendable {
     let logger: Logger
     let metrics: ServerMetrics
@@ -28,7 +29,7 @@ struct RequestLog: Sendable {
         let elapsed = ContinuousClock.now - entry.started
         metrics.recordRequest(route: exchange.routeKey, status: status, seconds: elapsed.seconds)
         logger.info(
-            "\(exchange.head.method.rawValue) \(exchange.uri.path) \(status)",
+            "\(exchange.head.method.rawValue) \(APIKeySecret.redacted(exchange.uri.path)) \(status)",
             metadata: ["request-id": "\(entry.id)", "ms": "\(Self.milliseconds(elapsed))"])
     }
 
