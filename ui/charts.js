@@ -6,7 +6,7 @@ import { svg } from "./dom.js";
  * `label` names the chart for screen readers; `unit` follows the largest value on the axis.
  */
 export function lineChart(label, series, { width = 260, height = 70, unit = "" } = {}) {
-  const pad = { left: 34, right: 4, top: 6, bottom: 14 };
+  const pad = { left: 46, right: 6, top: 8, bottom: 8 };
   const all = series.flatMap((s) => s.values.filter((v) => v != null));
   const max = Math.max(1e-9, ...all);
   const n = Math.max(2, ...series.map((s) => s.values.length));
@@ -21,6 +21,9 @@ export function lineChart(label, series, { width = 260, height = 70, unit = "" }
     let d = "";
     s.values.forEach((v, i) => { if (v != null) d += `${d ? "L" : "M"}${x(i).toFixed(1)} ${y(v).toFixed(1)}`; });
     if (d) chart.append(svg("path", { d, class: `line ${s.class || ""}` }));
+    // The newest point as a dot, so that a series of one point shows too.
+    const last = s.values.length - 1 - [...s.values].reverse().findIndex((v) => v != null);
+    if (last < s.values.length) chart.append(svg("circle", { cx: x(last), cy: y(s.values[last]), r: 2.5, class: `dot ${s.class || ""}` }));
   }
   return chart;
 }

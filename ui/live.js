@@ -107,7 +107,9 @@ export function render(main) {
       const lastRate = rate.slice(-2).reduce((a, c) => a + c, 0) / 2;
       cards.push(h("figure", { class: "card chart-card" },
         h("figcaption", {}, h("strong", {}, name), ` ${num(lastRate)}/s`),
+        h("small", { class: "muted" }, "predictions/s"),
         lineChart(`${name}: predictions per second`, [{ values: rate, class: "rate" }], { unit: "/s" }),
+        h("small", { class: "muted" }, "latency"),
         lineChart(`${name}: p50 and p95 latency`, [{ values: p50, class: "p50" }, { values: p95, class: "p95" }],
           { unit: " ms" }),
         h("small", { class: "legend" }, h("span", { class: "key p50" }, "p50"), " ", h("span", { class: "key p95" }, "p95"))));

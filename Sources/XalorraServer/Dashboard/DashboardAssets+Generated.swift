@@ -4,6 +4,140 @@
 extension DashboardAssets {
     /// Every file of `ui/`: its name, media type and text.
     static let files: [(name: String, contentType: String, text: String)] = [
+        ("admin.js", "text/javascript; charset=utf-8", #"""
+// Admin (admins only; the server refuses the others anyway): users, minting a token, the detailed health, the
+// route table with its rate limits.
+import { h, fill, field, table, notice, when, button, reportError, clearError } from "./dom.js";
+import { get, call, path, currentUser } from "./api.js";
+import { pagerButtons } from "./models.js";
+
+export function render(main) {
+  const users = h("div", { id: "users" });
+  const pager = h("div", { class: "pager" });
+  const search = h("input", { type: "search", name: "user-search" });
+  let offset = 0;
+  fill(main, h("h1", {}, "Admin"),
+    h("section", { "aria-labelledby": "users-title" }, h("h2", { id: "users-title" }, "Users"),
+      field("Search users", search), users, pager, addUserForm(() => load())),
+    mintForm(), health(), routes());
+
+  let typing = null;
+  search.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => { offset = 0; load(); }, 250); });
+
+  async function load() {
+    try {
+      const page = await get("/admin/users", { search: search.value.trim(), limit: 20, offset });
+      fill(users, table("Accounts", ["Username", "Email", "Name", "Role", "Tenant", "Active", "Created", "Actions"],
+        page.data.map((u) => userRow(u, load)), "No users match."));
+      fill(pager, pagerButtons(page.pagination, (next) => { offset = next; load(); }));
+    } catch (e) { reportError(e); }
+  }
+  load();
+  return () => clearTimeout(typing);
+}
+
+function userRow(u, reload) {
+  const patch = async (body) => { clearError(); await call("PATCH", path("admin", "users", u.username), { body }); reload(); };
+  const role = h("select", { name: "role", "aria-label": `Role of ${u.username}` },
+    ["user", "admin"].map((r) => h("option", { value: r, selected: r === u.role }, r)));
+  role.addEventListener("change", () => patch({ role: role.value }).catch(reportError));
+  const tenant = h("input", { name: "tenant", value: u.tenant, size: 10, "aria-label": `Tenant of ${u.username}` });
+  tenant.addEventListener("change", () => patch({ tenant: tenant.value }).catch(reportError));
+  const self = currentUser() && currentUser().username === u.username;
+  return [u.username, u.email, u.nama_lengkap, role, tenant, u.is_active ? "yes" : "no", when(u.created_at),
+    h("span", { class: "actions" },
+      button(u.is_active ? "Disable" : "Enable", () => patch({ is_active: !u.is_active }), { label: `${u.is_active ? "Disable" : "Enable"} ${u.username}` }),
+      self ? null : button("Delete", async () => {
+        if (!confirm(`Delete the account ${u.username}?`)) return;
+        await call("DELETE", path("admin", "users", u.username));
+        reload();
+      }, { kind: "danger", label: `Delete ${u.username}` }))];
+}
+
+function addUserForm(reload) {
+  const inputs = {
+    username: h("input", { name: "new-username", required: true, autocomplete: "off" }),
+    email: h("input", { name: "new-email", type: "email", required: true }),
+    nama_lengkap: h("input", { name: "new-name", required: true, autocomplete: "off" }),
+    password: h("input", { name: "new-password", type: "password", required: true, autocomplete: "new-password" }),
+    tenant: h("input", { name: "new-tenant", placeholder: "default" }),
+  };
+  const role = h("select", { name: "new-role" }, h("option", { value: "user" }, "user"), h("option", { value: "admin" }, "admin"));
+  const status = h("div", { role: "status" });
+  const form = h("form", { class: "card", "aria-labelledby": "add-user-title" }, h("h3", { id: "add-user-title" }, "Add a user"),
+    h("div", { class: "row" }, field("Username", inputs.username), field("Email", inputs.email), field("Full name", inputs.nama_lengkap)),
+    h("div", { class: "row" }, field("Password", inputs.password), field("Role", role), field("Tenant", inputs.tenant)),
+    h("button", { type: "submit", class: "primary" }, "Add user"), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const body = { role: role.value };
+    for (const [k, input] of Object.entries(inputs)) if (input.value) body[k] = input.value;
+    try {
+      const answer = await call("POST", "/admin/users", { body });
+      fill(status, notice(`Added ${answer.data.username}.`));
+      form.reset();
+      reload();
+    } catch (e) { reportError(e); }
+  });
+  return form;
+}
+
+function mintForm() {
+  const user = h("input", { name: "token-user", required: true });
+  const role = h("select", { name: "token-role" }, h("option", { value: "user" }, "user"), h("option", { value: "admin" }, "admin"));
+  const tenant = h("input", { name: "token-tenant", placeholder: "default" });
+  const ttl = h("input", { name: "token-ttl", placeholder: "1h", size: 6 });
+  const out = h("div", {});
+  const form = h("form", { class: "card", "aria-labelledby": "mint-title" }, h("h2", { id: "mint-title" }, "Mint a token"),
+    h("div", { class: "row" }, field("User", user), field("Role", role), field("Tenant", tenant), field("Lifetime", ttl, "e.g. 30m, 1h, 7d")),
+    h("button", { type: "submit", class: "primary" }, "Mint"), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const body = { user: user.value, role: role.value };
+    if (tenant.value) body.tenant = tenant.value;
+    if (ttl.value) body.ttl = ttl.value;
+    try {
+      const answer = await call("POST", "/admin/tokens", { body });
+      const shown = h("textarea", { readonly: true, rows: 3, "aria-label": "The new token" });
+      shown.value = answer.access_token;
+      fill(out, notice(`Token for ${answer.claims.sub ?? user.value}, valid ${answer.expires_in} s. Copy it now: it is not shown again.`), shown);
+    } catch (e) { reportError(e); }
+  });
+  return form;
+}
+
+function health() {
+  const box = h("div", {});
+  const section = h("section", { "aria-labelledby": "health-title" }, h("h2", { id: "health-title" }, "Health"), box);
+  get("/health/detailed").catch((e) => e).then((report) => {
+    if (report instanceof Error) return fill(box, notice(report.message, "error"));
+    const rows = [];
+    const walk = (prefix, value) => {
+      if (value && typeof value === "object" && !Array.isArray(value)) {
+        for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+      } else rows.push([prefix, Array.isArray(value) ? value.join(", ") : String(value)]);
+    };
+    walk("", report);
+    fill(box, table("/health/detailed", ["Field", "Value"], rows));
+  });
+  return section;
+}
+
+function routes() {
+  const box = h("div", {});
+  const section = h("section", { "aria-labelledby": "routes-title" }, h("h2", { id: "routes-title" }, "Routes and rate limits"), box);
+  get("/routes").then((answer) => {
+    fill(box, table("Every route", ["Method", "Path", "Access", "Rate limit", "Transport", "Summary"],
+      answer.data.map((r) => [r.method, h("code", {}, r.path), r.auth,
+        r.rate_limit.limit ? `${r.rate_limit.class}: ${r.rate_limit.limit} / ${r.rate_limit.window_seconds} s` : r.rate_limit.class,
+        r.transport, r.summary])));
+  }).catch(reportError);
+  return section;
+}
+
+"""#),
         ("api.js", "text/javascript; charset=utf-8", #"""
 // The dashboard's one way to the server: the public HTTP API, with the access token in the Authorization header.
 // Tokens live in this tab's sessionStorage (gone when the tab closes), never in a URL: streams are read with fetch,
@@ -171,7 +305,86 @@ export async function signOut() {
 
 """#),
         ("app.css", "text/css; charset=utf-8", #"""
-body { margin: 0; font: 14px/1.4 system-ui, sans-serif; }
+/* The dashboard's one style sheet: system fonts, high contrast (WCAG AA), no inline styles (the CSP forbids them). */
+:root { --ink: #111827; --muted: #4b5563; --line: #d1d5db; --bg: #f9fafb; --card: #fff; --accent: #1d4ed8; --danger: #b91c1c; --ok: #166534; }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: var(--bg); }
+a { color: var(--accent); }
+h1 { font-size: 1.5rem; margin: 0.5rem 0 1rem; }
+h2 { font-size: 1.15rem; margin: 1.5rem 0 0.5rem; }
+h3, h4 { margin: 0.75rem 0 0.25rem; font-size: 1rem; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.muted { color: var(--muted); }
+.loading { padding: 2rem; }
+header.top { display: flex; align-items: center; gap: 1rem; padding: 0.5rem 1rem; background: #111827; color: #fff; flex-wrap: wrap; }
+header.top a { color: #fff; text-decoration: none; }
+header.top .brand { font-weight: 700; font-size: 1.1rem; }
+header.top nav ul { display: flex; gap: 0.25rem; list-style: none; margin: 0; padding: 0; }
+header.top nav a { padding: 0.35rem 0.7rem; border-radius: 6px; display: block; }
+header.top nav a[aria-current="page"], header.top nav a:hover { background: #374151; }
+header.top .who { margin-left: auto; color: #e5e7eb; }
+main { padding: 1rem; max-width: 1200px; margin: 0 auto; }
+main:focus { outline: none; }
+#alerts { max-width: 1200px; margin: 0 auto; padding: 0 1rem; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin: 1rem 0; }
+.signin { max-width: 360px; margin: 10vh auto; }
+.field { display: flex; flex-direction: column; gap: 0.2rem; margin: 0.4rem 0; }
+.field small { color: var(--muted); }
+.row { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: flex-end; }
+.toolbar { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: flex-end; margin: 0.5rem 0; }
+input, select, textarea, button, .button { font: inherit; padding: 0.35rem 0.55rem; border: 1px solid #6b7280; border-radius: 6px; background: #fff; color: var(--ink); }
+textarea { width: 100%; }
+button, .button { cursor: pointer; background: #f3f4f6; text-decoration: none; display: inline-block; }
+button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+button.danger { color: var(--danger); border-color: var(--danger); background: #fff; }
+button:disabled { opacity: 0.6; cursor: default; }
+#sign-out { background: #fff; }
+table { border-collapse: collapse; width: 100%; background: var(--card); margin: 0.5rem 0; }
+caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
+th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: #f3f4f6; }
+td.input { max-width: 22rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.rows td { font-variant-numeric: tabular-nums; }
+.actions { display: inline-flex; gap: 0.3rem; }
+.notice { padding: 0.5rem 0.75rem; border-radius: 6px; background: #eff6ff; border: 1px solid #bfdbfe; }
+.notice.error { background: #fef2f2; border-color: #fecaca; color: var(--danger); }
+.charts { display: flex; flex-wrap: wrap; gap: 0.75rem; }
+.chart-card { margin: 0; padding: 0.5rem; }
+.chart .axis { stroke: #9ca3af; }
+.chart .tick { font-size: 9px; fill: var(--muted); }
+.chart .line { fill: none; stroke-width: 1.5; }
+.chart .rate { stroke: var(--accent); }
+.chart .p50 { stroke: var(--ok); }
+.chart .p95 { stroke: var(--danger); }
+.chart .dot { stroke: none; }
+.chart .dot.rate { fill: var(--accent); }
+.chart .dot.p50 { fill: var(--ok); }
+.chart .dot.p95 { fill: var(--danger); }
+.chart-card figcaption { margin-bottom: 0.25rem; }
+.legend .key::before { content: "■ "; }
+.legend .key.p50 { color: var(--ok); }
+.legend .key.p95 { color: var(--danger); }
+.split { display: grid; grid-template-columns: minmax(220px, 320px) 1fr; gap: 1rem; }
+.conversations { list-style: none; padding: 0; margin: 0.5rem 0; }
+.conversations li { padding: 0.4rem 0; border-bottom: 1px solid var(--line); }
+.conversations li.current { font-weight: 600; }
+.messages { list-style: none; padding: 0; display: flex; flex-direction: column; gap: 0.5rem; }
+.message { padding: 0.5rem 0.75rem; border-radius: 8px; max-width: 80%; background: #fff; border: 1px solid var(--line); }
+.message.user { align-self: flex-end; background: #eff6ff; }
+.message .sender { font-weight: 600; font-size: 0.85rem; }
+.message .content { margin: 0.2rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.message time { font-size: 0.8rem; color: var(--muted); }
+.status.failed, .status.cancelled { color: var(--danger); }
+.status.succeeded { color: var(--ok); }
+.progress progress { width: 8rem; vertical-align: middle; }
+.changed { background: #fef9c3; }
+.features { columns: 3; }
+.operation { background: var(--card); border: 1px solid var(--line); border-radius: 6px; margin: 0.3rem 0; padding: 0.4rem 0.6rem; }
+.operation summary { cursor: pointer; }
+.method { display: inline-block; min-width: 4.5rem; font-weight: 700; font-family: ui-monospace, monospace; }
+pre.schema { background: #f3f4f6; padding: 0.5rem; overflow: auto; max-height: 20rem; font-size: 12px; }
+@media (max-width: 720px) { .split { grid-template-columns: 1fr; } header.top .who { margin-left: 0; } }
 
 """#),
         ("app.js", "text/javascript; charset=utf-8", ##"""
@@ -272,7 +485,7 @@ import { svg } from "./dom.js";
  * `label` names the chart for screen readers; `unit` follows the largest value on the axis.
  */
 export function lineChart(label, series, { width = 260, height = 70, unit = "" } = {}) {
-  const pad = { left: 34, right: 4, top: 6, bottom: 14 };
+  const pad = { left: 46, right: 6, top: 8, bottom: 8 };
   const all = series.flatMap((s) => s.values.filter((v) => v != null));
   const max = Math.max(1e-9, ...all);
   const n = Math.max(2, ...series.map((s) => s.values.length));
@@ -287,6 +500,9 @@ export function lineChart(label, series, { width = 260, height = 70, unit = "" }
     let d = "";
     s.values.forEach((v, i) => { if (v != null) d += `${d ? "L" : "M"}${x(i).toFixed(1)} ${y(v).toFixed(1)}`; });
     if (d) chart.append(svg("path", { d, class: `line ${s.class || ""}` }));
+    // The newest point as a dot, so that a series of one point shows too.
+    const last = s.values.length - 1 - [...s.values].reverse().findIndex((v) => v != null);
+    if (last < s.values.length) chart.append(svg("circle", { cx: x(last), cy: y(s.values[last]), r: 2.5, class: `dot ${s.class || ""}` }));
   }
   return chart;
 }
@@ -296,6 +512,131 @@ function short(v) {
 }
 
 """#),
+        ("chat.js", "text/javascript; charset=utf-8", ##"""
+// Chat: conversations with search, sort and paging; one conversation's messages; sending with the reply streamed
+// in (POST /chat/message with "stream": true); rename; delete.
+import { h, fill, field, notice, when, link, button, reportError, clearError } from "./dom.js";
+import { get, call, events, path } from "./api.js";
+import { pagerButtons } from "./models.js";
+
+export function render(main, parts) {
+  const controller = new AbortController();
+  const selected = parts[0] || null;
+  let offset = 0;
+  const limit = 15;
+  const search = h("input", { type: "search", name: "search", placeholder: "Title or message" });
+  const sort = h("select", { name: "sort" }, h("option", { value: "updated_at" }, "Last updated"),
+    h("option", { value: "created_at" }, "Created"));
+  const order = h("select", { name: "order" }, h("option", { value: "desc" }, "Newest first"),
+    h("option", { value: "asc" }, "Oldest first"));
+  const list = h("ul", { class: "conversations", id: "conversation-list", "aria-label": "Conversations" });
+  const pager = h("div", { class: "pager" });
+  const pane = h("section", { class: "conversation", "aria-label": "Conversation" });
+  fill(main, h("h1", {}, "Chat"), h("div", { class: "split" },
+    h("aside", { class: "card" }, h("div", { class: "toolbar" }, h("a", { href: "#/chat", class: "button" }, "New conversation")),
+      field("Search", search), h("div", { class: "row" }, field("Sort by", sort), field("Order", order)), list, pager),
+    pane));
+
+  let typing = null;
+  search.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => { offset = 0; loadList(); }, 250); });
+  sort.addEventListener("change", () => { offset = 0; loadList(); });
+  order.addEventListener("change", () => { offset = 0; loadList(); });
+
+  async function loadList() {
+    try {
+      const page = await get("/chat/histories", { search: search.value.trim(), sort: sort.value, order: order.value, limit, offset });
+      fill(list, page.data.length ? page.data.map((c) => h("li", { class: c.id === selected ? "current" : "" },
+        link(c.title || "(untitled)", "chat", c.id), h("small", { class: "muted" }, ` ${c.message_count} messages, `, when(c.updated_at))))
+        : h("li", { class: "muted" }, "No conversations."));
+      fill(pager, pagerButtons(page.pagination, (next) => { offset = next; loadList(); }));
+    } catch (e) { reportError(e); }
+  }
+  loadList();
+  conversation(pane, selected, controller.signal, loadList);
+  return () => { controller.abort(); clearTimeout(typing); };
+}
+
+function bubble(sender, content, timestamp) {
+  return h("li", { class: `message ${sender}` }, h("span", { class: "sender" }, sender === "ai" ? "Assistant" : "You"),
+    h("p", { class: "content" }, content), timestamp ? when(timestamp) : null);
+}
+
+function conversation(pane, id, signal, refreshList) {
+  const messages = h("ol", { class: "messages", id: "messages", "aria-live": "polite" });
+  const input = h("textarea", { name: "message", rows: 3, required: true });
+  const send = h("button", { type: "submit", class: "primary" }, "Send");
+  const form = h("form", { class: "compose" }, field("Message", input), send);
+  const header = h("div", { class: "conversation-head" });
+  fill(pane, header, messages, form);
+
+  if (id) {
+    get(path("chat", "histories", id), { limit: 100 }).then((answer) => {
+      const c = answer.data;
+      titleBar(header, c, refreshList);
+      fill(messages, c.messages.map((m) => bubble(m.sender, m.content, m.timestamp)));
+    }).catch(reportError);
+  } else {
+    fill(header, h("h2", {}, "New conversation"));
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    clearError();
+    send.disabled = true;
+    messages.append(bubble("user", text));
+    const reply = h("p", { class: "content" });
+    const replyItem = h("li", { class: "message ai streaming" }, h("span", { class: "sender" }, "Assistant"), reply);
+    messages.append(replyItem);
+    input.value = "";
+    let done = null;
+    try {
+      await events("POST", "/chat/message", {
+        body: { message: text, conversation_id: id || undefined, stream: true }, signal,
+        onEvent: (e) => {
+          const data = JSON.parse(e.data);
+          if (data.delta != null) reply.append(data.delta);
+          else if (data.done) done = data;
+          else if (data.error) throw new Error(data.error.message);
+        },
+      });
+      replyItem.classList.remove("streaming");
+      if (done && !id) location.hash = "#/chat/" + encodeURIComponent(done.conversation_id);
+      else refreshList();
+    } catch (e) {
+      if (!signal.aborted) reportError(e);
+    } finally { send.disabled = false; }
+  });
+}
+
+function titleBar(header, c, refreshList) {
+  const title = h("h2", { id: "conversation-title" }, c.title || "(untitled)");
+  const rename = button("Rename", () => {
+    const input = h("input", { name: "title", value: c.title, required: true });
+    const form = h("form", { class: "row" }, field("New title", input), h("button", { type: "submit", class: "primary" }, "Save"),
+      button("Cancel", () => titleBar(header, c, refreshList)));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const answer = await call("PUT", path("chat", "histories", c.id, "title"), { body: { title: input.value } });
+        c.title = answer.data.title;
+        titleBar(header, c, refreshList);
+        refreshList();
+      } catch (e) { reportError(e); }
+    });
+    fill(header, form);
+    input.focus();
+  });
+  const remove = button("Delete", async () => {
+    if (!confirm(`Delete the conversation "${c.title}" and its messages?`)) return;
+    await call("DELETE", path("chat", "histories", c.id));
+    location.hash = "#/chat";
+  }, { kind: "danger" });
+  fill(header, title, h("div", { class: "toolbar" }, rename, remove, h("small", { class: "muted" }, `${c.message_count} messages`)));
+}
+
+"""##),
         ("dom.js", "text/javascript; charset=utf-8", ##"""
 // Building the page. Every piece of text goes in as a text node (append/textContent), never as markup: a user
 // named <img src=x onerror=alert(1)> shows as those characters. Nothing here takes HTML.
@@ -539,7 +880,9 @@ export function render(main) {
       const lastRate = rate.slice(-2).reduce((a, c) => a + c, 0) / 2;
       cards.push(h("figure", { class: "card chart-card" },
         h("figcaption", {}, h("strong", {}, name), ` ${num(lastRate)}/s`),
+        h("small", { class: "muted" }, "predictions/s"),
         lineChart(`${name}: predictions per second`, [{ values: rate, class: "rate" }], { unit: "/s" }),
+        h("small", { class: "muted" }, "latency"),
         lineChart(`${name}: p50 and p95 latency`, [{ values: p50, class: "p50" }, { values: p95, class: "p95" }],
           { unit: " ms" }),
         h("small", { class: "legend" }, h("span", { class: "key p50" }, "p50"), " ", h("span", { class: "key p95" }, "p95"))));
@@ -586,6 +929,304 @@ export function render(main) {
   reconnect();
 
   return () => { controller.abort(); clearInterval(timer); clearTimeout(restart); cancelAnimationFrame(frame); };
+}
+
+"""#),
+        ("models.js", "text/javascript; charset=utf-8", ##"""
+// Models: the registry, a model's versions, one version, two versions side by side; import, export, delete.
+import { h, fill, field, table, notice, when, num, bytes, link, button, reportError, clearError } from "./dom.js";
+import { get, call, text, path } from "./api.js";
+
+export function render(main, parts) {
+  const [name, second, a, b] = parts;
+  if (!name) return registry(main);
+  if (second === "compare") return compare(main, name, a, b);
+  if (second) return version(main, name, second);
+  return model(main, name);
+}
+
+function mainMetric(metrics) {
+  if (!metrics) return "–";
+  for (const key of ["rmse", "accuracy", "auc", "r2", "log_loss", "mae"]) {
+    if (metrics[key] != null) return `${key} ${num(metrics[key])}`;
+  }
+  return `${metrics.rows} rows`;
+}
+
+function registry(main) {
+  let offset = 0;
+  const limit = 20;
+  const list = h("div", { id: "model-list" });
+  const pager = h("div", { class: "pager" });
+  const name = h("input", { name: "import-name", required: true, pattern: "[A-Za-z0-9._-]+" });
+  const file = h("input", { name: "import-file", type: "file", accept: ".json,application/json", required: true });
+  const result = h("div", { role: "status" });
+  const form = h("form", { class: "card", "aria-labelledby": "import-title" },
+    h("h2", { id: "import-title" }, "Import a model"),
+    h("p", { class: "muted" }, "An XGBoost JSON model (save_model) or a file exported here."),
+    h("div", { class: "row" }, field("Model name", name), field("File", file),
+      h("button", { type: "submit", class: "primary" }, "Import")), result);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    try {
+      const body = await file.files[0].text();
+      const answer = await call("POST", path("models", name.value, "import"), { body });
+      fill(result, notice(`Imported ${answer.data.name} version ${answer.data.version}.`));
+      load();
+    } catch (e) { reportError(e); }
+  });
+  fill(main, h("h1", {}, "Models"), list, pager, form);
+
+  async function load() {
+    const page = await get("/models", { limit, offset });
+    fill(list, table("Models of your tenant", ["Name", "Latest", "Kind", "Features", "Metric", "Versions", "Updated"],
+      page.data.map((m) => [link(m.name, "models", m.name), link(m.latest_version, "models", m.name, m.latest_version),
+        m.kind, m.feature_count, mainMetric(m.metrics), m.versions, when(m.updated_at)]), "No models yet: train or import one."));
+    fill(pager, pagerButtons(page.pagination, (next) => { offset = next; load().catch(reportError); }));
+  }
+  load().catch(reportError);
+}
+
+/** Previous/next buttons for a page answer's pagination. */
+export function pagerButtons(p, go) {
+  const prev = button("Previous", () => go(Math.max(0, p.offset - p.limit)));
+  const next = button("Next", () => go(p.offset + p.limit));
+  prev.disabled = !p.has_prev;
+  next.disabled = !p.has_next;
+  return [prev, h("span", { class: "muted" }, p.total ? ` ${p.offset + 1}–${Math.min(p.offset + p.limit, p.total)} of ${p.total} ` : " "), next];
+}
+
+function model(main, name) {
+  const body = h("div", {});
+  fill(main, h("p", {}, link("← Models", "models")), h("h1", {}, name), body);
+  get(path("models", name)).then((answer) => {
+    const m = answer.data;
+    const picks = [];
+    const compareButton = button("Compare the two checked", () => {
+      const chosen = picks.filter((c) => c.checked).map((c) => c.value);
+      if (chosen.length !== 2) throw new Error("Check exactly two versions to compare.");
+      location.hash = "#/" + ["models", name, "compare", ...chosen].map(encodeURIComponent).join("/");
+    });
+    const rows = m.versions.map((v) => {
+      const pick = h("input", { type: "checkbox", value: v.version, "aria-label": `Compare version ${v.version}` });
+      picks.push(pick);
+      return [pick, link(v.version, "models", name, v.version), v.kind, v.feature_count, mainMetric(v.metrics),
+        bytes(v.size_bytes), v.created_by, when(v.created_at),
+        h("span", { class: "actions" }, button("Export", () => exportVersion(name, v.version), { label: `Export version ${v.version}` }),
+          button("Delete", () => deleteVersion(name, v.version), { kind: "danger", label: `Delete version ${v.version}` }))];
+    });
+    fill(body,
+      h("p", {}, `Tenant ${m.tenant}; latest version ${m.latest_version ?? "none"}.`),
+      table("Versions, newest first", ["", "Version", "Kind", "Features", "Metric", "Size", "Created by", "Created", "Actions"], rows),
+      h("div", { class: "toolbar" }, compareButton,
+        button("Delete model", async () => {
+          if (!confirm(`Delete model ${name} and all its versions?`)) return;
+          await call("DELETE", path("models", name));
+          location.hash = "#/models";
+        }, { kind: "danger" })));
+  }).catch(reportError);
+
+  async function deleteVersion(model, v) {
+    if (!confirm(`Delete version ${v} of ${model}?`)) return;
+    await call("DELETE", path("models", model, "versions", v));
+    render(main, [model]);
+  }
+}
+
+async function exportVersion(name, v) {
+  const document_ = await text(path("models", name, "versions", v, "export"));
+  const url = URL.createObjectURL(new Blob([document_], { type: "application/json" }));
+  const a = h("a", { href: url, download: `${name}-v${v}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function details(v) {
+  const metrics = Object.entries(v.metrics || {}).map(([k, x]) => [k, num(x)]);
+  const hyper = Object.entries(v.hyperparameters || {}).map(([k, x]) => [k, typeof x === "object" ? JSON.stringify(x) : String(x)]);
+  return [
+    table("Facts", ["Fact", "Value"], [["Kind", v.kind], ["Trees", v.trees], ["Features", v.feature_count], ["Size", bytes(v.size_bytes)],
+      ["Created by", v.created_by], ["Created", when(v.created_at)], ["Tenant", v.tenant]]),
+    table("Metrics", ["Metric", "Value"], metrics, "No metrics (imported)."),
+    table("Hyperparameters", ["Name", "Value"], hyper, "None recorded."),
+    h("h2", {}, "Features"), h("ol", { class: "features" }, v.features.map((f) => h("li", {}, f))),
+  ];
+}
+
+function version(main, name, v) {
+  const body = h("div", {});
+  fill(main, h("p", {}, link(`← ${name}`, "models", name)), h("h1", {}, `${name} version ${v}`), body);
+  get(path("models", name, "versions", v)).then((answer) => {
+    fill(body, h("div", { class: "toolbar" }, button("Export", () => exportVersion(name, answer.data.version))),
+      details(answer.data));
+  }).catch(reportError);
+}
+
+function compare(main, name, a, b) {
+  const body = h("div", {});
+  fill(main, h("p", {}, link(`← ${name}`, "models", name)), h("h1", {}, `${name}: version ${a} and ${b}`), body);
+  Promise.all([a, b].map((v) => get(path("models", name, "versions", v)))).then(([x, y]) => {
+    const va = x.data, vb = y.data;
+    const rows = [];
+    const line = (label, p, q) => {
+      const cell = (value) => h("span", { class: p === q ? "" : "changed" }, value);
+      rows.push([label, cell(p), cell(q)]);
+    };
+    line("Kind", va.kind, vb.kind);
+    line("Trees", String(va.trees), String(vb.trees));
+    line("Size", bytes(va.size_bytes), bytes(vb.size_bytes));
+    line("Created by", va.created_by, vb.created_by);
+    line("Created", va.created_at, vb.created_at);
+    for (const k of new Set([...Object.keys(va.metrics || {}), ...Object.keys(vb.metrics || {})])) {
+      line(`Metric ${k}`, num(va.metrics?.[k]), num(vb.metrics?.[k]));
+    }
+    for (const k of new Set([...Object.keys(va.hyperparameters || {}), ...Object.keys(vb.hyperparameters || {})])) {
+      line(`Hyperparameter ${k}`, JSON.stringify(va.hyperparameters?.[k] ?? null), JSON.stringify(vb.hyperparameters?.[k] ?? null));
+    }
+    line("Features", va.features.join(", "), vb.features.join(", "));
+    fill(body, table("Side by side (differences marked)", ["", `Version ${va.version}`, `Version ${vb.version}`], rows));
+  }).catch(reportError);
+}
+
+"""##),
+        ("reference.js", "text/javascript; charset=utf-8", #"""
+// The API reference, rendered here from /openapi.json (the /docs page's Swagger assets come from a CDN; this one
+// works offline): each operation's method, path, access, parameters, body and answers, with schemas shown as JSON.
+import { h, fill, field, reportError } from "./dom.js";
+import { get } from "./api.js";
+
+export function render(main) {
+  const filter = h("input", { type: "search", name: "filter", placeholder: "/models, chat, POST…" });
+  const list = h("div", { id: "operations" });
+  fill(main, h("h1", {}, "API reference"), h("p", { class: "muted" }, "Generated from /openapi.json by this server."),
+    field("Filter operations", filter), list);
+  let doc = null;
+  get("/openapi.json").then((d) => { doc = d; draw(); }).catch(reportError);
+  filter.addEventListener("input", () => draw());
+
+  function resolve(schema) {
+    const ref = schema && schema.$ref;
+    if (!ref) return schema;
+    return doc.components.schemas[ref.split("/").pop()] || schema;
+  }
+
+  function schemaBlock(schema) {
+    return h("pre", { class: "schema" }, JSON.stringify(resolve(schema), null, 2));
+  }
+
+  function draw() {
+    if (!doc) return;
+    const words = filter.value.trim().toLowerCase();
+    const items = [];
+    for (const [p, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        if (method === "parameters") continue;
+        const text = `${method} ${p} ${op.summary || ""}`.toLowerCase();
+        if (words && !text.includes(words)) continue;
+        const parameters = (op.parameters || []).map((q) => h("li", {}, h("code", {}, q.name), ` (${q.in}${q.required ? ", required" : ""})`,
+          q.schema && q.schema.type ? `: ${q.schema.type}` : ""));
+        const body = op.requestBody ? Object.entries(op.requestBody.content || {}).map(([type, c]) =>
+          h("div", {}, h("h4", {}, `Body: ${type}`), c.schema ? schemaBlock(c.schema) : null)) : [];
+        const responses = Object.entries(op.responses || {}).map(([status, r]) => h("li", {}, h("strong", {}, status), ` ${r.description || ""}`));
+        items.push(h("details", { class: "operation" },
+          h("summary", {}, h("span", { class: `method ${method}` }, method.toUpperCase()), " ", h("code", {}, p), " ", op.summary || ""),
+          op.security && op.security.length ? h("p", { class: "muted" }, "Needs a bearer token.") : h("p", { class: "muted" }, "Public."),
+          parameters.length ? [h("h4", {}, "Parameters"), h("ul", {}, parameters)] : null, body,
+          h("h4", {}, "Answers"), h("ul", {}, responses)));
+      }
+    }
+    fill(list, items.length ? items : h("p", {}, "No operation matches."));
+  }
+}
+
+"""#),
+        ("training.js", "text/javascript; charset=utf-8", #"""
+// Training: jobs with live progress and validation loss, cancel; a form that uploads a CSV, takes the target from
+// its header, the kind and the main hyperparameters, and follows the new job to its version.
+import { h, fill, field, table, notice, when, num, link, button, reportError, clearError } from "./dom.js";
+import { get, call, path } from "./api.js";
+
+const ACTIVE = new Set(["queued", "running"]);
+
+export function render(main) {
+  const jobs = h("div", { id: "jobs" });
+  const follow = h("div", { id: "follow", role: "status" });
+  const model = h("input", { name: "model", required: true, pattern: "[A-Za-z0-9._-]+" });
+  const file = h("input", { name: "csv", type: "file", accept: ".csv,text/csv", required: true });
+  const target = h("select", { name: "target", required: true }, h("option", { value: "" }, "Choose a CSV first"));
+  const kind = h("select", { name: "kind" }, ["gbdt", "linear", "logistic"].map((k) => h("option", { value: k }, k)));
+  const trees = h("input", { name: "trees", type: "number", min: 1, max: 10000, placeholder: "100" });
+  const depth = h("input", { name: "max_depth", type: "number", min: 1, max: 16, placeholder: "6" });
+  const rate = h("input", { name: "learning_rate", type: "number", min: 0, max: 1, step: "any", placeholder: "0.1" });
+  const valid = h("input", { name: "valid_fraction", type: "number", min: 0, max: 0.99, step: "any", placeholder: "0.2" });
+  const treeFields = h("div", { class: "row" }, field("Trees", trees), field("Max depth", depth), field("Learning rate", rate));
+  const form = h("form", { class: "card", "aria-labelledby": "train-title" },
+    h("h2", { id: "train-title" }, "Train a model"),
+    h("div", { class: "row" }, field("Model name", model), field("CSV file (header row first)", file)),
+    h("div", { class: "row" }, field("Target column", target), field("Kind", kind), field("Validation fraction", valid)),
+    treeFields, h("button", { type: "submit", class: "primary" }, "Start training"), follow);
+  fill(main, h("h1", {}, "Training"), form, h("h2", {}, "Jobs"), jobs);
+
+  kind.addEventListener("change", () => { treeFields.hidden = kind.value !== "gbdt"; });
+  file.addEventListener("change", async () => {
+    const f = file.files[0];
+    if (!f) return;
+    const head = (await f.slice(0, 64 * 1024).text()).split(/\r?\n/)[0];
+    const columns = head.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1")).filter(Boolean);
+    fill(target, columns.map((c, i) => h("option", { value: c, selected: i === columns.length - 1 }, c)));
+    if (!model.value) model.value = f.name.replace(/\.csv$/i, "").replace(/[^A-Za-z0-9._-]/g, "-");
+  });
+
+  let following = null;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    try {
+      const params = { target: target.value, kind: kind.value, valid_fraction: valid.value };
+      if (kind.value === "gbdt") Object.assign(params, { trees: trees.value, max_depth: depth.value, learning_rate: rate.value });
+      const body = await file.files[0].text();
+      const answer = await call("POST", path("train", model.value), { body, params, contentType: "text/csv" });
+      following = answer.data.id;
+      fill(follow, notice(`Job ${following} queued.`));
+      load();
+    } catch (e) { reportError(e); }
+  });
+
+  function progress(job) {
+    const p = job.progress || { done: 0, total: 0 };
+    const pct = p.total ? Math.round((100 * p.done) / p.total) : job.status === "succeeded" ? 100 : 0;
+    return h("span", { class: "progress" }, h("progress", { max: 100, value: pct, "aria-label": `Job ${job.id} progress` }),
+      ` ${pct} %`);
+  }
+
+  let timer = null;
+  async function load() {
+    clearTimeout(timer);
+    try {
+      const page = await get("/train/jobs", { limit: 20 });
+      fill(jobs, table("Training jobs, newest first", ["Job", "Model", "Kind", "Target", "Rows", "Status", "Progress", "Validation loss", "Version", "Created", "Actions"],
+        page.data.map((j) => [j.id.slice(0, 8), j.model, j.kind, j.target, j.rows,
+          h("span", { class: `status ${j.status}` }, j.status, j.error ? `: ${j.error}` : ""), progress(j), num(j.validation_loss),
+          j.version ? link(`v${j.version}`, "models", j.model, j.version) : "–", when(j.created_at),
+          ACTIVE.has(j.status) ? button("Cancel", async () => { await call("DELETE", path("train", "jobs", j.id)); load(); },
+            { kind: "danger", label: `Cancel job ${j.id.slice(0, 8)}` }) : ""]),
+        "No training jobs yet."));
+      const mine = following && page.data.find((j) => j.id === following);
+      if (mine && !ACTIVE.has(mine.status)) {
+        fill(follow, mine.status === "succeeded"
+          ? notice(h("span", {}, "Done: ", link(`${mine.model} version ${mine.version}`, "models", mine.model, mine.version)))
+          : notice(`Job ${mine.status}${mine.error ? ": " + mine.error : ""}`, "error"));
+        following = null;
+      }
+      if (page.data.some((j) => ACTIVE.has(j.status)) || following) timer = setTimeout(load, 1500);
+      else timer = setTimeout(load, 5000);
+    } catch (e) { reportError(e); timer = setTimeout(load, 5000); }
+  }
+  load();
+  return () => clearTimeout(timer);
 }
 
 """#),
