@@ -72,7 +72,8 @@ def setup():
 def browser():
     options = webdriver.ChromeOptions()
     for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,860", "--lang=en-US"]:
+                     "--window-size=1280,860", "--lang=en-US", "--enable-precise-memory-info",
+                     "--js-flags=--expose-gc"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
@@ -192,6 +193,23 @@ def training(driver):
     wait(driver, lambda d: "houses" in text_of(d, "#model-list"), "the model under Models")
     shot(driver, "models")
     axe_check(driver, "models")
+    # Import an export of version 1 under a new name through the form, then delete that model (confirmed).
+    status, exported = api("GET", "/models/houses/versions/1/export")
+    check(status == 200, f"export: {status}")
+    path = os.path.join(tempfile.mkdtemp(), "houses-v1.json")
+    with open(path, "w") as handle:
+        json.dump(exported, handle)
+    driver.find_element(By.NAME, "import-name").send_keys("houses_copy")
+    driver.find_element(By.NAME, "import-file").send_keys(path)
+    [b for b in driver.find_elements(By.CSS_SELECTOR, "main form button[type=submit]") if b.text == "Import"][0].click()
+    wait(driver, lambda d: "Imported houses_copy version 1" in text_of(d, "main"), "the import")
+    wait(driver, lambda d: "houses_copy" in text_of(d, "#model-list"), "the imported model listed")
+    go(driver, "#/models/houses_copy")
+    wait(driver, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "main button") if b.text == "Delete model"], "the model page")
+    [b for b in driver.find_elements(By.CSS_SELECTOR, "main button") if b.text == "Delete model"][0].click()
+    driver.switch_to.alert.accept()
+    wait(driver, lambda d: d.current_url.endswith("#/models") and "houses" in text_of(d, "#model-list")
+         and "houses_copy" not in text_of(d, "#model-list"), "the model deleted")
     go(driver, "#/models/houses/compare/1/2")
     wait(driver, lambda d: "Version 2" in text_of(d, "main table"), "the comparison")
     shot(driver, "models-compare")
@@ -252,6 +270,48 @@ def admin(driver):
     axe_check(driver, "api")
 
 
+def soak(driver, seconds):
+    """The Live page under 1,000 logged predictions/s (batches of 100 rows, 10 a second) for `seconds`: the JS heap
+    every 5 s, the rows kept, the events the page received."""
+    import threading
+    go(driver, "#/live")
+    wait(driver, lambda d: text_of(d, "#live-state") == "Live", "the live stream")
+    stop = threading.Event()
+    sent = [0]
+
+    def load():
+        batch = {"instances": [[i, i / 2, 1] for i in range(100)]}
+        next_at = time.monotonic()
+        while not stop.is_set():
+            status, _ = api("POST", "/predict/soak", batch)
+            check(status == 200, f"batch predict: {status}")
+            sent[0] += 100
+            next_at += 0.1
+            time.sleep(max(0, next_at - time.monotonic()))
+
+    workers = [threading.Thread(target=load, daemon=True)]
+    for worker in workers:
+        worker.start()
+    samples = []
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        time.sleep(5)
+        driver.execute_script("if (window.gc) window.gc()")
+        heap = driver.execute_script("return performance.memory.usedJSHeapSize")
+        rows = len(driver.find_elements(By.CSS_SELECTOR, "#live-rows tr"))
+        samples.append({"t": round(time.monotonic() - start), "heap_mb": round(heap / 1e6, 2), "rows": rows})
+        print(f"soak: {samples[-1]}", flush=True)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - start
+    metrics["soak"] = {"seconds": round(elapsed), "predictions_per_s": round(sent[0] / elapsed), "samples": samples}
+    after10 = [s["heap_mb"] for s in samples if s["t"] >= 10]
+    check(max(s["rows"] for s in samples) <= 200, "the list grew past 200 rows")
+    if after10:
+        metrics["soak"]["heap_growth_after_10s_mb"] = round(max(after10) - min(after10), 2)
+
+
 def timing(driver):
     driver.get(URL + "/ui")
     wait(driver, lambda d: d.find_elements(By.NAME, "username"), "the sign-in form")
@@ -267,6 +327,14 @@ def main():
     setup()
     driver = browser()
     try:
+        soak_seconds = next((int(a.split("=", 1)[1]) for a in sys.argv[6:] if a.startswith("--soak=")), 0)
+        if soak_seconds:
+            driver.get(URL + "/ui")
+            sign_in(driver, ADMIN)
+            soak(driver, soak_seconds)
+            print("metrics: " + json.dumps(metrics), flush=True)
+            print("browser_test: ok", flush=True)
+            return
         first = timing(driver)
         shot(driver, "sign-in")
         axe_check(driver, "sign-in")

@@ -19,7 +19,8 @@ enum ServiceController {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>xalorra API</title>
         <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-        <body><p><a href="/ui">Open the dashboard</a> (it renders this reference from /openapi.json itself, offline).</p>
+        <body><p><a href="/ui">Open the dashboard</a>; its <a href="/ui#/api">API reference</a> renders /openapi.json
+        itself and works offline (this page's Swagger UI loads from a CDN).</p>
         <div id="ui"></div>
         <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
         <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>

@@ -763,6 +763,15 @@ export function clearError() {
 <title>xalorra</title>
 <link rel="stylesheet" href="/ui/app.css">
 <script type="module" src="/ui/app.js"></script>
+<link rel="modulepreload" href="/ui/dom.js">
+<link rel="modulepreload" href="/ui/api.js">
+<link rel="modulepreload" href="/ui/charts.js">
+<link rel="modulepreload" href="/ui/live.js">
+<link rel="modulepreload" href="/ui/models.js">
+<link rel="modulepreload" href="/ui/training.js">
+<link rel="modulepreload" href="/ui/chat.js">
+<link rel="modulepreload" href="/ui/admin.js">
+<link rel="modulepreload" href="/ui/reference.js">
 </head>
 <body>
 <div id="app"><p class="loading">Loading…</p></div>
