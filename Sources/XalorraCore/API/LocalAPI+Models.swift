@@ -106,20 +106,29 @@ extension LocalAPI {
         var hyperparameters: JSONValue
     }
 
-    /// Reads an XGBoost JSON model or an exported xalorra document, stopping at the first tree past `limits`; a file
-    /// that is neither is a 422 that says so.
+    /// Reads an XGBoost JSON model, a LightGBM text model or an exported xalorra document, stopping at the first
+    /// tree past `limits`; a file that is none of them is a 422 that says so.
     static func readModelFile(_ bytes: [UInt8], limits: ModelLimits = .defaults) throws(XalorraError) -> ImportedModel {
         do throws(ModelFormatError) {
+            if LightGBMModel.isTextModel(bytes) {
+                let (ensemble, names) = try LightGBMModel.load(bytes, limits: limits)
+                return ImportedModel(
+                    kind: .lightgbm, model: .trees(ensemble),
+                    features: names ?? (0..<ensemble.featureCount).map { "Column_\($0)" }, metrics: nil,
+                    hyperparameters: .object([]))
+            }
             let parts = try JSONReader.readModel(
-                bytes, invalidJSON: "not a model file: the file is not valid JSON"
+                bytes,
+                invalidJSON: "not a model file: expected an XGBoost JSON model, a LightGBM text model (its first "
+                    + "line \"tree\") or a file from `xalorra models export`; the file is not valid JSON"
             ) { reader in
                 try ModelFileParts.read(&reader, limits: limits)
             }
             if parts.format?.stringValue == exportFormat { return try parts.exported() }
             guard let learner = parts.learner else {
                 throw ModelFormatError(
-                    "not a model file: expected an XGBoost JSON model (save_model(\"m.json\")) or a file from "
-                        + "`xalorra models export`")
+                    "not a model file: expected an XGBoost JSON model (save_model(\"m.json\")), a LightGBM text "
+                        + "model (save_model(\"m.txt\")) or a file from `xalorra models export`")
             }
             let (ensemble, names) = try XGBoostModel.model(learner)
             let features = names ?? (0..<ensemble.featureCount).map { "f\($0)" }

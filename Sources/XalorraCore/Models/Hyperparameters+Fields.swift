@@ -38,7 +38,7 @@ extension Hyperparameters {
     /// The names that matter for `kind` (linear kinds ignore the tree knobs).
     public static func fieldNames(for kind: ModelKind) -> [String] {
         switch kind {
-        case .gbdt, .xgboost: fieldNames
+        case .gbdt, .xgboost, .lightgbm: fieldNames
         case .linear, .logistic: ["l2", "valid_fraction", "seed"]
         }
     }

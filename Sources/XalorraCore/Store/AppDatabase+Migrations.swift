@@ -218,11 +218,36 @@ extension AppDatabase {
                 ALTER TABLE predictions ADD COLUMN block BLOB;
                 """)
         }
+        migrator.registerMigration("v9-lightgbm-kind") { db in
+            // Issue 16: models imported from LightGBM's text format are of kind `lightgbm`. SQLite cannot change a
+            // CHECK constraint in place, so the table is rebuilt with the same columns and rows.
+            try db.execute(sql: """
+                CREATE TABLE model_versions_v9 (
+                    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL CHECK (version > 0),
+                    kind TEXT NOT NULL CHECK (kind IN ('linear', 'logistic', 'gbdt', 'xgboost', 'lightgbm')),
+                    hyperparameters TEXT NOT NULL,             -- JSON object
+                    metrics TEXT,                              -- JSON object; NULL without a validation split
+                    features TEXT NOT NULL,                    -- JSON array of the feature names, in order
+                    trees INTEGER NOT NULL CHECK (trees >= 0),
+                    model BLOB NOT NULL,                       -- the model document (JSON), see ModelDocument
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    PRIMARY KEY (model_id, version)
+                );
+                INSERT INTO model_versions_v9 (model_id, version, kind, hyperparameters, metrics, features, trees,
+                    model, created_at, created_by)
+                SELECT model_id, version, kind, hyperparameters, metrics, features, trees, model, created_at, created_by
+                FROM model_versions;
+                DROP TABLE model_versions;
+                ALTER TABLE model_versions_v9 RENAME TO model_versions;
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 8 }
+    static var schemaVersion: Int { 9 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

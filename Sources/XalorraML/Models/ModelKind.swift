@@ -8,6 +8,8 @@ public enum ModelKind: String, Sendable, CaseIterable, Codable {
     case gbdt
     /// A gradient-boosted tree model imported from XGBoost's JSON format.
     case xgboost
+    /// A gradient-boosted tree model imported from LightGBM's text format.
+    case lightgbm
 
     /// The kinds `xalorra train --kind` accepts.
     public static let trainable: [ModelKind] = [.gbdt, .linear, .logistic]

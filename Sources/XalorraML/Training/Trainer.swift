@@ -63,7 +63,7 @@ public enum Trainer {
             )
             let metrics = validation.map { measure(.trees(ensemble), on: $0, objective: objective) }
             return Result(model: .trees(ensemble), metrics: metrics, iterations: rounds, objective: objective)
-        case .xgboost:
+        case .xgboost, .lightgbm:
             preconditionFailure("refused above")
         }
     }
@@ -77,8 +77,9 @@ public enum Trainer {
             let list = problems.map { "\($0.name): \($0.problem)" }.joined(separator: "; ")
             throw TrainingError("invalid hyperparameters: \(list)")
         }
-        guard kind != .xgboost else {
-            throw TrainingError("xgboost models cannot be trained here, only imported; train --kind gbdt instead")
+        guard kind != .xgboost, kind != .lightgbm else {
+            throw TrainingError(
+                "\(kind.rawValue) models cannot be trained here, only imported; train --kind gbdt instead")
         }
         guard data.featureCount > 0 else { throw TrainingError("the data has no feature columns") }
         guard data.rowCount > 0 else { throw TrainingError("the data has no rows") }
@@ -91,7 +92,7 @@ public enum Trainer {
                 data.target, kind: "logistic regression", hint: "; use --kind linear or gbdt for a numeric target")
         case .gbdt where parameters.objective == .binary:
             try LogisticRegression.requireBinary(data.target, kind: "the binary objective", hint: "")
-        case .gbdt, .xgboost:
+        case .gbdt, .xgboost, .lightgbm:
             break
         }
     }
