@@ -25,8 +25,10 @@ KINDS="${KINDS:-v2-1 v2-100 v2-1000 bin-100 bin-1000 inst-100 inst-1000 seed}"
 VENV="${VENV:-/tmp/mlserver-venv}"
 SHARED="${SHARED:-$REPO_ROOT/../shared}"
 WORK="$(mktemp -d /tmp/xalorra-mlserver.XXXXXX)"
-ML_PORT="${ML_PORT:-8090}"
+ML_PORT="${ML_PORT:-8090}" # MLServer also takes the next two ports (gRPC, metrics)
 export SECRET_KEY="${SECRET_KEY:-mlserver-bench-secret-mlserver-bench!!}"
+# A 10,000-row JSON body is about 2 MB: over the default 1 MiB body limit, as a team scoring such batches would set.
+export XALORRA_MAX_BODY="${XALORRA_MAX_BODY:-16777216}"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -45,11 +47,11 @@ VENV="$VENV" "$SHARED/peers/mlserver/run.sh" "$WORK/model/model.json" "$ML_PORT"
 pids+=($!)
 
 # The servers: name → binary and port. MLServer answers without a token; xalorra's take one each.
-declare -A bin=([xalorra]="$BIN") port=([mlserver]="$ML_PORT" [xalorra]=8091) token=()
+declare -A bin=([xalorra]="$BIN") port=([mlserver]="$ML_PORT" [xalorra]=8095) token=()
 servers=(mlserver xalorra)
 if [[ -n "${BEFORE_BIN:-}" ]]; then
     bin[before]="$(cd "$(dirname "$BEFORE_BIN")" && pwd)/$(basename "$BEFORE_BIN")"
-    port[before]=8092
+    port[before]=8096
     servers+=(before)
 fi
 for name in "${servers[@]}"; do
@@ -62,13 +64,10 @@ for name in "${servers[@]}"; do
     declare "pid_$name=$!"
     token[$name]="$(XALORRA_HOME="$WORK/$name" "${bin[$name]}" token --user bench --ttl 2h)"
 done
+ready() { curl -fs -o /dev/null ${token[$1]:+-H "Authorization: Bearer ${token[$1]}"} "http://127.0.0.1:${port[$1]}/v2/models/fried/ready"; }
 for name in "${servers[@]}"; do
-    for _ in $(seq 600); do
-        curl -fs -o /dev/null "http://127.0.0.1:${port[$name]}/v2/models/fried/ready" && break
-        sleep 0.1
-    done
-    curl -fs -o /dev/null "http://127.0.0.1:${port[$name]}/v2/models/fried/ready" \
-        || die "$name did not become ready (log: $(tail -5 "$WORK/$name.log" 2>/dev/null))"
+    for _ in $(seq 600); do ready "$name" && break; sleep 0.1; done
+    ready "$name" || die "$name did not become ready (log: $(tail -5 "$WORK/$name.log" 2>/dev/null))"
 done
 
 # The request bodies: the same FP32 rows for every kind (float32 values written as numpy's tolist() does).
@@ -120,7 +119,7 @@ binary, head = post(xa, "/v2/models/fried/infer", open(f"{work}/bin-1000.body", 
                      "Inference-Header-Content-Length": open(f"{work}/bin-1000.length").read()})
 length = int(head["Inference-Header-Content-Length"])
 values = struct.unpack("<1000f", binary[length:])
-preds = [p["prediction"] for p in inst["predictions"]] if "predictions" in inst else inst["prediction"]
+preds = inst["predictions"]
 for name, got in (("v2 json", ours), ("binary", values), ("instances", preds)):
     worst = max(abs(a - b) / max(1, abs(b)) for a, b in zip(got, expected))
     assert len(got) == 1000 and worst < 1e-5, (name, worst)
@@ -204,7 +203,7 @@ for server in "${servers[@]}"; do
         "grew $(( after_hwm - before_hwm )) KiB (VmHWM $before_hwm → $after_hwm KiB)"
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo
 printf '%-10s %12s %12s %12s %8s\n' kind MLServer xalorra before ratio
 for kind in $KINDS; do
