@@ -89,15 +89,27 @@ import Testing
 
     // MARK: Correctness
 
-    /// On small trees trained here (missing values included), TreeSHAP equals Shapley values computed by brute force
-    /// over every coalition of features, tree by tree and summed.
-    @Test func treeSHAPEqualsBruteForceShapley() throws {
+    /// TreeSHAP's values for `rows` by the recursive algorithm (`tables: false`) or by leaf tables (`true`).
+    static func shap(_ ensemble: TreeEnsemble, _ rows: [Double], tables: Bool) throws -> [Double] {
+        let shap = try TreeSHAP(ensemble)
+        var output = [Double](repeating: 0, count: rows.count / ensemble.featureCount * (ensemble.featureCount + 1))
+        rows.withUnsafeBufferPointer { rows in
+            output.withUnsafeMutableBufferPointer { output in shap.explain(rows: rows, into: output, tables: tables) }
+        }
+        return output
+    }
+
+    /// On small trees trained here (missing values included, a feature tested twice on a path), TreeSHAP, recursive
+    /// and by leaf tables, equals Shapley values computed by brute force over every coalition of features, tree by
+    /// tree and summed.
+    @Test(arguments: [false, true])
+    func treeSHAPEqualsBruteForceShapley(tables: Bool) throws {
         let width = 5
         let data = Self.data(rows: 400, width: width, seed: 7, missing: 0.1)
-        let ensemble = try Self.trees(data, trees: 6, depth: 4)
+        let ensemble = try Self.trees(data, trees: 6, depth: 5)
         #expect(ensemble.trees.allSatisfy { $0.cover.count == $0.nodeCount && $0.gain.count == $0.nodeCount })
-        let explainer = try ModelExplainer(.trees(ensemble))
         let probes = Self.data(rows: 25, width: width, seed: 99, missing: 0.3)
+        let got = try Self.shap(ensemble, probes.values, tables: tables)
         for index in 0..<probes.rowCount {
             let row = Array(probes.values[(index * width)..<((index + 1) * width)])
             var expected = [Double](repeating: 0, count: width + 1)
@@ -105,9 +117,24 @@ import Testing
             for tree in ensemble.trees {
                 for (slot, value) in Self.bruteForce(tree, row, width: width).enumerated() { expected[slot] += value }
             }
-            let got = explainer.explain(row)
             for slot in 0...width {
-                #expect(Self.close(got[slot], expected[slot]), "row \(index) slot \(slot): \(got[slot]) vs \(expected[slot])")
+                let value = got[index * (width + 1) + slot]
+                #expect(Self.close(value, expected[slot]), "row \(index) slot \(slot): \(value) vs \(expected[slot])")
+            }
+        }
+    }
+
+    /// Leaf tables give the recursive algorithm's values on 100-tree, depth-6 trees, and on imported XGBoost trees.
+    @Test func leafTablesEqualTheRecursiveAlgorithm() throws {
+        let data = Self.data(rows: 2000, width: 8, seed: 21, missing: 0.1)
+        let ensemble = try Self.trees(data, trees: 100, depth: 6)
+        let imported = try XGBoostModel.load(try Self.fixture("binary-logistic.json")).ensemble
+        let importedRows = try Self.csv("binary-logistic.input.csv").flatMap { $0 }
+        for (model, rows) in [(ensemble, Array(data.values.prefix(8 * 50))), (imported, importedRows)] {
+            let recursive = try Self.shap(model, rows, tables: false)
+            let tabled = try Self.shap(model, rows, tables: true)
+            for (index, (a, b)) in zip(recursive, tabled).enumerated() {
+                #expect(Self.close(a, b, relative: 1e-9, absolute: 1e-12), "value \(index): \(a) vs \(b)")
             }
         }
     }
@@ -156,9 +183,14 @@ import Testing
         #expect(rows.contains { $0.contains(where: \.isNaN) })
         let explainer = try ModelExplainer(.trees(ensemble))
         let scale = expected.flatMap { $0 }.map(abs).max() ?? 1
+        // Row by row (the recursive algorithm) and all at once (leaf tables).
+        let together = explainer.explain(rows.flatMap { $0 })
         for (index, (row, want)) in zip(rows, expected).enumerated() {
             let got = explainer.explain(row)
             #expect(got.count == want.count)
+            #expect(Array(together[(index * want.count)..<((index + 1) * want.count)]).elementsEqual(got) {
+                Self.close($0, $1, relative: 1e-9, absolute: 1e-12)
+            })
             for (slot, (a, b)) in zip(got, want).enumerated() {
                 // Relative 1e-5, with a floor at 1e-5 of the largest contribution: XGBoost sums in float.
                 #expect(Self.close(a, b, relative: 1e-5, absolute: 1e-5 * scale), "\(name) row \(index) slot \(slot): \(a) vs \(b)")

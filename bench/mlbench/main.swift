@@ -3,10 +3,13 @@
 //   xalorra-mlbench --train TRAIN.csv --test TEST.csv [--target target] [--objective auto|regression|binary]
 //       [--trees 100] [--max-depth 6] [--learning-rate 0.1] [--min-samples-leaf 20] [--l2 1] [--bins 255]
 //       [--threads 1] [--valid-fraction 0] [--early-stopping N] [--seed 0] [--predict-rows 1000000]
+//       [--explain-rows 0]
 //
 // Output keys: train_seconds, rounds, objective, rmse or logloss (on the test rows), predict_rows_per_second (one
 // batch predict of the test rows repeated to at least --predict-rows rows, one thread, best of 3) and
-// single_row_predict_ns (mean of one-row predicts, as a server request makes).
+// single_row_predict_ns (mean of one-row predicts, as a server request makes); with --explain-rows N, also
+// explain_us_per_row (exact TreeSHAP of N test rows, repeated as needed, one thread, best of 3) and
+// leaves_per_tree (what TreeSHAP's cost grows with, to compare with another library's model of the same shape).
 
 #if canImport(Glibc)
 import Glibc
@@ -92,6 +95,7 @@ let objectiveName = option("objective", "auto")
 guard let objective = Hyperparameters.Objective(rawValue: objectiveName) else { fail("--objective: \(objectiveName)") }
 parameters.objective = objective
 let predictRows = option("predict-rows", 1_000_000)
+let explainRows = option("explain-rows", 0)
 if let unknown = options.keys.sorted().first { fail("unknown option --\(unknown)") }
 
 let train = loadDataset(trainPath, target: targetName)
@@ -149,6 +153,32 @@ let singleNanoseconds = (now() - singleStart) / Double(singleCalls) * 1e9
 if checksum.isNaN { printError("xalorra-mlbench: a single-row prediction is NaN") }
 
 func json(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+
+// Explanations: TreeSHAP of `explainRows` rows (the test rows cycled), one thread, best of three.
+var explainField = ""
+if explainRows > 0 {
+    let explainer: ModelExplainer
+    do { explainer = try ModelExplainer(model) } catch { fail("explaining: \(error.message)") }
+    var rows: [Double] = []
+    rows.reserveCapacity(explainRows * width)
+    for index in 0..<explainRows { rows += test.values[(index % test.rowCount) * width..<(index % test.rowCount + 1) * width] }
+    var output = [Double](repeating: 0, count: explainRows * (width + 1))
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let begin = now()
+        rows.withUnsafeBufferPointer { rows in
+            output.withUnsafeMutableBufferPointer { output in explainer.explain(rows: rows, into: output) }
+        }
+        best = min(best, now() - begin)
+    }
+    var leaves = 0, trees = 0
+    if case .trees(let ensemble) = model {
+        trees = ensemble.trees.count
+        leaves = ensemble.trees.reduce(0) { $0 + $1.feature.filter { $0 < 0 }.count }
+    }
+    explainField = ", \"explain_us_per_row\": \(json(best / Double(explainRows) * 1e6)), "
+        + "\"leaves_per_tree\": \(json(Double(leaves) / Double(max(trees, 1))))"
+}
 let metricField = binary
     ? "\"logloss\": \(json(metrics.logLoss ?? .nan)), \"accuracy\": \(json(metrics.accuracy ?? .nan))"
     : "\"rmse\": \(json(metrics.rmse ?? .nan))"
@@ -156,5 +186,5 @@ print(
     "{\"train_seconds\": \(json(trainSeconds)), \"rounds\": \(result.iterations), "
         + "\"objective\": \"\(result.objective.rawValue)\", \(metricField), "
         + "\"predict_rows_per_second\": \(json(Double(batchRows) / bestSeconds)), "
-        + "\"single_row_predict_ns\": \(json(singleNanoseconds))}"
+        + "\"single_row_predict_ns\": \(json(singleNanoseconds))\(explainField)}"
 )

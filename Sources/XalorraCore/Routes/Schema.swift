@@ -132,19 +132,32 @@ public enum Schema {
     /// stored model matches to its features by name (extra columns ignored, a missing one a 422 naming it). With
     /// `columns`, every instance has one value per column.
     public static let predictRequest: JSONValue = .object([("oneOf", .array([
-        object([("features", .object([("type", "array"), ("items", number), ("minItems", 1)]))], required: ["features"]),
+        object([
+            ("features", .object([("type", "array"), ("items", number), ("minItems", 1)])), ("explain", explainFlag),
+        ], required: ["features"]),
         object([
             ("columns", .object([("type", "array"), ("items", string), ("minItems", 1)])),
             ("instances", array(.object([
                 ("type", "array"), ("minItems", 1), ("items", .object([("type", .array(["number", "null"]))])),
             ]))),
+            ("explain", explainFlag),
         ], required: ["instances"]),
     ]))])
 
-    /// One prediction, or a batch's.
+    /// `"explain": true` asks for each row's contributions (ExplainedPrediction).
+    static let explainFlag: JSONValue = .object([
+        ("type", "boolean"),
+        ("description", "Add each row's \"contributions\": every feature's share of the margin (TreeSHAP), and \"bias\""),
+    ])
+
+    /// One row's explanation: `{"<feature>": x, …, "bias": b}`, summing to the margin.
+    static let contributions: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
+
+    /// One prediction, or a batch's; with `"explain": true`, their `contributions`.
     public static let predictResponse: JSONValue = .object([("oneOf", .array([
-        ref("Prediction"),
-        object([("model", string), ("version", string), ("predictions", numbers)], required: ["model", "version", "predictions"]),
+        .object([("allOf", .array([ref("Prediction"), object([("contributions", contributions)], required: [])]))]),
+        object([("model", string), ("version", string), ("predictions", numbers), ("contributions", array(contributions))],
+               required: ["model", "version", "predictions"]),
     ]))])
 
     /// `POST /train/{model}` as JSON: the data and the hyperparameters. The example makes a linear model on `a`, `b`,

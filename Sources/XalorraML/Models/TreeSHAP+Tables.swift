@@ -1,0 +1,197 @@
+/// TreeSHAP by leaf tables (Yang, "Fast TreeSHAP", 2021, algorithm v2), for many rows: the same values as the
+/// recursive algorithm, several times faster on depth-6 trees.
+///
+/// For one leaf `l` of value `v` whose path from the root tests the distinct features `P` (`d` of them), feature
+/// `j ∈ P` has a zero fraction `z_j` (the product of the cover ratios of the path's splits on `j`) and a one
+/// fraction `o_j` (1 when the row takes every one of those splits' branches toward `l`, else 0). The leaf's
+/// Shapley contribution depends only on the set `A = {j : o_j = 1}`: with
+/// `s(M) = v Σ_{S⊆M} |S|!(d−|S|−1)!/d! Π_{j∈P∖S} z_j`, a feature outside `A` gets `−s(A)` and one inside gets
+/// `(1 − z_j)/z_j · s(A∖{j})`. The `2^d` values of `s` are computed once per leaf; a row then needs one pass over
+/// each tree's splits (the set `A` at every node) and `d` look-ups per leaf.
+struct TreeSHAPTables: Sendable {
+    /// A split, with the tree-local slots of itself and its children in the row's scratch of sets.
+    struct Split: Sendable {
+        var threshold: Double
+        var feature: Int32
+        var slot: Int32
+        var left: Int32
+        var right: Int32
+        /// The bit of the split's feature among its path's distinct features.
+        var bit: UInt32
+        /// `bit` when the split is the first on its path to test its feature (the bit is set here, then only
+        /// cleared), else 0.
+        var first: UInt32
+        var defaultLeft: Bool
+    }
+
+    /// One leaf: its slot, its path's features (`depth` of them from `pathStart`) and its `s` table (`1 << depth`
+    /// values from `tableStart`).
+    struct Leaf: Sendable {
+        var slot: Int32
+        var depth: Int32
+        var pathStart: Int32
+        var tableStart: Int32
+    }
+
+    /// One distinct feature of a leaf's path and its `(1 − z)/z`.
+    struct PathFeature: Sendable {
+        var ratio: Double
+        var feature: Int
+    }
+
+    /// What a tabled tree occupies.
+    struct Tree: Sendable {
+        var splits: Range<Int>
+        var leaves: Range<Int>
+    }
+
+    /// The most distinct features a path may test for its tree to be tabled (`3^d` work and `2^d` values a leaf).
+    static let maxPathFeatures = 10
+
+    private(set) var splits: [Split] = []
+    private(set) var leaves: [Leaf] = []
+    private(set) var path: [PathFeature] = []
+    private(set) var table: [Double] = []
+    /// One per tree of the ensemble: `nil` for a tree left to the recursive algorithm (a path testing more than
+    /// ``maxPathFeatures`` features, a branch no training row reached, children stored before their parent).
+    private(set) var trees: [Tree?] = []
+
+    /// Tables for the trees at `ranges` of `nodes`.
+    init(_ nodes: [TreeSHAP.Node], ranges: [Range<Int>]) {
+        for range in ranges {
+            let mark = (splits.count, leaves.count, path.count, table.count)
+            if add(nodes[range], root: range.lowerBound) {
+                trees.append(Tree(splits: mark.0..<splits.count, leaves: mark.1..<leaves.count))
+            } else {
+                splits.removeSubrange(mark.0...)
+                leaves.removeSubrange(mark.1...)
+                path.removeSubrange(mark.2...)
+                table.removeSubrange(mark.3...)
+                trees.append(nil)
+            }
+        }
+    }
+
+    /// Adds one tree; `false` when it cannot be tabled.
+    private mutating func add(_ tree: ArraySlice<TreeSHAP.Node>, root: Int) -> Bool {
+        let count = tree.count
+        // Each node's path: its distinct features with their zero fractions, built parent to child.
+        var paths = [[(feature: Int32, zero: Double)]](repeating: [], count: count)
+        for index in 0..<count {
+            let node = tree[root + index]
+            let nodePath = paths[index]
+            paths[index] = []
+            guard node.feature >= 0 else {
+                guard nodePath.count <= Self.maxPathFeatures else { return false }
+                addLeaf(index, value: node.value, path: nodePath)
+                continue
+            }
+            let left = Int(node.left) - root, right = Int(node.right) - root
+            let position = nodePath.firstIndex { $0.feature == node.feature }
+            let bit = UInt32(position ?? nodePath.count)
+            guard bit < 32 else { return false }
+            splits.append(Split(
+                threshold: node.threshold, feature: node.feature, slot: Int32(index), left: Int32(left),
+                right: Int32(right), bit: 1 << bit, first: position == nil ? 1 << bit : 0,
+                defaultLeft: node.defaultLeft))
+            for child in [left, right] {
+                guard child > index, child < count else { return false }  // children after parents, as trees store them
+                let fraction = node.cover > 0 ? tree[root + child].cover / node.cover : 0
+                guard fraction > 0 else { return false }
+                var childPath = nodePath
+                if let position {
+                    childPath[position].zero *= fraction
+                } else {
+                    childPath.append((node.feature, fraction))
+                }
+                paths[child] = childPath
+            }
+        }
+        return true
+    }
+
+    private mutating func addLeaf(_ slot: Int, value: Double, path nodePath: [(feature: Int32, zero: Double)]) {
+        let depth = nodePath.count
+        leaves.append(Leaf(slot: Int32(slot), depth: Int32(depth), pathStart: Int32(path.count),
+                           tableStart: Int32(table.count)))
+        for element in nodePath {
+            path.append(PathFeature(ratio: (1 - element.zero) / element.zero, feature: Int(element.feature)))
+        }
+        let size = 1 << depth
+        // Π_{j∈P∖S} z_j for every S, and the Shapley weights |S|!(d−|S|−1)!/d! by |S|.
+        var product = [Double](repeating: 1, count: size)
+        for subset in 0..<size {
+            for bit in 0..<depth where subset & (1 << bit) == 0 { product[subset] *= nodePath[bit].zero }
+        }
+        var weights = [Double](repeating: 0, count: max(depth, 1))
+        for members in 0..<depth {
+            weights[members] = Self.factorial(members) * Self.factorial(depth - members - 1) / Self.factorial(depth)
+        }
+        for mask in 0..<size {
+            var total = 0.0
+            var subset = mask
+            while true {
+                if subset.nonzeroBitCount < depth { total += weights[subset.nonzeroBitCount] * product[subset] }
+                if subset == 0 { break }
+                subset = (subset - 1) & mask
+            }
+            table.append(value * total)
+        }
+    }
+
+    private static func factorial(_ n: Int) -> Double { n < 2 ? 1 : (2...n).reduce(1.0) { $0 * Double($1) } }
+
+    /// Runs `body` with the tables' buffers.
+    func withBuffers<Result>(_ body: (Buffers) -> Result) -> Result {
+        splits.withUnsafeBufferPointer { splits in
+            leaves.withUnsafeBufferPointer { leaves in
+                path.withUnsafeBufferPointer { path in
+                    table.withUnsafeBufferPointer { table in
+                        body(Buffers(splits: splits, leaves: leaves, path: path, table: table))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tables' storage, held once per explanation call.
+    struct Buffers {
+        let splits: UnsafeBufferPointer<Split>
+        let leaves: UnsafeBufferPointer<Leaf>
+        let path: UnsafeBufferPointer<PathFeature>
+        let table: UnsafeBufferPointer<Double>
+
+        /// Adds `tree`'s contributions for `row` (already rounded for float32 models) to `phi`, using `masks` (one
+        /// per node of the tree) as scratch.
+        @inline(__always)
+        func add(
+            _ tree: Tree, row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>,
+            masks: UnsafeMutablePointer<UInt32>
+        ) {
+            masks[0] = 0
+            for index in tree.splits {
+                let split = splits[index]
+                let mask = masks[Int(split.slot)] | split.first
+                let cleared = mask & ~split.bit
+                let value = row[Int(split.feature)]
+                let goesLeft = value < split.threshold || (value.isNaN && split.defaultLeft)
+                masks[Int(split.left)] = goesLeft ? mask : cleared
+                masks[Int(split.right)] = goesLeft ? cleared : mask
+            }
+            let table = self.table.baseAddress!
+            let path = self.path.baseAddress!
+            for index in tree.leaves {
+                let leaf = leaves[index]
+                let mask = Int(masks[Int(leaf.slot)])
+                let values = table + Int(leaf.tableStart)
+                let features = path + Int(leaf.pathStart)
+                let outside = -values[mask]
+                for position in 0..<Int(leaf.depth) {
+                    let bit = 1 << position
+                    let inside = features[position].ratio * values[mask ^ bit]
+                    phi[features[position].feature] += mask & bit != 0 ? inside : outside
+                }
+            }
+        }
+    }
+}
