@@ -9,7 +9,7 @@ const ROWS = 200, BUCKET_MS = 5000, BUCKETS = 60, SAMPLES = 64, MODELS = 8;
 
 export function render(main) {
   const controller = new AbortController();
-  let paused = false, lastId = null, skipped = 0, pending = [];
+  let paused = false, lastId = null, skipped = 0, pending = [], received = 0, reconnects = 0;
   const stats = new Map();
   const model = h("select", { name: "model" }, h("option", { value: "" }, "All models"));
   const tenant = h("input", { name: "tenant", placeholder: "your tenant", size: 12 });
@@ -66,6 +66,7 @@ export function render(main) {
   }
 
   function take(item) {
+    received++;
     lastId = Math.max(lastId || 0, item.id);
     note(item);
     if (paused) { skipped++; return; }
@@ -116,6 +117,9 @@ export function render(main) {
     }
     fill(charts, cards.length ? cards : notice("No predictions in the last 5 minutes."));
     if (paused) state.textContent = `Paused (${skipped} new not shown)`;
+    else if (state.textContent.startsWith("Live")) state.textContent = `Live: ${received} received`;
+    state.dataset.received = received;
+    state.dataset.reconnects = reconnects;
   }
   drawCharts();
   const timer = setInterval(drawCharts, 2000);
@@ -151,6 +155,7 @@ export function render(main) {
     }
     if (signal.aborted) return;
     state.textContent = "Reconnecting…";
+    reconnects++;
     setTimeout(() => { if (!signal.aborted) follow(signal, false); }, 1000);
   }
   reconnect();
