@@ -20,7 +20,13 @@ const pages = [
 const root = document.getElementById("app");
 let stop = null;
 
+/** Ends the current page: its streams, timers and requests (on navigation and on signing out). */
+function teardown() {
+  if (stop) { try { stop(); } catch { /* already gone */ } stop = null; }
+}
+
 function signInView() {
+  teardown();
   const user = h("input", { name: "username", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const status = h("div", { id: "alerts" });
@@ -61,7 +67,7 @@ function route() {
   if (!currentUser()) return;
   const main = document.getElementById("main");
   if (!main) return;
-  if (stop) { try { stop(); } catch { /* already gone */ } stop = null; }
+  teardown();
   clearError();
   const parts = location.hash.replace(/^#\/?/, "").split("/").map((p) => decodeURIComponent(p));
   const page = pages.find((p) => p.name === parts[0]) || pages[0];

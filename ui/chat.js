@@ -55,10 +55,12 @@ function conversation(pane, id, signal, refreshList) {
   fill(pane, header, messages, form);
 
   if (id) {
-    get(path("chat", "histories", id), { limit: 100 }).then((answer) => {
+    get(path("chat", "histories", id), { limit: 500 }).then((answer) => {
       const c = answer.data;
       titleBar(header, c, refreshList);
-      fill(messages, c.messages.map((m) => bubble(m.sender, m.content, m.timestamp)));
+      fill(messages, c.messages.length < c.message_count
+        ? h("li", { class: "muted" }, `The first ${c.messages.length} of ${c.message_count} messages.`) : null,
+        c.messages.map((m) => bubble(m.sender, m.content, m.timestamp)));
     }).catch(reportError);
   } else {
     fill(header, h("h2", {}, "New conversation"));

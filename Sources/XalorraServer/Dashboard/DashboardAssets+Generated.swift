@@ -410,7 +410,13 @@ const pages = [
 const root = document.getElementById("app");
 let stop = null;
 
+/** Ends the current page: its streams, timers and requests (on navigation and on signing out). */
+function teardown() {
+  if (stop) { try { stop(); } catch { /* already gone */ } stop = null; }
+}
+
 function signInView() {
+  teardown();
   const user = h("input", { name: "username", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const status = h("div", { id: "alerts" });
@@ -451,7 +457,7 @@ function route() {
   if (!currentUser()) return;
   const main = document.getElementById("main");
   if (!main) return;
-  if (stop) { try { stop(); } catch { /* already gone */ } stop = null; }
+  teardown();
   clearError();
   const parts = location.hash.replace(/^#\/?/, "").split("/").map((p) => decodeURIComponent(p));
   const page = pages.find((p) => p.name === parts[0]) || pages[0];
@@ -570,10 +576,12 @@ function conversation(pane, id, signal, refreshList) {
   fill(pane, header, messages, form);
 
   if (id) {
-    get(path("chat", "histories", id), { limit: 100 }).then((answer) => {
+    get(path("chat", "histories", id), { limit: 500 }).then((answer) => {
       const c = answer.data;
       titleBar(header, c, refreshList);
-      fill(messages, c.messages.map((m) => bubble(m.sender, m.content, m.timestamp)));
+      fill(messages, c.messages.length < c.message_count
+        ? h("li", { class: "muted" }, `The first ${c.messages.length} of ${c.message_count} messages.`) : null,
+        c.messages.map((m) => bubble(m.sender, m.content, m.timestamp)));
     }).catch(reportError);
   } else {
     fill(header, h("h2", {}, "New conversation"));
