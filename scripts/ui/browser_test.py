@@ -263,6 +263,23 @@ def admin(driver):
     wait(driver, lambda d: "database" in text_of(d, "main"), "the health report")
     shot(driver, "admin")
     axe_check(driver, "admin")
+    # Add a user, disable them, mint a token for another name: each through the page's forms.
+    for name, value in [("new-username", "carol_new"), ("new-email", "carol@example.com"), ("new-name", "Carol New"),
+                        ("new-password", "carol-pass-1")]:
+        driver.find_element(By.NAME, name).send_keys(value)
+    [b for b in driver.find_elements(By.CSS_SELECTOR, "main form button[type=submit]") if b.text == "Add user"][0].click()
+    wait(driver, lambda d: "Added carol_new" in text_of(d, "main") and "carol_new" in text_of(d, "#users"), "the new user")
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Disable carol_new']").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "button[aria-label='Enable carol_new']"), "the user disabled")
+    status, user = api("GET", "/admin/users/carol_new")
+    check(status == 200 and user["data"]["is_active"] is False, f"carol_new still active: {user}")
+    driver.find_element(By.NAME, "token-user").send_keys("minted_one")
+    driver.find_element(By.NAME, "token-ttl").send_keys("10m")
+    [b for b in driver.find_elements(By.CSS_SELECTOR, "main form button[type=submit]") if b.text == "Mint"][0].click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "textarea[aria-label='The new token']"), "the minted token")
+    minted = driver.find_element(By.CSS_SELECTOR, "textarea[aria-label='The new token']").get_attribute("value")
+    status, who = api("GET", "/whoami", token=minted)
+    check(status == 200 and who["user_id"] == "minted_one", f"the minted token: {status} {who}")
     go(driver, "#/api")
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "details.operation")) > 40, "the API reference")
     driver.find_elements(By.CSS_SELECTOR, "details.operation summary")[3].click()
