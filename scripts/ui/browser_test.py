@@ -154,6 +154,12 @@ def live(driver):
     seen = time.monotonic() - start
     metrics["http_prediction_to_live_ms"] = round(seen * 1000)
     check(seen <= 1.0, f"the HTTP prediction took {seen:.2f} s to appear")
+    # Paused, new rows wait; resumed, the next ones show.
+    driver.find_element(By.CSS_SELECTOR, "button[aria-pressed]").click()
+    api("POST", "/predict/demo", {"features": [3.75, 0, 0]})
+    wait(driver, lambda d: "1 new not shown" in text_of(d, "#live-state"), "the paused count", timeout=5)
+    check("3.75, 0, 0" not in text_of(driver, "#live-rows"), "a row arrived while paused")
+    driver.find_element(By.CSS_SELECTOR, "button[aria-pressed]").click()
     for i in range(30):
         api("POST", "/predict/demo", {"features": [i, i / 2, 1]})
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#live-rows tr")) >= 31, "31 rows")
@@ -247,6 +253,15 @@ def chat(driver):
     wait(driver, lambda d: text_of(d, "#conversation-title") == XSS_TITLE, "the new title")
     wait(driver, lambda d: XSS_TITLE in text_of(d, "#conversation-list"), "the new title in the list")
     check(not driver.find_elements(By.CSS_SELECTOR, "#conversation-list i, #conversation-list script"), "title markup became elements")
+    # Search: the title's words find it, others nothing.
+    search = driver.find_element(By.NAME, "search")
+    search.send_keys("zzz-nothing")
+    wait(driver, lambda d: "No conversations." in text_of(d, "#conversation-list"), "an empty search")
+    search.clear()
+    search.send_keys("renamed")
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#conversation-list li a")) == 1, "the search's match")
+    search.clear()
+    search.send_keys(" ")
     # Delete.
     [b for b in driver.find_elements(By.CSS_SELECTOR, ".conversation-head button") if b.text == "Delete"][0].click()
     driver.switch_to.alert.accept()
