@@ -195,6 +195,17 @@ def training(driver):
         if api("GET", f"/train/jobs/{job['data']['id']}")[1]["data"]["status"] == "succeeded":
             break
         time.sleep(0.1)
+    # A long job, cancelled from the jobs table.
+    many = ["a,b,c,y"] + [f"{i % 97},{i % 13},{i % 7},{(i % 97) * 2 + i % 13}" for i in range(20000)]
+    status, slow = api("POST", "/train/slow?target=y&kind=gbdt&trees=10000&learning_rate=0.01",
+                       "\n".join(many).encode(), content_type="text/csv")
+    check(status == 202, f"slow job: {status} {slow}")
+    go(driver, "#/training")
+    label = f"Cancel job {slow['data']['id'][:8]}"
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"button[aria-label='{label}']"), "the job's cancel button")
+    driver.find_element(By.CSS_SELECTOR, f"button[aria-label='{label}']").click()
+    wait(driver, lambda d: "cancelled" in text_of(d, "#jobs"), "the job cancelled")
+    check(api("GET", f"/train/jobs/{slow['data']['id']}")[1]["data"]["status"] == "cancelled", "not cancelled")
     go(driver, "#/models")
     wait(driver, lambda d: "houses" in text_of(d, "#model-list"), "the model under Models")
     shot(driver, "models")
