@@ -17,6 +17,8 @@ public struct HTTPInput: Sendable {
     let local: LocalAPI
     /// The request's `Last-Event-ID` (a reconnecting `EventSource` sends the id of the last event it saw).
     public let lastEventID: String?
+    /// The request's `If-None-Match` (the dashboard's assets answer 304 when it names their ETag).
+    public let ifNoneMatch: String?
     /// The request's `Inference-Header-Content-Length` (the inference protocol's binary tensor extension: the body is
     /// that many bytes of JSON, then the tensors' raw bytes), as sent: the infer handler checks it.
     public let inferenceHeaderLength: String?

@@ -51,7 +51,7 @@ import XalorraCore
                 overrides: [
                     .deleteModel: ["name": "gone"], .deleteModelVersion: ["name": "gone-v"],
                     .deleteConversation: ["conversation_id": conversations[1]], .deleteUser: ["username": "bob"],
-                    .chatModel: ["model": "xalorra-builtin"],
+                    .chatModel: ["model": "xalorra-builtin"], .dashboardAsset: ["asset": "app.js"],
                 ])
         }
 

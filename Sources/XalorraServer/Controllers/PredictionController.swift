@@ -163,6 +163,8 @@ enum PredictionController {
     /// that account (so a later account of the same name is not it), a bare name's with the latest `iat` a token
     /// accepted at `opened` can have (so an account created for the name since then takes it over).
     static func accessRefusal(of caller: Caller, api: LocalAPI, opened: Timestamp) async -> XalorraError? {
+        // A key revoked or expired since the feed opened closes it too.
+        if let refusal = await api.keyRefusal(caller) { return refusal }
         var claims = TokenClaims(
             user: caller.user, role: caller.role, tenant: caller.tenant, kind: .access,
             issuedAt: opened.seconds.addingSaturating(TokenService.leewaySeconds), expires: 0, id: "")

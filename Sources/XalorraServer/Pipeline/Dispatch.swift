@@ -11,6 +11,7 @@ struct Dispatch: Sendable {
     let maxBatchRows: Int
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let ifNoneMatch = HTTPField.Name("If-None-Match")!
     static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
 
     /// Calls the handler of `exchange`'s route with `body`.
@@ -28,6 +29,7 @@ struct Dispatch: Sendable {
         let input = HTTPInput(
             route: route, parameters: exchange.parameters, query: exchange.query, body: body, caller: exchange.caller,
             local: exchange.api(api), lastEventID: exchange.head.headerFields[Self.lastEventID],
+            ifNoneMatch: exchange.head.headerFields[Self.ifNoneMatch],
             inferenceHeaderLength: exchange.head.headerFields[Self.inferenceHeaderLength], maxBatchRows: maxBatchRows)
         do {
             return try await handler(input)

@@ -34,14 +34,16 @@ struct RouteMatching: Sendable {
             exchange.parameters = parameters
         case .notFound:
             try await spendUnmatched(&exchange, authentication: authentication, rateLimit: rateLimit)
-            throw XalorraError(.notFound, "Not found: \(method) \(path)")
+            // A key pasted into a URL is not echoed back.
+            throw XalorraError(.notFound, "Not found: \(method) \(APIKeySecret.redacted(path))")
         case .methodNotAllowed(let methods):
             try await spendUnmatched(&exchange, authentication: authentication, rateLimit: rateLimit)
             exchange.headers[.allow] = methods.joined(separator: ", ")
             throw XalorraError(
                 .methodNotAllowed, "Method \(method) not allowed; use \(methods.joined(separator: ", "))")
         }
-        if route.carriesCredentials { exchange.headers[.cacheControl] = "no-store" }
+        // Credentials, and every answer for a signed-in caller (logs, chats, models, users), are nobody's to cache.
+        if route.carriesCredentials || route.access != .public { exchange.headers[.cacheControl] = "no-store" }
         for (name, value) in exchange.uri.queryParameters {
             exchange.query[String(name)] = String(value)
         }
