@@ -256,3 +256,131 @@ import Testing
         }
     }
 }
+
+/// `predict --explain` offline and remote, and `"explain": true` over HTTP: the same contributions everywhere, summing
+/// to the margin, the prediction logged exactly as without `explain`, and refusals that log nothing.
+@Suite(.serialized)
+struct ExplanationSurfaceTests {
+    /// `y = 3a − 2b + (a > 10 ? 5 : 0)` on a 20 × 15 grid: quick to train in a debug build.
+    private static let csv: String = {
+        var lines = ["a,b,y"]
+        for a in 0..<20 {
+            for b in 0..<15 { lines.append("\(a),\(b),\(3 * a - 2 * b + (a > 10 ? 5 : 0))") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }()
+
+    private func json(_ text: String) throws -> JSONValue {
+        try JSONParser.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The `{"a": x, "b": y, "bias": z}` of an answer as (names, values).
+    private func contributions(_ value: JSONValue?) -> (names: [String], values: [Double])? {
+        guard case .object(let members)? = value else { return nil }
+        var values: [Double] = []
+        for (_, member) in members {
+            guard case .number(let number) = member else { return nil }
+            values.append(number.doubleValue)
+        }
+        return (members.map(\.0), values)
+    }
+
+    private func number(_ value: JSONValue?) -> Double? {
+        if case .number(let number)? = value { return number.doubleValue }
+        return nil
+    }
+
+    /// One row explained by the CLI offline and remote and by `POST /predict` (single and batch, columns in another
+    /// order) gives the same contributions, keyed by feature then `bias`, summing to the prediction (a regression's
+    /// margin); each explained prediction is logged once, like any other.
+    @Test func everySurfaceExplainsTheSame() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let cli = server.cli
+        let data = try cli.write("grid.csv", Self.csv)
+        let quick = ["--trees", "20", "--max-depth", "3", "--min-samples-leaf", "5"]
+        #expect(try cli.run(["train", "gbm", "--data", data, "--target", "y"] + quick).status == 0)
+        #expect(try cli.run(["train", "lin", "--data", data, "--target", "y", "--kind", "linear"]).status == 0)
+        let remote = ["--url", server.url, "--token", try server.token()]
+        for model in ["gbm", "lin"] {
+            let before = try cli.storedPredictionCount()
+            let offline = try cli.run(["predict", model, "12", "12", "--explain", "--json"])
+            let online = try cli.run(["predict", model, "12", "12", "--explain", "--json"] + remote)
+            #expect(offline.status == 0 && online.status == 0, "\(offline.stderr) \(online.stderr)")
+            let body = try json(offline.stdout)
+            #expect(body == (try json(online.stdout)), "\(model): \(offline.stdout) vs \(online.stdout)")
+            let explained = try #require(contributions(body["contributions"]), "\(offline.stdout)")
+            #expect(explained.names == ["a", "b", "bias"])
+            let prediction = try #require(number(body["prediction"]))
+            #expect(abs(explained.values.reduce(0, +) - prediction) < 1e-9 * max(1, abs(prediction)))
+            #expect(explained.values[0] > 0 && explained.values[1] < 0, "\(explained)")
+
+            let token = try server.token()
+            let single = try await server.request(
+                "POST", "/predict/\(model)", token: token, body: #"{"features": [12, 12], "explain": true}"#)
+            #expect(single.status == 200, "\(single.body)")
+            #expect(contributions(try json(single.body)["contributions"])?.values == explained.values)
+            let batch = try await server.request(
+                "POST", "/predict/\(model)", token: token,
+                body: #"{"columns": ["b", "a"], "instances": [[12, 12], [1, 2]], "explain": true}"#)
+            #expect(batch.status == 200, "\(batch.body)")
+            let rows = try json(batch.body)["contributions"]?.arrayValue ?? []
+            #expect(rows.count == 2)
+            #expect(contributions(rows.first)?.names == ["a", "b", "bias"])
+            #expect(contributions(rows.first)?.values == explained.values)
+            // 1 + 1 + 1 + 2 rows, as without `explain`.
+            #expect(try cli.storedPredictionCount() == before + 5)
+        }
+
+        let human = try cli.run(["predict", "gbm", "12", "12", "--explain"])
+        #expect(human.status == 0)
+        let lines = human.stdout.split(separator: "\n")
+        #expect(lines.count == 5 && lines[1].hasPrefix("FEATURE") && lines[4].hasPrefix("base value"), "\(human.stdout)")
+
+        let file = try cli.write("rows.csv", "b,a\n12,12\n1,2\n")
+        for extra in [[], remote] {
+            let batch = try cli.run(["predict", "gbm", "--file", file, "--explain"] + extra)
+            #expect(batch.status == 0, "\(batch.stderr)")
+            let csvLines = batch.stdout.split(separator: "\n")
+            #expect(csvLines.first == "prediction,a,b,bias" && csvLines.count == 3, "\(batch.stdout)")
+            for line in csvLines.dropFirst() {
+                let cells = line.split(separator: ",").compactMap { Double($0) }
+                #expect(cells.count == 4 && abs(cells[1...].reduce(0, +) - cells[0]) < 1e-9 * max(1, abs(cells[0])))
+            }
+            let ndjson = try cli.run(["predict", "gbm", "--file", file, "--explain", "--json"] + extra)
+            let first = try json(String(ndjson.stdout.split(separator: "\n").first ?? ""))
+            #expect(contributions(first["contributions"])?.values == (try json(
+                try cli.run(["predict", "gbm", "12", "12", "--explain", "--json"]).stdout))["contributions"].flatMap {
+                    contributions($0)?.values })
+        }
+    }
+
+    /// A model stored without covers (as every model was before them) still predicts; explaining it is a 422 that
+    /// says to retrain or re-import, offline and over HTTP, and logs nothing. `"explain"` must be a boolean.
+    @Test func unexplainableModelsAndBadFlagsLogNothing() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let cli = server.cli
+        let data = try cli.write("grid.csv", Self.csv)
+        #expect(try cli.run(["train", "gbm", "--data", data, "--target", "y", "--trees", "5"]).status == 0)
+        let exported = try cli.run(["models", "export", "gbm", "-"])
+        #expect(exported.status == 0)
+        let stripped = exported.stdout
+            .replacingOccurrences(of: #","cover":\[[^\]]*\]"#, with: "", options: .regularExpression)
+        #expect(!stripped.contains("cover") && stripped.contains("threshold"))
+        let file = try cli.write("old.json", stripped)
+        #expect(try cli.run(["models", "import", "old", file]).status == 0)
+        #expect(try cli.run(["predict", "old", "12", "12"]).status == 0)
+        let before = try cli.storedPredictionCount()
+        let refused = try cli.run(["predict", "old", "12", "12", "--explain"])
+        #expect(refused.status != 0 && refused.stderr.contains("retrain or re-import"), "\(refused.stderr)")
+        let token = try server.token()
+        let http = try await server.request(
+            "POST", "/predict/old", token: token, body: #"{"instances": [[12, 12]], "explain": true}"#)
+        #expect(http.status == 422 && http.body.contains("retrain or re-import"), "\(http.body)")
+        let flag = try await server.request(
+            "POST", "/predict/gbm", token: token, body: #"{"features": [12, 12], "explain": "yes"}"#)
+        #expect(flag.status == 422 && flag.body.contains("explain"), "\(flag.body)")
+        #expect(try cli.storedPredictionCount() == before)
+    }
+}
