@@ -126,20 +126,26 @@ extension LocalAPI {
 
     private static let keyNotFound = XalorraError(.notFound, "API key not found")
 
+    private static func disabledOwner(_ account: User) -> XalorraError {
+        XalorraError.invalid("user", "the account '\(account.username)' is disabled")
+    }
+
     /// The owner of a new key: the caller (its account when it has one), or for admins the account named `user`.
-    private func keyOwner(_ user: String?) async throws(XalorraError) -> (user: String, role: Role, tenant: String, account: Int64?) {
+    private func keyOwner(
+        _ user: String?
+    ) async throws(XalorraError) -> (user: String, role: Role, tenant: String, account: Int64?) {
         if let user, user.lowercased() != caller.user.lowercased() {
             try requireAdminForKeys()
             guard let account = try await userStore().user(named: user) else {
                 throw XalorraError(.notFound, "User not found")
             }
-            guard account.isActive else { throw XalorraError.invalid("user", "the account '\(account.username)' is disabled") }
+            guard account.isActive else { throw Self.disabledOwner(account) }
             return (account.username, account.role, account.tenant, account.id)
         }
         if callerResolved { return (caller.user, caller.role, caller.tenant, caller.account) }
         // Local mode: the acting user's account in the operator's tenant, else the name alone with local rights.
         if let account = try await localAccount() {
-            guard account.isActive else { throw XalorraError.invalid("user", "the account '\(account.username)' is disabled") }
+            guard account.isActive else { throw Self.disabledOwner(account) }
             return (account.username, account.role, account.tenant, account.id)
         }
         return (caller.user, caller.role, caller.tenant, nil)

@@ -26,8 +26,8 @@ public enum APIKeyScope: String, Sendable, CaseIterable, Comparable {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let name = String(part).trimmingCharacters(in: " ")
             guard let scope = APIKeyScope(rawValue: name) else {
-                throw XalorraError.invalid(
-                    field, "'\(name.prefix(40))' is not a scope (expected \(allCases.map(\.rawValue).joined(separator: ", ")))")
+                let names = allCases.map(\.rawValue).joined(separator: ", ")
+                throw XalorraError.invalid(field, "'\(name.prefix(40))' is not a scope (expected \(names))")
             }
             scopes.insert(scope)
         }
