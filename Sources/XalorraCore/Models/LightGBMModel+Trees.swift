@@ -128,9 +128,7 @@ extension LightGBMModel {
                 guard (decision[node] >> 2) & 3 != 3 else {
                     throw ModelFormatError("\(context): node \(node) has an unknown missing type")
                 }
-                guard threshold[node].isFinite else {
-                    throw ModelFormatError("\(context): node \(node)'s threshold is not a finite number")
-                }
+                guard !threshold[node].isNaN else { throw ModelFormatError("\(context): node \(node) has no threshold") }
             }
             guard numCat == 0 else { throw ModelFormatError("categorical splits are not supported (\(context))") }
             if let gain, !gain.allSatisfy(\.isFinite) {
@@ -177,7 +175,9 @@ extension LightGBMModel {
 
     /// How LightGBM's `NumericalDecision` splits: a value within ``zeroThreshold`` of 0 is 0, which goes by the
     /// default direction for missing type `Zero` and by the threshold otherwise; NaN goes by the default direction
-    /// for missing type `NaN` and where 0 goes otherwise; any other value goes left when `x <= threshold`.
+    /// for missing type `NaN` and where 0 goes otherwise; any other value goes left when `x <= threshold`. Exact
+    /// for every input but the largest double at a threshold of `+inf` or the largest double (sent right, as no
+    /// finite threshold lies above it). No bounds: every value, NaN included, goes to `left[0]`.
     static func splits(threshold: Double, decision: Int) -> Splits {
         let defaultLeft = decision & 2 != 0
         let missingType = (decision >> 2) & 3  // 0 None, 1 Zero, 2 NaN
@@ -193,6 +193,13 @@ extension LightGBMModel {
             result.bounds.append(cut)
             result.left.append(goesLeft(cut))
         }
+        // LightGBM's last bin ends at +inf: a threshold there sends every number left and only NaN can go right.
+        // The store keeps finite thresholds only, so that cut is the largest double (which alone then goes right).
+        if result.bounds.isEmpty, missingLeft != result.left[0] {
+            result.bounds = [.greatestFiniteMagnitude]
+            result.left.append(missingLeft)
+        }
+        result.bounds = result.bounds.map { $0 == .infinity ? .greatestFiniteMagnitude : $0 }
         result.missingSegment = result.left.firstIndex(of: missingLeft) ?? 0
         return result
     }
@@ -231,6 +238,10 @@ extension LightGBMModel {
                     continue
                 }
                 let splits = LightGBMModel.splits(threshold: nodes.threshold[source], decision: nodes.decision[source])
+                guard !splits.bounds.isEmpty else {  // everything goes one way: the node is its child
+                    queue.append((splits.left[0] ? nodes.left[source] : nodes.right[source], slot))
+                    continue
+                }
                 var chain = slot
                 for (position, bound) in splits.bounds.enumerated() {
                     fill(chain, feature: Int32(nodes.feature[source]), threshold: bound,

@@ -63,6 +63,9 @@ public enum LightGBMModel {
             for index in trees.indices {
                 for node in trees[index].value.indices where trees[index].feature[node] < 0 {
                     trees[index].value[node] *= scale
+                    guard trees[index].value[node].isFinite else {
+                        throw ModelFormatError("tree \(index): a leaf value times sigmoid \(output.sigmoid) is too large")
+                    }
                 }
             }
         }
