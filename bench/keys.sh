@@ -5,7 +5,8 @@
 # One server, rate limits off; an account `bench` (role user) with a JWT from `users login` and an API key
 # (`keys create --scopes predict`) of the same account. Alternately, ROUNDS times, with each credential:
 # GET /whoami (authentication and nothing else) and POST /predict/xgb-v2 (the baseline model, logged), at 1
-# connection (p50/p99 latency) and at 32 (throughput). The key goes as `Authorization: Bearer xal_…`.
+# connection (p50/p99 latency) and at 32 (throughput), with the server's CPU time per request (user + system, from
+# /proc: on a shared host the one number the neighbours do not move much). The key goes as `Authorization: Bearer`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 resolve_bin
@@ -37,26 +38,37 @@ for name in jwt key; do
     printf '  %-4s whoami: %s\n' "$name" "$(curl -fs "$URL/whoami" -H "Authorization: Bearer $credential")"
 done
 
-# One wrk run; prints "req/s p50_us p99_us non2xx".
+# The server's CPU time so far (user + system), in clock ticks: per request, it does not depend on how busy the
+# machine is, where wall-clock numbers on a shared host do.
+ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+hz="$(getconf CLK_TCK)"
+
+# One wrk run; prints "req/s p50_us p99_us non2xx cpu_us_per_request".
 run() {
-    local connections=$1 method=$2 path=$3 body=$4 credential=$5
-    wrk -t 1 -c "$connections" -d "$DURATION" --latency -s "$LUA" "$URL$path" -- "$method" "$body" "$credential" \
-        | awk -F'\t' '/^RESULT/ { printf "%.1f %d %d %d\n", $2, $3, $4, $5 }'
+    local connections=$1 method=$2 path=$3 body=$4 credential=$5 before after result r p q e n
+    before="$(ticks)"
+    result="$(wrk -t 1 -c "$connections" -d "$DURATION" --latency -s "$LUA" "$URL$path" -- "$method" "$body" \
+        "$credential" | awk -F'\t' '/^RESULT/ { print $2, $3, $4, $5, $7 }')"
+    after="$(ticks)"
+    read -r r p q e n <<<"$result"
+    python3 -c "print(f'{$r:.1f} $p $q $e {($after - $before) * 1e6 / $hz / max($n, 1):.1f}')"
 }
 
-printf '%-6s %-8s %-4s %-5s %12s %9s %9s %7s\n' round route auth conns 'req/s' 'p50 µs' 'p99 µs' non2xx
-declare -A p50 rps
+printf '%-6s %-8s %-4s %-5s %12s %9s %9s %7s %10s\n' round route auth conns 'req/s' 'p50 µs' 'p99 µs' non2xx \
+    'cpu µs/req'
+declare -A p50 rps cpu
 for round in $(seq "${ROUNDS:-3}"); do
     for target in "whoami GET /whoami -" "predict POST /predict/xgb-v2 $WORK/row.json"; do
         read -r label method path body <<<"$target"
         for name in jwt key; do
             credential="${!name}"
-            read -r r p q e < <(run 1 "$method" "$path" "$body" "$credential")
-            p50[$label-$name]+="$p "
-            printf '%-6s %-8s %-4s %-5s %12s %9s %9s %7s\n' "$round" "$label" "$name" 1 "$r" "$p" "$q" "$e"
-            read -r r p q e < <(run 32 "$method" "$path" "$body" "$credential")
-            rps[$label-$name]+="$r "
-            printf '%-6s %-8s %-4s %-5s %12s %9s %9s %7s\n' "$round" "$label" "$name" 32 "$r" "$p" "$q" "$e"
+            for connections in 1 32; do
+                read -r r p q e c < <(run "$connections" "$method" "$path" "$body" "$credential")
+                if [[ $connections == 1 ]]; then p50[$label-$name]+="$p "; else rps[$label-$name]+="$r "; fi
+                cpu[$label-$name]+="$c "
+                printf '%-6s %-8s %-4s %-5s %12s %9s %9s %7s %10s\n' "$round" "$label" "$name" "$connections" "$r" "$p" \
+                    "$q" "$e" "$c"
+            done
         done
     done
 done
@@ -66,7 +78,11 @@ for label in whoami predict; do
     kp="$(echo "${p50[$label-key]}" | median)"
     jr="$(echo "${rps[$label-jwt]}" | median)"
     kr="$(echo "${rps[$label-key]}" | median)"
-    python3 -c "print(f'$label: median p50 at 1 connection: jwt $jp µs, key $kp µs; median req/s at 32: jwt $jr, key $kr (key/jwt {$kr / $jr:.1%})')"
+    jc="$(echo "${cpu[$label-jwt]}" | median)"
+    kc="$(echo "${cpu[$label-key]}" | median)"
+    python3 -c "print(f'$label: median p50 at 1 connection: jwt $jp µs, key $kp µs; median req/s at 32: jwt $jr, ' \\
+        f'key $kr (key/jwt {$kr / $jr:.1%}); median server CPU per request: jwt $jc µs, key $kc µs ' \\
+        f'(key/jwt {$kc / $jc:.1%})')"
 done
 if grep -q "xal_[0-9a-f]\{16\}_[0-9A-Za-z]" "$WORK/serve.log"; then
     echo "FAIL: the server's log holds a key" >&2
