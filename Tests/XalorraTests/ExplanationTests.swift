@@ -242,6 +242,29 @@ import Testing
         #expect(throws: ModelFormatError.self) { try ModelDocument.decode(Array(text.utf8)) }
     }
 
+    /// Gain and split-count importances come from the stored trees: the split counts add up to the split nodes, the
+    /// feature the target depends on most has the most gain, a feature it ignores has none; trees without gains
+    /// give counts only; the JSON names the features and reads back.
+    @Test func importancesFromTheTrees() throws {
+        var data = Self.data(rows: 500, width: 3, seed: 31)
+        for row in 0..<data.rowCount { data.target[row] = 5 * data.values[row * 3] + data.values[row * 3 + 1] }
+        let ensemble = try Self.trees(data, trees: 10, depth: 3)
+        let importances = ensemble.importances
+        let splitNodes = ensemble.trees.reduce(0) { $0 + $1.feature.filter { $0 >= 0 }.count }
+        #expect(importances.splits.reduce(0, +) == splitNodes)
+        let gain = try #require(importances.gain)
+        #expect(gain[0] > gain[1] && gain[1] > 0 && gain[2] < gain[1], "\(gain)")
+        var old = ensemble
+        old.trees[0].gain = []
+        #expect(old.importances.gain == nil && old.importances.splits == importances.splits)
+        let names = ["x", "y", "z"]
+        let json = importances.json(features: names)
+        #expect(json["splits"]?["x"] == .int(importances.splits[0]))
+        #expect(try FeatureImportances(json: json, features: names) == importances)
+        let imported = try XGBoostModel.load(try Self.fixture("regression.json")).ensemble
+        #expect(imported.importances.gain?.allSatisfy { $0 >= 0 } == true)
+    }
+
     /// An XGBoost import reads `sum_hessian` into the covers and `loss_changes` into the gains, renumbered with the
     /// nodes (the root's cover is every training row for squared error).
     @Test func xgboostImportReadsCovers() throws {

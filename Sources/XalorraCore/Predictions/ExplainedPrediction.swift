@@ -1,4 +1,4 @@
-public import XalorraML
+import XalorraML
 
 /// A prediction with its explanation (`"explain": true` in a predict body, `xalorra predict --explain`): the answer
 /// as ``Prediction`` or ``BatchPrediction`` gives it, and for each row every feature's contribution to the margin
