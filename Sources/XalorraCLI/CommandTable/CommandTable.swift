@@ -27,7 +27,8 @@ public enum CommandTable {
             running `xalorra serve`, with the same arguments and output.
             """,
         subcommands: [
-            token, predict, train, models, logs, users, keys, chat, routes, serve, health, help, completions, man,
+            token, predict, train, models, logs, users, keys, audit, chat, routes, serve, health, help, completions,
+            man,
         ],
         examples: ["xalorra predict xgb-v2 1 2 3", "xalorra logs --tail", "xalorra help predict"]
     )

@@ -15,6 +15,8 @@ public struct Caller: Sendable, Equatable {
     /// What the API key the caller authenticated with allows (its scopes, models, rate); `nil` for a token or local
     /// mode. A key's caller is its owner's, never more.
     public let key: APIKeyGrant?
+    /// Where the caller is: the client's address on the server; `nil` in local mode (the audit log says `local`).
+    public var origin: String?
 
     /// Creates a caller.
     public init(

@@ -6,6 +6,18 @@ extension LocalAPI {
     static let invalidKey = XalorraError(.authenticationFailed, "Invalid API key")
 
     public func createKey(_ request: APIKeyRequest) async throws(XalorraError) -> CreatedAPIKey {
+        do {
+            let created = try await makeKey(request)
+            await recordAudit("keys.create", object: "\(created.key.id) (\(created.key.user))", outcome: "success")
+            return created
+        } catch {
+            await recordAudit(
+                "keys.create", object: request.user ?? caller.user, outcome: "failure: \(error.code.name)")
+            throw error
+        }
+    }
+
+    private func makeKey(_ request: APIKeyRequest) async throws(XalorraError) -> CreatedAPIKey {
         let owner = try await keyOwner(request.user)
         let now = Timestamp.now()
         var expires = request.expiresIn.map { now.adding(seconds: $0.seconds) }
@@ -55,10 +67,12 @@ extension LocalAPI {
     }
 
     public func revokeKey(_ id: String) async throws(XalorraError) -> APIKey {
-        _ = try await visibleKey(id)
-        guard let revoked = try await keyStore().revoke(id: id, now: .now()) else { throw Self.keyNotFound }
-        APIKeyCache.shared.clear()
-        return revoked
+        try await audited("keys.revoke", object: id) { () throws(XalorraError) in
+            _ = try await visibleKey(id)
+            guard let revoked = try await keyStore().revoke(id: id, now: .now()) else { throw Self.keyNotFound }
+            APIKeyCache.shared.clear()
+            return revoked
+        }
     }
 
     /// The caller an API key stands for: its owner as the store has it now (disabled, deleted, demoted or moved to

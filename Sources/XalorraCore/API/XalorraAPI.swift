@@ -99,6 +99,9 @@ public protocol XalorraAPI: Sendable {
     /// Revokes an API key at once (every request with it is refused from now on).
     func revokeKey(_ id: String) async throws(XalorraError) -> APIKey
 
+    /// A page of the audit log, newest first (admins).
+    func audit(_ query: AuditQuery) async throws(XalorraError) -> Page<AuditEntry>
+
     // MARK: Chat (the Aksara API's /chat/*)
 
     /// Saves `message` into the caller's conversation `conversation` (`conv_…`) or a new one, and the AI's reply,

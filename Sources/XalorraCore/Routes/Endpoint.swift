@@ -18,6 +18,8 @@ public enum Endpoint: String, Sendable, CaseIterable {
     case users, createUser, user, updateUser, deleteUser, mintToken
     // API keys (issue 18): the caller's own, and everyone's for admins.
     case keys, createKey, key, revokeKey, adminKeys
+    // The audit log (issue 18).
+    case audit
     // Health, documentation and metrics.
     case health, healthDetailed, routes, openAPI, docs, metrics
     // The dashboard (issue 17): its page and its files.

@@ -286,6 +286,12 @@ extension Endpoint {
                 self, "GET", "/admin/keys", .admin, "Every user's API keys, or one user's (user, limit, offset)",
                 query: [.init("user")] + RouteTable.paging(maxLimit: APIKeyQuery.maxLimit),
                 response: .json(S.page(S.apiKey)))
+        case .audit:
+            return Route(
+                self, "GET", "/admin/audit", .admin, "The audit log of changes, newest first (user, action, since)",
+                query: [.init("user"), .init("action"), .init("since")]
+                    + RouteTable.paging(maxLimit: AuditQuery.maxLimit),
+                response: .json(S.page(S.auditEntry)))
 
         case .health:
             return Route(

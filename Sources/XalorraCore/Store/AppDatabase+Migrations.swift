@@ -243,11 +243,30 @@ extension AppDatabase {
                 ALTER TABLE model_versions_v9 RENAME TO model_versions;
                 """)
         }
+        migrator.registerMigration("v10-audit-log") { db in
+            // Issue 18: one row per change made through the API or the CLI; appended, never updated. `key_id` is
+            // the API key the actor used (NULL: a token, or local mode); `origin` the client's address or `local`.
+            try db.execute(sql: """
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    key_id TEXT,
+                    origin TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    object TEXT NOT NULL,
+                    outcome TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_actor ON audit_log(actor COLLATE NOCASE, id);
+                CREATE INDEX audit_log_action ON audit_log(action, id);
+                CREATE INDEX audit_log_at ON audit_log(at);
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 9 }
+    static var schemaVersion: Int { 10 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

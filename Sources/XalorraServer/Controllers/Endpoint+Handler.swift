@@ -54,6 +54,7 @@ extension Endpoint {
         case .key: KeysController.key
         case .revokeKey: KeysController.revokeKey
         case .adminKeys: KeysController.adminKeys
+        case .audit: AuditController.audit
 
         case .health: ServiceController.health
         case .healthDetailed: ServiceController.healthDetailed

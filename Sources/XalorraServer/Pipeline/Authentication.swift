@@ -41,6 +41,11 @@ struct Authentication: Sendable {
             } else {
                 return
             }
+            // Where a change comes from, for the audit log; reads change nothing, and need not format an address.
+            if exchange.head.method != .get, exchange.head.method != .head {
+                let address = exchange.remoteAddress
+                exchange.caller?.origin = address
+            }
             if let grant = exchange.caller?.key, let rate = grant.rate {
                 try spendKeyBudget(rate, key: grant.id, headers: &exchange.headers)
             }

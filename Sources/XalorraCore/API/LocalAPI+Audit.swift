@@ -1,0 +1,34 @@
+extension LocalAPI {
+    public func audit(_ query: AuditQuery) async throws(XalorraError) -> Page<AuditEntry> {
+        guard caller.role == .admin else {
+            throw XalorraError(.insufficientPermissions, "The audit log is for admins")
+        }
+        return try await AuditRepository(database: try store()).list(query)
+    }
+
+    /// Runs `change` and writes its audit row (who, from where, `action` on `object`, and how it ended), whether it
+    /// succeeded or was refused. A row that cannot be written does not undo the change; it is reported as a warning.
+    func audited<T: Sendable>(
+        _ action: String, object: String, _ change: () async throws(XalorraError) -> T
+    ) async throws(XalorraError) -> T {
+        do {
+            let result = try await change()
+            await recordAudit(action, object: object, outcome: "success")
+            return result
+        } catch {
+            await recordAudit(action, object: object, outcome: "failure: \(error.code.name)")
+            throw error
+        }
+    }
+
+    /// Writes one audit row for the caller.
+    func recordAudit(_ action: String, object: String, outcome: String) async {
+        do {
+            try await AuditRepository(database: try store()).append(
+                at: .now(), actor: caller.user, keyID: caller.key?.id, origin: caller.origin ?? "local",
+                action: action, object: APIKeySecret.redacted(String(object.prefix(200))), outcome: outcome)
+        } catch {
+            warn("the audit log was not written for \(action): \(error.message)")
+        }
+    }
+}
