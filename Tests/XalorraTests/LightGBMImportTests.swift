@@ -7,7 +7,9 @@ import XalorraML
 /// missing-value rules), and anything unsupported or damaged is refused with a `ModelFormatError`, never a crash.
 struct LightGBMImportTests {
     /// The fixtures with inputs and LightGBM's outputs (see Fixtures/lightgbm/README.md).
-    static let fixtures = ["regression", "regression-l1", "binary", "no-missing", "zero-as-missing", "random-forest"]
+    static let fixtures = [
+        "regression", "regression-l1", "binary", "no-missing", "zero-as-missing", "nan-split", "random-forest",
+    ]
 
     static func fixture(_ name: String) throws -> [UInt8] {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/lightgbm/\(name)", withExtension: nil))
