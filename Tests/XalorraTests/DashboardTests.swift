@@ -99,6 +99,21 @@ struct DashboardTests {
         }
     }
 
+    /// What the dashboard reads with a user's token (logs, models, jobs, chats, users, profile) is sent with
+    /// `Cache-Control: no-store`, so that no cache or history keeps a person's data; the page itself is `no-cache`.
+    @Test func personalAnswersAreNotStored() async throws {
+        try await RouterHarness.run { app in
+            let admin = try await app.adminToken()
+            for path in ["/logs", "/models", "/train/jobs", "/chat/histories", "/admin/users", "/whoami", "/routes"] {
+                let answer = try await app.request("GET", path, token: admin)
+                #expect(answer.status == 200, "\(path): \(answer)")
+                if path == "/routes" { continue }  // public: the same for everyone
+                #expect(answer.header("Cache-Control") == "no-store", "\(path)")
+            }
+            #expect(try await app.request("GET", "/ui").header("Cache-Control") == "no-cache")
+        }
+    }
+
     /// All the dashboard's files together stay within the budget: 200 KB uncompressed.
     @Test func filesFitTheBudget() {
         #expect(DashboardAssets.totalBytes <= 200_000, "\(DashboardAssets.totalBytes) bytes")
