@@ -173,20 +173,8 @@ run() { # run SERVER KIND: writes "rows/s p99_us" to $WORK/run.result; adds the 
     python3 -c "print(f'{$rps * $rows:.0f} $p99')" >"$WORK/run.result"
 }
 
-printf '%-6s %-10s %-9s %12s %10s\n' round kind server 'rows/s' 'p99 µs'
-for round in $(seq "$ROUNDS"); do
-    for kind in $KINDS; do
-        for server in "${servers[@]}"; do
-            speaks "$server" "$kind" || continue
-            run "$server" "$kind"
-            read -r r q <"$WORK/run.result"
-            rates[$server.$kind]+="$r "
-            printf '%-6s %-10s %-9s %12s %10s\n' "$round" "$kind" "$server" "$r" "$q"
-        done
-    done
-done
-
-# Peak memory of 10,000-row requests: the high-water mark's growth over 5 of them, against the body's size.
+# Peak memory of 10,000-row requests on a server that has answered only the checks above: the high-water mark's
+# growth over 5 of them, against the body's size (a loaded server's high-water mark hides it).
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 for server in "${servers[@]}"; do
     [[ $server == mlserver ]] && continue
@@ -201,6 +189,19 @@ for server in "${servers[@]}"; do
     after_hwm="$(hwm_kib "${!pid_var}")"
     echo "$server: 10,000-row request ($(( $(wc -c <"$WORK/v2-10000.body") / 1024 )) KiB body): peak RSS" \
         "grew $(( after_hwm - before_hwm )) KiB (VmHWM $before_hwm → $after_hwm KiB)"
+done
+
+printf '%-6s %-10s %-9s %12s %10s\n' round kind server 'rows/s' 'p99 µs'
+for round in $(seq "$ROUNDS"); do
+    for kind in $KINDS; do
+        for server in "${servers[@]}"; do
+            speaks "$server" "$kind" || continue
+            run "$server" "$kind"
+            read -r r q <"$WORK/run.result"
+            rates[$server.$kind]+="$r "
+            printf '%-6s %-10s %-9s %12s %10s\n' "$round" "$kind" "$server" "$r" "$q"
+        done
+    done
 done
 
 median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

@@ -34,97 +34,100 @@ public enum Number: Sendable, Hashable {
     /// double, correctly rounded (``Number/double(significand:exponent:)``); without them a whole number that fits
     /// `Int64` is an integer.
     public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count < 400 else { return nil }
+        let (number, end) = Number.scan(bytes, from: 0, json: false)
+        guard let number, end == bytes.count else { return nil }
+        self = number
+    }
+
+    /// Reads the number that starts at `start` in `bytes`, in one pass, and where it ends. `json` takes JSON's
+    /// grammar (no `+`, digits on both sides of a point); otherwise also `+1`, `.5` and `5.` as CSV writers write
+    /// them. The number is `nil` when the text there is none, or is out of a double's range; the caller decides
+    /// whether what follows `end` may follow a number.
+    public static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, json: Bool
+    ) -> (number: Number?, end: Int) {
         let count = bytes.count
-        guard count > 0, count < 400 else { return nil }
-        var index = 0
+        var index = start
         var negative = false
-        if bytes[0] == UInt8(ascii: "-") || bytes[0] == UInt8(ascii: "+") {
-            negative = bytes[0] == UInt8(ascii: "-")
-            index = 1
+        if index < count, bytes[index] == UInt8(ascii: "-") || (!json && bytes[index] == UInt8(ascii: "+")) {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index += 1
         }
-        // The digits as an integer, and as a decimal significand (at most 19 digits, leading zeros not counted)
-        // times 10^exponent; a digit beyond the 19th is `dropped`, and then the standard library parses the text.
-        var integer: Int64 = 0
-        var overflow = false
+        // The digits as a decimal significand (at most 19 digits, leading zeros not counted) times 10^exponent; a
+        // digit beyond the 19th is `dropped`, and then the standard library parses the text.
         var significand: UInt64 = 0
         var significant = 0
         var dropped = false
         var exponent = 0
-        var digits = 0
-        while index < count, bytes[index] &- 48 < 10 {
+        let integerStart = index
+        while index < count {
             let digit = bytes[index] &- 48
-            let (times, o1) = integer.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times.addingReportingOverflow(Int64(digit))
-            overflow = overflow || o1 || o2
-            integer = sum
+            guard digit < 10 else { break }
             if significant < 19 {
-                if significand != 0 || digit != 0 {
-                    significand = significand &* 10 &+ UInt64(digit)
-                    significant += 1
-                }
+                significand = significand &* 10 &+ UInt64(digit)
+                if significand != 0 { significant += 1 }
             } else {
                 dropped = true
                 exponent += 1
             }
-            digits += 1
             index += 1
         }
-        if index == count {
-            guard digits > 0 else { return nil }
-            if !overflow {
-                self = .int(negative ? -integer : integer)
-                return
-            }
-        }
-        // Validate the fraction and exponent here: the standard library's parser, the fallback, would also accept
-        // `nan`, `inf` and hexadecimal floats.
+        let digits = index - integerStart
         var fractionDigits = 0
+        var isInteger = true
         if index < count, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
             index += 1
-            while index < count, bytes[index] &- 48 < 10 {
+            let fractionStart = index
+            while index < count {
                 let digit = bytes[index] &- 48
+                guard digit < 10 else { break }
                 if significant < 19 {
-                    if significand != 0 || digit != 0 {
-                        significand = significand &* 10 &+ UInt64(digit)
-                        significant += 1
-                    }
+                    significand = significand &* 10 &+ UInt64(digit)
+                    if significand != 0 { significant += 1 }
                     exponent -= 1
                 } else {
                     dropped = true
                 }
                 index += 1
-                fractionDigits += 1
             }
+            fractionDigits = index - fractionStart
+            if json, digits == 0 || fractionDigits == 0 { return (nil, index) }
         }
-        guard digits + fractionDigits > 0 else { return nil }
+        guard digits + fractionDigits > 0 else { return (nil, index) }
         if index < count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
             index += 1
             var exponentNegative = false
             if index < count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
                 exponentNegative = bytes[index] == UInt8(ascii: "-")
                 index += 1
             }
-            var exponentDigits = 0
+            let exponentStart = index
             var written = 0
             while index < count, bytes[index] &- 48 < 10 {
                 // Far beyond any double's range either way; capped so that it cannot overflow.
                 if written < 100_000 { written = written * 10 + Int(bytes[index] &- 48) }
                 index += 1
-                exponentDigits += 1
             }
-            guard exponentDigits > 0 else { return nil }
+            guard index > exponentStart else { return (nil, index) }
             exponent += exponentNegative ? -written : written
         }
-        guard index == count else { return nil }
+        if isInteger, !dropped, significand <= UInt64(Int64.max) {
+            return (.int(negative ? -Int64(significand) : Int64(significand)), index)
+        }
         let value: Double
         if !dropped, let fast = Number.double(significand: significand, exponent: exponent) {
             value = negative ? -fast : fast
         } else {
-            guard let parsed = Double(String(decoding: bytes, as: UTF8.self)) else { return nil }
+            // More than 19 significant digits: the standard library's parser, on text of a sane length.
+            guard index - start < 400 else { return (nil, index) }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            guard let parsed = Double(text) else { return (nil, index) }
             value = parsed
         }
-        guard value.isFinite else { return nil }
-        self = .double(value)
+        return (value.isFinite ? .double(value) : nil, index)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import XalorraCore
 import XalorraML
 
 /// `Number(bytes:)` parses doubles itself (Clinger's exact path, then Eisel-Lemire, then the standard library for
@@ -74,6 +75,19 @@ import XalorraML
     @Test func nonNumbersAreRefused() {
         for text in ["", "-", "+", ".", "e5", "1e", "1e+", "nan", "inf", "-inf", "0x10", "1.2.3", "1e5.5", "--1", " 1"] {
             #expect(Self.parse(text) == nil, "\(text)")
+        }
+    }
+
+    /// JSON reads numbers in one pass with its own grammar: digits on both sides of a point, no `+`, no leading
+    /// zero, nothing that continues a number after it; what it takes is what `Number(bytes:)` gives.
+    @Test func jsonTakesOnlyJSONNumbers() throws {
+        for text in ["1.", ".5", "+1", "01", "1.2.3", "-", "1e", "1e+", "--1", "1ee5", "0x1", "1e5.5", "-.5",
+                     String(repeating: "1", count: 500) + ".5"] {
+            #expect(throws: JSONParseError.self, "\(text)") { try JSONParser.parse("[\(text)]") }
+        }
+        for text in ["0", "-0", "1E5", "-0.5e-3", "123456789012345678901234567890", "0.699999988079071", "1e-400"] {
+            let parsed = try JSONParser.parse("[\(text), 1]")
+            #expect(parsed == .array([.number(try #require(Self.parse(text))), .number(.int(1))]), "\(text)")
         }
     }
 }

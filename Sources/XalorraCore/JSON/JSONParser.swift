@@ -156,21 +156,18 @@ public struct JSONParser {
         if bytes[position] == UInt8(ascii: "0"), position + 1 < bytes.count, bytes[position + 1] &- 48 < 10 {
             throw error("invalid number (leading zero)")
         }
-        while position < bytes.count {
-            let byte = bytes[position]
-            guard byte &- 48 < 10 || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")
-                || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
-            else { break }
-            position += 1
+        // One pass reads and converts the number (JSON's grammar: digits on both sides of a point).
+        let (number, end) = Number.scan(bytes, from: start, json: true)
+        position = end
+        // What the number stopped at may not continue it (`1.2.3`, `1e5e`, `1.`).
+        if end < bytes.count {
+            let byte = bytes[end]
+            if byte &- 48 < 10 || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")
+                || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
+                throw JSONParseError(offset: start, reason: "invalid number")
+            }
         }
-        let text = UnsafeBufferPointer(rebasing: bytes[start..<position])
-        // `Number` also takes the CSV forms `5.` and `5.e3`; JSON wants a digit after every point.
-        if let point = text.firstIndex(of: UInt8(ascii: ".")), point + 1 == text.count || text[point + 1] &- 48 >= 10 {
-            throw JSONParseError(offset: start, reason: "invalid number")
-        }
-        guard let number = Number(bytes: text) else {
-            throw JSONParseError(offset: start, reason: "invalid or out-of-range number")
-        }
+        guard let number else { throw JSONParseError(offset: start, reason: "invalid or out-of-range number") }
         return number
     }
 
