@@ -31,6 +31,8 @@ URL, ADMIN_TOKEN, BINARY, HOME, SHOTS = sys.argv[1:6]
 # --known-gap=cli-feed: a CLI prediction missing from Live is reported, not a failure (until the server's feed
 # follows other processes' commits; see the report of issue 17).
 KNOWN_GAP_CLI_FEED = "--known-gap=cli-feed" in sys.argv[6:]
+# The issue's budget is 300 ms on an idle machine; a test run beside other suites may pass a wider one.
+TIMING_BUDGET_MS = next((float(a.split("=", 1)[1]) for a in sys.argv[6:] if a.startswith("--timing-budget-ms=")), 300)
 XSS_NAME = '<img src=x onerror="window.__xss=1">Mallory'
 XSS_MESSAGE = '<img src=x onerror="window.__xss=2">hello <b>there</b>'
 XSS_TITLE = '<script>window.__xss=3</script><i>renamed</i>'
@@ -394,7 +396,7 @@ def main():
         metrics["ui_asset_bytes"] = first["bytes"]
         metrics["ui_files"] = first["files"]
         check(first["bytes"] <= 200_000, f"assets {first['bytes']} bytes")
-        check(first["loaded"] <= 300, f"/ui took {first['loaded']} ms to be interactive")
+        check(first["loaded"] <= TIMING_BUDGET_MS, f"/ui took {first['loaded']} ms to be interactive")
         sign_in(driver, ADMIN)
         live(driver)
         training(driver)
