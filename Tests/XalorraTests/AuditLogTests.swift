@@ -75,4 +75,30 @@ struct AuditLogTests: LiveServerSuite {
         let remoteRefused = try cli.run(["audit", "--url", server.url, "--token", user])
         #expect(remoteRefused.status == 4, "\(remoteRefused)")
     }
+
+    /// Account changes (create, disable, delete, a refused create) and a token minted by an admin each write a row.
+    /// Pending: the hooks are in /work/notes/s7/audit-hooks-K.patch (files K does not own); once applied, drop the
+    /// `withKnownIssue` (it then fails, saying no issue was recorded).
+    @Test func accountChangesAreAudited() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let admin = try server.token(["--user", "boss", "--role", "admin"])
+        let user = #"{"username":"sam","email":"sam@x.io","nama_lengkap":"Sam","password":"rahasia-sam"}"#
+        #expect(try await server.request("POST", "/admin/users", token: admin, body: user).status == 201)
+        #expect(try await server.request("POST", "/admin/users", token: admin, body: user).status == 409)
+        let disable = try await server.request("PATCH", "/admin/users/sam", token: admin, body: #"{"is_active":false}"#)
+        #expect(disable.status == 200)
+        #expect(try await server.request("DELETE", "/admin/users/sam", token: admin).status == 204)
+        let minted = try await server.request("POST", "/admin/tokens", token: admin, body: #"{"user":"ci"}"#)
+        #expect(minted.status == 200)
+        let rows = json(try await server.request("GET", "/admin/audit", token: admin).body)["data"]?.arrayValue ?? []
+        let seen = rows.map { row in ["action", "object", "outcome"].map { row[$0]?.stringValue ?? "" } }
+        withKnownIssue("account and token changes are not audited until audit-hooks-K.patch is applied") {
+            #expect(seen == [
+                ["tokens.mint", "ci", "success"], ["users.delete", "sam", "success"],
+                ["users.disable", "sam", "success"], ["users.create", "sam", "failure: RESOURCE_ALREADY_EXISTS"],
+                ["users.create", "sam", "success"],
+            ], "\(rows)")
+        }
+    }
 }
