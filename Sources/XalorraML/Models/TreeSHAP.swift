@@ -132,30 +132,45 @@ public struct TreeSHAP: Sendable {
         defer { masks.deallocate() }
         let path = UnsafeMutablePointer<PathElement>.allocate(capacity: pathCapacity)
         defer { path.deallocate() }
-        let row = UnsafeMutablePointer<Double>.allocate(capacity: max(width, 1))
-        defer { row.deallocate() }
+        // Rows go through the trees in blocks: each tree's tables stay in cache while it explains the whole block.
+        let blockSize = Self.blockSize
+        let block = UnsafeMutablePointer<Double>.allocate(capacity: max(blockSize * width, 1))
+        defer { block.deallocate() }
         tabled.withBuffers { buffers in
-        nodes.withUnsafeBufferPointer { nodes in
-            for index in 0..<count {
-                for feature in 0..<width {
-                    let value = rows[index * width + feature]
-                    row[feature] = float32 ? Double(Float(value)) : value
-                }
-                let phi = output.baseAddress! + index * (width + 1)
-                for feature in 0..<width { phi[feature] = 0 }
-                phi[width] = bias
-                for (tree, root) in roots.enumerated() {
-                    if tree < tabled.trees.count, let table = tabled.trees[tree] {
-                        buffers.add(table, row: row, phi: phi, masks: masks)
-                        continue
+            nodes.withUnsafeBufferPointer { nodes in
+                var start = 0
+                while start < count {
+                    let rowsInBlock = min(blockSize, count - start)
+                    for index in 0..<(rowsInBlock * width) {
+                        let value = rows[start * width + index]
+                        block[index] = float32 ? Double(Float(value)) : value
                     }
-                    recurse(Int(root), uniqueDepth: 0, parentPath: path, parentZero: 1, parentOne: 1,
-                            parentFeature: -1, row: row, phi: phi, nodes: nodes.baseAddress!)
+                    let phis = output.baseAddress! + start * (width + 1)
+                    for row in 0..<rowsInBlock {
+                        for feature in 0..<width { phis[row * (width + 1) + feature] = 0 }
+                        phis[row * (width + 1) + width] = bias
+                    }
+                    for (tree, root) in roots.enumerated() {
+                        if tree < tabled.trees.count, let table = tabled.trees[tree] {
+                            for row in 0..<rowsInBlock {
+                                buffers.add(table, row: block + row * width, phi: phis + row * (width + 1), masks: masks)
+                            }
+                            continue
+                        }
+                        for row in 0..<rowsInBlock {
+                            recurse(Int(root), uniqueDepth: 0, parentPath: path, parentZero: 1, parentOne: 1,
+                                    parentFeature: -1, row: block + row * width, phi: phis + row * (width + 1),
+                                    nodes: nodes.baseAddress!)
+                        }
+                    }
+                    start += rowsInBlock
                 }
             }
         }
-        }
     }
+
+    /// Rows explained together, tree by tree.
+    static let blockSize = 64
 
     /// Algorithm 2's RECURSE: extends the path with the parent's split, adds the leaf's share to each feature on
     /// the path at a leaf, else follows the row's ("hot") and the other ("cold") child.
