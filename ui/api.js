@@ -29,11 +29,13 @@ export function onSession(f) { listeners.add(f); }
 
 /** An API failure: the error envelope's code and message. */
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details || [];
+    /** Seconds until the rate limit lets the next call through (429), when the server says. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -65,7 +67,8 @@ async function failure(res) {
   const e = json && json.error;
   const message = e ? (e.details && e.details.length
     ? `${e.message}: ${e.details.map((d) => `${d.field}: ${d.message}`).join("; ")}` : e.message) : `HTTP ${res.status}`;
-  return new ApiError(res.status, e && e.code, message, e && e.details);
+  const retryAfter = (e && e.retry_after) || Number(res.headers.get("Retry-After")) || undefined;
+  return new ApiError(res.status, e && e.code, message, e && e.details, retryAfter);
 }
 
 /** Sends a request, renewing the access token once with the refresh token when it has expired. */

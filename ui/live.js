@@ -136,8 +136,12 @@ export function render(main) {
     follow(stream.signal, true);
   }
 
+  // Reconnecting waits 1 s, doubling up to 30 s while attempts keep failing (or what a 429 says): a server that
+  // refuses is not asked again every second.
+  let backoff = 1000;
   async function follow(signal, first) {
     const params = { model: model.value, tenant: isAdmin() ? tenant.value.trim() : "" };
+    let wait = backoff;
     try {
       if (first) {
         const page = await get("/logs", { ...params, limit: 50 });
@@ -145,6 +149,7 @@ export function render(main) {
         for (const item of [...page.data].sort((a, c) => a.id - c.id)) take(item);
       }
       state.textContent = "Live";
+      backoff = 1000;
       await events("GET", "/logs/stream", {
         params: { ...params, after: lastId }, signal,
         onEvent: (e) => { try { take(JSON.parse(e.data)); } catch (err) { reportError(err); } },
@@ -152,11 +157,14 @@ export function render(main) {
     } catch (e) {
       if (signal.aborted) return;
       state.textContent = `Disconnected: ${e.message}`;
+      wait = e.retryAfter ? e.retryAfter * 1000 : backoff;
+      backoff = Math.min(backoff * 2, 30000);
+      if (first) { setTimeout(() => { if (!signal.aborted) follow(signal, true); }, wait); return; }
     }
     if (signal.aborted) return;
-    state.textContent = "Reconnecting…";
+    if (!state.textContent.startsWith("Disconnected")) state.textContent = "Reconnecting…";
     reconnects++;
-    setTimeout(() => { if (!signal.aborted) follow(signal, false); }, 1000);
+    setTimeout(() => { if (!signal.aborted) follow(signal, false); }, wait);
   }
   reconnect();
 

@@ -170,11 +170,13 @@ export function onSession(f) { listeners.add(f); }
 
 /** An API failure: the error envelope's code and message. */
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details || [];
+    /** Seconds until the rate limit lets the next call through (429), when the server says. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -206,7 +208,8 @@ async function failure(res) {
   const e = json && json.error;
   const message = e ? (e.details && e.details.length
     ? `${e.message}: ${e.details.map((d) => `${d.field}: ${d.message}`).join("; ")}` : e.message) : `HTTP ${res.status}`;
-  return new ApiError(res.status, e && e.code, message, e && e.details);
+  const retryAfter = (e && e.retry_after) || Number(res.headers.get("Retry-After")) || undefined;
+  return new ApiError(res.status, e && e.code, message, e && e.details, retryAfter);
 }
 
 /** Sends a request, renewing the access token once with the refresh token when it has expired. */
@@ -926,8 +929,12 @@ export function render(main) {
     follow(stream.signal, true);
   }
 
+  // Reconnecting waits 1 s, doubling up to 30 s while attempts keep failing (or what a 429 says): a server that
+  // refuses is not asked again every second.
+  let backoff = 1000;
   async function follow(signal, first) {
     const params = { model: model.value, tenant: isAdmin() ? tenant.value.trim() : "" };
+    let wait = backoff;
     try {
       if (first) {
         const page = await get("/logs", { ...params, limit: 50 });
@@ -935,6 +942,7 @@ export function render(main) {
         for (const item of [...page.data].sort((a, c) => a.id - c.id)) take(item);
       }
       state.textContent = "Live";
+      backoff = 1000;
       await events("GET", "/logs/stream", {
         params: { ...params, after: lastId }, signal,
         onEvent: (e) => { try { take(JSON.parse(e.data)); } catch (err) { reportError(err); } },
@@ -942,11 +950,14 @@ export function render(main) {
     } catch (e) {
       if (signal.aborted) return;
       state.textContent = `Disconnected: ${e.message}`;
+      wait = e.retryAfter ? e.retryAfter * 1000 : backoff;
+      backoff = Math.min(backoff * 2, 30000);
+      if (first) { setTimeout(() => { if (!signal.aborted) follow(signal, true); }, wait); return; }
     }
     if (signal.aborted) return;
-    state.textContent = "Reconnecting…";
+    if (!state.textContent.startsWith("Disconnected")) state.textContent = "Reconnecting…";
     reconnects++;
-    setTimeout(() => { if (!signal.aborted) follow(signal, false); }, 1000);
+    setTimeout(() => { if (!signal.aborted) follow(signal, false); }, wait);
   }
   reconnect();
 
