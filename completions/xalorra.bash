@@ -3,12 +3,13 @@
 
 _xalorra_subcommands() {
     case "$1" in
-        '') echo 'token predict train models logs users chat routes serve health help completions man' ;;
+        '') echo 'token predict train models logs users keys audit chat routes serve health help completions man' ;;
         'token') echo 'verify' ;;
         'train') echo 'jobs show cancel' ;;
         'models') echo 'list show import export delete' ;;
         'logs') echo 'export' ;;
         'users') echo 'add list show update passwd disable enable delete register login logout whoami' ;;
+        'keys') echo 'create list show revoke' ;;
         'chat') echo 'list show rename delete export' ;;
     esac
 }
@@ -18,7 +19,7 @@ _xalorra_options() {
         '') echo '--url --token --json --home --as --help -h --version' ;;
         'token') echo '--user --role --tenant --ttl --url --token --json --home --as --help -h --version' ;;
         'token verify') echo '--url --token --json --home --as --help -h --version' ;;
-        'predict') echo '--file -f --format --url --token --json --home --as --help -h --version' ;;
+        'predict') echo '--file -f --format --explain --url --token --json --home --as --help -h --version' ;;
         'train') echo '--data --target --kind --trees --max-depth --learning-rate --min-samples-leaf --l2 --bins --valid-fraction --early-stopping --seed --objective --threads --detach --url --token --json --home --as --help -h --version' ;;
         'train jobs') echo '--model --status --limit -n --offset --tenant --url --token --json --home --as --help -h --version' ;;
         'train show') echo '--url --token --json --home --as --help -h --version' ;;
@@ -44,6 +45,12 @@ _xalorra_options() {
         'users login') echo '--password-stdin --url --token --json --home --as --help -h --version' ;;
         'users logout') echo '--url --token --json --home --as --help -h --version' ;;
         'users whoami') echo '--url --token --json --home --as --help -h --version' ;;
+        'keys') echo '--url --token --json --home --as --help -h --version' ;;
+        'keys create') echo '--user --scopes --models --expires --rate --url --token --json --home --as --help -h --version' ;;
+        'keys list') echo '--all --user --limit -n --offset --url --token --json --home --as --help -h --version' ;;
+        'keys show') echo '--url --token --json --home --as --help -h --version' ;;
+        'keys revoke') echo '--url --token --json --home --as --help -h --version' ;;
+        'audit') echo '--user --action --since --limit -n --offset --url --token --json --home --as --help -h --version' ;;
         'chat') echo '--conversation -c --last --url --token --json --home --as --help -h --version' ;;
         'chat list') echo '--search --limit -n --offset --sort --order --url --token --json --home --as --help -h --version' ;;
         'chat show') echo '--limit -n --offset --url --token --json --home --as --help -h --version' ;;
@@ -234,6 +241,43 @@ _xalorra_option_values() {
         'users whoami|--token') echo '@none' ;;
         'users whoami|--home') echo '@file' ;;
         'users whoami|--as') echo '@none' ;;
+        'keys|--url') echo '@none' ;;
+        'keys|--token') echo '@none' ;;
+        'keys|--home') echo '@file' ;;
+        'keys|--as') echo '@none' ;;
+        'keys create|--user') echo '@none' ;;
+        'keys create|--scopes') echo '@none' ;;
+        'keys create|--models') echo '@none' ;;
+        'keys create|--expires') echo '@none' ;;
+        'keys create|--rate') echo '@none' ;;
+        'keys create|--url') echo '@none' ;;
+        'keys create|--token') echo '@none' ;;
+        'keys create|--home') echo '@file' ;;
+        'keys create|--as') echo '@none' ;;
+        'keys list|--user') echo '@none' ;;
+        'keys list|--limit'|'keys list|-n') echo '@none' ;;
+        'keys list|--offset') echo '@none' ;;
+        'keys list|--url') echo '@none' ;;
+        'keys list|--token') echo '@none' ;;
+        'keys list|--home') echo '@file' ;;
+        'keys list|--as') echo '@none' ;;
+        'keys show|--url') echo '@none' ;;
+        'keys show|--token') echo '@none' ;;
+        'keys show|--home') echo '@file' ;;
+        'keys show|--as') echo '@none' ;;
+        'keys revoke|--url') echo '@none' ;;
+        'keys revoke|--token') echo '@none' ;;
+        'keys revoke|--home') echo '@file' ;;
+        'keys revoke|--as') echo '@none' ;;
+        'audit|--user') echo '@none' ;;
+        'audit|--action') echo '@none' ;;
+        'audit|--since') echo '@none' ;;
+        'audit|--limit'|'audit|-n') echo '@none' ;;
+        'audit|--offset') echo '@none' ;;
+        'audit|--url') echo '@none' ;;
+        'audit|--token') echo '@none' ;;
+        'audit|--home') echo '@file' ;;
+        'audit|--as') echo '@none' ;;
         'chat|--conversation'|'chat|-c') echo '@none' ;;
         'chat|--url') echo '@none' ;;
         'chat|--token') echo '@none' ;;

@@ -4,7 +4,7 @@
 function __xalorra_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' token predict train models logs users chat routes serve health help completions man
+            printf '%s\n' token predict train models logs users keys audit chat routes serve health help completions man
         case 'token'
             printf '%s\n' verify
         case 'train'
@@ -15,6 +15,8 @@ function __xalorra_subcommands
             printf '%s\n' export
         case 'users'
             printf '%s\n' add list show update passwd disable enable delete register login logout whoami
+        case 'keys'
+            printf '%s\n' create list show revoke
         case 'chat'
             printf '%s\n' list show rename delete export
     end
@@ -49,6 +51,8 @@ complete -c xalorra -n '__xalorra_at '\'''\''' -a train -d 'Train a model versio
 complete -c xalorra -n '__xalorra_at '\'''\''' -a models -d 'List, show, import, export and delete model versions.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a logs -d 'Show the prediction log, filter it, follow it, export it.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a users -d 'Manage users (admin) and your own account.'
+complete -c xalorra -n '__xalorra_at '\'''\''' -a keys -d 'Create, list, show and revoke API keys (long-lived, scoped, revocable credentials).'
+complete -c xalorra -n '__xalorra_at '\'''\''' -a audit -d 'Show the audit log of changes: who, from where, what, on which object, and the outcome.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a chat -d 'Talk to the AI; list, show, rename, delete and export conversations.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a routes -d 'Print the HTTP route table: method, path, auth, rate limit, summary.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a serve -d 'Run the HTTP server over the same operations.'
@@ -63,6 +67,7 @@ complete -c xalorra -n '__xalorra_at '\''token'\''' -l tenant -r -d 'Tenant clai
 complete -c xalorra -n '__xalorra_at '\''token'\''' -l ttl -r -d 'Lifetime: 90s, 15m, 1h, 30d'
 complete -c xalorra -n '__xalorra_at '\''predict'\''' -s f -l file -r -F -d 'Read a batch from a file; - reads stdin'
 complete -c xalorra -n '__xalorra_at '\''predict'\''' -l format -r -a 'csv ndjson' -d 'Batch format'
+complete -c xalorra -n '__xalorra_at '\''predict'\''' -l explain -d 'Also print each feature'\''s contribution to the score and the base value (TreeSHAP)'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -a jobs -d 'List training jobs, newest first.'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -a show -d 'Show a training job: status, progress, settings, the version it made.'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -a cancel -d 'Cancel a queued or running training job.'
@@ -144,6 +149,24 @@ complete -c xalorra -n '__xalorra_at '\''users register'\''' -l email -r -d 'Ema
 complete -c xalorra -n '__xalorra_at '\''users register'\''' -l name -r -d 'Full name, nama_lengkap (required)'
 complete -c xalorra -n '__xalorra_at '\''users register'\''' -l password-stdin -d 'Read the password from standard input instead of asking on the terminal'
 complete -c xalorra -n '__xalorra_at '\''users login'\''' -l password-stdin -d 'Read the password from standard input instead of asking on the terminal'
+complete -c xalorra -n '__xalorra_at '\''keys'\''' -a create -d 'Create a key and print it (the only time it is shown).'
+complete -c xalorra -n '__xalorra_at '\''keys'\''' -a list -d 'List your keys; admins: --all, or --user U.'
+complete -c xalorra -n '__xalorra_at '\''keys'\''' -a show -d 'Show one key (never its secret).'
+complete -c xalorra -n '__xalorra_at '\''keys'\''' -a revoke -d 'Revoke a key: every request with it is refused from now on.'
+complete -c xalorra -n '__xalorra_at '\''keys create'\''' -l user -r -d 'The owner (admins: any account)'
+complete -c xalorra -n '__xalorra_at '\''keys create'\''' -l scopes -r -d 'Comma-separated: predict,logs:read,models:read,chat,train,admin'
+complete -c xalorra -n '__xalorra_at '\''keys create'\''' -l models -r -d 'Comma-separated models it may use'
+complete -c xalorra -n '__xalorra_at '\''keys create'\''' -l expires -r -d 'Lifetime: 90d, 12h'
+complete -c xalorra -n '__xalorra_at '\''keys create'\''' -l rate -r -d 'Its own rate limit: 600/m, 100/15m'
+complete -c xalorra -n '__xalorra_at '\''keys list'\''' -l all -d 'Every user'\''s keys (admins)'
+complete -c xalorra -n '__xalorra_at '\''keys list'\''' -l user -r -d 'This user'\''s keys (admins)'
+complete -c xalorra -n '__xalorra_at '\''keys list'\''' -s n -l limit -r -d 'How many to show'
+complete -c xalorra -n '__xalorra_at '\''keys list'\''' -l offset -r -d 'Skip this many'
+complete -c xalorra -n '__xalorra_at '\''audit'\''' -l user -r -d 'Only this actor'\''s changes'
+complete -c xalorra -n '__xalorra_at '\''audit'\''' -l action -r -d 'Only this action (keys.create) or family (keys)'
+complete -c xalorra -n '__xalorra_at '\''audit'\''' -l since -r -d 'From this ISO time, or this long ago (1d)'
+complete -c xalorra -n '__xalorra_at '\''audit'\''' -s n -l limit -r -d 'How many to show'
+complete -c xalorra -n '__xalorra_at '\''audit'\''' -l offset -r -d 'Skip this many'
 complete -c xalorra -n '__xalorra_at '\''chat'\''' -a list -d 'List your conversations.'
 complete -c xalorra -n '__xalorra_at '\''chat'\''' -a show -d 'Show a conversation'\''s messages, oldest first.'
 complete -c xalorra -n '__xalorra_at '\''chat'\''' -a rename -d 'Retitle a conversation.'
