@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import XalorraCore
 import XalorraML
@@ -292,9 +293,42 @@ struct LightGBMImportTests {
         #expect(loaded > 0)
     }
 
+    // MARK: The store
+
+    /// Migration v9 widens the stored kinds to `lightgbm` and keeps the versions stored before it, byte for byte;
+    /// the schema still refuses a kind it does not know.
+    @Test func migrationKeepsVersionsAndAcceptsLightGBM() throws {
+        let queue = try DatabaseQueue()
+        try AppDatabase.migrator.migrate(queue, upTo: "v8-prediction-blocks")
+        let insert = """
+            INSERT INTO model_versions (model_id, version, kind, hyperparameters, metrics, features, trees, model,
+                created_at, created_by) VALUES (1, ?, ?, '{}', NULL, '["a"]', 1, ?, 5, 'ann')
+            """
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO models (id, tenant, name, next_version, created_at) VALUES (1, 't', 'm', 3, 1)")
+            try db.execute(sql: insert, arguments: [1, "xgboost", Data("doc-1".utf8)])
+            try db.execute(sql: insert, arguments: [2, "gbdt", Data("doc-2".utf8)])
+            #expect(throws: (any Error).self) { try db.execute(sql: insert, arguments: [3, "lightgbm", Data()]) }
+        }
+        _ = try AppDatabase(queue, path: ":memory:")
+        try queue.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT version, kind, model, created_by FROM model_versions ORDER BY version")
+            #expect(rows.map { "\($0["version"] as Int):\($0["kind"] as String):\($0["created_by"] as String)" }
+                == ["1:xgboost:ann", "2:gbdt:ann"])
+            #expect(rows.map { $0["model"] as Data } == [Data("doc-1".utf8), Data("doc-2".utf8)])
+            try db.execute(sql: insert, arguments: [3, "lightgbm", Data("doc-3".utf8)])
+            #expect(throws: (any Error).self) { try db.execute(sql: insert, arguments: [4, "catboost", Data()]) }
+            try db.execute(sql: "DELETE FROM models WHERE id = 1")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM model_versions") == 0, "the cascade survives")
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == AppDatabase.schemaVersion)
+        }
+    }
+
     // MARK: A hand-written model
 
-    /// A two-feature model (`a`, `b`) of `trees` (by default one ``tree(index:leaves:feature:threshold:decision:left:right:values:extra:)``).
+    /// A two-feature model (`a`, `b`) of `trees` (by default one `tree()`).
     static func model(
         version: String = "v4", objective: String = "regression", header: String = "", names: String = "a b",
         trees: [String]? = nil, average: Bool = false, sizes: Bool = true, end: Bool = true

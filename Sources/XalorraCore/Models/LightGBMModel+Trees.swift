@@ -29,7 +29,8 @@ extension LightGBMModel.TreeBlock {
         }
         let nodes = try LightGBMModel.Nodes(block: self, splits: splits, leaves: leaves, context: context)
         try nodes.check(featureCount: featureCount, names: names, numCat: try integer("num_cat", default: 0))
-        var builder = LightGBMModel.Builder(nodes: nodes, leafValues: values, leafCounts: leafCounts, nodesLeft: nodesLeft)
+        var builder = LightGBMModel.Builder(
+            nodes: nodes, leafValues: values, leafCounts: leafCounts, nodesLeft: nodesLeft)
         guard let tree = builder.build() else { throw limits.tooManyNodes }
         return tree
     }
@@ -128,7 +129,9 @@ extension LightGBMModel {
                 guard (decision[node] >> 2) & 3 != 3 else {
                     throw ModelFormatError("\(context): node \(node) has an unknown missing type")
                 }
-                guard !threshold[node].isNaN else { throw ModelFormatError("\(context): node \(node) has no threshold") }
+                guard !threshold[node].isNaN else {
+                    throw ModelFormatError("\(context): node \(node) has no threshold")
+                }
             }
             guard numCat == 0 else { throw ModelFormatError("categorical splits are not supported (\(context))") }
             if let gain, !gain.allSatisfy(\.isFinite) {

@@ -50,7 +50,8 @@ public enum LightGBMModel {
             trees.append(tree)
         }
         guard ended else {
-            throw ModelFormatError("the file ends before \"end of trees\" (is it cut short?) after \(trees.count) trees")
+            throw ModelFormatError(
+                "the file ends before \"end of trees\" (is it cut short?) after \(trees.count) trees")
         }
         guard !trees.isEmpty else { throw ModelFormatError("the model has no trees") }
         if let declared = header.declaredTrees, declared != trees.count {
@@ -64,7 +65,8 @@ public enum LightGBMModel {
                 for node in trees[index].value.indices where trees[index].feature[node] < 0 {
                     trees[index].value[node] *= scale
                     guard trees[index].value[node].isFinite else {
-                        throw ModelFormatError("tree \(index): a leaf value times sigmoid \(output.sigmoid) is too large")
+                        throw ModelFormatError(
+                            "tree \(index): a leaf value times sigmoid \(output.sigmoid) is too large")
                     }
                 }
             }
