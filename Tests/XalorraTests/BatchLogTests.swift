@@ -23,7 +23,9 @@ import XalorraML
         for (rows, predictions) in shapes {
             var matrix = FeatureMatrix()
             for row in rows { matrix.append(row: row) }
-            let bytes = PredictionBlock.encode(inputs: matrix, predictions: predictions)
+            let blocks = PredictionBlock.encode(inputs: matrix, predictions: predictions)
+            #expect(blocks.count == 1)
+            let bytes = try #require(blocks.first)
             let decoded = try #require(bytes.withUnsafeBytes { PredictionBlock.decode($0) })
             #expect(decoded.map(\.input) == rows)
             #expect(decoded.map(\.prediction) == predictions)
@@ -37,7 +39,7 @@ import XalorraML
         var matrix = FeatureMatrix()
         matrix.append(row: [Number.int(1), nil, .double(2.5)])
         matrix.append(row: [Number.double(4)])
-        let bytes = PredictionBlock.encode(inputs: matrix, predictions: [.int(3), .double(4)])
+        let bytes = PredictionBlock.encode(inputs: matrix, predictions: [.int(3), .double(4)])[0]
         for length in 0..<bytes.count {
             #expect(Array(bytes[..<length]).withUnsafeBytes { PredictionBlock.decode($0) } == nil, "cut at \(length)")
         }
@@ -138,15 +140,28 @@ import XalorraML
         }
     }
 
-    /// A request of 1,000 rows is one record of the table, not 1,000.
+    /// A request of 1,000 rows is one record of the table, not 1,000; a larger batch is a few records of at most
+    /// ``PredictionBlock/maxRows`` rows, with ids that run on as one batch's do.
     @Test func aBatchIsOneRecord() async throws {
         let repository = SQLitePredictionRepository(database: try AppDatabase.inMemory())
-        _ = try await repository.insert(batches: [Self.batch(1_000, start: 0)])
+        #expect(try await repository.insert(batches: [Self.batch(1_000, start: 0)]) == [Array(1...1_000)])
+        #expect(try await repository.insert(batches: [Self.batch(2_500, start: 1_000)]) == [Array(1_001...3_500)])
         let (records, rows) = try await repository.database.writer.read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM predictions"),
              try Int.fetchOne(db, sql: "SELECT sum(row_count) FROM predictions"))
         }
-        #expect(records == 1 && rows == 1_000)
-        #expect(try await repository.list(try LogQuery()).total == 1_000)
+        #expect(records == 4 && rows == 3_500)
+        #expect(try await repository.list(try LogQuery()).total == 3_500)
+        var read: [PredictionRecord] = []
+        while true {
+            let page = try await repository.records(after: read.last?.id ?? 0, matching: try LogQuery(limit: 1_000))
+            read += page
+            if page.count < 1_000 { break }
+        }
+        #expect(read.map(\.id) == Array(1...3_500))
+        #expect(read.map(\.input.first) == (0..<3_500).map { Number.int(Int64($0)) })
+        var query = try LogQuery(limit: 3)
+        query.offset = 2_499
+        #expect(try await repository.list(query).items.map(\.id) == [1_001, 1_000, 999])
     }
 }

@@ -13,8 +13,8 @@ public struct PredictionBatch: Sendable {
     public let predictions: [Number]
     /// Compute time per row, in microseconds.
     public let latencyMicros: Int64
-    /// The rows as the store keeps them, one ``PredictionBlock``.
-    let block: [UInt8]
+    /// The rows as the store keeps them: ``PredictionBlock``s of at most ``PredictionBlock/maxRows`` rows each.
+    let blocks: [[UInt8]]
     /// The rows' lines of the seed's text log, newline-terminated; empty when the text log is off.
     let logLines: [UInt8]
 
@@ -37,7 +37,7 @@ public struct PredictionBatch: Sendable {
         self.inputs = inputs
         self.predictions = predictions
         self.latencyMicros = latencyMicros
-        self.block = PredictionBlock.encode(inputs: inputs, predictions: predictions)
+        self.blocks = PredictionBlock.encode(inputs: inputs, predictions: predictions)
         self.logLines = textLog ? Self.logLines(timestamp: timestamp, model: model, inputs: inputs, predictions: predictions) : []
     }
 

@@ -21,24 +21,39 @@ struct PredictionBlock {
         static let integerPredictions = Flags(rawValue: 8)
     }
 
-    /// The encoded block of `inputs` and their `predictions` (one per row).
-    static func encode(inputs: FeatureMatrix, predictions: [Number]) -> [UInt8] {
-        let rows = predictions.count
-        let cells = inputs.values.count
+    /// The most rows one block holds: a larger batch is stored as several blocks (consecutive ids, one
+    /// transaction), so that reading one row never decodes more than this many, and no single value grows with the
+    /// batch (an offline file of a million rows is a thousand records, not one of 80 MB).
+    static let maxRows = 1_024
+
+    /// The blocks of `inputs` and their `predictions` (one per row), ``maxRows`` rows at most each.
+    static func encode(inputs: FeatureMatrix, predictions: [Number]) -> [[UInt8]] {
+        stride(from: 0, to: predictions.count, by: maxRows).map { start in
+            encode(inputs: inputs, predictions: predictions, rows: start..<min(start + maxRows, predictions.count))
+        }
+    }
+
+    /// The block of rows `rows` of `inputs` and their `predictions`.
+    static func encode(inputs: FeatureMatrix, predictions: [Number], rows range: Range<Int>) -> [UInt8] {
+        let rows = range.count
+        let cellRange = inputs.offsets[range.lowerBound]..<inputs.offsets[range.upperBound]
+        let cells = cellRange.count
+        let values = inputs.values[cellRange]
         var flags: Flags = []
-        let width = rows == 0 ? 0 : inputs.row(0).count
-        for index in 0..<rows where inputs.row(index).count != width {
+        let width = rows == 0 ? 0 : inputs.row(range.lowerBound).count
+        for index in range where inputs.row(index).count != width {
             flags.insert(.ragged)
             break
         }
-        for cell in inputs.values {
+        for cell in values {
             switch cell {
             case .none: flags.insert(.missingCells)
             case .int?: flags.insert(.integerCells)
             case .double?: break
             }
         }
-        if predictions.contains(where: { if case .int = $0 { true } else { false } }) {
+        let outputs = predictions[range]
+        if outputs.contains(where: { if case .int = $0 { true } else { false } }) {
             flags.insert(.integerPredictions)
         }
         let bitmap = (cells + 7) / 8
@@ -51,27 +66,29 @@ struct PredictionBlock {
         append32(UInt32(rows), to: &out)
         append32(flags.contains(.ragged) ? 0 : UInt32(width), to: &out)
         if flags.contains(.ragged) {
-            for index in 0..<rows { append32(UInt32(inputs.row(index).count), to: &out) }
+            for index in range { append32(UInt32(inputs.row(index).count), to: &out) }
         }
-        for cell in inputs.values {
+        for cell in values {
             switch cell {
             case .none: append64(0, to: &out)
             case .int(let value)?: append64(UInt64(bitPattern: value), to: &out)
             case .double(let value)?: append64(value.bitPattern, to: &out)
             }
         }
+        let first = cellRange.lowerBound
         if flags.contains(.integerCells) {
-            appendBitmap(count: cells, to: &out) { if case .int? = inputs.values[$0] { true } else { false } }
+            appendBitmap(count: cells, to: &out) { if case .int? = values[first + $0] { true } else { false } }
         }
-        if flags.contains(.missingCells) { appendBitmap(count: cells, to: &out) { inputs.values[$0] == nil } }
-        for prediction in predictions {
+        if flags.contains(.missingCells) { appendBitmap(count: cells, to: &out) { values[first + $0] == nil } }
+        for prediction in outputs {
             switch prediction {
             case .int(let value): append64(UInt64(bitPattern: value), to: &out)
             case .double(let value): append64(value.bitPattern, to: &out)
             }
         }
         if flags.contains(.integerPredictions) {
-            appendBitmap(count: rows, to: &out) { if case .int = predictions[$0] { true } else { false } }
+            let start = range.lowerBound
+            appendBitmap(count: rows, to: &out) { if case .int = predictions[start + $0] { true } else { false } }
         }
         return out
     }

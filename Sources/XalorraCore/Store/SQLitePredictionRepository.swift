@@ -36,7 +36,8 @@ public struct SQLitePredictionRepository: PredictionRepository {
         ?7, ?8)
         """
 
-    /// Binds straight through SQLite's C API: GRDB's `StatementArguments` would box every value first.
+    /// Binds straight through SQLite's C API: GRDB's `StatementArguments` would box every value first. A batch of
+    /// more rows than a block holds is several records, one after another.
     private static func insertRows(_ batch: PredictionBatch, _ db: Database) throws -> [Int64] {
         let count = batch.predictions.count
         guard count > 0 else { return [] }
@@ -50,23 +51,28 @@ public struct SQLitePredictionRepository: PredictionRepository {
         }
         let statement = try db.cachedStatement(sql: insertSQL)
         let handle = statement.sqliteStatement
-        try check(sqlite3_reset(handle))
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
-        try check(sqlite3_bind_int64(handle, 1, batch.timestamp.microseconds))
-        for (index, text) in [batch.tenant, batch.userID, batch.model, batch.version].enumerated() {
-            try check(sqlite3_bind_text(handle, CInt(index + 2), text, -1, transient))
+        var rows = 0
+        for block in batch.blocks {
+            let blockRows = min(PredictionBlock.maxRows, count - rows)
+            try check(sqlite3_reset(handle))
+            try check(sqlite3_bind_int64(handle, 1, batch.timestamp.microseconds))
+            for (index, text) in [batch.tenant, batch.userID, batch.model, batch.version].enumerated() {
+                try check(sqlite3_bind_text(handle, CInt(index + 2), text, -1, transient))
+            }
+            try check(sqlite3_bind_int64(handle, 6, batch.latencyMicros))
+            try check(sqlite3_bind_int64(handle, 7, Int64(blockRows)))
+            try block.withUnsafeBytes { bytes in
+                // SQLITE_STATIC: the bytes outlive the step below.
+                try check(sqlite3_bind_blob(handle, 8, bytes.baseAddress, CInt(bytes.count), nil))
+                try check(sqlite3_step(handle))
+            }
+            rows += blockRows
         }
-        try check(sqlite3_bind_int64(handle, 6, batch.latencyMicros))
-        try check(sqlite3_bind_int64(handle, 7, Int64(count)))
-        let block = batch.block
-        try block.withUnsafeBytes { bytes in
-            // SQLITE_STATIC: the bytes outlive the step below.
-            try check(sqlite3_bind_blob(handle, 8, bytes.baseAddress, CInt(bytes.count), nil))
-            try check(sqlite3_step(handle))
-        }
+        // One transaction, one writer: the blocks' ids are consecutive, ending at the last one inserted.
         let last = sqlite3_last_insert_rowid(connection)
         return Array((last - Int64(count) + 1)...last)
     }
