@@ -63,6 +63,26 @@ struct APIKeyTests: LiveServerSuite {
         }
     }
 
+    /// `last_used_at` is recorded on first use and not rewritten within the minute, even when the key is read from the
+    /// store again (its cache lasts a second).
+    @Test func lastUsedIsWrittenAtMostOnceAMinute() async throws {
+        try await RouterHarness.run { harness in
+            let created = try await makeKey(harness)
+            #expect(try await harness.operatorAPI.key(created.key.id).lastUsedAt == nil)
+            #expect(try await withKey(harness, "GET", "/whoami", key: created.secret).status == 200)
+            var first: Timestamp?
+            for _ in 0..<50 where first == nil {
+                try await Task.sleep(for: .milliseconds(20))
+                first = try await harness.operatorAPI.key(created.key.id).lastUsedAt
+            }
+            let used = try #require(first, "last_used_at was not written")
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await withKey(harness, "GET", "/whoami", key: created.secret).status == 200)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await harness.operatorAPI.key(created.key.id).lastUsedAt == used)
+        }
+    }
+
     /// A key is taken from `Authorization: Bearer` and from `X-API-Key`, and acts as its owner (whoami names them).
     @Test func acceptedInBothHeaders() async throws {
         try await RouterHarness.run { harness in
