@@ -227,6 +227,57 @@ import Testing
         #expect(throws: ExplanationError.self) { try ModelExplainer(oldLinear) }
     }
 
+    /// A chain of `depth` splits (each sends `x < i` to a leaf, the rest on), with consistent covers.
+    static func chain(depth: Int) -> DecisionTree {
+        var tree = DecisionTree(feature: [], threshold: [], left: [], right: [], defaultLeft: [], value: [])
+        for level in 0..<depth {
+            let node = tree.nodeCount
+            tree.feature += [Int32(level % 3), -1]
+            tree.threshold += [Double(level), 0]
+            tree.left += [Int32(node + 1), -1]
+            tree.right += [Int32(node + 2), -1]
+            tree.defaultLeft += [true, false]
+            tree.value += [0, Double(level)]
+        }
+        tree.feature.append(-1)
+        tree.threshold.append(0)
+        tree.left.append(-1)
+        tree.right.append(-1)
+        tree.defaultLeft.append(false)
+        tree.value.append(-1)
+        // Every leaf covers 1 row; a split covers its leaf and the rest of the chain.
+        tree.cover = (0..<tree.nodeCount).map { node in node % 2 == 1 || node == tree.nodeCount - 1 ? 1 : Double(depth - node / 2 + 1) }
+        return tree
+    }
+
+    /// Deep or huge models are refused with a message instead of holding a core: a tree deeper than 256 levels, or
+    /// leaves whose paths add up to more than `TreeSHAP.maxRowWork` steps a row; a deep chain within the limits is
+    /// explained exactly (its contributions sum to the margin).
+    @Test func hugeModelsAreRefusedDeepOnesExplained() throws {
+        let deep = TreeEnsemble(objective: .regression, baseMargin: 0, featureCount: 3, float32: false,
+                                trees: [Self.chain(depth: 300)])
+        #expect(throws: ExplanationError.self) { try TreeSHAP(deep) }
+        let many = TreeEnsemble(objective: .regression, baseMargin: 0, featureCount: 3, float32: false,
+                                trees: Array(repeating: Self.chain(depth: 250), count: 12))
+        do {
+            _ = try TreeSHAP(many)
+            Issue.record("a model of 12 chains of 250 splits was explained")
+        } catch {
+            #expect(error.message.contains("too large to explain"))
+        }
+        let fine = TreeEnsemble(objective: .regression, baseMargin: 0.5, featureCount: 3, float32: false,
+                                trees: Array(repeating: Self.chain(depth: 40), count: 3))
+        #expect(fine.trees[0].problem(featureCount: 3) == nil)
+        let rows = (0..<30).flatMap { [Double($0), Double($0 % 7), .nan] }
+        for tables in [false, true] {
+            let values = try Self.shap(fine, rows, tables: tables)
+            for row in 0..<30 {
+                let margin = Self.margin(.trees(fine), Array(rows[(row * 3)..<(row * 3 + 3)]))
+                #expect(Self.close(values[(row * 4)..<(row * 4 + 4)].reduce(0, +), margin, relative: 1e-9, absolute: 1e-9))
+            }
+        }
+    }
+
     /// Covers, gains and training means survive the model document (what the store keeps and exports carry), and
     /// a document whose covers are damaged is refused.
     @Test func coversAndMeansRoundTripTheDocument() throws {

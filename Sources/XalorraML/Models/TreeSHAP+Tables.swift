@@ -56,11 +56,15 @@ struct TreeSHAPTables: Sendable {
     /// ``maxPathFeatures`` features, a branch no training row reached, children stored before their parent).
     private(set) var trees: [Tree?] = []
 
-    /// Tables for the trees at `ranges` of `nodes`.
-    init(_ nodes: [TreeSHAP.Node], ranges: [Range<Int>]) {
+    /// The most table values, all trees together (8 bytes each): past it, trees are left to the recursive algorithm.
+    static let maxTableValues = 1 << 24
+
+    /// Tables for the trees at `ranges` of `nodes`, for explaining `rows` rows: a tree whose tables would cost more to
+    /// build than the recursive algorithm spends on those rows keeps the recursive algorithm.
+    init(_ nodes: [TreeSHAP.Node], ranges: [Range<Int>], rows: Int) {
         for range in ranges {
             let mark = (splits.count, leaves.count, path.count, table.count)
-            if add(nodes[range], root: range.lowerBound) {
+            if add(nodes[range], root: range.lowerBound, rows: rows) {
                 trees.append(Tree(splits: mark.0..<splits.count, leaves: mark.1..<leaves.count))
             } else {
                 splits.removeSubrange(mark.0...)
@@ -72,9 +76,30 @@ struct TreeSHAPTables: Sendable {
         }
     }
 
-    /// Adds one tree; `false` when it cannot be tabled.
-    private mutating func add(_ tree: ArraySlice<TreeSHAP.Node>, root: Int) -> Bool {
+    /// Adds one tree; `false` when it cannot be tabled or is not worth it.
+    private mutating func add(_ tree: ArraySlice<TreeSHAP.Node>, root: Int, rows: Int) -> Bool {
         let count = tree.count
+        // Costs first, from the depths alone: the tables' `Σ 3^d` against the recursion's `rows × Σ (d + 1)²`.
+        var depths = [Int](repeating: 0, count: count)
+        var build = 0, recursive = 0, values = 0
+        for index in 0..<count {
+            let node = tree[root + index]
+            guard node.feature >= 0 else {
+                let depth = depths[index]
+                guard depth <= Self.maxPathFeatures else { return false }
+                build += Self.powersOfThree[depth]
+                values += 1 << depth
+                recursive += (depth + 1) * (depth + 1)
+                continue
+            }
+            for child in [Int(node.left) - root, Int(node.right) - root] {
+                guard child > index, child < count else { return false }  // children after parents, as trees store them
+                depths[child] = depths[index] + 1
+            }
+        }
+        guard build <= rows.multipliedReportingOverflow(by: recursive).partialValue || rows > 1 << 20,
+            table.count + values <= Self.maxTableValues
+        else { return false }
         // Each node's path: its distinct features with their zero fractions, built parent to child.
         var paths = [[(feature: Int32, zero: Double)]](repeating: [], count: count)
         for index in 0..<count {
@@ -95,13 +120,13 @@ struct TreeSHAPTables: Sendable {
                 right: Int32(right), bit: 1 << bit, first: position == nil ? 1 << bit : 0,
                 defaultLeft: node.defaultLeft))
             for child in [left, right] {
-                guard child > index, child < count else { return false }  // children after parents, as trees store them
                 let fraction = node.cover > 0 ? tree[root + child].cover / node.cover : 0
                 guard fraction > 0 else { return false }
                 var childPath = nodePath
                 if let position {
                     childPath[position].zero *= fraction
                 } else {
+                    guard nodePath.count < Self.maxPathFeatures else { return false }
                     childPath.append((node.feature, fraction))
                 }
                 paths[child] = childPath
@@ -138,6 +163,9 @@ struct TreeSHAPTables: Sendable {
             table.append(value * total)
         }
     }
+
+    private static let powersOfThree = (0...maxPathFeatures).map { Int(pow3($0)) }
+    private static func pow3(_ n: Int) -> Int { n == 0 ? 1 : 3 * pow3(n - 1) }
 
     private static func factorial(_ n: Int) -> Double { n < 2 ? 1 : (2...n).reduce(1.0) { $0 * Double($1) } }
 

@@ -30,6 +30,10 @@ public struct TreeSHAP: Sendable {
 
     /// The deepest tree explained: the path buffer grows with the square of the depth.
     public static let maxDepth = 256
+    /// The most work one row may take, in path steps (`Σ (leaf depth + 1)²` over every leaf): about a tenth of a
+    /// second. Explaining costs up to `depth²` times what predicting does per leaf, so a model far past this (millions
+    /// of deep leaves) is refused rather than letting one request hold a core for minutes.
+    public static let maxRowWork = 50_000_000
 
     private let nodes: [Node]
     private let roots: [Int32]
@@ -49,6 +53,7 @@ public struct TreeSHAP: Sendable {
         var ranges: [Range<Int>] = []
         var bias = ensemble.baseMargin
         var deepest = 0
+        var work = 0
         for (index, tree) in ensemble.trees.enumerated() {
             guard tree.cover.count == tree.nodeCount else {
                 throw ExplanationError(
@@ -65,9 +70,15 @@ public struct TreeSHAP: Sendable {
                     left: leaf ? -1 : Int32(root) + tree.left[node], right: leaf ? -1 : Int32(root) + tree.right[node],
                     defaultLeft: tree.defaultLeft[node]))
             }
-            let (expected, depth) = Self.expectedValue(nodes, Int(root), maxDepth: Self.maxDepth)
+            let (expected, depth, treeWork) = Self.expectedValue(nodes, Int(root), maxDepth: Self.maxDepth)
             guard depth <= Self.maxDepth else {
                 throw ExplanationError("tree \(index) is deeper than \(Self.maxDepth) levels; it cannot be explained")
+            }
+            work += treeWork
+            guard work <= Self.maxRowWork else {
+                throw ExplanationError(
+                    "the model is too large to explain (its leaves and depths take more than \(Self.maxRowWork) path "
+                        + "steps a row)")
             }
             bias += expected
             deepest = max(deepest, depth)
@@ -83,8 +94,10 @@ public struct TreeSHAP: Sendable {
     }
 
     /// The cover-weighted mean of the leaves under `root` (XGBoost's node mean value) and the subtree's depth,
-    /// computed without recursion; stops descending past `maxDepth`.
-    private static func expectedValue(_ nodes: [Node], _ root: Int, maxDepth: Int) -> (Double, Int) {
+    /// computed without recursion, and the work of explaining it (`Σ (leaf depth + 1)²`); stops descending past
+    /// `maxDepth`.
+    private static func expectedValue(_ nodes: [Node], _ root: Int, maxDepth: Int) -> (Double, Int, Int) {
+        var work = 0
         // Post-order over an explicit stack; `means` holds each visited node's mean.
         var means: [Int: Double] = [:]
         var stack: [(node: Int, depth: Int, expanded: Bool)] = [(root, 0, false)]
@@ -94,9 +107,10 @@ public struct TreeSHAP: Sendable {
             let item = nodes[node]
             if item.feature < 0 {
                 means[node] = item.value
+                work += (depth + 1) * (depth + 1)
                 continue
             }
-            if depth > maxDepth { return (0, depth) }
+            if depth > maxDepth { return (0, depth, work) }
             if expanded {
                 let left = Int(item.left), right = Int(item.right)
                 let weighted = means[left]! * nodes[left].cover + means[right]! * nodes[right].cover
@@ -109,7 +123,7 @@ public struct TreeSHAP: Sendable {
                 stack.append((Int(item.right), depth + 1, false))
             }
         }
-        return (means[root] ?? 0, deepest)
+        return (means[root] ?? 0, deepest, work)
     }
 
     /// From this many rows on, leaf tables (``TreeSHAPTables``) are built first: they cost about as much as
@@ -126,7 +140,8 @@ public struct TreeSHAP: Sendable {
         let count = output.count / (width + 1)
         precondition(rows.count >= count * width, "\(rows.count) values do not fill \(count) rows")
         let tabled = (tables ?? (count >= Self.tableRows))
-            ? TreeSHAPTables(nodes, ranges: ranges) : TreeSHAPTables(nodes, ranges: [])
+            ? TreeSHAPTables(nodes, ranges: ranges, rows: tables == true ? .max : count)
+            : TreeSHAPTables(nodes, ranges: [], rows: 0)
         let widest = ranges.map(\.count).max() ?? 1
         let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: max(widest, 1))
         defer { masks.deallocate() }
