@@ -81,6 +81,27 @@ struct LightGBMImportTests {
         #expect(tree.gain.count == tree.nodeCount && tree.gain[0] > 0)
     }
 
+    /// Explanations of an imported model equal LightGBM's own `pred_contrib` (TreeSHAP over its row counts, the
+    /// covers the import keeps) to 1e-6 relative, missing values included, and sum to the model's score.
+    @Test(arguments: ["regression", "no-missing", "nan-split", "zero-as-missing"])
+    func explanationsMatchLightGBMsContributions(name: String) throws {
+        let ensemble = try LightGBMModel.load(try Self.fixture("\(name).txt")).ensemble
+        let explainer = try ModelExplainer(.trees(ensemble))
+        let rows = try Self.rows(name).rows
+        let expected = String(decoding: try Self.fixture("\(name).contrib.txt"), as: UTF8.self)
+            .split(separator: "\n").map { $0.split(separator: " ").map { Double($0)! } }
+        #expect(rows.count == expected.count)
+        let width = ensemble.featureCount + 1
+        let explained = explainer.explain(rows.flatMap { $0 })
+        for (index, want) in expected.enumerated() {
+            let got = Array(explained[(index * width)..<((index + 1) * width)])
+            let scale = want.map(abs).max() ?? 1
+            let close = zip(got, want).allSatisfy { abs($0 - $1) <= 1e-6 * scale }
+            #expect(close, "\(name) row \(index): \(got), LightGBM \(want)")
+            #expect(abs(got.reduce(0, +) - Self.predict(ensemble, rows[index])) <= 1e-9 * max(1, scale))
+        }
+    }
+
     /// Objectives map to their outputs: the score, or the sigmoid of `sigmoid:` × score, averaged for forests.
     @Test func objectivesMapToTheirOutputs() throws {
         let cases: [(String, TreeEnsemble.Objective)] = [

@@ -227,36 +227,49 @@ extension LightGBMModel {
         }
 
         /// The tree, or `nil` when it would need more than `nodesLeft` nodes.
+        ///
+        /// Covers: a child a split reaches from `k` segments is copied `k` times, each copy's covers scaled by
+        /// `1 / k` (with its ancestors' factors), and a chain node's cover is the sum of the segments below it. Then
+        /// every leaf's copies weigh, together, what the leaf weighs in LightGBM's tree whether the split's feature
+        /// is known or not, so TreeSHAP gives LightGBM's contributions.
         mutating func build() -> DecisionTree? {
-            // (LightGBM child reference, slot to fill); the root is split 0.
-            var queue: [(source: Int, slot: Int)] = [(0, allocate())]
+            // (LightGBM child reference, slot to fill, factor on its covers); the root is split 0.
+            var queue: [(source: Int, slot: Int, weight: Double)] = [(0, allocate(), 1)]
             var head = 0
             while head < queue.count {
-                let (source, slot) = queue[head]
+                let (source, slot, weight) = queue[head]
                 head += 1
                 if source < 0 {
                     let leaf = ~source
                     fill(slot, feature: -1, threshold: 0, defaultLeft: false, value: leafValues[leaf],
-                         cover: leafCounts?[leaf] ?? 0, gain: 0)
+                         cover: (leafCounts?[leaf] ?? 0) * weight, gain: 0)
                     continue
                 }
                 let splits = LightGBMModel.splits(threshold: nodes.threshold[source], decision: nodes.decision[source])
+                let (left, right) = (nodes.left[source], nodes.right[source])
                 guard !splits.bounds.isEmpty else {  // everything goes one way: the node is its child
-                    queue.append((splits.left[0] ? nodes.left[source] : nodes.right[source], slot))
+                    queue.append((splits.left[0] ? left : right, slot, weight))
                     continue
                 }
+                let copies = (left: splits.left.filter { $0 }.count, right: splits.left.filter { !$0 }.count)
+                let segments = splits.left.map { goesLeft in
+                    (source: goesLeft ? left : right,
+                     weight: weight / Double(goesLeft ? copies.left : copies.right))
+                }
+                var below = segments.map { cover(of: $0.source) * $0.weight }
+                for index in below.indices.dropLast().reversed() { below[index] += below[index + 1] }
                 var chain = slot
                 for (position, bound) in splits.bounds.enumerated() {
                     fill(chain, feature: Int32(nodes.feature[source]), threshold: bound,
-                         defaultLeft: position == splits.missingSegment, value: 0,
-                         cover: nodes.count?[source] ?? 0, gain: position == 0 ? nodes.gain?[source] ?? 0 : 0)
+                         defaultLeft: position == splits.missingSegment, value: 0, cover: below[position],
+                         gain: position == 0 ? nodes.gain?[source] ?? 0 : 0)
                     let segment = allocate()
-                    queue.append((splits.left[position] ? nodes.left[source] : nodes.right[source], segment))
+                    queue.append((segments[position].source, segment, segments[position].weight))
                     tree.left[chain] = Int32(segment)
                     let next = allocate()
                     tree.right[chain] = Int32(next)
                     if position == splits.bounds.count - 1 {
-                        queue.append((splits.left[position + 1] ? nodes.left[source] : nodes.right[source], next))
+                        queue.append((segments[position + 1].source, next, segments[position + 1].weight))
                     }
                     chain = next
                 }
@@ -268,6 +281,11 @@ extension LightGBMModel {
             if leafCounts != nil, nodes.count != nil { tree.cover = cover }
             if nodes.gain != nil { tree.gain = gain }
             return tree
+        }
+
+        /// The row count of a LightGBM child reference (0 when the file has none).
+        private func cover(of source: Int) -> Double {
+            source < 0 ? leafCounts?[~source] ?? 0 : nodes.count?[source] ?? 0
         }
 
         /// Adds a placeholder node and returns its index.

@@ -5,6 +5,7 @@ Writes, for each model xalorra must import:
     NAME.txt            the model, as `Booster.save_model("NAME.txt")` writes it
     NAME.input.csv      the rows to predict: a header row, an empty cell for a missing value
     NAME.expected.txt   LightGBM's own `Booster.predict` of those rows, one `repr` per line
+    NAME.contrib.txt    for some, `Booster.predict(pred_contrib=True)`: each feature's SHAP value, then the bias
 
 plus models xalorra must refuse (`refuse-*.txt`, no inputs). Everything is seeded and trained on one thread, so a
 rerun with the same versions gives the same files.
@@ -75,7 +76,7 @@ def cell(value):
     return "" if np.isnan(value) else repr(float(value))
 
 
-def write(name, booster, x):
+def write(name, booster, x, contributions=False):
     booster.save_model(os.path.join(HERE, f"{name}.txt"))
     with open(os.path.join(HERE, f"{name}.input.csv"), "w") as out:
         out.write(",".join(booster.feature_name()) + "\n")
@@ -84,6 +85,10 @@ def write(name, booster, x):
     with open(os.path.join(HERE, f"{name}.expected.txt"), "w") as out:
         for value in booster.predict(x, num_threads=1):
             out.write(repr(float(value)) + "\n")
+    if contributions:
+        with open(os.path.join(HERE, f"{name}.contrib.txt"), "w") as out:
+            for row in booster.predict(x, num_threads=1, pred_contrib=True):
+                out.write(" ".join(repr(float(value)) for value in row) + "\n")
     print(f"{name}: {booster.num_trees()} trees, {len(x)} rows")
 
 
@@ -103,7 +108,7 @@ def models():
 
     names = ["age", "income", "tenure_months", "score", "visits"]
     regression = train({"objective": "regression"}, x, y, names=names)  # NaN in training: missing type NaN
-    write("regression", regression, test_rows(rng, regression))
+    write("regression", regression, test_rows(rng, regression), contributions=True)
 
     l1 = train({"objective": "regression_l1"}, x, y)
     write("regression-l1", l1, test_rows(rng, l1))
@@ -113,17 +118,17 @@ def models():
 
     complete = np.nan_to_num(x)  # no NaN in training: missing type None, NaN predicts as 0
     plain = train({"objective": "regression", "use_missing": False}, complete, y)
-    write("no-missing", plain, test_rows(rng, plain))
+    write("no-missing", plain, test_rows(rng, plain), contributions=True)
 
     sparse = make_data(rng, 400, missing=0.0, zeros=0.35)
     zero = train({"objective": "regression", "zero_as_missing": True}, sparse, signal(sparse))
-    write("zero-as-missing", zero, test_rows(rng, zero))
+    write("zero-as-missing", zero, test_rows(rng, zero), contributions=True)
 
     holes = x.copy()  # a feature whose missing values matter: LightGBM splits NaN from every number (threshold inf)
     holes[rng.random(size=len(x)) < 0.3, 0] = np.nan
     target = np.where(np.isnan(holes[:, 0]), 3.0, 0.0) + np.nan_to_num(x[:, 1])
     nan_split = train({"objective": "regression"}, holes, target)
-    write("nan-split", nan_split, test_rows(rng, nan_split))
+    write("nan-split", nan_split, test_rows(rng, nan_split), contributions=True)
 
     forest = train({"objective": "binary", "boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.7}, x,
                    labels, rounds=6)
