@@ -81,6 +81,17 @@ public enum Number: Sendable, Hashable {
             index += 1
             let fractionStart = index
             while index < count {
+                // Eight digits at a time once the significand has begun (the 17 digits of a float32 sent as JSON).
+                if significand != 0, significant <= 11, count - index >= 8 {
+                    let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self).littleEndian
+                    if Number.areEightDigits(word) {
+                        significand = significand &* 100_000_000 &+ Number.eightDigits(word)
+                        significant += 8
+                        exponent -= 8
+                        index += 8
+                        continue
+                    }
+                }
                 let digit = bytes[index] &- 48
                 guard digit < 10 else { break }
                 if significant < 19 {
