@@ -252,6 +252,12 @@ struct APIKeyTests: LiveServerSuite {
             let forOther = try await withKey(
                 harness, "POST", "/keys", key: kim, body: #"{"name":"o","user":"root","models":["a"]}"#)
             harness.expectFailure(forOther, of: .createKey, .insufficientPermissions)
+            // The owner's full rights are not the way around the allow-list.
+            _ = try await harness.account("adm", role: .admin)
+            let limitedAdmin = try await makeKey(harness, user: "adm", scopes: [.admin], models: ["a"]).secret
+            let mint = try await withKey(harness, "POST", "/admin/tokens", key: limitedAdmin, body: "{}")
+            harness.expectFailure(mint, of: .mintToken, .insufficientPermissions)
+            #expect(try await withKey(harness, "GET", "/keys", key: limitedAdmin).status == 200)
             let rootKey = try await makeKey(harness, "root-key")
             let peek = try await withKey(harness, "GET", "/keys/\(rootKey.key.id)", key: kim)
             harness.expectFailure(peek, of: .key, .notFound)

@@ -21,8 +21,18 @@ struct AccessCheck: Sendable {
             {
                 throw refusal
             }
+            // The owner's full rights would undo the allow-list (mint a token, create an account to log in as):
+            // a key limited to models keeps only the key routes, which never widen a key.
+            if let models = grant.models, route.scope == .admin, !Self.keyRoutes.contains(route.endpoint) {
+                throw XalorraError(
+                    .insufficientPermissions,
+                    "This API key is limited to models (\(models.joined(separator: ", "))): it cannot use this route")
+            }
         }
     }
+
+    /// The routes a key limited to models keeps of the `admin` scope: keys it makes stay within its own limits.
+    static let keyRoutes: Set<Endpoint> = [.keys, .createKey, .key, .revokeKey]
 
     /// The scopes of the routes about models, where a key's model allow-list applies.
     static let modelScopes: Set<APIKeyScope> = [.predict, .logsRead, .modelsRead, .train]
