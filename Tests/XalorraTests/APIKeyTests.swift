@@ -238,6 +238,24 @@ struct APIKeyTests: LiveServerSuite {
         }
     }
 
+    /// A chat key cannot predict through the built-in responder's `predict MODEL …` (the scope it lacks), nor a key
+    /// limited to models predict another one that way. Pending requests-K.md 10 (ChatResponder is not K's).
+    @Test func chatDoesNotBypassScopes() async throws {
+        try await RouterHarness.run { harness in
+            let chatOnly = try await makeKey(harness, "chat", scopes: [.chat]).secret
+            let limited = try await makeKey(harness, "limited", scopes: [.chat, .predict], models: ["a"]).secret
+            for key in [chatOnly, limited] {
+                let sent = try await withKey(
+                    harness, "POST", "/chat/message", key: key, body: #"{"message":"predict xgb-v2 1 2 3"}"#)
+                #expect(sent.status == 200 || sent.status == 201, "\(sent)")
+            }
+            let logged = try await harness.operatorAPI.logs(LogQuery())
+            withKnownIssue("the built-in responder predicts as the caller without the key's scope or models") {
+                #expect(logged.total == 0, "a chat message predicted through a key without that right")
+            }
+        }
+    }
+
     /// A key cannot make a key that may do more than itself, and a non-admin cannot make keys for others or see them.
     @Test func keysCannotEscalate() async throws {
         try await RouterHarness.run { harness in
