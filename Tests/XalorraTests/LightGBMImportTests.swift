@@ -414,7 +414,8 @@ struct LightGBMImportLiveTests {
     }
 
     /// `models import` reads a LightGBM text file offline and over `--url`; the versions are of kind `lightgbm`,
-    /// keep the feature names and predict LightGBM's outputs for a whole input file; a refused file changes nothing.
+    /// keep the feature names and predict LightGBM's outputs for a whole input file, also after an export and
+    /// import; a refused file changes nothing.
     @Test func cliImportOfflineAndRemote() async throws {
         let server = try await LiveServer(arguments: ["--rate-limit", "off"])
         defer { server.stop() }
@@ -430,6 +431,12 @@ struct LightGBMImportLiveTests {
         try Self.expectPredictions(
             try cli.run(["predict", "lgb@2", "--file", try Self.path("zero-as-missing.input.csv")] + remote).stdout,
             "zero-as-missing")
+        let exported = cli.home.appendingPathComponent("lgb-1.json").path
+        #expect(try cli.run(["models", "export", "lgb@1", exported]).status == 0)
+        let copy = try cli.run(["models", "import", "copy", exported])
+        #expect(copy.status == 0 && copy.stdout == "imported copy@1 (lightgbm, 12 trees, 5 features)\n", "\(copy)")
+        try Self.expectPredictions(
+            try cli.run(["predict", "copy", "--file", try Self.path("binary.input.csv")]).stdout, "binary")
         let shown = try JSONParser.parse(try cli.run(["models", "show", "lgb@1", "--json"]).stdout)["data"]
         #expect(shown?["kind"] == "lightgbm")
         #expect(shown?["features"] == .array(["Column_0", "Column_1", "Column_2", "Column_3", "Column_4"]))
