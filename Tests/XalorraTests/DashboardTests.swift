@@ -159,6 +159,22 @@ struct DashboardTests {
         #expect(page.status == 200 && page.headers["Content-Security-Policy"].first?.contains("default-src 'self'") == true)
     }
 
+    /// A dozen loads of the dashboard from one address (about 150 requests: page and files) stay within their own
+    /// budget, and do not spend the API's: the default 100 a minute would have cut the page off at the 9th load.
+    @Test func dashboardHasItsOwnRateLimit() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        for _ in 0..<12 {
+            for path in ["/ui", "/ui/app.js", "/ui/app.css"] + (0..<9).map { _ in "/ui/app.js" } {
+                let answer = try await server.request("GET", path)
+                #expect(answer.status == 200 || answer.status == 404, "\(path): \(answer.status)")
+                #expect(answer.headers["RateLimit-Policy"].first?.hasPrefix(#""dashboard";q=1200"#) == true)
+            }
+        }
+        let root = try await server.request("GET", "/")
+        #expect(root.headers["X-RateLimit-Remaining"].first == "99", "\(root.headers)")
+    }
+
     /// Whether the browser test can run: Chromium's driver and the Python packages, or CI (where their absence fails).
     static let browserReady = PythonClients.isCI
         || (FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")

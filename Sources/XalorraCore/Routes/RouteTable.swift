@@ -324,11 +324,11 @@ extension Endpoint {
             return Route(
                 self, "GET", "/ui", .public,
                 "The dashboard: live predictions, models, training, chat and administration in a browser",
-                response: .text(contentType: "text/html; charset=utf-8"))
+                rateLimit: .dashboard, response: .text(contentType: "text/html; charset=utf-8"))
         case .dashboardAsset:
             return Route(
                 self, "GET", "/ui/{asset}", .public, "One of the dashboard's files (a script or style sheet), with an ETag",
-                response: .text(
+                rateLimit: .dashboard, response: .text(
                     contentType: "text/javascript; charset=utf-8",
                     alternatives: ["text/css; charset=utf-8", "text/html; charset=utf-8"]))
 
