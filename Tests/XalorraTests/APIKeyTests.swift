@@ -250,9 +250,7 @@ struct APIKeyTests: LiveServerSuite {
                 #expect(sent.status == 200 || sent.status == 201, "\(sent)")
             }
             let logged = try await harness.operatorAPI.logs(LogQuery())
-            withKnownIssue("the built-in responder predicts as the caller without the key's scope or models") {
-                #expect(logged.total == 0, "a chat message predicted through a key without that right")
-            }
+            #expect(logged.total == 0, "a chat message predicted through a key without that right")
         }
     }
 

@@ -42,6 +42,7 @@ import XalorraCore
             let queued = try await app.send(
                 .train, "m", token: admin, body: #"{"target":"y","columns":["a","y"],"rows":[[1,1],[2,2],[3,3]]}"#)
             let job = try #require(queued.json?["data"]?["id"]?.stringValue, "\(queued)")
+            let key = try await app.operatorAPI.createKey(APIKeyRequest(name: "fixture")).key.id
             return Fixture(
                 admin: admin,
                 values: [
@@ -52,6 +53,7 @@ import XalorraCore
                     .deleteModel: ["name": "gone"], .deleteModelVersion: ["name": "gone-v"],
                     .deleteConversation: ["conversation_id": conversations[1]], .deleteUser: ["username": "bob"],
                     .chatModel: ["model": "xalorra-builtin"], .dashboardAsset: ["asset": "app.js"],
+                    .key: ["id": key], .revokeKey: ["id": key],
                 ])
         }
 

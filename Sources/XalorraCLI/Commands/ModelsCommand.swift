@@ -160,7 +160,28 @@ enum ModelsCommand {
             ("hyperparameters", ModelText.settings(version.hyperparameters)), ("size", ModelText.bytes(version.size, exact: true)),
             ("created", "\(version.createdAt.iso8601Seconds) by \(version.createdBy)"),
         ]
+        if let importances = version.importances {
+            lines.append(("importances", importanceText(importances, features: version.features)))
+        }
         return lines
+    }
+
+    /// `f3 41.2% (12 splits), f1 30.5% (9), …`: the ten features the trees gained most from (by split count when
+    /// the trees carry no gains), each gain as a share of the total.
+    private static func importanceText(_ importances: FeatureImportances, features: [String]) -> String {
+        let total = importances.gain?.reduce(0, +) ?? 0
+        let ranked = features.indices.sorted { a, b in
+            if let gain = importances.gain, gain[a] != gain[b] { return gain[a] > gain[b] }
+            return importances.splits[a] > importances.splits[b]
+        }.filter { importances.splits[$0] > 0 }
+        guard !ranked.isEmpty else { return "no splits" }
+        let shown = ranked.prefix(10).map { index in
+            let splits = TrainCommand.plural(importances.splits[index], "split")
+            guard let gain = importances.gain, total > 0 else { return "\(features[index]) (\(splits))" }
+            let share = (gain[index] / total * 1000).rounded() / 10
+            return "\(features[index]) \(share)% (\(splits))"
+        }
+        return shown.joined(separator: ", ") + (ranked.count > 10 ? ", …" : "")
     }
 }
 

@@ -27,7 +27,8 @@ extension LocalAPI {
 
     public func model(_ name: String) async throws(XalorraError) -> ModelDetail {
         let name = try Self.plainName(name)
-        let versions = try await modelStore().versions(tenant: caller.tenant, name: name)
+        var versions = try await modelStore().versions(tenant: caller.tenant, name: name)
+        if let newest = versions.first { versions[0] = await withImportances(newest) }
         return ModelDetail(name: name, tenant: caller.tenant, versions: versions)
     }
 
@@ -36,7 +37,18 @@ extension LocalAPI {
         guard let (version, _) = try await modelStore().load(
             tenant: caller.tenant, name: reference.name, version: reference.version)
         else { throw ModelRepository.notFound(reference.name, version: reference.version) }
-        return version
+        return await withImportances(version)
+    }
+
+    /// `version` with its trees' feature importances, from the decoded model predictions use (``resolveModel(_:)``'s
+    /// cache): a tree model shown on its own says which features its splits gained most from.
+    private func withImportances(_ version: ModelVersion) async -> ModelVersion {
+        guard let reference = try? ModelReference(name: version.name, version: String(version.version)),
+            case (_, .trees(let ensemble)?)? = try? await resolveModel(reference)
+        else { return version }
+        var shown = version
+        shown.importances = ensemble.importances
+        return shown
     }
 
     public func exportModel(_ reference: String) async throws(XalorraError) -> [UInt8] {
@@ -65,36 +77,40 @@ extension LocalAPI {
     }
 
     public func importModel(_ name: String, document: [UInt8]) async throws(XalorraError) -> ModelVersion {
-        let name = try Self.plainName(name)
-        guard document.count <= settings.maxUpload else {
-            throw XalorraError(
-                .payloadTooLarge,
-                "the model file is larger than \(settings.maxUpload) bytes, the most accepted (XALORRA_MAX_UPLOAD)")
-        }
-        let limits = ModelLimits(settings)
-        // A large file is seconds of CPU: parsed on its own thread, so request handling goes on meanwhile.
-        let parsed = await BackgroundWorkers.modelParsing.run {
-            Result { () throws(XalorraError) in
-                let imported = try Self.readModelFile(document, limits: limits)
-                return (imported, ModelDocument.encode(imported.model))
+        try await audited("models.import", object: name) { () throws(XalorraError) in
+            let name = try Self.plainName(name)
+            guard document.count <= settings.maxUpload else {
+                throw XalorraError(
+                    .payloadTooLarge,
+                    "the model file is larger than \(settings.maxUpload) bytes, the most accepted (XALORRA_MAX_UPLOAD)")
             }
+            let limits = ModelLimits(settings)
+            // A large file is seconds of CPU: parsed on its own thread, so request handling goes on meanwhile.
+            let parsed = await BackgroundWorkers.modelParsing.run {
+                Result { () throws(XalorraError) in
+                    let imported = try Self.readModelFile(document, limits: limits)
+                    return (imported, ModelDocument.encode(imported.model))
+                }
+            }
+            let (imported, encoded) = try parsed.get()
+            let stored = try await modelStore().add(
+                ModelRepository.NewVersion(
+                    tenant: caller.tenant, name: name, kind: imported.kind, hyperparameters: imported.hyperparameters,
+                    metrics: imported.metrics, features: imported.features, trees: imported.model.treeCount,
+                    document: encoded, createdBy: caller.user),
+                now: .now())
+            modelCache.forget(tenant: caller.tenant, name: name)
+            HeapTrim.release(after: imported.model.size)
+            return stored
         }
-        let (imported, encoded) = try parsed.get()
-        let stored = try await modelStore().add(
-            ModelRepository.NewVersion(
-                tenant: caller.tenant, name: name, kind: imported.kind, hyperparameters: imported.hyperparameters,
-                metrics: imported.metrics, features: imported.features, trees: imported.model.treeCount,
-                document: encoded, createdBy: caller.user),
-            now: .now())
-        modelCache.forget(tenant: caller.tenant, name: name)
-        HeapTrim.release(after: imported.model.size)
-        return stored
     }
 
     public func deleteModel(_ reference: String) async throws(XalorraError) {
-        let reference = try ModelReference(reference)
-        try await modelStore().delete(tenant: caller.tenant, name: reference.name, version: reference.version)
-        HeapTrim.release(after: modelCache.forget(tenant: caller.tenant, name: reference.name))
+        try await audited("models.delete", object: reference) { () throws(XalorraError) in
+            let reference = try ModelReference(reference)
+            try await modelStore().delete(tenant: caller.tenant, name: reference.name, version: reference.version)
+            HeapTrim.release(after: modelCache.forget(tenant: caller.tenant, name: reference.name))
+        }
     }
 
     /// What an imported file holds.

@@ -35,11 +35,13 @@ extension LocalAPI {
     }
 
     public func submitTraining(_ request: TrainingRequest) async throws(XalorraError) -> TrainingJob {
-        _ = try Self.dataset(for: request)
-        try checkLimits(request)
-        return try await jobStore().insert(
-            request, data: request.data.csv(), tenant: caller.tenant, createdBy: caller.user, status: .queued,
-            now: .now(), maxActive: settings.maxQueuedJobs)
+        try await audited("training.start", object: request.model) { () throws(XalorraError) in
+            _ = try Self.dataset(for: request)
+            try checkLimits(request)
+            return try await jobStore().insert(
+                request, data: request.data.csv(), tenant: caller.tenant, createdBy: caller.user, status: .queued,
+                now: .now(), maxActive: settings.maxQueuedJobs)
+        }
     }
 
     /// 422 when the request asks for more trees than a model may have (`XALORRA_MAX_MODEL_TREES`); the nodes are
@@ -96,7 +98,9 @@ extension LocalAPI {
     }
 
     public func cancelTrainingJob(_ id: String) async throws(XalorraError) -> TrainingJob {
-        try await jobStore().cancel(TrainingJob.rowID(id), tenant: jobTenant, now: .now())
+        try await audited("training.cancel", object: id) { () throws(XalorraError) in
+            try await jobStore().cancel(TrainingJob.rowID(id), tenant: jobTenant, now: .now())
+        }
     }
 
     /// Whose jobs the caller may see one by one: an admin's reach covers every tenant.

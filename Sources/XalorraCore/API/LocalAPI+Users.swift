@@ -11,16 +11,18 @@ extension LocalAPI {
     }
 
     public func register(_ user: NewUser) async throws(XalorraError) -> User {
-        guard settings.registration == .open else {
-            throw XalorraError(.insufficientPermissions, "registration is closed; ask an admin")
+        try await audited("users.register", object: user.username) { () throws(XalorraError) in
+            guard settings.registration == .open else {
+                throw XalorraError(.insufficientPermissions, "registration is closed; ask an admin")
+            }
+            let registration = try NewUser(
+                username: user.username, email: user.email, fullName: user.fullName, password: user.password)
+            let hash = await hasher.hash(registration.password)
+            let created = try await userStore().create(
+                registration, tenant: Self.ownTenant(for: registration.username), passwordHash: hash, now: .now())
+            accountStatus.forget(created.username)
+            return created
         }
-        let registration = try NewUser(
-            username: user.username, email: user.email, fullName: user.fullName, password: user.password)
-        let hash = await hasher.hash(registration.password)
-        let created = try await userStore().create(
-            registration, tenant: Self.ownTenant(for: registration.username), passwordHash: hash, now: .now())
-        accountStatus.forget(created.username)
-        return created
     }
 
     /// A tenant of its own for a self-registered account: `u-<username>-<64 random bits in hex>`. Never the default
@@ -95,15 +97,17 @@ extension LocalAPI {
     }
 
     public func changePassword(current: String, new: String) async throws(XalorraError) {
-        guard let found = try await userStore().credentials(callerKey()) else {
-            throw XalorraError(.notFound, "User not found")
+        try await audited("users.password", object: caller.user) { () throws(XalorraError) in
+            guard let found = try await userStore().credentials(callerKey()) else {
+                throw XalorraError(.notFound, "User not found")
+            }
+            guard await hasher.verify(current, hash: found.hash) else {
+                throw XalorraError(.authenticationFailed, "Current password is incorrect")
+            }
+            try XalorraError.check([("new_password", UserRules.password(new))])
+            let hash = await hasher.hash(new)
+            _ = try await userStore().update(.id(found.user.id), try UserChanges(), passwordHash: hash, now: .now())
         }
-        guard await hasher.verify(current, hash: found.hash) else {
-            throw XalorraError(.authenticationFailed, "Current password is incorrect")
-        }
-        try XalorraError.check([("new_password", UserRules.password(new))])
-        let hash = await hasher.hash(new)
-        _ = try await userStore().update(.id(found.user.id), try UserChanges(), passwordHash: hash, now: .now())
     }
 
     /// The caller's own account: the one authentication resolved (none for a name without an account, whatever
@@ -125,12 +129,14 @@ extension LocalAPI {
     }
 
     public func createUser(_ user: NewUser) async throws(XalorraError) -> User {
-        try requireAdmin()
-        let hash = await hasher.hash(user.password)
-        let created = try await userStore().create(
-            user, tenant: user.tenant ?? settings.defaultTenant, passwordHash: hash, now: .now())
-        accountStatus.forget(created.username)
-        return created
+        try await audited("users.create", object: user.username) { () throws(XalorraError) in
+            try requireAdmin()
+            let hash = await hasher.hash(user.password)
+            let created = try await userStore().create(
+                user, tenant: user.tenant ?? settings.defaultTenant, passwordHash: hash, now: .now())
+            accountStatus.forget(created.username)
+            return created
+        }
     }
 
     public func users(_ query: UserQuery) async throws(XalorraError) -> Page<User> {
@@ -145,18 +151,29 @@ extension LocalAPI {
     }
 
     public func updateUser(_ username: String, _ changes: UserChanges) async throws(XalorraError) -> User {
-        try requireAdmin()
-        var hash: String?
-        if let password = changes.password { hash = await hasher.hash(password) }
-        let user = try await userStore().update(.username(username), changes, passwordHash: hash, now: .now())
-        accountStatus.forget(username)
-        return user
+        try await audited(Self.auditAction(changes), object: username) { () throws(XalorraError) in
+            try requireAdmin()
+            var hash: String?
+            if let password = changes.password { hash = await hasher.hash(password) }
+            let user = try await userStore().update(.username(username), changes, passwordHash: hash, now: .now())
+            accountStatus.forget(username)
+            return user
+        }
     }
 
     public func deleteUser(_ username: String) async throws(XalorraError) {
-        try requireAdmin()
-        try await userStore().delete(username)
-        accountStatus.forget(username)
+        try await audited("users.delete", object: username) { () throws(XalorraError) in
+            try requireAdmin()
+            try await userStore().delete(username)
+            accountStatus.forget(username)
+        }
+    }
+
+    /// The audit action of an account change: disabling, enabling and setting a password have their own.
+    static func auditAction(_ changes: UserChanges) -> String {
+        if changes.isActive == false { return "users.disable" }
+        if changes.isActive == true { return "users.enable" }
+        return changes.password != nil ? "users.password" : "users.update"
     }
 
     /// The caller a verified access token stands for, or a 401 saying why the store refuses it.

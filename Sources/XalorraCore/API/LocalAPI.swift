@@ -236,14 +236,16 @@ public struct LocalAPI: XalorraAPI {
     private static let processStart = monotonicMicros()
 
     public func mintToken(_ request: TokenRequest) async throws(XalorraError) -> IssuedToken {
-        let service = try await tokenService()
-        // A token for a name with an account is that account's and says so (its `jti`), as a login's does: a later
-        // account of the same name will not take it for its own. For a name without one, it is the name's alone.
-        let account = try await userStore().user(named: request.user)
-        let (token, claims) = try await service.mint(
-            user: request.user, role: request.role, tenant: request.tenant, ttl: request.ttl,
-            id: account.map { User.tokenID(for: $0.id) } ?? TokenService.randomID())
-        return IssuedToken(token: token, expiresIn: request.ttl.seconds, claims: claims)
+        try await audited("tokens.mint", object: request.user) { () throws(XalorraError) in
+            let service = try await tokenService()
+            // A token for a name with an account is that account's and says so (its `jti`), as a login's does: a later
+            // account of the same name will not take it for its own. For a name without one, it is the name's alone.
+            let account = try await userStore().user(named: request.user)
+            let (token, claims) = try await service.mint(
+                user: request.user, role: request.role, tenant: request.tenant, ttl: request.ttl,
+                id: account.map { User.tokenID(for: $0.id) } ?? TokenService.randomID())
+            return IssuedToken(token: token, expiresIn: request.ttl.seconds, claims: claims)
+        }
     }
 
     public func verifyToken(_ token: String) async throws(XalorraError) -> TokenClaims {

@@ -122,6 +122,8 @@ public struct BuiltinResponder: ChatResponder {
         switch words.first?.lowercased() {
         case "help"?, "/help"?:
             return Self.helpText
+        case "models"? where api.caller.key?.refusal(scope: .modelsRead) != nil:
+            return "This API key may not read models (it lacks the models:read scope)."
         case "models"?:
             return "Every model name answers with the built-in baseline (the sum of the features) until a trained "
                 + "version exists; try `predict xgb-v2 1 2 3`."
@@ -132,6 +134,10 @@ public struct BuiltinResponder: ChatResponder {
                     return "`\(word)` is not a number. Usage: predict MODEL 1 2 3"
                 }
                 features.append(number)
+            }
+            // A key acts within its scopes and models here too: the chat routes need only `chat`.
+            if let key = api.caller.key, let refusal = key.refusal(scope: .predict) ?? key.refusal(model: words[1]) {
+                return "That prediction failed: \(refusal.message)"
             }
             let prediction: Prediction
             do {

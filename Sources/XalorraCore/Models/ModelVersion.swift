@@ -24,6 +24,9 @@ public struct ModelVersion: Sendable, Equatable {
     public let createdAt: Timestamp
     /// Who trained or imported it.
     public let createdBy: String
+    /// Each feature's total split gain and split count in a tree model's trees (the global view of issue 16's
+    /// explanations); `nil` for other kinds, and in lists of versions (only a version shown on its own has them).
+    public var importances: FeatureImportances?
 
     /// Creates a version description.
     public init(
@@ -41,6 +44,7 @@ public struct ModelVersion: Sendable, Equatable {
         self.size = size
         self.createdAt = createdAt
         self.createdBy = createdBy
+        self.importances = nil
     }
 
     /// `name@version`.
@@ -51,13 +55,15 @@ extension ModelVersion: JSONRepresentable {
     /// `{"name","version","kind","tenant","features","feature_count","trees","metrics","hyperparameters","size_bytes",
     /// "created_at","created_by"}`; the version is a string, as in prediction responses.
     public var json: JSONValue {
-        .object([
+        var members: [(String, JSONValue)] = [
             ("name", .string(name)), ("version", .string(String(version))), ("kind", .string(kind.rawValue)),
             ("tenant", .string(tenant)), ("features", .array(features.map { .string($0) })),
             ("feature_count", .int(features.count)), ("trees", .int(trees)),
             ("metrics", metrics?.json ?? .null), ("hyperparameters", hyperparameters), ("size_bytes", .int(size)),
             ("created_at", .string(createdAt.iso8601)), ("created_by", .string(createdBy)),
-        ])
+        ]
+        if let importances { members.append(("importances", importances.json(features: features))) }
+        return .object(members)
     }
 }
 

@@ -15,6 +15,9 @@ extension ModelVersion: JSONDecodable {
             hyperparameters: try json.member("hyperparameters"), metrics: try json.metrics("metrics"), features: features,
             trees: Int(try json.integer("trees")), size: Int(try json.integer("size_bytes")),
             createdAt: try json.time("created_at"), createdBy: try json.text("created_by"))
+        if let importances = json["importances"], importances != .null {
+            self.importances = try FeatureImportances(json: importances, features: features)
+        }
     }
 }
 

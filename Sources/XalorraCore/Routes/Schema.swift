@@ -58,6 +58,13 @@ public enum Schema {
             ("trees", integer), ("metrics", .object([("oneOf", .array([.object([("type", "null")]), ref("Metrics")]))])),
             ("hyperparameters", .object([("type", "object")])), ("size_bytes", integer), ("created_at", string),
             ("created_by", string),
+            ("importances", object([
+                ("gain", .object([("oneOf", .array([
+                    .object([("type", "null")]),
+                    .object([("type", "object"), ("additionalProperties", number)]),
+                ]))])),
+                ("splits", .object([("type", "object"), ("additionalProperties", integer)])),
+            ], required: ["gain", "splits"])),
         ], required: [
             "name", "version", "kind", "tenant", "features", "feature_count", "trees", "metrics", "hyperparameters",
             "size_bytes", "created_at", "created_by",

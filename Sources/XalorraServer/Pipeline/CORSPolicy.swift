@@ -59,7 +59,7 @@ struct CORSPolicy: Sendable {
     /// The request fields an allowed origin's scripts may send: the token, the body's type and encoding, the inference
     /// protocol's binary framing, a stream's resume point.
     static let allowedFields =
-        "Authorization, Content-Type, Content-Encoding, Inference-Header-Content-Length, Last-Event-ID"
+        "Authorization, Content-Type, Content-Encoding, Inference-Header-Content-Length, Last-Event-ID, X-API-Key"
 
     /// The fields a preflight may allow: those it asks for (`Access-Control-Request-Headers`), when each is a field
     /// name (the OpenAI SDKs send their own `X-Stainless-*` fields, and an allowed origin's scripts authenticate with

@@ -203,7 +203,7 @@ struct RouterHarness: Sendable {
 }
 
 /// Checks a JSON value against the JSON Schema the routes declare (`type`, `properties`, `required`, `items`,
-/// `enum`, `oneOf`, `$ref` to ``Schema/components``): what the answers promise, member by member.
+/// `enum`, `oneOf`, `allOf`, `$ref` to ``Schema/components``): what the answers promise, member by member.
 enum SchemaCheck {
     /// Every way `value` departs from `schema`, each with its JSON path; empty when it conforms.
     static func problems(_ value: JSONValue, _ schema: JSONValue, at path: String = "$") -> [String] {
@@ -213,6 +213,9 @@ enum SchemaCheck {
                 return ["\(path): unknown schema \(reference)"]
             }
             return problems(value, target, at: path)
+        }
+        if case .array(let parts)? = schema["allOf"] {
+            return parts.flatMap { problems(value, $0, at: path) }
         }
         if case .array(let choices)? = schema["oneOf"] {
             let failing = choices.map { problems(value, $0, at: path) }
@@ -234,6 +237,11 @@ enum SchemaCheck {
         }
         var found: [String] = []
         if case .object(let members) = value {
+            if let extra = schema["additionalProperties"], extra != .bool(true) {
+                for (name, member) in members where schema["properties"]?[name] == nil {
+                    found += problems(member, extra, at: "\(path).\(name)")
+                }
+            }
             if case .array(let required)? = schema["required"] {
                 for name in required.compactMap(\.stringValue) where value[name] == nil {
                     found.append("\(path): missing \(name)")
