@@ -268,6 +268,20 @@ struct LightGBMImportTests {
         #expect(Self.refusal(Array(claimed.utf8))?.contains("tree_sizes lists 2 trees") == true)
     }
 
+    /// A line of 30 million numbers where two belong is refused by its count, without first collecting its
+    /// tokens (which took 32 bytes each: about 1 GB from a 60 MB upload).
+    @Test func countsTokensBeforeCollectingThem() throws {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let before = usage.ru_maxrss  // KiB
+        let huge = String(repeating: "1 ", count: 30_000_000)
+        let tree = Self.tree().replacingOccurrences(of: "leaf_value=-1 2", with: "leaf_value=" + huge)
+        let refusal = Self.refusal(Self.model(trees: [tree]))
+        #expect(refusal?.contains("leaf_value has 30000000 values; num_leaves makes it 2") == true, "\(refusal ?? "")")
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #expect(usage.ru_maxrss - before < 400_000, "peak memory grew by \(usage.ru_maxrss - before) KiB")
+    }
+
     /// Text that is not a LightGBM model says so; only a first line `tree` is taken for one.
     @Test func recognisesTheFormat() throws {
         #expect(LightGBMModel.isTextModel(try Self.fixture("binary.txt")))

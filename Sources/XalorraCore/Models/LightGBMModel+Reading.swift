@@ -95,22 +95,24 @@ extension LightGBMModel {
                 header.featureNames = try Self.names(names, count: featureCount)
             }
             if let sizes = values["tree_sizes"] {
-                header.declaredTrees = sizes.split(separator: UInt8(ascii: " ")).count
+                header.declaredTrees = LightGBMModel.tokenCount(sizes)
             }
             return header
         }
 
         /// The feature names of `feature_names=`, checked by the ``NameRule``.
         private static func names(_ line: ArraySlice<UInt8>, count: Int) throws(ModelFormatError) -> [String] {
-            let tokens = line.split(separator: UInt8(ascii: " "))
-            guard tokens.count == count else {
-                throw ModelFormatError("feature_names has \(tokens.count) names, but the model has \(count) features")
+            let total = LightGBMModel.tokenCount(line)
+            guard total == count else {
+                throw ModelFormatError("feature_names has \(total) names, but the model has \(count) features")
             }
             var names: [String] = []
             names.reserveCapacity(count)
-            for (index, token) in tokens.enumerated() {
+            try LightGBMModel.forEachToken(line) { token throws(ModelFormatError) in
                 let name = String(decoding: token, as: UTF8.self)
-                if let problem = NameRule.problem(name) { throw ModelFormatError("feature_names[\(index)] \(problem)") }
+                if let problem = NameRule.problem(name) {
+                    throw ModelFormatError("feature_names[\(names.count)] \(problem)")
+                }
                 names.append(name)
             }
             return names
@@ -199,6 +201,35 @@ extension LightGBMModel {
 }
 
 extension LightGBMModel {
+    /// How many space-separated tokens `line` has, counted without collecting them (a hostile line of millions of
+    /// tokens would otherwise cost 32 bytes a token before any count is checked).
+    static func tokenCount(_ line: ArraySlice<UInt8>) -> Int {
+        var count = 0
+        var previous = UInt8(ascii: " ")
+        for byte in line {
+            if previous == UInt8(ascii: " "), byte != UInt8(ascii: " ") { count += 1 }
+            previous = byte
+        }
+        return count
+    }
+
+    /// Calls `body` with each space-separated token of `line`, in order.
+    static func forEachToken(
+        _ line: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) throws(ModelFormatError) -> Void
+    ) throws(ModelFormatError) {
+        var start = line.startIndex
+        while start < line.endIndex {
+            guard line[start] != UInt8(ascii: " ") else {
+                start += 1
+                continue
+            }
+            var end = start
+            while end < line.endIndex, line[end] != UInt8(ascii: " ") { end += 1 }
+            try body(line[start..<end])
+            start = end
+        }
+    }
+
     /// A line (or part of one) as text.
     static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 

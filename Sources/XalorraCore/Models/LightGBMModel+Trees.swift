@@ -47,18 +47,17 @@ extension LightGBMModel.TreeBlock {
     /// The `count` numbers of member `key`.
     func doubles(_ key: String, count: Int, context: String) throws(ModelFormatError) -> [Double] {
         guard let line = values[key] else { throw ModelFormatError("\(context) has no \(key)") }
+        let total = LightGBMModel.tokenCount(line)
+        guard total == count else {
+            throw ModelFormatError("\(context): \(key) has \(total) values; num_leaves makes it \(count)")
+        }
         var numbers: [Double] = []
         numbers.reserveCapacity(count)
-        for token in line.split(separator: UInt8(ascii: " ")) {
-            guard numbers.count < count else { break }
+        try LightGBMModel.forEachToken(line) { token throws(ModelFormatError) in
             guard let number = Double(LightGBMModel.text(token)) else {
                 throw ModelFormatError("\(context): \(key)[\(numbers.count)] is not a number")
             }
             numbers.append(number)
-        }
-        let total = line.split(separator: UInt8(ascii: " ")).count
-        guard total == count else {
-            throw ModelFormatError("\(context): \(key) has \(total) values; num_leaves makes it \(count)")
         }
         return numbers
     }
