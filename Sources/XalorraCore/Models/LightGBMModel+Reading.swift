@@ -42,6 +42,12 @@ extension LightGBMModel {
         /// How many trees `tree_sizes` lists, when the file has it.
         var declaredTrees: Int?
 
+        /// The members the header is read from; others (`feature_infos`, `monotone_constraints`, …) are skipped.
+        static let keys: Set<String> = [
+            "version", "num_class", "num_tree_per_iteration", "max_feature_idx", "objective", "feature_names",
+            "tree_sizes",
+        ]
+
         /// Reads the header, up to (not including) the first `Tree=` line.
         static func read(_ lines: inout Lines) throws(ModelFormatError) -> Header {
             guard let first = lines.next(), text(first).trimmingSpaces == "tree" else {
@@ -56,7 +62,7 @@ extension LightGBMModel {
                     continue
                 }
                 let key = text(line[..<equals])
-                if values[key] == nil { values[key] = line[(equals + 1)...] }
+                if keys.contains(key), values[key] == nil { values[key] = line[(equals + 1)...] }
             }
             func value(_ key: String) -> String? { values[key].map(text) }
             guard let version = value("version") else {
