@@ -224,8 +224,8 @@ for server in "${servers[@]}"; do
     [[ $server == mlserver ]] && continue
     pid_var="pid_$server"
     kill "${!pid_var}" && wait "${!pid_var}" 2>/dev/null || true
-    logged="$(XALORRA_HOME="$WORK/$server" "${bin[$server]}" logs export --format ndjson | wc -l)"
-    seeds="$(XALORRA_HOME="$WORK/$server" "${bin[$server]}" logs export --format ndjson | grep -c '"model":"xgb-v2"' || true)"
+    read -r logged seeds < <(XALORRA_HOME="$WORK/$server" "${bin[$server]}" logs export --format ndjson \
+        | awk '{ n++ } /"model":"xgb-v2"/ { s++ } END { print n + 0, s + 0 }')
     # wrk stops with requests in flight: the server may have answered (and logged) up to one batch per connection more.
     verdict="$( (( logged >= ${acknowledged[$server]} )) && echo "every acknowledged row present" || echo "ROWS MISSING")"
     echo "$server: $logged rows logged ($seeds seed predictions), ${acknowledged[$server]} acknowledged: $verdict"

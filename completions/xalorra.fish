@@ -93,7 +93,7 @@ complete -c xalorra -n '__xalorra_at '\''train jobs'\''' -l offset -r -d 'Skip t
 complete -c xalorra -n '__xalorra_at '\''train jobs'\''' -l tenant -r -d 'Another tenant'\''s jobs (admins)'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a list -d 'List models with their newest versions.'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a show -d 'Show a model version: kind, features, metrics, settings, size (NAME: the newest, and the list).'
-complete -c xalorra -n '__xalorra_at '\''models'\''' -a import -d 'Import an XGBoost JSON model (or a `models export` file) as the next version.'
+complete -c xalorra -n '__xalorra_at '\''models'\''' -a import -d 'Import an XGBoost JSON model, a LightGBM text model or a `models export` file as the next version.'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a export -d 'Write a model version to a file that `models import` reads back.'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a delete -d 'Delete a model with all its versions, or one version of it.'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -s n -l limit -r -d 'How many to show'

@@ -133,6 +133,18 @@ struct ModelsCLITests {
         let shown = try cli.run(["models", "show", "price@1"]).stdout
         #expect(shown.contains("model:") && shown.contains("price@1") && shown.contains("features (2):"), "\(shown)")
         #expect(shown.contains("max_depth=3"), "\(shown)")
+        // A tree version shows which features its splits gained most from; a linear one has no such thing.
+        #expect(shown.contains("importances:") && shown.contains("%") && shown.contains("split"), "\(shown)")
+        let tree = try json(try cli.run(["models", "show", "price@1", "--json"]).stdout)["data"]?["importances"]
+        func values(_ member: JSONValue?) -> [Double] {
+            guard case .object(let members)? = member else { return [] }
+            return members.compactMap { number($0.1) }
+        }
+        let gains = values(tree?["gain"])
+        let splits = values(tree?["splits"])
+        #expect(gains.count == 2 && gains.allSatisfy { $0 >= 0 } && gains.reduce(0, +) > 0, "\(String(describing: tree))")
+        #expect(splits.count == 2 && splits.reduce(0, +) > 0)
+        #expect(try json(try cli.run(["models", "show", "price@2", "--json"]).stdout)["data"]?["importances"] == nil)
         let body = try json(try cli.run(["models", "show", "price", "--json"]).stdout)
         #expect(body["data"]?["latest_version"] == "2" && body["data"]?["versions"]?.arrayValue?.count == 2)
     }

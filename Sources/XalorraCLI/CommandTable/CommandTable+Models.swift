@@ -81,10 +81,11 @@ extension CommandTable {
                 arguments: [ArgumentSpec("model", "NAME or NAME@VERSION")],
                 examples: ["xalorra models show price", "xalorra models show price@2 --json"], run: ModelsCommand.show),
             CommandSpec(
-                "import", summary: "Import an XGBoost JSON model (or a `models export` file) as the next version.",
+                "import", summary: "Import an XGBoost JSON model, a LightGBM text model or a `models export` file as the next version.",
                 arguments: [
                     ArgumentSpec("model", "Model name"),
-                    ArgumentSpec("file", .file, "XGBoost JSON model, or a file `models export` wrote; - reads stdin"),
+                    ArgumentSpec(
+                        "file", .file, "XGBoost JSON model, LightGBM text model, or a file `models export` wrote; - reads stdin"),
                 ],
                 examples: ["xalorra models import xgb-v2 model.json"], run: ModelsCommand.importModel),
             CommandSpec(

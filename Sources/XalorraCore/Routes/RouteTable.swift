@@ -198,7 +198,7 @@ extension Endpoint {
         case .importModel:
             return Route(
                 self, "POST", "/models/{name}/import", .user, scope: .train,
-                "Import an XGBoost JSON model (or an export) as a new version (201)",
+                "Import an XGBoost JSON model, a LightGBM text model or an export as a new version (201)",
                 body: .init(S.modelImport), response: .json(S.envelope(S.ref("ModelVersion")), status: 201),
                 bodyLimit: .upload)
 
