@@ -20,6 +20,7 @@ public struct XalorraServer: Sendable {
     private let training: TrainingWorkers
     private let api: LocalAPI
     private let logger: Logger
+    private let foreign: ForeignPredictions
 
     /// Builds the server.
     /// - Parameters:
@@ -34,6 +35,7 @@ public struct XalorraServer: Sendable {
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
+        foreign = ForeignPredictions(feed: feed, repository: SQLitePredictionRepository(database: database), logger: logger)
         let metrics = ServerMetrics(feed: feed)
         let rateLimit = RateLimiting(on: settings.rateLimit)
         let responder = XalorraResponder(
@@ -73,6 +75,7 @@ public struct XalorraServer: Sendable {
             configuration: .init(
                 services: [
                     application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger),
+                    foreign,
                     Training(workers: training, api: api),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -103,6 +106,42 @@ struct FeedCloser: Service {
     func run() async throws {
         try? await gracefulShutdown()
         feed.finishAll()
+    }
+}
+
+/// Rows other processes commit to the store (`xalorra predict` offline, another server on the same file) for the
+/// live feeds: while anyone listens, every fifth of a second, the store's newest id is compared with what this
+/// process published itself, and only when some id there is not its own are the new rows read and handed on
+/// (``PredictionFeed/publishForeign(_:through:)``). With nobody listening, it only keeps up with the newest id.
+struct ForeignPredictions: Service {
+    let feed: PredictionFeed
+    let repository: SQLitePredictionRepository
+    let logger: Logger
+
+    func run() async throws {
+        var through = (try? await repository.newestID()) ?? 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(200))
+            do {
+                let newest = try await repository.newestID()
+                guard newest > through else { continue }
+                guard feed.subscriberCount > 0, feed.foreignGap(after: through, through: newest) else {
+                    feed.publishForeign([], through: newest)
+                    through = newest
+                    continue
+                }
+                let query = try LogQuery(limit: LogQuery.maxLimit)
+                var page: [PredictionRecord]
+                repeat {
+                    page = try await repository.records(after: through, matching: query)
+                    let last = page.last?.id ?? newest
+                    feed.publishForeign(page, through: last)
+                    through = max(through, last)
+                } while page.count == query.limit && !Task.isCancelled
+            } catch {
+                logger.warning("reading other processes' predictions for the live feeds failed: \(error)")
+            }
+        }
     }
 }
 

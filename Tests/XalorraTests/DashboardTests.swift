@@ -202,7 +202,7 @@ struct DashboardTests {
                 "python3", script.path, server.url, token, BinaryRunner.binary.path, server.cli.home.path,
                 // The 300 ms budget holds on an idle machine (results in bench/RESULTS.md); beside other suites
                 // on two cores only a gross regression fails here.
-                screenshots.path, "--known-gap=cli-feed", "--timing-budget-ms=1500",
+                screenshots.path, "--timing-budget-ms=1500",
             ], timeout: .seconds(400))
         #expect(status == 0 && output.contains("browser_test: ok"), "browser_test.py (exit \(status)):\n\(output)")
         if let metrics = output.split(separator: "\n").first(where: { $0.hasPrefix("metrics: ") }) { print(metrics) }

@@ -192,6 +192,37 @@ struct ServerTests {
         #expect(text.contains(#"xalorra_http_request_duration_seconds_bucket{route="POST /predict/{model}",status="200",le="+Inf"} 1"#))
     }
 
+    /// A prediction another process commits to the store (`xalorra predict` offline beside the server) reaches the
+    /// server's live feeds within moments, as its own do, and no row is sent twice (the dashboard's Live page showed
+    /// only the server's own predictions).
+    @Test func predictionsOfOtherProcessesReachTheLiveFeeds() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let token = try server.token()
+        let events = FeedFollower(server, .serverSentEvents, token: token)
+        let socket = FeedFollower(server, .webSocket, token: token)
+        defer {
+            events.stop()
+            socket.stop()
+        }
+        #expect(try await events.waitOpen())
+        #expect(try await socket.waitOpen())
+        // The server's own commits and a CLI process's (the same store, another process) interleave.
+        for round in 1...3 {
+            _ = try await server.request("POST", "/predict/own", token: token, body: #"{"features":[\#(round)]}"#)
+            #expect(try server.cli.run(["predict", "cli", "\(round)", "\(round)"]).status == 0)
+        }
+        _ = try await server.request("POST", "/predict/own", token: token, body: #"{"instances":[[7],[8]]}"#)
+        for follower in [events, socket] {
+            let received = await follower.events(within: 5) { $0.count >= 8 }
+            let models = received.compactMap { try? JSONParser.parse($0)["model"]?.stringValue }
+            #expect(models.filter { $0 == "cli" }.count == 3, "\(received)")
+            #expect(models.filter { $0 == "own" }.count == 5, "\(received)")
+            let ids = received.compactMap { try? JSONParser.parse($0)["id"] }.map { JSONWriter.compact($0) }
+            #expect(Set(ids).count == received.count, "an id sent twice: \(received)")
+        }
+    }
+
     /// `/metrics` keeps one series per registered or listed model: predictions against any other name (anyone may
     /// predict against any name while the baseline answers) share `model="_other"`, so a client cannot grow the
     /// series without bound; scrapes spend their own rate-limit budget, not the anonymous one.

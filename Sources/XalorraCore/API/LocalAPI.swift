@@ -153,7 +153,19 @@ public struct LocalAPI: XalorraAPI {
                                 last = batch.last?.id ?? last
                             } while batch.count == page.limit && !Task.isCancelled
                         }
-                        for await record in live where record.id > last { continuation.yield(record) }
+                        // Each id once: a row another process committed is read back from the store a moment later
+                        // (``PredictionFeed/publishForeign(_:through:)``), possibly after newer rows of this process,
+                        // and one this process committed may come both ways when the two race.
+                        var sent = Set<Int64>()
+                        var order: [Int64] = []
+                        for await record in live where record.id > last && sent.insert(record.id).inserted {
+                            continuation.yield(record)
+                            order.append(record.id)
+                            if order.count > 8_192 {
+                                for old in order.prefix(4_096) { sent.remove(old) }
+                                order.removeFirst(4_096)
+                            }
+                        }
                         continuation.finish()
                     } catch {
                         continuation.finish(throwing: error)

@@ -24,6 +24,9 @@ public final class PredictionFeed: Sendable {
     public static let otherModels = "_other"
     private let countedModels: Set<String>
     private let nextID = Mutex<Int>(0)
+    /// The id ranges this process committed and published, above the point the store has been read to for other
+    /// processes' rows (``foreignGap(after:through:)``, ``publishForeign(_:through:)``).
+    private let own = Mutex<[ClosedRange<Int64>]>([])
     private let closedForAccess = Mutex<[String: Int]>([:])
     private let logger: Logger
 
@@ -78,6 +81,7 @@ public final class PredictionFeed: Sendable {
 
     /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber.
     public func publish(_ batch: PredictionBatch, ids: [Int64]) {
+        if let first = ids.first, let last = ids.last { own.withLock { $0.append(first...last) } }
         let counted =
             batch.version != BaselineModel.version || countedModels.contains(batch.model) ? batch.model : Self.otherModels
         committed.withLock { $0[counted, default: 0] += ids.count }
@@ -93,6 +97,43 @@ public final class PredictionFeed: Sendable {
                 input: batch.input(index), prediction: batch.predictions[index], userID: batch.userID,
                 tenant: batch.tenant, latencyMicros: batch.latencyMicros)
             for subscriber in matching {
+                if case .dropped = subscriber.continuation.yield(record) { subscriber.continuation.finish() }
+            }
+        }
+    }
+
+    /// Whether ids in `(after, through]` were committed by another process (the CLI, another server on the same
+    /// store): some id there is not one this process published. Then the store has rows for ``publishForeign``.
+    public func foreignGap(after: Int64, through: Int64) -> Bool {
+        guard through > after else { return false }
+        let ranges = own.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+        var covered = after
+        for range in ranges where range.upperBound > covered {
+            guard range.lowerBound <= covered + 1 else { return true }
+            covered = range.upperBound
+            if covered >= through { return false }
+        }
+        return covered < through
+    }
+
+    /// Hands rows read back from the store (after the previous read, oldest first) to matching subscribers, except
+    /// those this process committed itself (it published them as they committed), then forgets its own ranges up to
+    /// `through`, the id the store has now been read to. Rows of other processes arrive this way a moment after
+    /// they commit, and may follow newer rows of this process's own: a follower sends each id once
+    /// (``LocalAPI/followLogs(_:after:)``).
+    public func publishForeign(_ records: [PredictionRecord], through: Int64) {
+        let ranges = own.withLock { ranges in
+            defer { ranges.removeAll { $0.upperBound <= through } }
+            return ranges
+        }
+        let foreign = records.filter { record in !ranges.contains { $0.contains(record.id) } }
+        guard !foreign.isEmpty else { return }
+        let listening = subscribers.withLock { Array($0.values) }
+        for record in foreign {
+            for subscriber in listening
+            where (subscriber.query.tenant.map { $0 == record.tenant } ?? true)
+                && (subscriber.query.model.map { $0 == record.model } ?? true)
+            {
                 if case .dropped = subscriber.continuation.yield(record) { subscriber.continuation.finish() }
             }
         }
