@@ -24,6 +24,8 @@ struct DifferentialTests {
         static let duration = Mask(pattern: #" in \d+(\.\d+)?s"#, replacement: " in <t>s")
         /// A new conversation's id (each run makes its own).
         static let conversationIDs = Mask(pattern: #"conv_\d+"#, replacement: "conv_<n>")
+        /// A new API key (`xal_<id>_<secret>`, or its `xal_<id>_…` prefix): each creation draws its own.
+        static let apiKeys = Mask(pattern: #"xal_[0-9a-f]{16}(_[0-9A-Za-z]{43})?"#, replacement: "xal_<key>")
         /// A new training job's id (each run queues its own).
         static let jobIDs = Mask(pattern: #"job_\d+"#, replacement: "job_<n>")
         /// A new account's numeric id, in `users add`'s table and body.
@@ -212,6 +214,8 @@ struct DifferentialTests {
         "xalorra users enable jek": .run(before: [(["users", "disable", "jek"], nil)], masks: [.isoTimes]),
         "xalorra users delete jek --yes": .late(before: restoreJek),
         "xalorra chat \"what is AI?\"": .run(masks: [.conversationIDs]),
+        "xalorra keys create ci-bot --scopes predict --models xgb-v2 --expires 90d": .run(masks: [.apiKeys]),
+        "xalorra keys create etl --user jek --scopes predict,logs:read --rate 600/m": .run(masks: [.apiKeys]),
         "xalorra chat --last \"and then?\"": .run(before: [(["chat", "what is AI?"], nil)], masks: [.conversationIDs]),
         "xalorra chat delete conv_3": .freshConversation,
         "xalorra chat list --search AI": .run(masks: [.conversationIDs]),
