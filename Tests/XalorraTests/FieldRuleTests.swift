@@ -257,6 +257,7 @@ struct FieldRuleTests {
         let maxima: [Endpoint: Int] = [
             .users: UserQuery.maxLimit, .conversations: ConversationQuery.maxLimit, .logs: LogQuery.maxLimit,
             .models: ModelQuery.maxLimit, .trainingJobs: TrainingJobQuery.maxLimit, .conversation: ChatRules.maxMessagesPage,
+            .keys: APIKeyQuery.maxLimit, .adminKeys: APIKeyQuery.maxLimit, .audit: AuditQuery.maxLimit,
         ]
         for route in RouteTable.all {
             guard let limit = route.query.first(where: { $0.name == "limit" })?.schema else { continue }
