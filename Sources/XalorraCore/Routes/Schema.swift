@@ -6,8 +6,10 @@ public enum Schema {
     /// The shared schemas (`#/components/schemas/<name>`).
     public static let components: [(String, JSONValue)] = [
         ("Error", object([("error", errorObject), ("timestamp", string)], required: ["error", "timestamp"])),
-        ("Prediction", object([("model", string), ("input", numbers), ("prediction", number), ("version", string)],
-            required: ["model", "input", "prediction", "version"])),
+        ("Prediction", object([
+            ("model", string), ("input", numbers), ("prediction", number), ("version", string),
+            ("contributions", contributions),
+        ], required: ["model", "input", "prediction", "version"])),
         ("ChatMessage", object([
             ("id", string), ("content", string), ("sender", .object([("enum", .array(["user", "ai"]))])),
             ("timestamp", string),
@@ -160,9 +162,10 @@ public enum Schema {
     /// One row's explanation: `{"<feature>": x, …, "bias": b}`, summing to the margin.
     static let contributions: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
 
-    /// One prediction, or a batch's; with `"explain": true`, their `contributions`.
+    /// One prediction, or a batch's; with `"explain": true`, their `contributions` (a `Prediction`'s own member, so
+    /// that generated clients decode a single answer as their `Prediction` model).
     public static let predictResponse: JSONValue = .object([("oneOf", .array([
-        .object([("allOf", .array([ref("Prediction"), object([("contributions", contributions)], required: [])]))]),
+        ref("Prediction"),
         object([("model", string), ("version", string), ("predictions", numbers), ("contributions", array(contributions))],
                required: ["model", "version", "predictions"]),
     ]))])
