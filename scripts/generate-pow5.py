@@ -20,7 +20,7 @@ for q in range(-342, 309):
             c *= 2
         while c >= 1 << 128:
             c //= 2
-    lines.append(f"    0x{c >> 64:016x}, 0x{c & (2**64 - 1):016x},  // 5^{q}")
+    lines.append((q, f"0x{c >> 64:016x}, 0x{c & (2**64 - 1):016x},"))
 
 path = os.path.join("Sources", "XalorraML", "PowersOfFive.swift")
 with open(path, "w") as out:
@@ -28,5 +28,9 @@ with open(path, "w") as out:
     out.write("/// 5^q for q in -342...308 as 128-bit numbers with the top bit set, high word then low word: the table of\n")
     out.write("/// the Eisel-Lemire parser in `Number+Parsing.swift`. 5^q is at `2 * (q + 342)` and the next index.\n")
     out.write("let powersOfFive: [UInt64] = [\n")
-    out.write("\n".join(lines) + "\n]\n")
+    # Two powers a line, the first's exponent in the comment: the file stays short enough to read.
+    for index in range(0, len(lines), 2):
+        pair = lines[index:index + 2]
+        out.write("    " + " ".join(text for _, text in pair) + f"  // 5^{pair[0][0]}\n")
+    out.write("]\n")
 print(f"wrote {path} ({len(lines)} powers)")

@@ -120,7 +120,7 @@ struct DashboardTests {
         #expect(DashboardAssets.byName[DashboardAssets.entry] != nil)
     }
 
-    /// The generated `DashboardAssets+Generated.swift` holds exactly the files of `ui/`, byte for byte: it fails
+    /// The generated `DashboardAssets+*.swift` hold exactly the files of `ui/`, byte for byte: it fails
     /// when someone changes `ui/` without running `python3 scripts/embed-ui.py`.
     @Test func generatedFilesAreCurrent() throws {
         let names = try Self.sourceNames()
@@ -165,7 +165,7 @@ struct DashboardTests {
         let server = try await LiveServer()
         defer { server.stop() }
         for _ in 0..<12 {
-            for path in ["/ui", "/ui/app.js", "/ui/app.css"] + (0..<9).map { _ in "/ui/app.js" } {
+            for path in ["/ui", "/ui/app.js", "/ui/app.css"] + Array(repeating: "/ui/app.js", count: 9) {
                 let answer = try await server.request("GET", path)
                 #expect(answer.status == 200 || answer.status == 404, "\(path): \(answer.status)")
                 #expect(answer.headers["RateLimit-Policy"].first?.hasPrefix(#""dashboard";q=1200"#) == true)
