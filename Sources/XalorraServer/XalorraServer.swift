@@ -36,7 +36,7 @@ public struct XalorraServer: Sendable {
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
         foreign = ForeignPredictions(feed: feed, repository: SQLitePredictionRepository(database: database), logger: logger)
-        let metrics = ServerMetrics(feed: feed)
+        let metrics = ServerMetrics(feed: feed, drift: DriftGauges(database: database))
         let rateLimit = RateLimiting(on: settings.rateLimit)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),

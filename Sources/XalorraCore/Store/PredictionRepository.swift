@@ -1,3 +1,5 @@
+public import XalorraML
+
 /// Storage of the prediction log. SQLite implements it now; a PostgreSQL implementation can sit beside it.
 public protocol PredictionRepository: Sendable {
     /// Stores every row of every batch in one transaction; returns each batch's new ids in row order.
@@ -14,4 +16,10 @@ public protocol PredictionRepository: Sendable {
 
     /// A number that changes whenever any process commits to the store; cheap enough to poll.
     func changeCounter() async throws(XalorraError) -> Int64
+
+    /// The rows of `model`'s `version` logged in `tenant` from `since` to `until`, counted into `profile`'s bins
+    /// (issue 16's drift): read block by block, never held as records, so a million rows cost their reading alone.
+    func driftCounts(
+        tenant: String, model: String, version: String, since: Timestamp, until: Timestamp, profile: FeatureProfile
+    ) async throws(XalorraError) -> DriftCounter
 }

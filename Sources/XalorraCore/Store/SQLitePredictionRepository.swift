@@ -236,7 +236,7 @@ public struct SQLitePredictionRepository: PredictionRepository {
 
     /// The rows of the record at the current row of `handle`, a statement selecting ``columns``: one for a row
     /// logged before blocks (its input and prediction as JSON text), every row of a block otherwise.
-    private static func rows(_ handle: OpaquePointer, descending: Bool) throws(XalorraError) -> [PredictionRecord] {
+    static func rows(_ handle: OpaquePointer, descending: Bool) throws(XalorraError) -> [PredictionRecord] {
         func bytes(_ column: CInt) -> UnsafeBufferPointer<UInt8> {
             guard let text = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
             return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
