@@ -21,6 +21,7 @@ public struct XalorraServer: Sendable {
     private let api: LocalAPI
     private let logger: Logger
     private let foreign: ForeignPredictions
+    private let maintenance: Maintenance
 
     /// Builds the server.
     /// - Parameters:
@@ -45,6 +46,7 @@ public struct XalorraServer: Sendable {
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
         checkpointer = try database.checkpointer()
+        maintenance = Maintenance(settings: settings, database: database, logger: logger)
         application = Application(
             responder: responder,
             server: .guardedHTTP1WebSocketUpgrade(
@@ -77,6 +79,7 @@ public struct XalorraServer: Sendable {
                     application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger),
                     foreign,
                     Training(workers: training, api: api),
+                    maintenance,
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
@@ -161,5 +164,43 @@ struct Checkpointing: Service {
             }
         }
         _ = try? await checkpointer.checkpoint()
+    }
+}
+
+/// The store's upkeep while the server runs, off the request path: retention (`XALORRA_LOG_RETENTION`,
+/// `XALORRA_AUDIT_RETENTION`) soon after start and every 10 minutes, and a rotating backup every `--backup-every`.
+/// At shutdown a prune stops after its current batch; a backup in progress is abandoned (its temporary file removed).
+struct Maintenance: Service {
+    /// How often retention runs.
+    static let retentionInterval: Duration = .seconds(600)
+
+    let settings: Settings
+    let database: AppDatabase
+    let logger: Logger
+
+    func run() async throws {
+        let retains = settings.logRetention != nil || settings.auditRetention != nil
+        var nextRetention = ContinuousClock.now + .seconds(1)
+        var nextBackup = settings.backupEvery.map { ContinuousClock.now + .seconds($0.seconds) }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            if retains, ContinuousClock.now >= nextRetention {
+                await cancelWhenGracefulShutdown { await Retention(database: database).apply(settings, logger: logger) }
+                nextRetention = ContinuousClock.now + Self.retentionInterval
+            }
+            if let due = nextBackup, let every = settings.backupEvery, ContinuousClock.now >= due {
+                do {
+                    let (summary, removed) = try await cancelWhenGracefulShutdown {
+                        try await StoreBackup.rotate(
+                            store: database.path, directory: settings.backupDirectory, keep: settings.backupKeep)
+                    }
+                    let dropped = removed.isEmpty ? "" : "; removed \(removed.joined(separator: ", "))"
+                    logger.info("backup written: \(summary.path) (\(summary.bytes) bytes)\(dropped)")
+                } catch {
+                    logger.warning("backup failed: \(error)")
+                }
+                nextBackup = ContinuousClock.now + .seconds(every.seconds)
+            }
+        }
     }
 }
