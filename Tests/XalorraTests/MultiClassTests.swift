@@ -115,7 +115,8 @@ struct MultiClassTests {
     /// Which objective `auto` picks, and targets the multiclass objective refuses with a message.
     @Test func objectiveChoiceAndRefusals() throws {
         #expect(Trainer.resolve(.auto, target: [0, 1, 1, 0]) == .binary)
-        #expect(Trainer.resolve(.auto, target: [0, 1, 2, 1]) == .multiclass)
+        #expect(Trainer.resolve(.auto, target: (0..<30).map { Double($0 % 3) }) == .multiclass)
+        #expect(Trainer.resolve(.auto, target: (0..<40).map { Double($0 * 2) }) == .regression, "mostly distinct")
         #expect(Trainer.resolve(.auto, target: [0, 1, 1.5]) == .regression)
         #expect(Trainer.resolve(.auto, target: (0..<300).map(Double.init)) == .regression, "a count, not classes")
         var parameters = Hyperparameters()
