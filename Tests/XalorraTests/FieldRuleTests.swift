@@ -206,7 +206,7 @@ struct FieldRuleTests {
         #expect(named["min_samples_leaf"] == "must be at most \(IntegerRule.largestExact)")
         #expect(named["valid_fraction"] == "must be at least 0 and below 1")
         #expect(named["threads"] == "must be between 1 and 256")
-        #expect(named["objective"] == "must be one of auto, regression, binary" && named["depth"] != nil)
+        #expect(named["objective"] == "must be one of auto, regression, binary, multiclass" && named["depth"] != nil)
     }
 
     /// The ML library guards its own input (`Hyperparameters.problems`, which cannot see Core's rules): every value

@@ -192,7 +192,6 @@ struct LightGBMImportTests {
     /// Models xalorra cannot serve, as LightGBM wrote them, are refused with a message saying why (the
     /// categorical one naming the feature).
     @Test(arguments: [
-        ("refuse-multiclass.txt", "multi-class models are not supported yet"),
         ("refuse-linear.txt", "linear trees (linear_tree) are not supported"),
         ("refuse-categorical.txt", "feature \"tenure_months\" is categorical"),
     ])
@@ -206,10 +205,10 @@ struct LightGBMImportTests {
         let cases: [([UInt8], String)] = [
             (Self.model(objective: "poisson"), "objective \"poisson\" is not supported; supported: regression"),
             (Self.model(objective: "regression sqrt"), "reg_sqrt is not supported"),
-            (Self.model(objective: "multiclass num_class:3"), "multi-class models are not supported yet"),
+            (Self.model(objective: "multiclass num_class:3"), "objective multiclass needs num_class 2 or more, not 1"),
             (Self.model(objective: "binary sigmoid:-1"), "sigmoid \"-1\" is not a positive number"),
             (Self.model(objective: "lambda\u{1B}[31m"), "objective \"lambda?[31m\" is not supported"),
-            (Self.model(header: "num_class=3\nnum_tree_per_iteration=3"), "multi-class models are not supported yet"),
+            (Self.model(header: "num_class=3\nnum_tree_per_iteration=3"), "num_class 3 needs objective multiclass"),
             (Self.model(names: "a"), "feature_names has 1 names, but the model has 2 features"),
             (Self.model(names: "a b\u{7}"), "feature_names[1] holds a control character (U+0007)"),
             (Self.model(version: "v9"), "LightGBM model format v9 is not supported"),
@@ -455,7 +454,7 @@ struct LightGBMImportLiveTests {
         #expect(shown?["kind"] == "lightgbm")
         #expect(shown?["features"] == .array(["Column_0", "Column_1", "Column_2", "Column_3", "Column_4"]))
         for (file, message) in [("refuse-categorical.txt", "feature \"tenure_months\" is categorical"),
-                                ("refuse-multiclass.txt", "multi-class models are not supported yet")] {
+                                ("refuse-linear.txt", "linear trees (linear_tree) are not supported")] {
             for extra in [[], remote] {
                 let refused = try cli.run(["models", "import", "lgb", try Self.path(file)] + extra)
                 #expect(refused.status != 0 && refused.stderr.contains(message), "\(refused.stderr)")

@@ -31,7 +31,7 @@ extension CommandTable {
                 "Stop after n rounds without a better validation loss (gbdt)"),
             .value("--seed", .integer(trainingRange("seed")), metaVar: "n", default: "0", "Seeds the validation split"),
             .value("--objective", .choice(Hyperparameters.Objective.allCases.map(\.rawValue)), metaVar: "objective",
-                default: "auto", "What gbdt minimises; auto: log-loss for a 0/1 target, else squared error"),
+                default: "auto", "What gbdt minimises; auto: log-loss for a 0/1 target, multiclass for 3-256 whole-number labels (10+ rows each on average), else squared error"),
             .value("--threads", .integer(trainingRange("threads")), metaVar: "n", default: "all cores offline, 1 on a server",
                 "Training threads (same result)"),
             .flag("--detach", "Queue the job, print its id and return without waiting"),

@@ -69,7 +69,8 @@ extension LocalAPI {
         var outputs: [Number] = []
         outputs.reserveCapacity(predictions.count)
         for (index, value) in predictions.enumerated() {
-            outputs.append(try finite(.double(value), field: "rows[\(index)]"))
+            let answer: Number = model.classLabels.isEmpty ? .double(value) : ClassProbabilities.label(value)
+            outputs.append(try finite(answer, field: "rows[\(index)]"))
         }
         return (outputs, logged)
     }

@@ -78,6 +78,7 @@ public struct LocalAPI: XalorraAPI {
         let reference = try ModelReference(model)
         let (version, trained) = try await resolveModel(reference)
         let output: Number
+        var probabilities: ClassProbabilities?
         if let version, let trained {
             try Self.checkWidth(features.count, of: version)
             let value = features.withUnsafeBufferPointer { cells in
@@ -86,7 +87,9 @@ public struct LocalAPI: XalorraAPI {
                     return trained.predict(UnsafeBufferPointer(row))
                 }
             }
-            output = try Self.finite(.double(value), field: "features")
+            output = try Self.finite(trained.classLabels.isEmpty ? .double(value) : ClassProbabilities.label(value),
+                                     field: "features")
+            probabilities = ClassProbabilities.of(trained, rows: features.map(\.doubleValue))?.first
         } else {
             output = try Self.finite(BaselineModel.predict(features), field: "features")
         }
@@ -97,7 +100,9 @@ public struct LocalAPI: XalorraAPI {
             timestamp: .now(), tenant: caller.tenant, userID: caller.user, model: reference.name,
             version: versionName, inputs: inputs, predictions: [output],
             latencyMicros: Self.monotonicMicros() - started, textLog: settings.predictionLog))
-        return Prediction(model: reference.name, input: features, prediction: output, version: versionName)
+        return Prediction(
+            model: reference.name, input: features, prediction: output, version: versionName,
+            probabilities: probabilities)
     }
 
     public func predictBatch(model: String, rows: FeatureMatrix) async throws(XalorraError) -> BatchPrediction {
@@ -106,8 +111,10 @@ public struct LocalAPI: XalorraAPI {
         let (version, trained) = try await resolveModel(reference)
         let outputs: [Number]
         var logged = rows
+        var probabilities: [ClassProbabilities]?
         if let version, let trained {
             (outputs, logged) = try Self.predictRows(rows, with: trained, version)
+            probabilities = ClassProbabilities.of(trained, matrix: logged)
         } else {
             outputs = try Self.baselineRows(rows)
         }
@@ -119,7 +126,8 @@ public struct LocalAPI: XalorraAPI {
                 version: versionName, inputs: logged, predictions: outputs, latencyMicros: perRow,
                 textLog: settings.predictionLog))
         }
-        return BatchPrediction(model: reference.name, version: versionName, predictions: outputs)
+        return BatchPrediction(
+            model: reference.name, version: versionName, predictions: outputs, probabilities: probabilities)
     }
 
     public func logs(_ query: LogQuery) async throws(XalorraError) -> Page<PredictionRecord> {

@@ -1,4 +1,4 @@
-public import XalorraML
+import XalorraML
 
 /// How a model version's logged inputs and predictions compare with its training data (issue 16's drift): the
 /// population stability index (PSI) of each feature and of the predictions, the share of missing values then and

@@ -8,7 +8,7 @@ public enum Schema {
         ("Error", object([("error", errorObject), ("timestamp", string)], required: ["error", "timestamp"])),
         ("Prediction", object([
             ("model", string), ("input", numbers), ("prediction", number), ("version", string),
-            ("contributions", contributions),
+            ("contributions", contributions), ("probabilities", probabilities),
         ], required: ["model", "input", "prediction", "version"])),
         ("ChatMessage", object([
             ("id", string), ("content", string), ("sender", .object([("enum", .array(["user", "ai"]))])),
@@ -159,6 +159,9 @@ public enum Schema {
         ("description", "Add each row's \"contributions\": every feature's share of the margin (TreeSHAP), and \"bias\""),
     ])
 
+    /// A multi-class model's class probabilities of one row, keyed by class label: `{"0": 0.1, "1": 0.7, "2": 0.2}`.
+    static let probabilities: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
+
     /// One row's explanation: `{"<feature>": x, …, "bias": b}`, summing to the margin.
     static let contributions: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
 
@@ -166,7 +169,10 @@ public enum Schema {
     /// that generated clients decode a single answer as their `Prediction` model).
     public static let predictResponse: JSONValue = .object([("oneOf", .array([
         ref("Prediction"),
-        object([("model", string), ("version", string), ("predictions", numbers), ("contributions", array(contributions))],
+        object([
+            ("model", string), ("version", string), ("predictions", numbers), ("contributions", array(contributions)),
+            ("probabilities", array(probabilities)),
+        ],
                required: ["model", "version", "predictions"]),
     ]))])
 
