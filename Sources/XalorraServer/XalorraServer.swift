@@ -16,26 +16,29 @@ public struct XalorraServer: Sendable {
     /// The Hummingbird application (internal: router-level tests drive it with `test(.router)`, without a socket).
     let application: Application<XalorraResponder>
     private let feed: PredictionFeed
-    private let checkpointer: WALCheckpointer
+    /// SQLite only: the WAL checkpoints off the writer's path.
+    private let checkpointer: WALCheckpointer?
     private let training: TrainingWorkers
     private let api: LocalAPI
     private let logger: Logger
     private let foreign: ForeignPredictions
+    private let store: any Store
 
     /// Builds the server.
     /// - Parameters:
     ///   - responder: writes the AI's chat replies.
     ///   - onRunning: called with the bound port once the server listens (port 0 picks a free one).
-    public init(
-        settings: Settings, host: String, port: Int, database: AppDatabase, logger: Logger,
+    package init(
+        settings: Settings, host: String, port: Int, database: any Store, logger: Logger,
         responder: any ChatResponder = BuiltinResponder(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws(XalorraError) {
         let feed = PredictionFeed(logger: logger, countedModels: settings.metricsModels)
         self.feed = feed
+        self.store = database
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
-        foreign = ForeignPredictions(feed: feed, repository: SQLitePredictionRepository(database: database), logger: logger)
+        foreign = ForeignPredictions(feed: feed, repository: database.predictions, logger: logger)
         let metrics = ServerMetrics(feed: feed)
         let rateLimit = RateLimiting(on: settings.rateLimit)
         let responder = XalorraResponder(
@@ -44,7 +47,7 @@ public struct XalorraServer: Sendable {
         self.logger = logger
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
-        checkpointer = try database.checkpointer()
+        checkpointer = try (database as? AppDatabase)?.checkpointer()
         application = Application(
             responder: responder,
             server: .guardedHTTP1WebSocketUpgrade(
@@ -71,13 +74,14 @@ public struct XalorraServer: Sendable {
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. Open event streams end at
     /// once, so they do not hold the shutdown up.
     public func run() async throws {
+        // The store's service comes first, so the group stops it last: its connections outlive every request.
+        var services: [any Service] = [
+            StoreLifetime(store: store), application, FeedCloser(feed: feed), foreign, Training(workers: training, api: api),
+        ]
+        if let checkpointer { services.append(Checkpointing(checkpointer: checkpointer, logger: logger)) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger),
-                    foreign,
-                    Training(workers: training, api: api),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -99,6 +103,16 @@ struct Training: Service {
     }
 }
 
+/// Keeps the store open while the server runs and closes it (PostgreSQL: its connection pool) when the group stops.
+struct StoreLifetime: Service {
+    let store: any Store
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}
+
 /// Ends the live feed's subscriptions when graceful shutdown begins.
 struct FeedCloser: Service {
     let feed: PredictionFeed
@@ -115,7 +129,7 @@ struct FeedCloser: Service {
 /// (``PredictionFeed/publishForeign(_:through:)``). With nobody listening, it only keeps up with the newest id.
 struct ForeignPredictions: Service {
     let feed: PredictionFeed
-    let repository: SQLitePredictionRepository
+    let repository: any PredictionRepository
     let logger: Logger
 
     func run() async throws {

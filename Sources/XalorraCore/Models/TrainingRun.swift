@@ -8,7 +8,7 @@ import XalorraML
 /// One training job carried out: fit on a background thread with progress written to the job's row (at most four
 /// times a second), then store the version and finish the job in one transaction.
 struct TrainingRun: Sendable {
-    let jobs: TrainingJobRepository
+    let jobs: any TrainingJobRepository
     let job: TrainingJob
     let rowID: Int64
 
