@@ -23,7 +23,7 @@ public enum PostgresSchema {
     }
 
     /// Every migration, oldest first. Later changes append a new one; an applied one is never edited.
-    public static let migrations: [Migration] = [initial]
+    public static let migrations: [Migration] = [initial, modelProfiles]
 
     /// The schema of a new store: SQLite's v1…v10 as it ends up, plus what several writers need (the prediction id
     /// counter, training-job leases).
@@ -223,5 +223,19 @@ public enum PostgresSchema {
         "CREATE INDEX audit_log_actor ON audit_log (lower(actor), id)",
         "CREATE INDEX audit_log_action ON audit_log (action, id)",
         "CREATE INDEX audit_log_at ON audit_log (at)",
+    ])
+
+    /// SQLite's `v11-model-profiles` (issue 16's drift): each trained version's training distribution (a
+    /// FeatureProfile as JSON), written once after the version, deleted with it.
+    static let modelProfiles = Migration(name: "p2-model-profiles", statements: [
+        """
+        CREATE TABLE model_profiles (
+            model_id BIGINT NOT NULL,
+            version INTEGER NOT NULL,
+            profile TEXT NOT NULL,
+            PRIMARY KEY (model_id, version),
+            FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version) ON DELETE CASCADE
+        )
+        """,
     ])
 }
