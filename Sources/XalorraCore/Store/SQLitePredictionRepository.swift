@@ -235,14 +235,14 @@ public struct SQLitePredictionRepository: PredictionRepository {
     }
 
     /// The rows of the record at the current row of `handle`, a statement selecting ``columns``: one for a row
-    /// logged before blocks (its input and prediction as JSON text), every row of a block otherwise
-    /// (``StoredPrediction``, shared with the PostgreSQL store).
-    private static func rows(_ handle: OpaquePointer, descending: Bool) throws(XalorraError) -> [PredictionRecord] {
+    /// logged before blocks (its input and prediction as JSON text), every row of a block otherwise.
+    static func rows(_ handle: OpaquePointer, descending: Bool) throws(XalorraError) -> [PredictionRecord] {
         func bytes(_ column: CInt) -> UnsafeBufferPointer<UInt8> {
             guard let text = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
             return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
         }
         func text(_ column: CInt) -> String { String(decoding: bytes(column), as: UTF8.self) }
+        // The record's rows as every store reads them (StoredPrediction, shared with the PostgreSQL store).
         let header = StoredPrediction.Header(
             id: sqlite3_column_int64(handle, 0), timestamp: Timestamp(microseconds: sqlite3_column_int64(handle, 1)),
             model: text(2), version: text(3), userID: text(4), tenant: text(5),
