@@ -158,8 +158,8 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
                 WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < \(now.microseconds))
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
             )
-            UPDATE training_jobs j SET status = 'running', started_at = \(now.microseconds), lease_token = \(token),
-                lease_expires_at = \(now.microseconds + leaseMicros)
+            UPDATE training_jobs j SET status = 'running', started_at = \(now.microseconds), progress_done = 0,
+                validation_loss = NULL, lease_token = \(token), lease_expires_at = \(now.microseconds + leaseMicros)
             FROM next WHERE j.id = next.id
             RETURNING \(unescaped: Self.claimedColumns), j.data
             """)
