@@ -30,7 +30,7 @@ package final class PostgresStore: Store {
     /// the migrations this build knows unless `migrate` is false, and starts the pool.
     /// - Parameter maximumConnections: the pool's size (a one-shot command needs one or two).
     package static func open(
-        _ location: PostgresLocation, logger: Logger = Logger(label: "xalorra.postgres"), migrate: Bool = true,
+        _ location: PostgresLocation, logger: Logger = PostgresStore.quietLogger, migrate: Bool = true,
         maximumConnections: Int = 20
     ) async throws(XalorraError) -> PostgresStore {
         // One connection first: it tells an unreachable server or a refused login at once, with a clear message,
@@ -60,6 +60,10 @@ package final class PostgresStore: Store {
         store.runner.withLock { $0 = Task.detached { await client.run() } }
         return store
     }
+
+    /// The pool's background chatter (connection attempts, retries) stays out of commands' output: failures reach
+    /// the caller as errors.
+    package static let quietLogger = Logger(label: "xalorra.postgres") { _ in SwiftLogNoOpLogHandler() }
 
     package func ping() async throws(XalorraError) {
         try await database.execute("SELECT 1")
