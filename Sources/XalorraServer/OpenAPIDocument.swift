@@ -24,7 +24,10 @@ enum OpenAPIDocument {
             ("paths", .object(paths.map { ($0.0, .object($0.1)) })),
             ("components", .object([
                 ("securitySchemes", .object([
-                    ("bearer", .object([("type", "http"), ("scheme", "bearer"), ("bearerFormat", "JWT")])),
+                    ("bearer", .object([
+                        ("type", "http"), ("scheme", "bearer"), ("bearerFormat", "JWT or xal_ API key"),
+                    ])),
+                    ("apiKey", .object([("type", "apiKey"), ("in", "header"), ("name", "X-API-Key")])),
                 ])),
                 ("schemas", .object(Schema.components)),
             ])),
@@ -37,7 +40,13 @@ enum OpenAPIDocument {
             ("operationId", .string(operationID(route))),
             ("tags", .array([.string(tag(route))])),
         ]
-        if route.access != .public { members.append(("security", .array([.object([("bearer", .array([]))])]))) }
+        if route.access != .public {
+            // Either a token or an API key; a key must hold the route's scope (OpenAPI 3.1 lets any scheme list the
+            // roles it needs), repeated as `x-scope` for readers that ignore security requirements.
+            let scope: JSONValue = route.scope.map { .array([.string($0.rawValue)]) } ?? .array([])
+            members.append(("security", .array([.object([("bearer", .array([]))]), .object([("apiKey", scope)])])))
+            if let scope = route.scope { members.append(("x-scope", .string(scope.rawValue))) }
+        }
         let parameters = route.parameterNames.map { name in
             JSONValue.object([
                 ("name", .string(name)), ("in", "path"), ("required", true), ("schema", Schema.pathParameter(name, of: route)),

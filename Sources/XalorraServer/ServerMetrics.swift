@@ -23,8 +23,13 @@ final class ServerMetrics: Sendable {
 
     private let requests = Mutex<[SeriesKey: Series]>([:])
     private let feed: PredictionFeed
+    /// The drift gauges (issue 16), when the server has a store to compute them from.
+    private let drift: DriftGauges?
 
-    init(feed: PredictionFeed) { self.feed = feed }
+    init(feed: PredictionFeed, drift: DriftGauges? = nil) {
+        self.feed = feed
+        self.drift = drift
+    }
 
     /// Counts one answered request.
     func recordRequest(route: String, status: Int, seconds: Double) {
@@ -65,6 +70,7 @@ final class ServerMetrics: Sendable {
         out += "# HELP xalorra_password_checks_total bcrypt comparisons, unknown usernames included.\n"
         out += "# TYPE xalorra_password_checks_total counter\n"
         out += "xalorra_password_checks_total \(PasswordHasher.checks)\n"
+        if let drift { out += drift.exposition() }
         return out
     }
 

@@ -98,4 +98,20 @@ struct AuditLogTests: LiveServerSuite {
             ["users.create", "sam", "success"], ["tokens.mint", "boss", "success"],
         ], "\(rows)")  // the last: the admin token this test minted with the CLI
     }
+
+    /// Logins refused beyond the login limit write one row per client and window, however many more are refused;
+    /// logins within the limit (even failed ones) write none, and the refused body is never read.
+    @Test func loginsRefusedBeyondTheLimitAreAudited() async throws {
+        let server = try await LiveServer()
+        defer { server.stop() }
+        let guess = #"{"username":"victim","password":"wrong-guess"}"#
+        var statuses: [Int] = []
+        for _ in 0..<8 { statuses.append(try await server.request("POST", "/users/login", body: guess).status) }
+        #expect(statuses == [401, 401, 401, 401, 401, 429, 429, 429], "\(statuses)")
+        let audit = try server.cli.run(["audit", "--action", "users.login", "--json"])
+        #expect(audit.status == 0, "\(audit)")
+        let rows = json(audit.stdout)["data"]?.arrayValue ?? []
+        let seen = rows.map { row in ["action", "actor", "origin", "object", "outcome"].map { row[$0]?.stringValue ?? "" } }
+        #expect(seen == [["users.login", "anonymous", "127.0.0.1", "login", "failure: RATE_LIMIT_EXCEEDED"]], "\(audit)")
+    }
 }

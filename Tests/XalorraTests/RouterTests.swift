@@ -250,6 +250,35 @@ extension RouterTests {
             }
         }
 
+        /// Each route's API-key scope is in both listings, from the route table: `GET /routes` (`scope`, `any` where
+        /// any key will do, null on public routes, decoded back the same) and `/openapi.json` (the `apiKey` scheme
+        /// with the scope as its role, and `x-scope`).
+        @Test func keyScopesAreListed() async throws {
+            try await RouterHarness.run { app in
+                let routes = app.expectSuccess(try await app.send(.routes), of: .routes)
+                let listed = try (routes["data"]?.arrayValue ?? []).map { try RouteListing(json: $0) }
+                let document = app.expectSuccess(try await app.send(.openAPI), of: .openAPI)
+                #expect(document["components"]?["securitySchemes"]?["apiKey"]?["name"] == "X-API-Key")
+                for route in RouteTable.all {
+                    let listing = listed.first { $0.key == route.key }
+                    #expect(listing?.scope == route.scope, "\(route.key)")
+                    let raw = (routes["data"]?.arrayValue ?? []).first { $0["path"]?.stringValue == route.path
+                        && $0["method"]?.stringValue == route.method }
+                    let operation = document["paths"]?[route.path]?[route.method.lowercased()]
+                    if route.access == .public {
+                        #expect(raw?["scope"] == .null && operation?["security"] == nil, "\(route.key)")
+                        continue
+                    }
+                    let expected = route.scope?.rawValue ?? "any"
+                    #expect(raw?["scope"]?.stringValue == expected, "\(route.key)")
+                    let schemes = operation?["security"]?.arrayValue ?? []
+                    let roles = schemes.compactMap { $0["apiKey"]?.arrayValue }.first?.compactMap(\.stringValue)
+                    #expect(roles == route.scope.map { [$0.rawValue] } ?? [], "\(route.key)")
+                    #expect(operation?["x-scope"]?.stringValue == route.scope?.rawValue, "\(route.key)")
+                }
+            }
+        }
+
         /// `/metrics` is the admin's by default (401 without a token, 403 for a user) and anyone's with
         /// `XALORRA_METRICS=open`.
         @Test func metrics() async throws {

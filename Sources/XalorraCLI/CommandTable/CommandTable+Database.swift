@@ -13,7 +13,7 @@ extension CommandTable {
                 "migrate",
                 summary: "Apply the schema migrations the store lacks (each once, even when several processes start together).",
                 discussion: "Prints the migrations applied now and the current one; with --json, {backend, applied, current, migrations}.",
-                examples: ["xalorra store migrate", "XALORRA_DATABASE_URL=postgres://xalorra@db/xalorra xalorra store migrate"],
+                examples: ["xalorra store migrate", "xalorra store migrate --database postgres://xalorra@db/xalorra"],
                 run: StoreCommand.migrate),
             CommandSpec(
                 "info", summary: "Print the store's backend, location (never a password), schema and row counts.",

@@ -100,6 +100,22 @@ extension CommandTable {
                 options: [.flag("--yes", short: "y", "Do not ask for confirmation on a terminal")],
                 examples: ["xalorra models delete price@1", "xalorra models delete price --yes"],
                 run: ModelsCommand.delete),
+            CommandSpec(
+                "drift", summary: "Compare a version's logged inputs and predictions with its training data (PSI).",
+                discussion: """
+                    Bins the rows logged for the version (NAME: the newest) in your tenant since --since as its \
+                    training data was binned, and prints each feature's and the predictions' population stability \
+                    index (PSI), the share of missing values now and in training, and a verdict: PSI below 0.1 \
+                    stable, from 0.1 moderate, from 0.2 drifted (flagged). Imported versions, and versions trained \
+                    before profiles were kept, have no training profile: retrain them.
+                    """,
+                arguments: [ArgumentSpec("model", "NAME or NAME@VERSION")],
+                options: [
+                    .value("--since", .time, metaVar: "time", default: "24h",
+                        "Rows logged from this ISO time, or this long ago (15m, 2h, 7d)"),
+                ],
+                examples: ["xalorra models drift price", "xalorra models drift price@2 --since 7d"],
+                run: ModelsCommand.drift),
         ],
         examples: ["xalorra models", "xalorra models show price", "xalorra models import xgb-v2 model.json"],
         run: ModelsCommand.list)

@@ -29,7 +29,7 @@ public enum CommandTable {
             """,
         subcommands: [
             token, predict, train, models, logs, users, keys, audit, chat, routes, serve, health, help, completions,
-            man, store,
+            man, backup, restore, store,
         ],
         examples: ["xalorra predict xgb-v2 1 2 3", "xalorra logs --tail", "xalorra help predict"]
     )
@@ -112,6 +112,7 @@ public enum CommandTable {
                     "xalorra logs export --format csv --model xgb-v2 -o xgb-v2.csv",
                 ],
                 run: LogsExportCommand.run),
+            logsPrune,
         ],
         examples: [
             "xalorra logs", "xalorra logs --tail", "xalorra logs --model xgb-v2 --since 1h --json",
@@ -296,6 +297,10 @@ public enum CommandTable {
                 "Rate limiting (XALORRA_RATE_LIMIT)"),
             .value("--cors-origin", .text, metaVar: "origin",
                 "Allow a browser origin cross-origin; repeat for more, `*` for any (XALORRA_CORS_ORIGINS)"),
+            .value("--backup-every", .text, metaVar: "duration",
+                "Write a backup into $XALORRA_HOME/backups this often, off the request path (XALORRA_BACKUP_EVERY)"),
+            .value("--backup-keep", .text, metaVar: "n", default: "7",
+                "Backups kept there, the oldest removed first (XALORRA_BACKUP_KEEP)"),
         ],
         examples: [
             "xalorra serve --port 8001", "xalorra serve --rate-limit off",

@@ -145,6 +145,29 @@ enum ModelsCommand {
     }
 
     /// A version as `key: value` pairs, for `models show`.
+    /// `models drift NAME[@VERSION] [--since 24h]`: one row a feature and one for the predictions; the window's
+    /// start is fixed here, so offline and remote compare the same rows.
+    static func drift(_ context: CommandContext) async throws -> Int32 {
+        let since = context.arguments.time("--since") ?? Timestamp.now().adding(seconds: -DriftReport.defaultWindow)
+        let report = try await context.api().drift(model: context.arguments.argument("model") ?? "", since: since)
+        if context.json {
+            context.printJSON(Envelope.success(report.json, message: report.message))
+            return 0
+        }
+        context.terminal.print(report.message)
+        guard report.rows > 0 else { return 0 }
+        func share(_ value: Double?) -> String { value.map { ModelText.format($0 * 100) + "%" } ?? "-" }
+        var table = TextTable(["COLUMN", "PSI", "MISSING", "TRAINING MISSING", "VERDICT"])
+        for column in report.features + [report.prediction] {
+            table.add([
+                column.name, column.psi.map(ModelText.format) ?? "-", share(column.missingShare),
+                share(column.trainingMissingShare), column.verdict.rawValue,
+            ])
+        }
+        for line in table.render() { context.terminal.print(line) }
+        return 0
+    }
+
     private static func fields(_ version: ModelVersion) -> [(String, String)] {
         var lines: [(String, String)] = [
             ("model", version.reference), ("kind", version.kind.rawValue), ("tenant", version.tenant),

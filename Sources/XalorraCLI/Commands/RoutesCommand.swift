@@ -8,9 +8,9 @@ enum RoutesCommand {
             context.printJSON(Envelope.success(.array(routes.map(\.json)), message: "Route table"))
             return 0
         }
-        var table = TextTable(["METHOD", "PATH", "AUTH", "RATE LIMIT", "SUMMARY"])
+        var table = TextTable(["METHOD", "PATH", "AUTH", "KEY SCOPE", "RATE LIMIT", "SUMMARY"])
         for route in routes {
-            table.add([route.method, route.path, route.access.rawValue, route.rateLimit.text, route.summary])
+            table.add([route.method, route.path, route.access.rawValue, route.scopeText ?? "-", route.rateLimit.text, route.summary])
         }
         for (index, line) in table.render().enumerated() {
             context.terminal.print(line, style: index == 0 ? .bold : nil)

@@ -15,6 +15,9 @@ enum ServeCommand {
         LoggingSystem.bootstrap { _ in LineLogHandler() }
         let logger = Logger(label: "xalorra")
         try FileSystem.makeDirectories(settings.home)
+        // Held (shared) while serving: `restore` refuses while any server holds it.
+        let lock = try ServeLock.serving(home: settings.home)
+        defer { withExtendedLifetime(lock) {} }
         let database = try await context.stores.store(settings, serving: true)
         let terminal = context.terminal
         let server = try await XalorraServer(

@@ -21,6 +21,14 @@ extension LocalAPI {
         }
     }
 
+    /// Writes the audit row of a login the rate limiter refused: the client at `origin` went past the login limit.
+    public func auditRefusedLogin(origin: String) async {
+        var anonymous = Caller(user: "anonymous", role: .user, tenant: caller.tenant)
+        anonymous.origin = origin
+        await acting(as: anonymous).recordAudit(
+            "users.login", object: "login", outcome: "failure: \(XalorraError.Code.rateLimited.name)")
+    }
+
     /// Writes one audit row for the caller.
     func recordAudit(_ action: String, object: String, outcome: String) async {
         do {

@@ -148,6 +148,10 @@ public protocol XalorraAPI: Sendable {
     /// A version as a portable JSON document that ``importModel(_:document:)`` reads back.
     func exportModel(_ reference: String) async throws(XalorraError) -> [UInt8]
 
+    /// How the inputs and predictions logged for `model` (`name`: the newest version, or `name@version`) in the
+    /// caller's tenant since `since` (``DriftReport/defaultWindow`` ago when `nil`) compare with its training data.
+    func drift(model: String, since: Timestamp?) async throws(XalorraError) -> DriftReport
+
     /// Stores an XGBoost JSON model (or an exported xalorra document) as the next version of `name`.
     func importModel(_ name: String, document: [UInt8]) async throws(XalorraError) -> ModelVersion
 

@@ -39,6 +39,8 @@ extension LightGBMModel {
         var featureNames: [String]?
         var objective: String
         var averageOutput: Bool
+        /// `num_class`: 1, or K of a multi-class model (which has K trees per iteration).
+        var classes = 1
         /// How many trees `tree_sizes` lists, when the file has it.
         var declaredTrees: Int?
 
@@ -76,10 +78,10 @@ extension LightGBMModel {
             guard classes >= 1, perIteration >= 1 else {
                 throw ModelFormatError("num_class \(classes) is not a number of classes")
             }
-            guard classes == 1, perIteration == 1 else {
+            guard classes == perIteration, classes <= TreeEnsemble.maxClasses else {
                 throw ModelFormatError(
-                    "multi-class models are not supported yet: xalorra has no multi-class models "
-                        + "(num_class \(classes), \(perIteration) trees per iteration)")
+                    "num_class \(classes) with \(perIteration) trees per iteration is not supported (one output, or a "
+                        + "multi-class model of 2 to \(TreeEnsemble.maxClasses) classes with one tree per class)")
             }
             guard let maxIndex = value("max_feature_idx") else {
                 throw ModelFormatError("not a LightGBM model: the header has no \"max_feature_idx\"")
@@ -97,6 +99,7 @@ extension LightGBMModel {
             var header = Header(
                 featureCount: featureCount, featureNames: nil, objective: objective, averageOutput: averageOutput,
                 declaredTrees: nil)
+            header.classes = classes
             if let names = values["feature_names"] {
                 header.featureNames = try Self.names(names, count: featureCount)
             }
@@ -137,8 +140,18 @@ extension LightGBMModel {
                     flags.insert(token)
                 }
             }
-            if name == "multiclass" || name == "multiclassova" {
-                throw ModelFormatError("multi-class models are not supported yet: xalorra has no multi-class models")
+            if name == "multiclassova" {
+                throw ModelFormatError(
+                    "objective \"multiclassova\" (one-vs-all) is not supported; multiclass (softmax) models are")
+            }
+            if name == "multiclass" {
+                guard classes >= 2 else {
+                    throw ModelFormatError("objective multiclass needs num_class 2 or more, not \(classes)")
+                }
+                return Output(objective: .softmax, sigmoid: 1)
+            }
+            guard classes == 1 else {
+                throw ModelFormatError("num_class \(classes) needs objective multiclass, not \"\(LightGBMModel.shown(name))\"")
             }
             if LightGBMModel.scoreObjectives.contains(name) {
                 guard !flags.contains("sqrt") else {

@@ -4,9 +4,10 @@ public import XalorraML
 /// predicts what LightGBM's own `predict` does.
 ///
 /// Supported: gbdt, dart, goss and random-forest (`average_output`) models with one output and numerical splits,
-/// with the objectives `regression`, `regression_l1`, `huber`, `fair`, `quantile`, `mape` (the score) and `binary`,
-/// `cross_entropy` (probabilities; `binary`'s `sigmoid:` scale included). Refused with a ``ModelFormatError`` that
-/// says why: multi-class models (xalorra has none yet), categorical splits (naming the feature), linear trees, and
+/// with the objectives `regression`, `regression_l1`, `huber`, `fair`, `quantile`, `mape` (the score), `binary`,
+/// `cross_entropy` (probabilities; `binary`'s `sigmoid:` scale included) and `multiclass` (softmax, tree `i` adding to
+/// class `i mod num_class`, classes labelled 0…K−1). Refused with a ``ModelFormatError`` that says why:
+/// `multiclassova`, categorical splits (naming the feature), linear trees, and
 /// objectives whose predictions are not the score or its sigmoid (`poisson`, `gamma`, `tweedie`, ranking, …).
 ///
 /// LightGBM sends `x <= threshold` left; a ``DecisionTree`` sends `x < threshold` left, so each threshold becomes the
@@ -57,9 +58,14 @@ public enum LightGBMModel {
         if let declared = header.declaredTrees, declared != trees.count {
             throw ModelFormatError("tree_sizes lists \(declared) trees, but the file has \(trees.count)")
         }
-        // Random forests average their trees (one per iteration here), and `binary`'s sigmoid scales the score:
+        let classes = output.objective == .softmax ? header.classes : 1
+        guard trees.count % classes == 0 else {
+            throw ModelFormatError(
+                "the model has \(trees.count) trees, not a whole number of iterations of \(classes) (one tree per class)")
+        }
+        // Random forests average their trees (one per class and iteration), and `binary`'s sigmoid scales the score:
         // both are a factor on every leaf, so the margin stays the sum of the leaves.
-        let scale = output.sigmoid / (header.averageOutput ? Double(trees.count) : 1)
+        let scale = output.sigmoid / (header.averageOutput ? Double(trees.count / classes) : 1)
         if scale != 1 {
             for index in trees.indices {
                 for node in trees[index].value.indices where trees[index].feature[node] < 0 {
@@ -71,8 +77,12 @@ public enum LightGBMModel {
                 }
             }
         }
+        // A multi-class model's tree i adds to class i mod K, as in LightGBM; its classes are labelled 0..<K.
+        let labels = classes > 1 ? (0..<classes).map(Double.init) : []
         let ensemble = TreeEnsemble(
-            objective: output.objective, baseMargin: 0, featureCount: featureCount, float32: false, trees: trees)
+            objective: output.objective, baseMargin: 0, featureCount: featureCount, float32: false, trees: trees,
+            classLabels: labels, classMargins: labels.map { _ in 0 })
+        if let problem = ensemble.classProblem { throw ModelFormatError(problem) }
         if let problem = trees.lazy.compactMap({ $0.problem(featureCount: featureCount) }).first {
             throw ModelFormatError("a tree is unusable: \(problem)")  // the checks above should make this unreachable
         }
@@ -95,6 +105,6 @@ extension LightGBMModel {
     static func unsupported(_ objective: String) -> ModelFormatError {
         ModelFormatError(
             "objective \"\(objective)\" is not supported; supported: regression, regression_l1, huber, fair, "
-                + "quantile, mape, binary, cross_entropy")
+                + "quantile, mape, binary, cross_entropy, multiclass")
     }
 }

@@ -4,7 +4,8 @@ public import XalorraML
 ///
 /// Trees: `{"type":"trees","objective","base_margin","feature_count","float32","trees":[{"feature":[…],
 /// "threshold":[…],"left":[…],"right":[…],"default_left":[…],"value":[…],"cover":[…],"gain":[…]}]}` (`cover` and
-/// `gain` absent in models stored before they were kept); linear kinds: `{"type":"linear","link","intercept",
+/// `gain` absent in models stored before they were kept; objective `softmax` adds `"class_labels":[…]` and
+/// `"class_margins":[…]`, K each, tree `i` adding to class `i mod K`); linear kinds: `{"type":"linear","link","intercept",
 /// "weights":[…],"means":[…]}` (`means`, the training means, likewise). Doubles are written in their shortest round-trip form,
 /// so a model read back predicts exactly as the one written. Both directions work on the text directly, one tree at a
 /// time: a model of millions of nodes never exists as a ``JSONValue`` tree.
@@ -34,6 +35,12 @@ public enum ModelDocument {
             JSONWriter.write(number: .double(ensemble.baseMargin), into: &out)
             out += #","feature_count":"#.utf8
             JSONWriter.appendInteger(Int64(ensemble.featureCount), into: &out)
+            if ensemble.objective == .softmax {
+                out += #","class_labels":"#.utf8
+                doubles(ensemble.classLabels, into: &out)
+                out += #","class_margins":"#.utf8
+                doubles(ensemble.classMargins, into: &out)
+            }
             out += (ensemble.float32 ? #","float32":true,"trees":["# : #","float32":false,"trees":["#).utf8
             for (index, tree) in ensemble.trees.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -75,6 +82,7 @@ public enum ModelDocument {
             }
         case .trees(let ensemble):
             guard ensemble.baseMargin.isFinite else { return "the base margin is not a finite number" }
+            if let problem = ensemble.classProblem { return problem }
             for (index, tree) in ensemble.trees.enumerated() {
                 guard tree.threshold.allSatisfy(\.isFinite), tree.value.allSatisfy(\.isFinite),
                     tree.cover.allSatisfy(\.isFinite), tree.gain.allSatisfy(\.isFinite)
@@ -101,6 +109,8 @@ public enum ModelDocument {
         var weights: [Double]?
         var means: [Double]?
         var trees: [DecisionTree]?
+        var classLabels: [Double]?
+        var classMargins: [Double]?
         var budget = ModelBudget(limits)
         try reader.enterObject()
         while let key = try reader.nextKey() {
@@ -115,6 +125,11 @@ public enum ModelDocument {
                 means = try reader.doubles(
                     "means", limit: ModelLimits.maxFeatures,
                     overLimit: ModelFormatError("a linear model has at most \(ModelLimits.maxFeatures) means"))
+            case "class_labels", "class_margins":
+                let values = try reader.doubles(
+                    key, limit: TreeEnsemble.maxClasses,
+                    overLimit: ModelFormatError("a multi-class model has at most \(TreeEnsemble.maxClasses) classes"))
+                if key == "class_labels" { classLabels = values } else { classMargins = values }
             case "trees":
                 guard try reader.peek() == .array else { throw ModelFormatError("trees must be an array") }
                 try reader.enterArray()
@@ -139,7 +154,7 @@ public enum ModelDocument {
             return .linear(LinearModel(weights: weights, intercept: intercept, link: link, means: means ?? []))
         case "trees":
             guard let objective = members["objective"]?.stringValue.flatMap(TreeEnsemble.Objective.init(rawValue:))
-            else { throw ModelFormatError("a tree model needs objective 'regression' or 'logistic'") }
+            else { throw ModelFormatError("a tree model needs objective 'regression', 'logistic' or 'softmax'") }
             guard case .number(.int(let count))? = members["feature_count"],
                 (1...Int64(ModelLimits.maxFeatures)).contains(count)
             else { throw ModelFormatError("feature_count must be a whole number from 1 to \(ModelLimits.maxFeatures)") }
@@ -151,9 +166,13 @@ public enum ModelDocument {
                     throw ModelFormatError("tree \(index): \(problem)")
                 }
             }
-            return .trees(TreeEnsemble(
+            let ensemble = TreeEnsemble(
                 objective: objective, baseMargin: try double(members["base_margin"], "base_margin"),
-                featureCount: featureCount, float32: float32, trees: trees))
+                featureCount: featureCount, float32: float32, trees: trees,
+                classLabels: objective == .softmax ? classLabels ?? [] : [],
+                classMargins: objective == .softmax ? classMargins ?? [] : [])
+            if let problem = ensemble.classProblem { throw ModelFormatError(problem) }
+            return .trees(ensemble)
         default:
             throw ModelFormatError("unknown model type; expected 'trees' or 'linear'")
         }

@@ -62,12 +62,17 @@ struct TrainingRun: Sendable {
                 try await jobs.fail(id, reason: refusal, now: .now())
                 throw XalorraError(.trainingFailed, "training failed: \(refusal)")
             }
+            let profile = await workers.run { FeatureProfile(model: result.model, data: dataset) }
             let version = ModelRepository.NewVersion(
                 tenant: job.tenant, name: job.model, kind: kind, hyperparameters: job.hyperparameters,
                 metrics: result.metrics, features: dataset.featureNames, trees: result.model.treeCount,
                 document: ModelDocument.encode(result.model), createdBy: job.createdBy)
             guard let stored = try await jobs.succeed(id, version: version, rounds: result.iterations, now: .now())
             else { throw XalorraError(.conflict, "training job \(job.id) was cancelled") }
+            // Training profiles are kept on the SQLite store only, for now (drift is not on PostgreSQL yet).
+            if let sqlite = jobs as? SQLiteTrainingJobRepository {
+                await DriftProfiles(database: sqlite.database).save(profile, for: stored)
+            }
             return stored
         }
     }

@@ -142,7 +142,11 @@ extension XGBoostModel {
 
         /// Every tree, checked against the model's feature count, each leaf scaled by its dart weight when there are
         /// weights.
-        func checkedTrees(weights: [Double]?, featureCount: Int) throws(ModelFormatError) -> [DecisionTree] {
+        /// A multi-class model's (`classes` > 1) trees come back in class order within each round (tree `i` for class
+        /// `i mod classes`), grouped by `tree_info`.
+        func checkedTrees(
+            weights: [Double]?, featureCount: Int, classes: Int = 1
+        ) throws(ModelFormatError) -> [DecisionTree] {
             guard let trees else { throw Self.noTrees }
             if let declaredTrees {
                 let count = try XGBoostModel.integer(declaredTrees, "gbtree_model_param.num_trees")
@@ -155,8 +159,12 @@ extension XGBoostModel {
                     throw ModelFormatError(
                         "tree_info has \(treeInfo.count) entries, but the model has \(trees.count) trees")
                 }
-                if let group = treeInfo.first(where: { $0 != 0 }) {
-                    throw ModelFormatError("multi-class models are not supported (tree_info names output group \(group))")
+                if classes <= 1, let group = treeInfo.first(where: { $0 != 0 }) {
+                    throw ModelFormatError(
+                        "multi-class models are not supported without num_class (tree_info names output group \(group))")
+                }
+                if let group = treeInfo.first(where: { !(0..<classes).contains($0) }) {
+                    throw ModelFormatError("tree_info names output group \(group), but num_class is \(classes)")
                 }
             }
             if let weights, weights.count != trees.count {
@@ -181,7 +189,17 @@ extension XGBoostModel {
                 }
                 result.append(tree)
             }
-            return result
+            guard classes > 1 else { return result }
+            let groups = treeInfo ?? result.indices.map { $0 % classes }
+            var byClass = [[DecisionTree]](repeating: [], count: classes)
+            for (tree, group) in zip(result, groups) { byClass[group].append(tree) }
+            let rounds = byClass[0].count
+            guard byClass.allSatisfy({ $0.count == rounds }) else {
+                throw ModelFormatError(
+                    "the classes have different numbers of trees (\(byClass.map { String($0.count) }.joined(separator: ", "))); "
+                        + "xalorra needs one tree per class in every round")
+            }
+            return (0..<(rounds * classes)).map { byClass[$0 % classes][$0 / classes] }
         }
     }
 

@@ -9,8 +9,9 @@ public import XalorraML
 /// predicts what XGBoost's own `predict` does.
 ///
 /// Supported: `gbtree` and `dart` boosters with one output and numerical splits, with the objectives
-/// `reg:squarederror`, `reg:logistic` and `binary:logistic` (probabilities), and `binary:logitraw` (margins).
-/// Anything else (multi-class or multi-target models, `gblinear`, categorical splits, other objectives) is refused
+/// `reg:squarederror`, `reg:logistic` and `binary:logistic` (probabilities), and `binary:logitraw` (margins), and
+/// multi-class `multi:softprob` / `multi:softmax` (`num_class` K, trees grouped by `tree_info`, classes labelled
+/// 0…K−1). Anything else (multi-target models, `gblinear`, categorical splits, other objectives) is refused
 /// with a ``ModelFormatError`` that says why. The file is not trusted: array lengths and feature and child indices
 /// are checked, and no node may be reached twice, so a damaged or hostile file is refused rather than crashing the
 /// loader or looping a prediction.
@@ -50,9 +51,9 @@ public enum XGBoostModel {
         let classes = try parameters["num_class"].map { value throws(ModelFormatError) in
             try integer(value, "learner_model_param.num_class")
         } ?? 0
-        guard classes >= 0 else { throw ModelFormatError("num_class \(classes) is not a number of classes") }
-        guard classes <= 1 else {
-            throw ModelFormatError("multi-class models are not supported (num_class \(classes))")
+        guard (0...TreeEnsemble.maxClasses).contains(classes) else {
+            throw ModelFormatError(
+                "num_class \(classes) is not a number of classes xalorra supports (0 to \(TreeEnsemble.maxClasses))")
         }
         let targets = try parameters["num_target"].map { value throws(ModelFormatError) in
             try integer(value, "learner_model_param.num_target")
@@ -74,9 +75,32 @@ public enum XGBoostModel {
         guard let objectiveName = learner.objective?["name"]?.stringValue else {
             throw ModelFormatError("not an XGBoost JSON model: learner.objective has no \"name\"")
         }
-        let (objective, baseMargin) = try transformation(
-            objectiveName, baseScore: try baseScore(try member(parameters, "base_score", in: "learner_model_param"))
-        )
+        let scores = try baseScore(try member(parameters, "base_score", in: "learner_model_param"))
+        if classes > 1 {
+            guard ["multi:softprob", "multi:softmax"].contains(objectiveName) else {
+                throw ModelFormatError(
+                    "num_class \(classes) with objective \"\(objectiveName)\" is not supported; multi-class models "
+                        + "need multi:softprob or multi:softmax")
+            }
+            // base_score is the starting margin of every class (XGBoost before 3.1), or one per class since.
+            guard scores.count == 1 || scores.count == classes else {
+                throw ModelFormatError("base_score has \(scores.count) values, but num_class is \(classes)")
+            }
+            let trees = try model.checkedTrees(weights: weights, featureCount: featureCount, classes: classes)
+            let labels = (0..<classes).map(Double.init)
+            let ensemble = TreeEnsemble(
+                objective: .softmax, baseMargin: 0, featureCount: featureCount, float32: true, trees: trees,
+                classLabels: labels, classMargins: scores.count == 1 ? labels.map { _ in scores[0] } : scores)
+            if let problem = ensemble.classProblem { throw ModelFormatError(problem) }
+            return (ensemble, try featureNames(learner.featureNames, count: featureCount))
+        }
+        if objectiveName.hasPrefix("multi:") {
+            throw ModelFormatError("objective \"\(objectiveName)\" needs num_class 2 or more, not \(classes)")
+        }
+        guard scores.count == 1 else {
+            throw ModelFormatError("multi-target models are not supported (base_score has \(scores.count) values)")
+        }
+        let (objective, baseMargin) = try transformation(objectiveName, baseScore: scores[0])
         let trees = try model.checkedTrees(weights: weights, featureCount: featureCount)
         let ensemble = TreeEnsemble(
             objective: objective, baseMargin: baseMargin, featureCount: featureCount, float32: true, trees: trees
@@ -110,24 +134,29 @@ extension XGBoostModel {
         }
     }
 
-    /// `base_score` as XGBoost writes it: `"5E-1"` before 3.0, a one-value vector `"[5E-1]"` since.
-    private static func baseScore(_ value: JSONValue) throws(ModelFormatError) -> Double {
+    /// `base_score` as XGBoost writes it: `"5E-1"` before 3.0, a vector `"[5E-1]"` since (one value per class for
+    /// multi-class models since 3.1).
+    private static func baseScore(_ value: JSONValue) throws(ModelFormatError) -> [Double] {
         let text: String
         switch value {
-        case .number(let number): return number.doubleValue
+        case .number(let number): return [number.doubleValue]
         case .string(let string): text = string
         default: throw ModelFormatError("base_score is a \(value.typeName), not a number")
         }
         var inner = text[...]
         if inner.first == "[", inner.last == "]" { inner = inner.dropFirst().dropLast() }
         let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count == 1 else {
-            throw ModelFormatError("multi-target models are not supported (base_score has \(parts.count) values)")
+        guard parts.count <= TreeEnsemble.maxClasses else {
+            throw ModelFormatError("base_score has \(parts.count) values; xalorra supports at most \(TreeEnsemble.maxClasses)")
         }
-        guard let number = Number(text: parts[0].filter { $0 != " " }) else {
-            throw ModelFormatError("base_score \"\(text)\" is not a number")
+        var scores: [Double] = []
+        for part in parts {
+            guard let number = Number(text: part.filter { $0 != " " }), number.doubleValue.isFinite else {
+                throw ModelFormatError("base_score \"\(LightGBMModel.shown(text))\" is not a number")
+            }
+            scores.append(number.doubleValue)
         }
-        return number.doubleValue
+        return scores
     }
 
     /// The learner's feature names, `nil` when it has none.

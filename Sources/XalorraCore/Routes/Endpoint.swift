@@ -12,6 +12,8 @@ public enum Endpoint: String, Sendable, CaseIterable {
     case logs, logStream, logSocket, logExport
     // The model registry.
     case models, model, deleteModel, modelVersion, exportModelVersion, deleteModelVersion, importModel
+    // Drift of a model version's inputs and predictions (issue 16).
+    case modelDrift
     // Training jobs.
     case train, trainingJobs, trainingJob, cancelTrainingJob
     // Administration.

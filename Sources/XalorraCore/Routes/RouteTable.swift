@@ -266,6 +266,8 @@ extension Endpoint {
 
         case .keys, .createKey, .key, .revokeKey, .adminKeys, .audit:
             return keyAndAuditDefinition
+        case .modelDrift:
+            return driftDefinition
 
         case .health:
             return Route(

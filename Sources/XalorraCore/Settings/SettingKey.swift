@@ -131,11 +131,31 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_MIN_BODY_RATE", flag: nil, defaultValue: "1024",
         summary: "Slowest a request body may arrive, in bytes per second averaged once the header timeout has passed; slower gets 408 and is closed")
 
+    public static let logRetention = SettingKey(
+        environment: "XALORRA_LOG_RETENTION", flag: nil, defaultValue: nil,
+        summary: "`serve` deletes predictions older than this (90d, 12w), in small batches, every 10 minutes; unset keeps everything")
+    public static let auditRetention = SettingKey(
+        environment: "XALORRA_AUDIT_RETENTION", flag: nil, defaultValue: nil,
+        summary: "`serve` deletes audit rows older than this (365d), with the log retention; unset keeps everything")
+    public static let logMaxSize = SettingKey(
+        environment: "XALORRA_LOG_MAX_SIZE", flag: nil, defaultValue: nil,
+        summary: "Rotate logs/predictions.log once it reaches this size (100MB, 1GB; K/M/G are powers of 1024); unset never rotates")
+    public static let logKeep = SettingKey(
+        environment: "XALORRA_LOG_KEEP", flag: nil, defaultValue: "5",
+        summary: "Rotated text logs kept (predictions.log.1 newest … .N oldest), 1-1000")
+    public static let backupEvery = SettingKey(
+        environment: "XALORRA_BACKUP_EVERY", flag: "--backup-every", defaultValue: nil,
+        summary: "`serve` writes a backup of the store into $XALORRA_HOME/backups this often (6h, 1d); unset: none")
+    public static let backupKeep = SettingKey(
+        environment: "XALORRA_BACKUP_KEEP", flag: "--backup-keep", defaultValue: "7",
+        summary: "Backups `serve` keeps in $XALORRA_HOME/backups, the oldest removed first, 1-10000")
+
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .database, .token, .authToken, .user, .defaultTenant, .predictionLog,
         .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
         .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections, .maxConnectionsPerClient, .minBodyRate,
         .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess, .metricsModels,
+        .logRetention, .auditRetention, .logMaxSize, .logKeep, .backupEvery, .backupKeep,
     ]
 }

@@ -77,6 +77,18 @@ public struct Settings: Sendable {
     /// Names `/metrics` counts predictions of on their own while the baseline answers for them
     /// (`XALORRA_METRICS_MODELS`); predictions of registered models always are.
     public var metricsModels: Set<String>
+    /// Predictions older than this are deleted by `serve` (`XALORRA_LOG_RETENTION`); `nil` keeps everything.
+    public var logRetention: TimeSpan? = nil
+    /// Audit rows older than this are deleted by `serve` (`XALORRA_AUDIT_RETENTION`); `nil` keeps everything.
+    public var auditRetention: TimeSpan? = nil
+    /// The text log is rotated once it reaches this many bytes (`XALORRA_LOG_MAX_SIZE`); `nil` never rotates.
+    public var logMaxSize: Int? = nil
+    /// How many rotated text logs are kept (`XALORRA_LOG_KEEP`).
+    public var logKeep: Int = 5
+    /// How often `serve` writes a backup into `$home/backups` (`--backup-every`); `nil`: never.
+    public var backupEvery: TimeSpan? = nil
+    /// How many of those backups are kept (`--backup-keep`).
+    public var backupKeep: Int = 7
 
     /// Whether `POST /users/register` is open to anyone (`XALORRA_REGISTRATION`).
     public enum Registration: String, Sendable, CaseIterable {
@@ -108,6 +120,8 @@ public struct Settings: Sendable {
     public var credentialsPath: String { home + "/credentials.json" }
     /// `$home/secret.key`.
     public var secretKeyPath: String { home + "/secret.key" }
+    /// `$home/backups`: where `serve --backup-every` writes.
+    public var backupDirectory: String { home + "/backups" }
 
     /// Resolves every setting.
     /// - Parameters:
@@ -249,7 +263,13 @@ public struct Settings: Sendable {
             metricsAccess: metricsAccess,
             metricsModels: Set(
                 (value(.metricsModels) ?? "").split(separator: ",").map { String($0.trimmingWhitespace()) }
-                    .filter { !$0.isEmpty })
+                    .filter { !$0.isEmpty }),
+            logRetention: try Self.optionalSpan(.logRetention, value(.logRetention)),
+            auditRetention: try Self.optionalSpan(.auditRetention, value(.auditRetention)),
+            logMaxSize: try Self.byteSize(.logMaxSize, value(.logMaxSize)),
+            logKeep: try number(.logKeep, in: 1...1000, unit: "files"),
+            backupEvery: try Self.optionalSpan(.backupEvery, value(.backupEvery)),
+            backupKeep: try number(.backupKeep, in: 1...10_000, unit: "backups")
         )
     }
 

@@ -262,11 +262,24 @@ extension AppDatabase {
                 CREATE INDEX audit_log_at ON audit_log(at);
                 """)
         }
+        migrator.registerMigration("v11-model-profiles") { db in
+            // Issue 16's drift: each trained version's training distribution (FeatureProfile, as JSON), written once
+            // after the version; versions stored before this, and imported ones, have none.
+            try db.execute(sql: """
+                CREATE TABLE model_profiles (
+                    model_id INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    profile TEXT NOT NULL,                     -- JSON, see FeatureProfile+JSON
+                    PRIMARY KEY (model_id, version),
+                    FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version) ON DELETE CASCADE
+                );
+                """)
+        }
         return migrator
     }
 
     /// The schema version a store at the newest migration has (`PRAGMA user_version`).
-    static var schemaVersion: Int { 10 }
+    static var schemaVersion: Int { 11 }
 
     /// Runs the migrator when the store is behind; a current store costs one pragma read.
     static func migrateIfNeeded(_ writer: any DatabaseWriter) throws {

@@ -60,6 +60,25 @@ extension Metrics {
         )
     }
 
+    /// Multi-class log-loss and accuracy of `probabilities` (`classCount` per row, in class order) against each row's
+    /// class index `classes`: the probability of the true class clipped to [1e-15, 1 − 1e-15] for the log-loss, and a
+    /// row counted right when its most probable class (the first on a tie) is the true one. No AUC.
+    public static func multiClass(probabilities: [Double], classes: [Int], classCount: Int) -> Metrics {
+        precondition(probabilities.count == classes.count * classCount, "classCount probabilities per row")
+        let count = classes.count
+        guard count > 0 else { return Metrics(rows: 0) }
+        var loss = 0.0
+        var correct = 0
+        probabilities.withUnsafeBufferPointer { probabilities in
+            for (row, label) in classes.enumerated() {
+                let first = probabilities.baseAddress! + row * classCount
+                loss -= log(min(max(first[label], 1e-15), 1 - 1e-15))
+                if TreeEnsemble.argmax(first, count: classCount) == label { correct += 1 }
+            }
+        }
+        return Metrics(rows: count, logLoss: loss / Double(count), accuracy: Double(correct) / Double(count))
+    }
+
     /// The ROC AUC from ranks: `(Σ ranks of positives − n₁(n₁+1)/2) / (n₁·n₀)`, ties sharing their mean rank.
     static func areaUnderCurve(probabilities: [Double], targets: [Double]) -> Double? {
         let positives = targets.count(where: { $0 > 0.5 })

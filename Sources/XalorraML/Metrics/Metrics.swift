@@ -9,9 +9,9 @@ public struct Metrics: Sendable, Equatable {
     public var mae: Double?
     /// Coefficient of determination.
     public var r2: Double?
-    /// Mean binary log-loss (probabilities clipped to [1e-15, 1 - 1e-15]).
+    /// Mean binary or multi-class log-loss (probabilities clipped to [1e-15, 1 - 1e-15]).
     public var logLoss: Double?
-    /// Share of rows whose probability is on the right side of 0.5.
+    /// Share of rows whose probability is on the right side of 0.5 (multi-class: whose most probable class is right).
     public var accuracy: Double?
     /// Area under the ROC curve (ties counted half).
     public var auc: Double?

@@ -19,6 +19,10 @@ public struct ModelExplainer: Sendable {
     public init(_ model: TrainedModel) throws(ExplanationError) {
         switch model {
         case .trees(let ensemble):
+            guard ensemble.objective != .softmax else {
+                throw ExplanationError(
+                    "explanations of multi-class models are not supported yet; predict without explain")
+            }
             method = .trees(try TreeSHAP(ensemble))
         case .linear(let linear):
             guard linear.means.count == linear.weights.count else {

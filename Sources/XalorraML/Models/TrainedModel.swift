@@ -19,7 +19,21 @@ public enum TrainedModel: Sendable, Equatable {
         return false
     }
 
-    /// Predicts one row of `featureCount` values (NaN = missing).
+    /// A multi-class model's class labels in class order (its predictions are one of them), else empty.
+    public var classLabels: [Double] {
+        if case .trees(let ensemble) = self, ensemble.classCount > 0 { return ensemble.classLabels }
+        return []
+    }
+
+    /// Fills `output` with the class probabilities of a multi-class model, ``classLabels``' count per row in class
+    /// order, for the `output.count / classLabels.count` rows at `rows`; does nothing for other models.
+    public func probabilities(rows: UnsafeBufferPointer<Double>, into output: UnsafeMutableBufferPointer<Double>) {
+        if case .trees(let ensemble) = self, ensemble.classCount > 0 {
+            ensemble.probabilities(rows: rows, into: output)
+        }
+    }
+
+    /// Predicts one row of `featureCount` values (NaN = missing); a multi-class model answers a class label.
     public func predict(_ row: UnsafeBufferPointer<Double>) -> Double {
         switch self {
         case .linear(let model): model.predict(row)

@@ -7,7 +7,9 @@ import Darwin
 extension TreeEnsemble {
     /// The margin of one row of `featureCount` values (NaN = missing): the base margin plus every tree's leaf,
     /// before the objective's transformation.
+    /// For `.softmax`, the margin of the most probable class.
     public func margin(_ row: UnsafeBufferPointer<Double>) -> Double {
+        if objective == .softmax { return classMarginOfPrediction(row) }
         precondition(row.count >= featureCount, "a row has \(row.count) values; the model needs \(featureCount)")
         precondition(layout.width <= row.count, "the trees test feature \(layout.width - 1); the row is shorter")
         guard let values = row.baseAddress else { return baseMargin + layout.constant }
@@ -18,10 +20,17 @@ extension TreeEnsemble {
         }
     }
 
-    /// Predicts one row of `featureCount` values (NaN = missing): the margin through the objective.
+    /// Predicts one row of `featureCount` values (NaN = missing): the margin through the objective; for `.softmax`,
+    /// the label of the most probable class.
     public func predict(_ row: UnsafeBufferPointer<Double>) -> Double {
         precondition(row.count >= featureCount, "a row has \(row.count) values; the model needs \(featureCount)")
         precondition(layout.width <= row.count, "the trees test feature \(layout.width - 1); the row is shorter")
+        if objective == .softmax {
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 1) { label in
+                predict(rows: UnsafeBufferPointer(rebasing: row[0..<featureCount]), into: label)
+                return label[0]
+            }
+        }
         guard let values = row.baseAddress else { return transform(baseMargin + layout.constant) }
         guard float32 else { return transform(layout.margin(values, start: baseMargin)) }
         // Float32 models compare features rounded to Float: round the row once rather than at every node.
@@ -31,17 +40,28 @@ extension TreeEnsemble {
         }
     }
 
-    /// Predicts `rows.count / featureCount` rows stored one after another into `output`.
+    /// Predicts `rows.count / featureCount` rows stored one after another into `output` (for `.softmax`, each row's
+    /// most probable class label).
+    public func predict(rows: UnsafeBufferPointer<Double>, into output: UnsafeMutableBufferPointer<Double>) {
+        if objective == .softmax { return classify(rows: rows, into: output) }
+        margins(layout, start: baseMargin, rows: rows, into: output)
+        for index in 0..<output.count { output[index] = transform(output[index]) }
+    }
+
+    /// Fills `output` with `start` plus the leaves of `layout` for each of the `output.count` rows at `rows`.
     ///
     /// Rows go through the trees in blocks: each tree walks the whole block one level at a time, so the tree stays
     /// in the L1 cache and the block's independent walks overlap in the pipeline.
-    public func predict(rows: UnsafeBufferPointer<Double>, into output: UnsafeMutableBufferPointer<Double>) {
+    func margins(
+        _ layout: ForestLayout, start: Double, rows: UnsafeBufferPointer<Double>,
+        into output: UnsafeMutableBufferPointer<Double>
+    ) {
         let width = featureCount
         precondition(rows.count >= output.count * width, "\(rows.count) values do not fill \(output.count) rows")
         precondition(layout.width <= width, "the trees test feature \(layout.width - 1); rows are \(width) wide")
         guard let outputBase = output.baseAddress, output.count > 0 else { return }
         guard let rowBase = rows.baseAddress else {
-            for index in 0..<output.count { output[index] = transform(baseMargin + layout.constant) }
+            for index in 0..<output.count { output[index] = start + layout.constant }
             return
         }
         let blockSize = ForestLayout.blockSize
@@ -49,20 +69,19 @@ extension TreeEnsemble {
             // Float32 models compare features rounded to Float; the block is rounded once, not at every node.
             let roundedCount = float32 ? blockSize * width : 0
             withUnsafeTemporaryAllocation(of: Double.self, capacity: max(roundedCount, 1)) { rounded in
-                var start = 0
-                while start < output.count {
-                    let count = min(blockSize, output.count - start)
-                    var block = rowBase + start * width
+                var first = 0
+                while first < output.count {
+                    let count = min(blockSize, output.count - first)
+                    var block = rowBase + first * width
                     if float32, let scratch = rounded.baseAddress {
                         for index in 0..<(count * width) { scratch[index] = Double(Float(block[index])) }
                         block = UnsafePointer(scratch)
                     }
-                    let margins = outputBase + start
-                    for index in 0..<count { margins[index] = baseMargin }  // as `margin(_:start:)` begins
+                    let margins = outputBase + first
+                    for index in 0..<count { margins[index] = start }  // as `margin(_:start:)` begins
                     layout.addMargins(block: block, width: width, count: count, cursor: cursor.baseAddress!,
                                       into: margins)
-                    for index in 0..<count { margins[index] = transform(margins[index]) }
-                    start += count
+                    first += count
                 }
             }
         }
@@ -74,6 +93,7 @@ extension TreeEnsemble {
         switch objective {
         case .regression: margin
         case .logistic: 1 / (1 + exp(-margin))
+        case .softmax: margin  // never called: a softmax ensemble classifies its rows (TreeEnsemble+Classes.swift)
         }
     }
 }

@@ -9,33 +9,97 @@ public struct TreeEnsemble: Sendable, Equatable {
         case regression
         /// Log-loss: the prediction is the probability `1 / (1 + e^-margin)`.
         case logistic
+        /// Multi-class log-loss: tree `i` adds to class `i mod K`'s margin, the class probabilities are the softmax
+        /// of the K margins, and the prediction is the label of the most probable class (the first on a tie).
+        case softmax
     }
 
     /// How the margin becomes the prediction.
-    public var objective: Objective
+    public var objective: Objective {
+        didSet { relayoutClasses() }
+    }
     /// The starting margin every tree adds to.
     public var baseMargin: Double
     /// How many features a row must have.
     public var featureCount: Int
     /// Compare features as 32-bit floats, as XGBoost does (its thresholds are `Float`); off for trees trained here.
     public var float32: Bool {
-        didSet { layout = ForestLayout(trees: trees, float32: float32) }
+        didSet { relayout() }
     }
     /// The trees, in boosting order.
     public var trees: [DecisionTree] {
-        didSet { layout = ForestLayout(trees: trees, float32: float32) }
+        didSet { relayout() }
     }
+    /// `.softmax` only: the label of each class, in class order (K = its count); empty for the other objectives.
+    public var classLabels: [Double] {
+        didSet { relayoutClasses() }
+    }
+    /// `.softmax` only: each class's starting margin (`baseMargin` is not used); empty for the other objectives.
+    public var classMargins: [Double]
     /// The trees flattened for prediction (TreeEnsemble+Prediction.swift); derived from `trees` and `float32`.
     private(set) var layout: ForestLayout
+    /// `.softmax` only: one layout per class, of the trees `i` with `i mod K` = the class.
+    private(set) var classLayouts: [ForestLayout]
 
-    /// Creates an ensemble.
-    public init(objective: Objective, baseMargin: Double, featureCount: Int, float32: Bool, trees: [DecisionTree]) {
+    /// Creates an ensemble; a `.softmax` one also needs its `classLabels` and `classMargins` (K each).
+    public init(
+        objective: Objective, baseMargin: Double, featureCount: Int, float32: Bool, trees: [DecisionTree],
+        classLabels: [Double] = [], classMargins: [Double] = []
+    ) {
         self.objective = objective
         self.baseMargin = baseMargin
         self.featureCount = featureCount
         self.float32 = float32
         self.trees = trees
+        self.classLabels = classLabels
+        self.classMargins = classMargins
         self.layout = ForestLayout(trees: trees, float32: float32)
+        self.classLayouts = Self.classLayouts(
+            trees, classCount: objective == .softmax ? classLabels.count : 0, float32: float32)
+    }
+
+    /// The number of classes K of a `.softmax` ensemble, 0 otherwise.
+    public var classCount: Int { objective == .softmax ? classLabels.count : 0 }
+
+    /// What makes a `.softmax` ensemble unusable (fewer than 2 or more than ``maxClasses`` classes, labels repeated or
+    /// not finite, a margin per class missing, a tree count that is not a multiple of K), or `nil` when it is sound
+    /// or not multi-class.
+    public var classProblem: String? {
+        guard objective == .softmax else { return nil }
+        let count = classLabels.count
+        guard (2...Self.maxClasses).contains(count) else {
+            return "a multi-class model needs 2 to \(Self.maxClasses) classes, not \(count)"
+        }
+        guard classLabels.allSatisfy(\.isFinite), Set(classLabels).count == count else {
+            return "the class labels must be distinct finite numbers"
+        }
+        guard classMargins.count == count, classMargins.allSatisfy(\.isFinite) else {
+            return "a multi-class model needs one finite starting margin per class (\(count))"
+        }
+        guard trees.count % count == 0 else {
+            return "\(trees.count) trees are not a whole number of rounds of \(count) classes (one tree per class)"
+        }
+        return nil
+    }
+
+    /// The most classes a multi-class model may have.
+    public static let maxClasses = 256
+
+    private mutating func relayout() {
+        layout = ForestLayout(trees: trees, float32: float32)
+        relayoutClasses()
+    }
+
+    private mutating func relayoutClasses() {
+        classLayouts = Self.classLayouts(trees, classCount: classCount, float32: float32)
+    }
+
+    private static func classLayouts(_ trees: [DecisionTree], classCount: Int, float32: Bool) -> [ForestLayout] {
+        guard classCount > 0 else { return [] }
+        return (0..<classCount).map { index in
+            ForestLayout(trees: Swift.stride(from: index, to: trees.count, by: classCount).map { trees[$0] },
+                         float32: float32)
+        }
     }
 }
 

@@ -35,7 +35,7 @@ enum GradientBoosting {
     }
 
     /// Rejects what cannot be trained, with a message naming the problem.
-    private static func check(
+    static func check(
         train: Dataset, valid: Dataset?, parameters: Hyperparameters, loss: Loss
     ) throws(TrainingError) {
         if let problem = parameters.problems.first {

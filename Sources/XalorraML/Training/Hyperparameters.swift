@@ -2,12 +2,15 @@
 public struct Hyperparameters: Sendable, Equatable {
     /// What a `gbdt` model minimises.
     public enum Objective: String, Sendable, CaseIterable {
-        /// Squared error if the target has a value other than 0 and 1, else log-loss.
+        /// Log-loss if the target is 0 and 1, multi-class log-loss if it has 3 to 256 distinct whole numbers, else
+        /// squared error.
         case auto
         /// Squared error.
         case regression
         /// Log-loss on a 0/1 target.
         case binary
+        /// Multi-class log-loss (softmax, one tree per class and round) on whole-number class labels, at most 256.
+        case multiclass
     }
 
     /// Boosting rounds (gbdt).

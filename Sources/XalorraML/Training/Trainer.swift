@@ -55,6 +55,13 @@ public enum Trainer {
             return Result(model: .linear(model), metrics: metrics, iterations: iterations, objective: .binary)
         case .gbdt:
             let objective = resolve(parameters.objective, target: data.target)
+            if objective == .multiclass {
+                let labels = try GradientBoosting.classLabels(data.target)
+                let (ensemble, rounds) = try GradientBoosting.trainSoftmax(
+                    train: train, valid: validation, labels: labels, parameters: parameters, observer: observer)
+                let metrics = validation.map { measure(.trees(ensemble), on: $0, objective: objective) }
+                return Result(model: .trees(ensemble), metrics: metrics, iterations: rounds, objective: objective)
+            }
             if objective == .binary {
                 try LogisticRegression.requireBinary(train.target, kind: "the binary objective", hint: "")
             }
@@ -92,30 +99,39 @@ public enum Trainer {
                 data.target, kind: "logistic regression", hint: "; use --kind linear or gbdt for a numeric target")
         case .gbdt where parameters.objective == .binary:
             try LogisticRegression.requireBinary(data.target, kind: "the binary objective", hint: "")
+        case .gbdt where parameters.objective == .multiclass:
+            _ = try GradientBoosting.classLabels(data.target)
         case .gbdt, .xgboost, .lightgbm:
             break
         }
     }
 
-    /// The gbdt objective for `target`: `auto` is binary when every value is 0 or 1 and both occur, else regression.
+    /// The gbdt objective for `target`: `auto` is binary when every value is 0 or 1 and both occur, multiclass when
+    /// the values are 3 to ``TreeEnsemble/maxClasses`` distinct whole numbers, else regression.
     static func resolve(_ objective: Hyperparameters.Objective, target: [Double]) -> Hyperparameters.Objective {
         guard objective == .auto else { return objective }
-        var zeros = false
-        var ones = false
+        var labels = Set<Double>()
         for value in target {
-            if value == 0 {
-                zeros = true
-            } else if value == 1 {
-                ones = true
-            } else {
-                return .regression
-            }
+            guard value.isFinite, value == value.rounded(), abs(value) < 1e15 else { return .regression }
+            labels.insert(value == 0 ? 0 : value)
+            if labels.count > TreeEnsemble.maxClasses { return .regression }
         }
-        return zeros && ones ? .binary : .regression
+        if labels == [0, 1] { return .binary }
+        return labels.count >= 3 ? .multiclass : .regression
     }
 
     /// Regression or classification metrics of `model` on `data`.
     static func measure(_ model: TrainedModel, on data: Dataset, objective: Hyperparameters.Objective) -> Metrics {
+        if objective == .multiclass {
+            let labels = model.classLabels
+            var probabilities = [Double](repeating: 0, count: data.rowCount * labels.count)
+            data.values.withUnsafeBufferPointer { rows in
+                probabilities.withUnsafeMutableBufferPointer { output in model.probabilities(rows: rows, into: output) }
+            }
+            return .multiClass(
+                probabilities: probabilities, classes: GradientBoosting.classIndices(data.target, labels: labels),
+                classCount: labels.count)
+        }
         var predictions = [Double](repeating: 0, count: data.rowCount)
         data.values.withUnsafeBufferPointer { rows in
             predictions.withUnsafeMutableBufferPointer { output in model.predict(rows: rows, into: output) }

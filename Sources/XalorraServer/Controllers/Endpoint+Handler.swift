@@ -36,6 +36,7 @@ extension Endpoint {
         case .exportModelVersion: ModelsController.exportModelVersion
         case .deleteModelVersion: ModelsController.deleteModelVersion
         case .importModel: ModelsController.importModel
+        case .modelDrift: ModelsController.drift
 
         case .train: TrainingController.train
         case .trainingJobs: TrainingController.trainingJobs

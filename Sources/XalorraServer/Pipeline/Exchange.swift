@@ -30,6 +30,8 @@ struct Exchange {
     var caller: Caller?
     /// Why the token that came along was refused; an error only where the route needs a caller.
     var authenticationError: XalorraError?
+    /// The rate limiter refused this request, the first in its window for this client.
+    var firstRefusal = false
 
     init(head: HTTPRequest, uri: URI, peer: SocketAddress?) {
         self.head = head

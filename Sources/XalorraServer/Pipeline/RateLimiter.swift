@@ -14,6 +14,9 @@ final class RateLimiter: Sendable {
         /// Seconds to wait when refused.
         let retryAfter: Int
         let className: String
+        /// The first request refused in this window for this key (audited for logins: one row per client and
+        /// window, however hard it hammers).
+        let firstRefusal: Bool
     }
 
     private struct Window {
@@ -67,6 +70,6 @@ final class RateLimiter: Sendable {
         Decision(
             limit: budget.limit, remaining: max(0, budget.limit - count), reset: reset,
             windowSeconds: budget.windowSeconds, allowed: count <= budget.limit,
-            retryAfter: Int(max(1, reset - now)), className: budget.name)
+            retryAfter: Int(max(1, reset - now)), className: budget.name, firstRefusal: count == budget.limit + 1)
     }
 }

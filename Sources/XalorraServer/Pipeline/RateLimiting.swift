@@ -22,17 +22,27 @@ struct RateLimiting: Sendable {
         guard isOn, let route = exchange.route else { return }
         let caller = exchange.access == .public ? nil : exchange.caller
         let key = caller.map(Self.userKey) ?? Self.addressKey(exchange.remoteAddress)
-        try spend(route.rateLimit, key: key, headers: &exchange.headers)
+        var firstRefusal = false
+        defer { exchange.firstRefusal = firstRefusal }
+        try spend(route.rateLimit, key: key, headers: &exchange.headers, firstRefusal: &firstRefusal)
     }
 
     /// Counts a request against `budget` for `key`, adds the rate-limit fields, and refuses it with 429 past the
     /// budget.
     func spend(_ budget: RateLimitClass, key: String, headers: inout HTTPFields) throws(XalorraError) {
+        var firstRefusal = false
+        try spend(budget, key: key, headers: &headers, firstRefusal: &firstRefusal)
+    }
+
+    private func spend(
+        _ budget: RateLimitClass, key: String, headers: inout HTTPFields, firstRefusal: inout Bool
+    ) throws(XalorraError) {
         guard let limiter else { return }
         let now = Timestamp.now().seconds
         let decision = limiter.count(budget, key: key, now: now)
         Self.addFields(decision, now: now, to: &headers)
         guard decision.allowed else {
+            firstRefusal = decision.firstRefusal
             headers[.retryAfter] = "\(decision.retryAfter)"
             throw XalorraError(
                 .rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)

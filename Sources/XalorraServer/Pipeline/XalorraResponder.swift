@@ -79,7 +79,16 @@ struct XalorraResponder: HTTPResponder {
     func admit(_ exchange: inout Exchange) async throws(XalorraError) {
         try await routes.match(&exchange, authentication: authentication, rateLimit: rateLimit)
         await authentication.authenticate(&exchange)
-        try rateLimit.spend(&exchange)
+        do {
+            try rateLimit.spend(&exchange)
+        } catch {
+            // A login refused beyond its limit is someone guessing passwords: audited once per client and window
+            // (the body, and so the account aimed at, is never read for a refused request).
+            if exchange.firstRefusal, exchange.route?.endpoint == .login {
+                await api.auditRefusedLogin(origin: exchange.remoteAddress ?? "unknown")
+            }
+            throw error
+        }
         try access.check(exchange)
     }
 }

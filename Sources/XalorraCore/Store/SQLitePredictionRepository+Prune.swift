@@ -1,0 +1,110 @@
+import GRDB
+
+/// Deleting old predictions without stalling the requests that log new ones.
+///
+/// The log has one index, `(tenant, model, id)`, and adding one on the time would slow every insert (see the
+/// migrations), so the old records are found by walking the ids from the oldest: ids follow commit order, and a
+/// record's timestamp is taken moments before its commit, so the walk stops at the first record logged more than
+/// ``pruneWalkSlack`` after the cutoff. Reads run on a reader (in WAL mode they hold no writer up); each delete is
+/// one short IMMEDIATE transaction of at most ``pruneBatchRecords`` records and ``pruneBatchRows`` rows, and the
+/// writer's queue serves the commits waiting behind it before the next one.
+extension SQLitePredictionRepository {
+    /// Records read per read transaction of the walk.
+    static let pruneScanRecords = 2_000
+    /// Most records one delete transaction removes.
+    public static let pruneBatchRecords = 500
+    /// Most prediction rows one delete transaction removes (a record holds up to 1,024: freeing a batch's block
+    /// pages is most of a delete's cost).
+    public static let pruneBatchRows = 32_768
+    /// How far past the cutoff the walk looks for stragglers: a record committed late for its timestamp.
+    static let pruneWalkSlack = TimeSpan(seconds: 3_600)
+
+    public func prune(before cutoff: Timestamp, model: String?, dryRun: Bool) async throws(XalorraError)
+        -> PruneCount
+    {
+        let stop = cutoff.adding(seconds: Self.pruneWalkSlack.seconds).microseconds
+        var after: Int64 = 0
+        var total = PruneCount()
+        while true {
+            let from = after
+            let chunk = try await database.reading { db in try Self.walk(db, after: from) }
+            guard let last = chunk.last else { break }
+            after = last.id
+            var batch: [Int64] = []
+            var batchRows = 0
+            var reachedNewer = false
+            for record in chunk {
+                if record.timestamp >= stop {
+                    reachedNewer = true
+                    break
+                }
+                guard record.timestamp < cutoff.microseconds, model == nil || record.model == model else { continue }
+                if !batch.isEmpty, batch.count == Self.pruneBatchRecords || batchRows + record.rows > Self.pruneBatchRows {
+                    total += try await delete(batch, dryRun: dryRun)
+                    (batch, batchRows) = ([], 0)
+                }
+                batch.append(record.id)
+                batchRows += record.rows
+            }
+            if !batch.isEmpty { total += try await delete(batch, dryRun: dryRun) }
+            // A server shutting down stops a prune here; what is deleted stays deleted, the rest waits a next round.
+            if reachedNewer || chunk.count < Self.pruneScanRecords || Task.isCancelled { break }
+        }
+        return total
+    }
+
+    /// The next ``pruneScanRecords`` records after `id`: id, timestamp, rows, model.
+    private static func walk(_ db: Database, after id: Int64) throws -> [(id: Int64, timestamp: Int64, rows: Int, model: String)] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, timestamp, row_count, model FROM predictions WHERE id > ? ORDER BY id LIMIT ?",
+            arguments: [id, pruneScanRecords])
+        return rows.map { row in (row[0], row[1], row[2], row[3]) }
+    }
+
+    /// Deletes (or counts) the records `ids`, except the newest record of the whole log, in one transaction.
+    private func delete(_ ids: [Int64], dryRun: Bool) async throws(XalorraError) -> PruneCount {
+        let list = ids.map(String.init).joined(separator: ",")
+        let count: @Sendable (Database) throws -> PruneCount = { db in
+            let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM predictions") ?? 0
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT coalesce(sum(row_count), 0), count(*) FROM predictions WHERE id IN (\(list)) AND id < ?",
+                arguments: [newest])
+            return PruneCount(rows: row?[0] ?? 0, records: row?[1] ?? 0)
+        }
+        if dryRun { return try await database.reading(count) }
+        let deleted: PruneCount
+        do {
+            deleted = try await database.writer.writeWithoutTransaction { db in
+                var result = PruneCount()
+                try db.inTransaction(.immediate) {
+                    result = try count(db)
+                    try db.execute(
+                        sql: "DELETE FROM predictions WHERE id IN (\(list)) AND id < (SELECT max(id) FROM predictions)")
+                    return .commit
+                }
+                return result
+            }
+        } catch {
+            throw StoreError.wrap(error)
+        }
+        await Task.yield()
+        return deleted
+    }
+
+    /// Prediction rows in the store open on `db` (a batch's rows counted one by one), for backups' summaries; a
+    /// store from before batches (no `row_count`) counts its records.
+    static func rowCount(_ db: Database) throws -> Int {
+        let hasBlocks = try db.columns(in: "predictions").contains { $0.name == "row_count" }
+        return try Int.fetchOne(
+            db, sql: hasBlocks ? "SELECT coalesce(sum(row_count), 0) FROM predictions" : "SELECT count(*) FROM predictions"
+        ) ?? 0
+    }
+}
+
+extension PredictionRepository {
+    /// A repository without retention support (test doubles) refuses to prune rather than pretend it did.
+    public func prune(before cutoff: Timestamp, model: String?, dryRun: Bool) async throws(XalorraError) -> PruneCount {
+        throw XalorraError(.unsupported, "this prediction store cannot prune")
+    }
+}

@@ -1,0 +1,317 @@
+import Foundation
+import Testing
+@testable import XalorraCore
+@testable import XalorraML
+
+/// Multi-class models (issue 16): softmax boosting trained here, XGBoost `multi:softprob`/`multi:softmax` and
+/// LightGBM `multiclass` imports predicting what the libraries predict, stored models that read back, and hostile
+/// models refused with a message rather than a crash.
+struct MultiClassTests {
+    // MARK: Data and fixtures
+
+    /// `rows` rows of 4 features whose class (one of `labels`) follows from the first two; deterministic.
+    static func data(rows: Int, labels: [Double] = [2, 5, 9], seed: UInt64 = 7) -> Dataset {
+        var random = SplitMix64(seed: seed)
+        var values: [Double] = []
+        var target: [Double] = []
+        for _ in 0..<rows {
+            let row = (0..<4).map { _ in Double.random(in: -1..<1, using: &random) }
+            values += row
+            let score = row[0] + 0.5 * row[1] * row[1]
+            target.append(labels[score < -0.2 ? 0 : score < 0.4 ? 1 : 2])
+        }
+        return Dataset(featureNames: ["a", "b", "c", "d"], values: values, target: target)
+    }
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: try #require(
+            Bundle.module.url(forResource: "Fixtures/multiclass/\(name)", withExtension: nil))))
+    }
+
+    static func path(_ name: String) throws -> String {
+        try #require(Bundle.module.url(forResource: "Fixtures/multiclass/\(name)", withExtension: nil)).path
+    }
+
+    static func rows(_ name: String) throws -> [[Double]] {
+        let matrix = try CSVReader.read(try fixture("\(name).input.csv"))
+        return (0..<matrix.rowCount).map { matrix.row($0).map { $0?.doubleValue ?? .nan } }
+    }
+
+    static func lines(_ name: String) throws -> [[Double]] {
+        String(decoding: try fixture(name), as: UTF8.self).split(separator: "\n")
+            .map { $0.split(separator: " ").map { Double($0)! } }
+    }
+
+    static func probabilities(_ ensemble: TreeEnsemble, _ rows: [[Double]]) -> [Double] {
+        var output = [Double](repeating: 0, count: rows.count * ensemble.classCount)
+        rows.flatMap { $0 }.withUnsafeBufferPointer { flat in
+            output.withUnsafeMutableBufferPointer { ensemble.probabilities(rows: flat, into: $0) }
+        }
+        return output
+    }
+
+    static func labels(_ model: TrainedModel, _ rows: [[Double]]) -> [Double] {
+        var output = [Double](repeating: 0, count: rows.count)
+        rows.flatMap { $0 }.withUnsafeBufferPointer { flat in
+            output.withUnsafeMutableBufferPointer { model.predict(rows: flat, into: $0) }
+        }
+        return output
+    }
+
+    static func close(_ got: Double, _ want: Double) -> Bool { abs(got - want) <= 1e-6 * abs(want) + 1e-12 }
+
+    static func trained(_ data: Dataset, trees: Int = 30) throws -> Trainer.Result {
+        var parameters = Hyperparameters()
+        parameters.trees = trees
+        parameters.maxDepth = 4
+        parameters.learningRate = 0.3
+        return try Trainer.train(.gbdt, on: data, parameters: parameters)
+    }
+
+    // MARK: Training
+
+    /// A target of 3 whole-number labels trains a softmax model by itself (objective auto): K trees a round, the
+    /// labels kept in order, sane accuracy and log-loss in the metrics, probabilities summing to 1, and every answer
+    /// one of the labels, batch and single rows alike.
+    @Test func trainsSoftmaxOnThreeLabels() throws {
+        let result = try Self.trained(Self.data(rows: 1500))
+        #expect(result.objective == .multiclass)
+        guard case .trees(let ensemble) = result.model else { Issue.record("not trees"); return }
+        #expect(ensemble.objective == .softmax && ensemble.classLabels == [2, 5, 9])
+        #expect(ensemble.trees.count == 3 * result.iterations && result.iterations == 30)
+        let metrics = try #require(result.metrics)
+        #expect(try #require(metrics.accuracy) > 0.9, "\(metrics)")
+        #expect(try #require(metrics.logLoss) < 0.3, "\(metrics)")
+        #expect(metrics.auc == nil && metrics.rmse == nil)
+        let test = Self.data(rows: 200, seed: 99)
+        let rows = (0..<test.rowCount).map { Array(test.values[($0 * 4)..<($0 * 4 + 4)]) }
+        let probabilities = Self.probabilities(ensemble, rows)
+        let labels = Self.labels(result.model, rows)
+        var right = 0
+        for (index, row) in rows.enumerated() {
+            let p = Array(probabilities[(index * 3)..<(index * 3 + 3)])
+            #expect(abs(p.reduce(0, +) - 1) < 1e-12 && p.allSatisfy { $0 > 0 && $0 < 1 })
+            #expect(labels[index] == ensemble.classLabels[p.firstIndex(of: p.max()!)!])
+            #expect(row.withUnsafeBufferPointer { result.model.predict($0) } == labels[index])
+            if labels[index] == test.target[index] { right += 1 }
+        }
+        #expect(right > 180, "\(right) of 200 right")
+    }
+
+    /// Early stopping keeps whole rounds (K trees each), and training is deterministic.
+    @Test func earlyStoppingKeepsWholeRounds() throws {
+        var parameters = Hyperparameters()
+        parameters.trees = 300
+        parameters.learningRate = 0.5
+        parameters.earlyStopping = 3
+        let data = Self.data(rows: 600)
+        let first = try Trainer.train(.gbdt, on: data, parameters: parameters)
+        let second = try Trainer.train(.gbdt, on: data, parameters: parameters)
+        #expect(first.model == second.model)
+        guard case .trees(let ensemble) = first.model else { Issue.record("not trees"); return }
+        #expect(first.iterations < 300 && ensemble.trees.count == 3 * first.iterations)
+    }
+
+    /// Which objective `auto` picks, and targets the multiclass objective refuses with a message.
+    @Test func objectiveChoiceAndRefusals() throws {
+        #expect(Trainer.resolve(.auto, target: [0, 1, 1, 0]) == .binary)
+        #expect(Trainer.resolve(.auto, target: [0, 1, 2, 1]) == .multiclass)
+        #expect(Trainer.resolve(.auto, target: [0, 1, 1.5]) == .regression)
+        #expect(Trainer.resolve(.auto, target: (0..<300).map(Double.init)) == .regression, "a count, not classes")
+        var parameters = Hyperparameters()
+        parameters.objective = .multiclass
+        let cases: [([Double], String)] = [
+            ([0, 1, 2.5, 1], "needs whole-number class labels; the target has 2.5 in row 3"),
+            ((0..<300).map(Double.init), "at most 256 classes"),
+            ([3, 3, 3, 3], "needs at least 2 classes; the target has 1"),
+        ]
+        for (target, message) in cases {
+            let data = Dataset(featureNames: ["x"], values: target.indices.map(Double.init), target: target)
+            #expect(throws: TrainingError.self) { try Trainer.check(.gbdt, on: data, parameters: parameters) }
+            do {
+                _ = try Trainer.train(.gbdt, on: data, parameters: parameters)
+                Issue.record("trained on \(target.prefix(4))")
+            } catch {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+    }
+
+    /// Explanations of a multi-class model are refused with a clear message (not a wrong sum).
+    @Test func explainRefusesMultiClass() throws {
+        let model = try Self.trained(Self.data(rows: 300), trees: 3).model
+        #expect(throws: ExplanationError.self) { _ = try ModelExplainer(model) }
+        do { _ = try ModelExplainer(model) } catch { #expect(error.message.contains("multi-class")) }
+    }
+
+    // MARK: Storage
+
+    /// A stored softmax model reads back equal and predicts the same; a stored model of before (no class members)
+    /// still reads.
+    @Test func storedModelReadsBack() throws {
+        let model = try Self.trained(Self.data(rows: 400), trees: 5).model
+        let bytes = ModelDocument.encode(model)
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""class_labels":[2.0,5.0,9.0]"#))
+        let read = try ModelDocument.decode(bytes)
+        #expect(read == model && read.classLabels == [2, 5, 9])
+        let rows = [[0.1, -0.4, 0.3, 0.9], [-0.9, 0.2, 0.0, 0.1], [0.7, 0.7, -0.2, 0.5]]
+        #expect(Self.labels(read, rows) == Self.labels(model, rows))
+        let old = #"{"type":"trees","objective":"regression","base_margin":1.5,"feature_count":1,"float32":false,"#
+            + #""trees":[{"feature":[-1],"threshold":[0],"left":[-1],"right":[-1],"default_left":[0],"value":[2]}]}"#
+        let oldModel = try ModelDocument.decode(Array(old.utf8))
+        #expect(oldModel.classLabels.isEmpty)
+        #expect(Self.labels(oldModel, [[4]]) == [3.5])
+    }
+
+    /// Hostile stored or exported softmax documents are refused with a message: a tree count that is not a
+    /// multiple of K, repeated or missing labels, a margin per class missing, too many classes.
+    @Test func hostileDocumentsAreRefused() throws {
+        let leaf = #"{"feature":[-1],"threshold":[0],"left":[-1],"right":[-1],"default_left":[0],"value":[1]}"#
+        func document(labels: String, margins: String, trees: Int) -> [UInt8] {
+            Array((#"{"type":"trees","objective":"softmax","base_margin":0,"feature_count":1,"float32":false,"#
+                + #""class_labels":\#(labels),"class_margins":\#(margins),"trees":["#
+                + Array(repeating: leaf, count: trees).joined(separator: ",") + "]}").utf8)
+        }
+        let many = "[" + (0...256).map(String.init).joined(separator: ",") + "]"
+        let cases: [([UInt8], String)] = [
+            (document(labels: "[0,1,2]", margins: "[0,0,0]", trees: 4), "4 trees are not a whole number of rounds"),
+            (document(labels: "[0,1,1]", margins: "[0,0,0]", trees: 3), "labels must be distinct"),
+            (document(labels: "[0,1,2]", margins: "[0,0]", trees: 3), "one finite starting margin per class"),
+            (document(labels: "[0]", margins: "[0]", trees: 3), "needs 2 to 256 classes, not 1"),
+            (document(labels: many, margins: many, trees: 0), "at most 256 classes"),
+            (Array(String(decoding: document(labels: "[0,1]", margins: "[0,0]", trees: 2), as: UTF8.self)
+                .replacingOccurrences(of: #""class_labels":[0,1],"#, with: "").utf8), "needs 2 to 256 classes, not 0"),
+        ]
+        for (bytes, message) in cases {
+            do {
+                _ = try ModelDocument.decode(bytes)
+                Issue.record("read: \(message)")
+            } catch {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+        #expect(try ModelDocument.decode(document(labels: "[0,1,2]", margins: "[0,0,0]", trees: 6)).classLabels.count == 3)
+    }
+
+    // MARK: Imports
+
+    /// XGBoost (`multi:softprob`, `multi:softmax`) and LightGBM (`multiclass`) models predict the libraries' own
+    /// class probabilities to 1e-6 relative and their classes, missing values included.
+    @Test(arguments: ["xgboost-softprob", "xgboost-softmax", "lightgbm-multiclass"])
+    func importsMatchTheLibraries(name: String) throws {
+        let ensemble = name.hasPrefix("xgboost")
+            ? try XGBoostModel.load(try Self.fixture("\(name).json")).ensemble
+            : try LightGBMModel.load(try Self.fixture("\(name).txt")).ensemble
+        let rows = try Self.rows(name)
+        let expected = try Self.lines("\(name).expected.txt")
+        let labels = try Self.lines("\(name).labels.txt").map { $0[0] }
+        let classes = expected[0].count
+        #expect(ensemble.objective == .softmax && ensemble.classLabels == (0..<classes).map(Double.init))
+        #expect(rows.count == expected.count && rows.count == 60)
+        let got = Self.probabilities(ensemble, rows)
+        for (index, want) in expected.enumerated() {
+            for k in 0..<classes {
+                #expect(Self.close(got[index * classes + k], want[k]),
+                        "\(name) row \(index) class \(k): \(got[index * classes + k]), library \(want[k])")
+            }
+        }
+        #expect(Self.labels(.trees(ensemble), rows) == labels)
+        let stored = try ModelDocument.decode(ModelDocument.encode(.trees(ensemble)))
+        #expect(stored == .trees(ensemble))
+    }
+
+    /// Hostile or unsupported multi-class imports are refused with a message: num_class 0 or huge, LightGBM's
+    /// one-vs-all, a tree count that is not a multiple of K, tree groups out of range or uneven, base scores that
+    /// do not match the classes.
+    @Test func hostileImportsAreRefused() throws {
+        let xgb = String(decoding: try Self.fixture("xgboost-softprob.json"), as: UTF8.self)
+        let lgb = String(decoding: try Self.fixture("lightgbm-multiclass.txt"), as: UTF8.self)
+        func xgbRefusal(_ text: String) -> String? {
+            do { _ = try XGBoostModel.load(Array(text.utf8)); return nil } catch { return error.message }
+        }
+        func lgbRefusal(_ text: String) -> String? {
+            do { _ = try LightGBMModel.load(Array(text.utf8)); return nil } catch { return error.message }
+        }
+        let firstInfo = xgb.range(of: #""tree_info":[0,1,2,3"#)!
+        let xgbCases: [(String, String)] = [
+            (xgb.replacingOccurrences(of: #""num_class":"4""#, with: #""num_class":"100000""#),
+             "num_class 100000 is not a number of classes xalorra supports"),
+            (xgb.replacingOccurrences(of: #""num_class":"4""#, with: #""num_class":"-1""#), "num_class -1"),
+            (xgb.replacingOccurrences(of: #""num_class":"4""#, with: #""num_class":"0""#),
+             "needs num_class 2 or more"),
+            (xgb.replacingCharacters(in: firstInfo, with: #""tree_info":[0,1,2,7"#),
+             "tree_info names output group 7, but num_class is 4"),
+            (xgb.replacingCharacters(in: firstInfo, with: #""tree_info":[0,1,2,2"#),
+             "the classes have different numbers of trees"),
+            (xgb.replacingOccurrences(of: #""base_score":"[0E0,0E0,0E0,0E0]""#, with: #""base_score":"[0E0,0E0]""#),
+             "base_score has 2 values, but num_class is 4"),
+            (xgb.replacingOccurrences(of: #""name":"multi:softprob""#, with: #""name":"reg:squarederror""#),
+             "multi-class models need multi:softprob or multi:softmax"),
+        ]
+        for (text, message) in xgbCases {
+            let refusal = xgbRefusal(text)
+            #expect(refusal?.contains(message) == true, "\(refusal ?? "loaded"): wanted \(message)")
+        }
+        // Drop the last tree: 74 trees are not whole rounds of 3.
+        let lastTree = lgb.range(of: "Tree=74\n")!.lowerBound
+        let endOfTrees = lgb.range(of: "end of trees")!.lowerBound
+        let cut = String(lgb[..<lastTree] + lgb[endOfTrees...])
+            .replacingOccurrences(of: #"tree_sizes=[^\n]*\n"#, with: "", options: .regularExpression)
+        let lgbCases: [(String, String)] = [
+            (lgb.replacingOccurrences(of: "num_class=3\nnum_tree_per_iteration=3", with: "num_class=0\nnum_tree_per_iteration=0"),
+             "num_class 0 is not a number of classes"),
+            (lgb.replacingOccurrences(of: "num_class=3\nnum_tree_per_iteration=3",
+                                      with: "num_class=100000\nnum_tree_per_iteration=100000"),
+             "num_class 100000 with 100000 trees per iteration is not supported"),
+            (lgb.replacingOccurrences(of: "objective=multiclass num_class:3", with: "objective=regression"),
+             "num_class 3 needs objective multiclass"),
+            (cut, "74 trees, not a whole number of iterations of 3"),
+            (String(decoding: try Self.fixture("refuse-multiclassova.txt"), as: UTF8.self),
+             "objective \"multiclassova\" (one-vs-all) is not supported"),
+        ]
+        for (text, message) in lgbCases {
+            let refusal = lgbRefusal(text)
+            #expect(refusal?.contains(message) == true, "\(refusal ?? "loaded"): wanted \(message)")
+        }
+    }
+
+    // MARK: The binary
+
+    /// Through the CLI, offline and over HTTP: `train` picks multiclass by itself and shows its metrics, `predict`
+    /// prints a class label, a batch file gets one label a line equal to LightGBM's classes for an imported model,
+    /// `--explain` is refused with the reason, and `--objective multiclass` on a non-integer target is a usage error.
+    @Test func cliTrainsImportsAndPredicts() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let cli = server.cli
+        let remote = ["--url", server.url, "--token", try server.token()]
+        let data = Self.data(rows: 600)
+        var csv = "a,b,c,d,kind\n"
+        for row in 0..<data.rowCount {
+            csv += data.values[(row * 4)..<(row * 4 + 4)].map { "\($0)" }.joined(separator: ",")
+                + ",\(Int(data.target[row]))\n"
+        }
+        let file = try cli.write("classes.csv", csv)
+        let trained = try cli.run(["train", "iris", "--data", file, "--target", "kind", "--trees", "20"])
+        #expect(trained.status == 0 && trained.stdout.contains("accuracy"), "\(trained)")
+        for extra in [[], remote] {
+            let answer = try cli.run(["predict", "iris", "0.9", "0.9", "0", "0"] + extra)
+            #expect(answer.status == 0 && Double(answer.stdout.dropLast()) == 9, "\(answer)")
+            let explained = try cli.run(["predict", "iris", "0.9", "0.9", "0", "0", "--explain"] + extra)
+            #expect(explained.status != 0 && explained.stderr.contains("multi-class"), "\(explained)")
+        }
+        var bad = "a,kind\n"
+        for row in 0..<30 { bad += "\(row),\(Double(row % 3) + 0.5)\n" }
+        let refused = try cli.run(["train", "bad", "--data", try cli.write("bad.csv", bad), "--target", "kind",
+                                   "--objective", "multiclass"])
+        #expect(refused.status != 0 && refused.stderr.contains("whole-number class labels"), "\(refused)")
+        let imported = try cli.run(["models", "import", "lgbm", try Self.path("lightgbm-multiclass.txt")] + remote)
+        #expect(imported.status == 0, "\(imported)")
+        let labels = try Self.lines("lightgbm-multiclass.labels.txt").map { $0[0] }
+        for extra in [[], remote] {
+            let batch = try cli.run(["predict", "lgbm", "--file", try Self.path("lightgbm-multiclass.input.csv")] + extra)
+            #expect(batch.status == 0, "\(batch)")
+            #expect(batch.stdout.split(separator: "\n").map { Double($0) } == labels, "\(batch.stdout.prefix(200))")
+        }
+    }
+}
