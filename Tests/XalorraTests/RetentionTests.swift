@@ -73,6 +73,19 @@ struct RetentionTests {
         #expect(after.count == 2 && after[1] > before.max()!, "\(before) then \(after)")
     }
 
+    /// Old records logged after new ones (a clock set back, a store copied in) are found too: the walk does not stop
+    /// at the first new record.
+    @Test func pruneFindsOldRecordsAfterNewOnes() async throws {
+        let cli = try BinaryRunner()
+        try await Self.fill(cli.home, [
+            Self.batch(model: "a", daysAgo: 1, tag: 1), Self.batch(model: "a", daysAgo: 60, rows: 4, tag: 2),
+            Self.batch(model: "a", daysAgo: 0, tag: 3),
+        ])
+        let pruned = try cli.run(["logs", "prune", "--older-than", "30d", "--json"])
+        #expect(try Self.json(pruned.stdout)["deleted_rows"] == .int(4), "\(pruned.stdout)")
+        #expect(try await StoreInspector.records(cli.home).map(\.input) == [[.int(1), .int(0)], [.int(3), .int(0)]])
+    }
+
     /// A server with XALORRA_LOG_RETENTION and XALORRA_AUDIT_RETENTION deletes old predictions and audit rows
     /// soon after it starts, and keeps the rest.
     @Test func serveAppliesRetention() async throws {

@@ -3,12 +3,15 @@ public import XalorraML
 /// The answers of `POST /predict/{model}`, both directions: the server writes them, `RemoteAPI` reads them back into
 /// the same values `LocalAPI` returns.
 extension Prediction: JSONRepresentable, JSONDecodable {
-    /// `{"model":"xgb-v2","input":[1,2,3],"prediction":6,"version":"baseline"}`: the seed's order, then `version`.
+    /// `{"model":"xgb-v2","input":[1,2,3],"prediction":6,"version":"baseline"}`: the seed's order, then `version`;
+    /// a multi-class model's answer adds `"probabilities":{"<label>":p,…}`.
     public var json: JSONValue {
-        .object([
+        var members: [(String, JSONValue)] = [
             ("model", .string(model)), ("input", .numbers(input)), ("prediction", .number(prediction)),
             ("version", .string(version)),
-        ])
+        ]
+        if let probabilities { members.append(("probabilities", probabilities.json)) }
+        return .object(members)
     }
 
     /// Appends the compact JSON of ``json`` for one row of a batch to `out` without building a ``JSONValue``: batch
@@ -31,18 +34,32 @@ extension Prediction: JSONRepresentable, JSONDecodable {
     public init(json: JSONValue) throws(XalorraError) {
         self.init(
             model: try json.text("model"), input: try json.numberList("input"), prediction: try json.numberField("prediction"),
-            version: try json.text("version"))
+            version: try json.text("version"),
+            probabilities: try json["probabilities"].map { value throws(XalorraError) in try ClassProbabilities(json: value) })
     }
 }
 
 extension BatchPrediction: JSONRepresentable, JSONDecodable {
-    /// `{"model":"m","version":"3","predictions":[…]}`: one prediction per row, in order.
+    /// `{"model":"m","version":"3","predictions":[…]}`: one prediction per row, in order; a multi-class model's
+    /// answer adds `"probabilities":[{"<label>":p,…},…]`, one per row.
     public var json: JSONValue {
-        .object([("model", .string(model)), ("version", .string(version)), ("predictions", .numbers(predictions))])
+        var members: [(String, JSONValue)] = [
+            ("model", .string(model)), ("version", .string(version)), ("predictions", .numbers(predictions)),
+        ]
+        if let probabilities { members.append(("probabilities", .array(probabilities.map(\.json)))) }
+        return .object(members)
     }
 
     /// Reads ``json`` back.
     public init(json: JSONValue) throws(XalorraError) {
-        self.init(model: try json.text("model"), version: try json.text("version"), predictions: try json.numberList("predictions"))
+        var probabilities: [ClassProbabilities]?
+        if json["probabilities"] != nil {
+            probabilities = try json.list("probabilities").map { row throws(XalorraError) in
+                try ClassProbabilities(json: row)
+            }
+        }
+        self.init(
+            model: try json.text("model"), version: try json.text("version"),
+            predictions: try json.numberList("predictions"), probabilities: probabilities)
     }
 }

@@ -11,13 +11,19 @@ public struct Prediction: Sendable, Equatable {
     public let prediction: Number
     /// `baseline`, or the trained version number as a string.
     public let version: String
+    /// A multi-class model's class probabilities (its `prediction` is the most probable class's label); `nil` for
+    /// every other model.
+    public let probabilities: ClassProbabilities?
 
     /// Creates a prediction.
-    public init(model: String, input: [Number], prediction: Number, version: String) {
+    public init(
+        model: String, input: [Number], prediction: Number, version: String, probabilities: ClassProbabilities? = nil
+    ) {
         self.model = model
         self.input = input
         self.prediction = prediction
         self.version = version
+        self.probabilities = probabilities
     }
 }
 
@@ -29,11 +35,14 @@ public struct BatchPrediction: Sendable, Equatable {
     public let version: String
     /// One output per input row, in order.
     public let predictions: [Number]
+    /// A multi-class model's class probabilities, one per row in order; `nil` for every other model.
+    public let probabilities: [ClassProbabilities]?
 
     /// Creates a batch answer.
-    public init(model: String, version: String, predictions: [Number]) {
+    public init(model: String, version: String, predictions: [Number], probabilities: [ClassProbabilities]? = nil) {
         self.model = model
         self.version = version
         self.predictions = predictions
+        self.probabilities = probabilities
     }
 }

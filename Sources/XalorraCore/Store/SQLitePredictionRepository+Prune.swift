@@ -3,11 +3,11 @@ import GRDB
 /// Deleting old predictions without stalling the requests that log new ones.
 ///
 /// The log has one index, `(tenant, model, id)`, and adding one on the time would slow every insert (see the
-/// migrations), so the old records are found by walking the ids from the oldest: ids follow commit order, and a
-/// record's timestamp is taken moments before its commit, so the walk stops at the first record logged more than
-/// ``pruneWalkSlack`` after the cutoff. Reads run on a reader (in WAL mode they hold no writer up); each delete is
-/// one short IMMEDIATE transaction of at most ``pruneBatchRecords`` records and ``pruneBatchRows`` rows, and the
-/// writer's queue serves the commits waiting behind it before the next one.
+/// migrations), so the old records are found by walking every record's id and timestamp in id order, a few thousand
+/// a read. The walk does not stop at the first new record: ids follow commit order, not the clock (a clock set back,
+/// a store copied in), and a prune must be exact. Reads run on a reader (in WAL mode they hold no writer up); each
+/// delete is one short IMMEDIATE transaction of at most ``pruneBatchRecords`` records and ``pruneBatchRows`` rows,
+/// and the writer's queue serves the commits waiting behind it before the next one.
 extension SQLitePredictionRepository {
     /// Records read per read transaction of the walk.
     static let pruneScanRecords = 2_000
@@ -16,13 +16,10 @@ extension SQLitePredictionRepository {
     /// Most prediction rows one delete transaction removes (a record holds up to 1,024: freeing a batch's block
     /// pages is most of a delete's cost).
     public static let pruneBatchRows = 32_768
-    /// How far past the cutoff the walk looks for stragglers: a record committed late for its timestamp.
-    static let pruneWalkSlack = TimeSpan(seconds: 3_600)
 
     public func prune(before cutoff: Timestamp, model: String?, dryRun: Bool) async throws(XalorraError)
         -> PruneCount
     {
-        let stop = cutoff.adding(seconds: Self.pruneWalkSlack.seconds).microseconds
         var after: Int64 = 0
         var total = PruneCount()
         while true {
@@ -32,12 +29,7 @@ extension SQLitePredictionRepository {
             after = last.id
             var batch: [Int64] = []
             var batchRows = 0
-            var reachedNewer = false
             for record in chunk {
-                if record.timestamp >= stop {
-                    reachedNewer = true
-                    break
-                }
                 guard record.timestamp < cutoff.microseconds, model == nil || record.model == model else { continue }
                 if !batch.isEmpty, batch.count == Self.pruneBatchRecords || batchRows + record.rows > Self.pruneBatchRows {
                     total += try await delete(batch, dryRun: dryRun)
@@ -48,7 +40,7 @@ extension SQLitePredictionRepository {
             }
             if !batch.isEmpty { total += try await delete(batch, dryRun: dryRun) }
             // A server shutting down stops a prune here; what is deleted stays deleted, the rest waits a next round.
-            if reachedNewer || chunk.count < Self.pruneScanRecords || Task.isCancelled { break }
+            if chunk.count < Self.pruneScanRecords || Task.isCancelled { break }
         }
         return total
     }
