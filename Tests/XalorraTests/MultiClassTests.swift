@@ -115,7 +115,8 @@ struct MultiClassTests {
     /// Which objective `auto` picks, and targets the multiclass objective refuses with a message.
     @Test func objectiveChoiceAndRefusals() throws {
         #expect(Trainer.resolve(.auto, target: [0, 1, 1, 0]) == .binary)
-        #expect(Trainer.resolve(.auto, target: [0, 1, 2, 1]) == .multiclass)
+        #expect(Trainer.resolve(.auto, target: (0..<30).map { Double($0 % 3) }) == .multiclass)
+        #expect(Trainer.resolve(.auto, target: (0..<40).map { Double($0 * 2) }) == .regression, "mostly distinct")
         #expect(Trainer.resolve(.auto, target: [0, 1, 1.5]) == .regression)
         #expect(Trainer.resolve(.auto, target: (0..<300).map(Double.init)) == .regression, "a count, not classes")
         var parameters = Hyperparameters()
@@ -313,5 +314,73 @@ struct MultiClassTests {
             #expect(batch.status == 0, "\(batch)")
             #expect(batch.stdout.split(separator: "\n").map { Double($0) } == labels, "\(batch.stdout.prefix(200))")
         }
+    }
+
+    // MARK: Answers
+
+    /// A multi-class answer's JSON carries the label as `prediction` and `probabilities` keyed by label text, and
+    /// reads back equal (what RemoteAPI does); answers of other models have no `probabilities` member.
+    @Test func answerJSONRoundTrips() throws {
+        let probabilities = ClassProbabilities(labels: [.int(0), .int(1), .int(7)], values: [0.25, 0.5, 0.25])
+        let single = Prediction(model: "m", input: [.int(1)], prediction: .int(1), version: "2",
+                                probabilities: probabilities)
+        let text = JSONWriter.compact(single.json)
+        #expect(text.hasSuffix(#""version":"2","probabilities":{"0":0.25,"1":0.5,"7":0.25}}"#), "\(text)")
+        #expect(try Prediction(json: single.json) == single)
+        let batch = BatchPrediction(model: "m", version: "2", predictions: [.int(1), .int(7)],
+                                    probabilities: [probabilities, probabilities])
+        #expect(try BatchPrediction(json: batch.json) == batch)
+        let plain = Prediction(model: "m", input: [.int(1)], prediction: .double(0.5), version: "2")
+        let decoded = try Prediction(json: plain.json)
+        #expect(plain.json["probabilities"] == nil && decoded == plain)
+        #expect(ClassProbabilities.label(3) == .int(3) && ClassProbabilities.label(-0.0) == .int(0))
+    }
+
+    /// Over HTTP, a single row and a batch of an imported LightGBM multi-class model answer the class label and the
+    /// class probabilities LightGBM computes (to 1e-6), keyed by label, and the CLI's `--json` shows both; the
+    /// prediction log holds the label.
+    @Test func httpAndCLIAnswerLabelsAndProbabilities() async throws {
+        let server = try await LiveServer(arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let token = try server.token()
+        let imported = try server.cli.run(["models", "import", "lgbm", try Self.path("lightgbm-multiclass.txt")])
+        #expect(imported.status == 0, "\(imported)")
+        let rows = try Self.rows("lightgbm-multiclass")
+        let expected = try Self.lines("lightgbm-multiclass.expected.txt")
+        let labels = try Self.lines("lightgbm-multiclass.labels.txt").map { Int($0[0]) }
+        func cells(_ row: [Double]) -> String { row.map { $0.isNaN ? "null" : "\($0)" }.joined(separator: ",") }
+        let complete = try #require(rows.indices.first { !rows[$0].contains(where: \.isNaN) })
+        let single = try await server.request(
+            "POST", "/predict/lgbm", token: token, body: #"{"features":[\#(cells(rows[complete]))]}"#)
+        #expect(single.status == 200, "\(single.body)")
+        let body = try JSONParser.parse(single.body)
+        #expect(body["prediction"] == .number(.int(Int64(labels[complete]))), "\(single.body)")
+        for k in 0..<3 {
+            guard case .number(let p)? = body["probabilities"]?["\(k)"] else { Issue.record("\(single.body)"); continue }
+            #expect(Self.close(p.doubleValue, expected[complete][k]), "class \(k): \(p)")
+        }
+        let instances = rows.prefix(10).map { "[\(cells($0))]" }.joined(separator: ",")
+        let batch = try await server.request(
+            "POST", "/predict/lgbm", token: token, body: #"{"instances":[\#(instances)]}"#)
+        #expect(batch.status == 200, "\(batch.body)")
+        let answer = try BatchPrediction(json: try JSONParser.parse(batch.body))
+        #expect(answer.predictions == labels.prefix(10).map { .int(Int64($0)) })
+        let probabilities = try #require(answer.probabilities)
+        #expect(probabilities.count == 10)
+        for (index, row) in probabilities.enumerated() {
+            #expect(row.labels == [.int(0), .int(1), .int(2)])
+            #expect(zip(row.values, expected[index]).allSatisfy { Self.close($0, $1) }, "row \(index)")
+        }
+        let remote = ["--url", server.url, "--token", token]
+        for extra in [[], remote] {
+            let json = try server.cli.run(["predict", "lgbm"] + rows[complete].map { "\($0)" } + ["--json"] + extra)
+            let parsed = try JSONParser.parse(json.stdout)
+            #expect(parsed["prediction"] == .number(.int(Int64(labels[complete]))), "\(json)")
+            #expect(parsed["probabilities"]?["2"] != nil, "\(json)")
+            let plain = try server.cli.run(["predict", "lgbm"] + rows[complete].map { "\($0)" } + extra)
+            #expect(plain.stdout == "\(labels[complete])\n", "\(plain)")
+        }
+        let logged = try server.cli.run(["logs", "--json", "--limit", "1"])
+        #expect(logged.stdout.contains(#""prediction":\#(labels[complete])"#), "\(logged.stdout.prefix(400))")
     }
 }

@@ -41,7 +41,7 @@ public struct LocalAPI: XalorraAPI {
         self.settings = settings
         self.responder = responder
         self.feed = feed
-        self.logFile = PredictionLogFile(path: settings.predictionLogPath)
+        self.logFile = PredictionLogFile(settings: settings)
         self.caller = caller
         self.warn = warn
         self.database = Lazy { () throws(XalorraError) in

@@ -6,8 +6,9 @@
 /// fraction `o_j` (1 when the row takes every one of those splits' branches toward `l`, else 0). The leaf's
 /// Shapley contribution depends only on the set `A = {j : o_j = 1}`: with
 /// `s(M) = v Σ_{S⊆M} |S|!(d−|S|−1)!/d! Π_{j∈P∖S} z_j`, a feature outside `A` gets `−s(A)` and one inside gets
-/// `(1 − z_j)/z_j · s(A∖{j})`. The `2^d` values of `s` are computed once per leaf; a row then needs one pass over
-/// each tree's splits (the set `A` at every node) and `d` look-ups per leaf.
+/// `(1 − z_j)/z_j · s(A∖{j})`. The `2^d` values of `s` are computed once per leaf, and from them the `d`
+/// contributions of every `A` (`2^d · d` values); a row then needs one pass over each tree's splits (the set `A` at
+/// every node) and, per leaf, `d` consecutive values added to its path's features.
 struct TreeSHAPTables: Sendable {
     /// A split, with the tree-local slots of itself and its children in the row's scratch of sets.
     struct Split: Sendable {
@@ -24,19 +25,20 @@ struct TreeSHAPTables: Sendable {
         var defaultLeft: Bool
     }
 
-    /// One leaf: its slot, its path's features (`depth` of them from `pathStart`) and its `s` table (`1 << depth`
-    /// values from `tableStart`).
+    /// One leaf, or two sibling leaves read as one: the slot(s), the path's features (`depth` of them from
+    /// `pathStart`; siblings share them) and the contributions table from `tableStart`: `depth` values for each of
+    /// the `1 << depth` sets of a single leaf; for siblings, for each union of their two sets and which of them holds
+    /// the parent's feature (`2 << depth` entries), both leaves' values summed, so a row adds `depth` values for the
+    /// pair instead of `2 × depth`.
     struct Leaf: Sendable {
         var slot: Int32
+        /// The right sibling's slot, or -1 for a single leaf.
+        var sibling: Int32
+        /// The parent's feature bit (siblings only).
+        var bit: UInt32
         var depth: Int32
         var pathStart: Int32
         var tableStart: Int32
-    }
-
-    /// One distinct feature of a leaf's path and its `(1 − z)/z`.
-    struct PathFeature: Sendable {
-        var ratio: Double
-        var feature: Int
     }
 
     /// What a tabled tree occupies.
@@ -50,7 +52,8 @@ struct TreeSHAPTables: Sendable {
 
     private(set) var splits: [Split] = []
     private(set) var leaves: [Leaf] = []
-    private(set) var path: [PathFeature] = []
+    /// The distinct features of each leaf's path.
+    private(set) var path: [Int32] = []
     private(set) var table: [Double] = []
     /// One per tree of the ensemble: `nil` for a tree left to the recursive algorithm (a path testing more than
     /// ``maxPathFeatures`` features, a branch no training row reached, children stored before their parent).
@@ -88,7 +91,7 @@ struct TreeSHAPTables: Sendable {
                 let depth = depths[index]
                 guard depth <= Self.maxPathFeatures else { return false }
                 build += Self.powersOfThree[depth]
-                values += 1 << depth
+                values += (1 << depth) * depth
                 recursive += (depth + 1) * (depth + 1)
                 continue
             }
@@ -102,19 +105,39 @@ struct TreeSHAPTables: Sendable {
         else { return false }
         // Each node's path: its distinct features with their zero fractions, built parent to child.
         var paths = [[(feature: Int32, zero: Double)]](repeating: [], count: count)
+        // Leaves whose sibling is a leaf too, by their parent's slot: the first of the two waits for the second.
+        var waiting: [Int: (slot: Int, values: [Double])] = [:]
+        var parents = [(slot: Int, bit: UInt32, twoLeaves: Bool)](repeating: (0, 0, false), count: count)
         for index in 0..<count {
             let node = tree[root + index]
             let nodePath = paths[index]
             paths[index] = []
             guard node.feature >= 0 else {
                 guard nodePath.count <= Self.maxPathFeatures else { return false }
-                addLeaf(index, value: node.value, path: nodePath)
+                let values = Self.contributions(value: node.value, path: nodePath)
+                let parent = parents[index]
+                guard index > 0, parent.twoLeaves else {
+                    append(slot: index, sibling: -1, bit: 0, path: nodePath, values: values)
+                    continue
+                }
+                guard let first = waiting.removeValue(forKey: parent.slot) else {
+                    waiting[parent.slot] = (index, values)
+                    continue
+                }
+                let second: (slot: Int, values: [Double]) = (index, values)
+                let firstIsLeft = Int(tree[root + parent.slot].left) - root == first.slot
+                appendSiblings(
+                    left: firstIsLeft ? first : second, right: firstIsLeft ? second : first, bit: parent.bit,
+                    path: nodePath)
                 continue
             }
             let left = Int(node.left) - root, right = Int(node.right) - root
             let position = nodePath.firstIndex { $0.feature == node.feature }
             let bit = UInt32(position ?? nodePath.count)
             guard bit < 32 else { return false }
+            let twoLeaves = tree[Int(node.left)].feature < 0 && tree[Int(node.right)].feature < 0
+            parents[left] = (index, 1 << bit, twoLeaves)
+            parents[right] = (index, 1 << bit, twoLeaves)
             splits.append(Split(
                 threshold: node.threshold, feature: node.feature, slot: Int32(index), left: Int32(left),
                 right: Int32(right), bit: 1 << bit, first: position == nil ? 1 << bit : 0,
@@ -135,13 +158,42 @@ struct TreeSHAPTables: Sendable {
         return true
     }
 
-    private mutating func addLeaf(_ slot: Int, value: Double, path nodePath: [(feature: Int32, zero: Double)]) {
+    private mutating func append(
+        slot: Int, sibling: Int, bit: UInt32, path nodePath: [(feature: Int32, zero: Double)], values: [Double]
+    ) {
+        leaves.append(Leaf(slot: Int32(slot), sibling: Int32(sibling), bit: bit, depth: Int32(nodePath.count),
+                           pathStart: Int32(path.count), tableStart: Int32(table.count)))
+        for element in nodePath { path.append(element.feature) }
+        table += values
+    }
+
+    /// Two sibling leaves as one entry: for each union `u` of their sets and `side` (1 when the right leaf's set
+    /// holds the parent's feature), the left leaf's values at its set plus the right's at its own.
+    private mutating func appendSiblings(
+        left: (slot: Int, values: [Double]), right: (slot: Int, values: [Double]), bit: UInt32,
+        path nodePath: [(feature: Int32, zero: Double)]
+    ) {
         let depth = nodePath.count
-        leaves.append(Leaf(slot: Int32(slot), depth: Int32(depth), pathStart: Int32(path.count),
-                           tableStart: Int32(table.count)))
-        for element in nodePath {
-            path.append(PathFeature(ratio: (1 - element.zero) / element.zero, feature: Int(element.feature)))
+        var values = [Double](repeating: 0, count: (2 << depth) * depth)
+        for union in 0..<(1 << depth) {
+            for side in 0..<2 {
+                // The parent's bit is in exactly one leaf's set when it is in the union, else in neither.
+                let leftSet = union & Int(bit) == 0 || side == 0 ? union : union & ~Int(bit)
+                let rightSet = union & Int(bit) == 0 || side == 1 ? union : union & ~Int(bit)
+                for position in 0..<depth {
+                    values[((union << 1) | side) * depth + position] =
+                        left.values[leftSet * depth + position] + right.values[rightSet * depth + position]
+                }
+            }
         }
+        append(slot: left.slot, sibling: right.slot, bit: bit, path: nodePath, values: values)
+    }
+
+    /// A single leaf's contributions table: `depth` values for each of its path's `1 << depth` sets.
+    private static func contributions(value: Double, path nodePath: [(feature: Int32, zero: Double)]) -> [Double] {
+        let depth = nodePath.count
+        var table: [Double] = []
+        table.reserveCapacity((1 << depth) * depth)
         let size = 1 << depth
         // Π_{j∈P∖S} z_j for every S, and the Shapley weights |S|!(d−|S|−1)!/d! by |S|.
         var product = [Double](repeating: 1, count: size)
@@ -150,8 +202,9 @@ struct TreeSHAPTables: Sendable {
         }
         var weights = [Double](repeating: 0, count: max(depth, 1))
         for members in 0..<depth {
-            weights[members] = Self.factorial(members) * Self.factorial(depth - members - 1) / Self.factorial(depth)
+            weights[members] = factorial(members) * factorial(depth - members - 1) / factorial(depth)
         }
+        var shares = [Double](repeating: 0, count: size)  // s(A) for every A
         for mask in 0..<size {
             var total = 0.0
             var subset = mask
@@ -160,8 +213,15 @@ struct TreeSHAPTables: Sendable {
                 if subset == 0 { break }
                 subset = (subset - 1) & mask
             }
-            table.append(value * total)
+            shares[mask] = value * total
         }
+        for mask in 0..<size {
+            for (position, element) in nodePath.enumerated() {
+                let bit = 1 << position
+                table.append(mask & bit != 0 ? (1 - element.zero) / element.zero * shares[mask ^ bit] : -shares[mask])
+            }
+        }
+        return table
     }
 
     private static let powersOfThree = (0...maxPathFeatures).map { Int(pow3($0)) }
@@ -186,7 +246,7 @@ struct TreeSHAPTables: Sendable {
     struct Buffers {
         let splits: UnsafeBufferPointer<Split>
         let leaves: UnsafeBufferPointer<Leaf>
-        let path: UnsafeBufferPointer<PathFeature>
+        let path: UnsafeBufferPointer<Int32>
         let table: UnsafeBufferPointer<Double>
 
         /// Adds `tree`'s contributions for `row` (already rounded for float32 models) to `phi`, using `masks` (one
@@ -210,15 +270,15 @@ struct TreeSHAPTables: Sendable {
             let path = self.path.baseAddress!
             for index in tree.leaves {
                 let leaf = leaves[index]
-                let mask = Int(masks[Int(leaf.slot)])
-                let values = table + Int(leaf.tableStart)
-                let features = path + Int(leaf.pathStart)
-                let outside = -values[mask]
-                for position in 0..<Int(leaf.depth) {
-                    let bit = 1 << position
-                    let inside = features[position].ratio * values[mask ^ bit]
-                    phi[features[position].feature] += mask & bit != 0 ? inside : outside
+                let depth = Int(leaf.depth)
+                var set = masks[Int(leaf.slot)]
+                if leaf.sibling >= 0 {
+                    let other = masks[Int(leaf.sibling)]
+                    set = ((set | other) << 1) | (other & leaf.bit == 0 ? 0 : 1)
                 }
+                let values = table + Int(leaf.tableStart) + Int(set) * depth
+                let features = path + Int(leaf.pathStart)
+                for position in 0..<depth { phi[Int(features[position])] += values[position] }
             }
         }
     }

@@ -107,7 +107,8 @@ public enum Trainer {
     }
 
     /// The gbdt objective for `target`: `auto` is binary when every value is 0 or 1 and both occur, multiclass when
-    /// the values are 3 to ``TreeEnsemble/maxClasses`` distinct whole numbers, else regression.
+    /// the values are 3 to ``TreeEnsemble/maxClasses`` distinct whole numbers with at least 10 rows per class on
+    /// average, else regression.
     static func resolve(_ objective: Hyperparameters.Objective, target: [Double]) -> Hyperparameters.Objective {
         guard objective == .auto else { return objective }
         var labels = Set<Double>()
@@ -117,7 +118,9 @@ public enum Trainer {
             if labels.count > TreeEnsemble.maxClasses { return .regression }
         }
         if labels == [0, 1] { return .binary }
-        return labels.count >= 3 ? .multiclass : .regression
+        // Whole numbers that are mostly distinct (a count, a price in cents) are a quantity, not classes: a class
+        // needs 10 rows on average.
+        return labels.count >= 3 && labels.count * 10 <= target.count ? .multiclass : .regression
     }
 
     /// Regression or classification metrics of `model` on `data`.
