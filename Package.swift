@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", exact: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         .target(name: "XalorraML", swiftSettings: strict),
@@ -52,6 +53,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "XalorraPostgres",
+            dependencies: ["XalorraCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "XalorraClient",
             dependencies: ["XalorraCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: strict
@@ -59,7 +65,8 @@ let package = Package(
         .target(
             name: "XalorraCLI",
             dependencies: [
-                "XalorraCore", "XalorraServer", "XalorraClient", .product(name: "Logging", package: "swift-log"),
+                "XalorraCore", "XalorraServer", "XalorraClient", "XalorraPostgres",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -68,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "XalorraTests",
             dependencies: [
-                "XalorraCLI", "XalorraCore", "XalorraML", "XalorraServer", "XalorraClient", "xalorra",
+                "XalorraCLI", "XalorraCore", "XalorraML", "XalorraServer", "XalorraClient", "XalorraPostgres", "xalorra",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

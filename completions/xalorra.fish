@@ -4,21 +4,23 @@
 function __xalorra_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' token predict train models logs users keys audit chat routes serve health help completions man
+            printf '%s\n' token predict train models logs users keys audit chat routes serve health help completions man backup restore store
         case 'token'
             printf '%s\n' verify
         case 'train'
             printf '%s\n' jobs show cancel
         case 'models'
-            printf '%s\n' list show import export delete
+            printf '%s\n' list show import export delete drift
         case 'logs'
-            printf '%s\n' export
+            printf '%s\n' export prune
         case 'users'
             printf '%s\n' add list show update passwd disable enable delete register login logout whoami
         case 'keys'
             printf '%s\n' create list show revoke
         case 'chat'
             printf '%s\n' list show rename delete export
+        case 'store'
+            printf '%s\n' migrate info
     end
 end
 
@@ -42,6 +44,7 @@ complete -c xalorra -l url -r -d 'Act over HTTP against a running `xalorra serve
 complete -c xalorra -l token -r -d 'Bearer token for remote mode (XALORRA_TOKEN, AUTH_TOKEN)'
 complete -c xalorra -l json -d 'Print the JSON body that the HTTP API returns for the same operation'
 complete -c xalorra -l home -r -F -d 'Data directory (XALORRA_HOME)'
+complete -c xalorra -l database -r -d 'The store: postgres://… or sqlite:PATH (XALORRA_DATABASE_URL)'
 complete -c xalorra -l as -r -d 'Acting user in local mode (XALORRA_USER; default: the OS user)'
 complete -c xalorra -s h -l help -d 'Show help information'
 complete -c xalorra -l version -d 'Show the version'
@@ -60,6 +63,9 @@ complete -c xalorra -n '__xalorra_at '\'''\''' -a health -d 'Store and server he
 complete -c xalorra -n '__xalorra_at '\'''\''' -a help -d 'Show help for a command.'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a completions -d 'Print a shell completion script (generated from this command table).'
 complete -c xalorra -n '__xalorra_at '\'''\''' -a man -d 'Print the man page (roff), generated from this command table.'
+complete -c xalorra -n '__xalorra_at '\'''\''' -a backup -d 'Write a consistent, checked copy of the store while servers keep running.'
+complete -c xalorra -n '__xalorra_at '\'''\''' -a restore -d 'Replace the store with a backup (refused while a server is running on it).'
+complete -c xalorra -n '__xalorra_at '\'''\''' -a store -d 'Show or migrate the store (SQLite in $XALORRA_HOME, or PostgreSQL with --database).'
 complete -c xalorra -n '__xalorra_at '\''token'\''' -a verify -d 'Verify a token and print its claims; exit 4 with the reason when refused.'
 complete -c xalorra -n '__xalorra_at '\''token'\''' -l user -r -d 'Username for sub and user_id'
 complete -c xalorra -n '__xalorra_at '\''token'\''' -l role -r -a 'admin user' -d 'Role claim'
@@ -83,7 +89,7 @@ complete -c xalorra -n '__xalorra_at '\''train'\''' -l bins -r -d 'Histogram bin
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l valid-fraction -r -d 'Share held out for metrics and early stopping, at least 0 and below 1'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l early-stopping -r -d 'Stop after n rounds without a better validation loss (gbdt)'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l seed -r -d 'Seeds the validation split'
-complete -c xalorra -n '__xalorra_at '\''train'\''' -l objective -r -a 'auto regression binary' -d 'What gbdt minimises; auto: log-loss for a 0/1 target, else squared error'
+complete -c xalorra -n '__xalorra_at '\''train'\''' -l objective -r -a 'auto regression binary multiclass' -d 'What gbdt minimises; auto: log-loss for a 0/1 target, else squared error'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l threads -r -d 'Training threads (same result)'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l detach -d 'Queue the job, print its id and return without waiting'
 complete -c xalorra -n '__xalorra_at '\''train jobs'\''' -l model -r -d 'Only this model'\''s jobs'
@@ -96,6 +102,7 @@ complete -c xalorra -n '__xalorra_at '\''models'\''' -a show -d 'Show a model ve
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a import -d 'Import an XGBoost JSON model, a LightGBM text model or a `models export` file as the next version.'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a export -d 'Write a model version to a file that `models import` reads back.'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -a delete -d 'Delete a model with all its versions, or one version of it.'
+complete -c xalorra -n '__xalorra_at '\''models'\''' -a drift -d 'Compare a version'\''s logged inputs and predictions with its training data (PSI).'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -s n -l limit -r -d 'How many to show'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -l offset -r -d 'Skip this many'
 complete -c xalorra -n '__xalorra_at '\''models'\''' -l tenant -r -d 'Another tenant'\''s models (admins)'
@@ -105,7 +112,9 @@ complete -c xalorra -n '__xalorra_at '\''models list'\''' -l tenant -r -d 'Anoth
 complete -c xalorra -n '__xalorra_at '\''models import'\''' -F
 complete -c xalorra -n '__xalorra_at '\''models export'\''' -F
 complete -c xalorra -n '__xalorra_at '\''models delete'\''' -s y -l yes -d 'Do not ask for confirmation on a terminal'
+complete -c xalorra -n '__xalorra_at '\''models drift'\''' -l since -r -d 'Rows logged from this ISO time, or this long ago (15m, 2h, 7d)'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -a export -d 'Write every matching prediction, oldest first, as NDJSON or CSV.'
+complete -c xalorra -n '__xalorra_at '\''logs'\''' -a prune -d 'Delete predictions older than a duration, in small batches (offline, admin).'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l model -r -d 'Only this model'\''s predictions'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l since -r -d 'From this ISO time, or this long ago (15m, 2h, 7d)'
 complete -c xalorra -n '__xalorra_at '\''logs'\''' -l until -r -d 'Up to this ISO time, or this long ago'
@@ -119,6 +128,9 @@ complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l since -r -d 'From t
 complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l until -r -d 'Up to this ISO time, or this long ago'
 complete -c xalorra -n '__xalorra_at '\''logs export'\''' -l tenant -r -d 'Only this tenant'\''s predictions'
 complete -c xalorra -n '__xalorra_at '\''logs export'\''' -s o -l output -r -F -d 'Write to this file instead of stdout (mode 0600; in place only once the export completes)'
+complete -c xalorra -n '__xalorra_at '\''logs prune'\''' -l older-than -r -d 'Delete what was logged longer ago than this (90d)'
+complete -c xalorra -n '__xalorra_at '\''logs prune'\''' -l model -r -d 'Only this model'\''s predictions'
+complete -c xalorra -n '__xalorra_at '\''logs prune'\''' -l dry-run -d 'Only count what would be deleted'
 complete -c xalorra -n '__xalorra_at '\''users'\''' -a add -d 'Create a user with any role and tenant.'
 complete -c xalorra -n '__xalorra_at '\''users'\''' -a list -d 'List users, optionally those matching a search.'
 complete -c xalorra -n '__xalorra_at '\''users'\''' -a show -d 'Show one user.'
@@ -186,4 +198,11 @@ complete -c xalorra -n '__xalorra_at '\''serve'\''' -l host -r -d 'Address to li
 complete -c xalorra -n '__xalorra_at '\''serve'\''' -l port -r -d 'Port to listen on'
 complete -c xalorra -n '__xalorra_at '\''serve'\''' -l rate-limit -r -a 'on off' -d 'Rate limiting (XALORRA_RATE_LIMIT)'
 complete -c xalorra -n '__xalorra_at '\''serve'\''' -l cors-origin -r -d 'Allow a browser origin cross-origin; repeat for more, `*` for any (XALORRA_CORS_ORIGINS)'
+complete -c xalorra -n '__xalorra_at '\''serve'\''' -l backup-every -r -d 'Write a backup into $XALORRA_HOME/backups this often, off the request path (XALORRA_BACKUP_EVERY)'
+complete -c xalorra -n '__xalorra_at '\''serve'\''' -l backup-keep -r -d 'Backups kept there, the oldest removed first (XALORRA_BACKUP_KEEP)'
 complete -c xalorra -n '__xalorra_at '\''completions'\''' -a 'bash zsh fish'
+complete -c xalorra -n '__xalorra_at '\''backup'\''' -l force -d 'Replace FILE if it exists'
+complete -c xalorra -n '__xalorra_at '\''backup'\''' -F
+complete -c xalorra -n '__xalorra_at '\''restore'\''' -F
+complete -c xalorra -n '__xalorra_at '\''store'\''' -a migrate -d 'Apply the schema migrations the store lacks (each once, even when several processes start together).'
+complete -c xalorra -n '__xalorra_at '\''store'\''' -a info -d 'Print the store'\''s backend, location (never a password), schema and row counts.'

@@ -21,7 +21,14 @@ public enum CLI {
                 return 0
             case .run(let parsed):
                 let context = CommandContext(arguments: parsed, terminal: terminal, environment: environment)
-                return try await dispatch(context)
+                do {
+                    let code = try await dispatch(context)
+                    await context.stores.close()
+                    return code
+                } catch {
+                    await context.stores.close()
+                    throw error
+                }
             }
         } catch let error as UsageError {
             terminal.flush()

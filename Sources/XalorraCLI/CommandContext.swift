@@ -10,6 +10,8 @@ public struct CommandContext: Sendable {
     /// The process environment.
     public let environment: [String: String]
     private let resolved: Lazy<Settings>
+    /// The store, opened on first use and closed when the command ends.
+    let stores = StoreOpener()
 
     init(arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) {
         self.arguments = arguments
@@ -41,7 +43,7 @@ public struct CommandContext: Sendable {
         let terminal = self.terminal
         return LocalAPI(
             settings: settings, caller: Caller(user: settings.user, role: .admin, tenant: settings.defaultTenant),
-            responder: OpenAIResponder.responder(for: settings), warn: { terminal.warning($0) })
+            database: try await stores.postgresStore(settings), responder: OpenAIResponder.responder(for: settings), warn: { terminal.warning($0) })
     }
 
     /// The saved credentials when they were issued by the server at `url`.

@@ -16,28 +16,34 @@ public struct XalorraServer: Sendable {
     /// The Hummingbird application (internal: router-level tests drive it with `test(.router)`, without a socket).
     let application: Application<XalorraResponder>
     private let feed: PredictionFeed
-    private let checkpointer: WALCheckpointer
+    /// SQLite only: the WAL checkpoints off the writer's path.
+    private let checkpointer: WALCheckpointer?
     private let training: TrainingWorkers
     private let api: LocalAPI
     private let logger: Logger
     private let foreign: ForeignPredictions
-    private let maintenance: Maintenance
+    private let store: any Store
+    /// SQLite only (for now): retention and rotating backups.
+    private let maintenance: Maintenance?
 
     /// Builds the server.
     /// - Parameters:
     ///   - responder: writes the AI's chat replies.
     ///   - onRunning: called with the bound port once the server listens (port 0 picks a free one).
-    public init(
-        settings: Settings, host: String, port: Int, database: AppDatabase, logger: Logger,
+    package init(
+        settings: Settings, host: String, port: Int, database: any Store, logger: Logger,
         responder: any ChatResponder = BuiltinResponder(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws(XalorraError) {
         let feed = PredictionFeed(logger: logger, countedModels: settings.metricsModels)
         self.feed = feed
+        self.store = database
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
-        foreign = ForeignPredictions(feed: feed, repository: SQLitePredictionRepository(database: database), logger: logger)
-        let metrics = ServerMetrics(feed: feed, drift: DriftGauges(database: database))
+        foreign = ForeignPredictions(feed: feed, repository: database.predictions, logger: logger)
+        // SQLite only for now: the drift gauges, WAL checkpoints, retention and backups read the SQLite file.
+        let sqlite = database as? AppDatabase
+        let metrics = ServerMetrics(feed: feed, drift: sqlite.map { DriftGauges(database: $0) })
         let rateLimit = RateLimiting(on: settings.rateLimit)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
@@ -45,8 +51,11 @@ public struct XalorraServer: Sendable {
         self.logger = logger
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
-        checkpointer = try database.checkpointer()
-        maintenance = Maintenance(settings: settings, database: database, logger: logger)
+        checkpointer = try sqlite?.checkpointer()
+        maintenance = sqlite.map { Maintenance(settings: settings, database: $0, logger: logger) }
+        if sqlite == nil, settings.logRetention != nil || settings.auditRetention != nil || settings.backupEvery != nil {
+            logger.warning("retention and --backup-every are not yet available on the PostgreSQL store: ignored")
+        }
         application = Application(
             responder: responder,
             server: .guardedHTTP1WebSocketUpgrade(
@@ -73,14 +82,15 @@ public struct XalorraServer: Sendable {
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns. Open event streams end at
     /// once, so they do not hold the shutdown up.
     public func run() async throws {
+        // The store's service comes first, so the group stops it last: its connections outlive every request.
+        var services: [any Service] = [
+            StoreLifetime(store: store), application, FeedCloser(feed: feed), foreign, Training(workers: training, api: api),
+        ]
+        if let checkpointer { services.append(Checkpointing(checkpointer: checkpointer, logger: logger)) }
+        if let maintenance { services.append(maintenance) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    application, FeedCloser(feed: feed), Checkpointing(checkpointer: checkpointer, logger: logger),
-                    foreign,
-                    Training(workers: training, api: api),
-                    maintenance,
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -102,6 +112,16 @@ struct Training: Service {
     }
 }
 
+/// Keeps the store open while the server runs and closes it (PostgreSQL: its connection pool) when the group stops.
+struct StoreLifetime: Service {
+    let store: any Store
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}
+
 /// Ends the live feed's subscriptions when graceful shutdown begins.
 struct FeedCloser: Service {
     let feed: PredictionFeed
@@ -118,7 +138,7 @@ struct FeedCloser: Service {
 /// (``PredictionFeed/publishForeign(_:through:)``). With nobody listening, it only keeps up with the newest id.
 struct ForeignPredictions: Service {
     let feed: PredictionFeed
-    let repository: SQLitePredictionRepository
+    let repository: any PredictionRepository
     let logger: Logger
 
     func run() async throws {

@@ -18,9 +18,17 @@ struct ContractTests {
         let settings = try Settings.resolve(
             flags: ["--home": server.cli.home.path],
             environment: server.cli.processEnvironment(), dotEnv: [:])
-        let local = LocalAPI(settings: settings, caller: Caller(user: "tester", role: .admin, tenant: "default"))
+        let store = try await TestBackend.store(for: settings)
+        let local = LocalAPI(
+            settings: settings, caller: Caller(user: "tester", role: .admin, tenant: "default"), database: store)
         let remote = try RemoteAPI(baseURL: server.url, token: server.token(["--role", "admin"]))
-        for (kind, api) in [(Kind.local, local as any XalorraAPI), (.remote, remote)] { try await body(kind, api) }
+        do {
+            for (kind, api) in [(Kind.local, local as any XalorraAPI), (.remote, remote)] { try await body(kind, api) }
+        } catch {
+            await store?.close()
+            throw error
+        }
+        await store?.close()
     }
 
     private func failure(_ work: () async throws(XalorraError) -> Void) async -> XalorraError? {

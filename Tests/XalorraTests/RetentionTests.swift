@@ -94,7 +94,7 @@ struct RetentionTests {
             Self.batch(model: "a", daysAgo: 30, rows: 5), Self.batch(model: "a", daysAgo: 2, rows: 1, tag: 9),
         ])
         let database = try AppDatabase.open(path: cli.home.appendingPathComponent("xalorra.db").path)
-        let audit = AuditRepository(database: database)
+        let audit = SQLiteAuditRepository(database: database)
         for daysAgo: Int64 in [400, 10] {
             try await audit.append(
                 at: Timestamp.now().adding(seconds: -daysAgo * Self.day), actor: "old", keyID: nil, origin: "local",

@@ -13,6 +13,7 @@ public enum CommandTable {
         .value("--token", .text, metaVar: "token", "Bearer token for remote mode (XALORRA_TOKEN, AUTH_TOKEN)"),
         .flag("--json", "Print the JSON body that the HTTP API returns for the same operation"),
         .value("--home", .file, metaVar: "dir", default: "~/.xalorra", "Data directory (XALORRA_HOME)"),
+        .value("--database", .text, metaVar: "url", "The store: postgres://… or sqlite:PATH (XALORRA_DATABASE_URL)"),
         .value("--as", .text, metaVar: "user", "Acting user in local mode (XALORRA_USER; default: the OS user)"),
         .flag("--help", short: "h", "Show help information"),
         .flag("--version", "Show the version"),
@@ -28,7 +29,7 @@ public enum CommandTable {
             """,
         subcommands: [
             token, predict, train, models, logs, users, keys, audit, chat, routes, serve, health, help, completions,
-            man, backup, restore,
+            man, backup, restore, store,
         ],
         examples: ["xalorra predict xgb-v2 1 2 3", "xalorra logs --tail", "xalorra help predict"]
     )

@@ -44,6 +44,11 @@ enum BackupCommand {
                 "`\(name)` acts on the local store's file; drop --url / XALORRA_URL and run it where the store is.",
                 path: context.arguments.path)
         }
+        if case .postgres = settings.database {
+            throw XalorraError(
+                .unsupported, "`\(name)` is not yet available on the PostgreSQL store",
+                hint: "use pg_dump and PostgreSQL's own tools, or the SQLite store")
+        }
         return settings
     }
 

@@ -18,13 +18,13 @@ enum ServeCommand {
         // Held (shared) while serving: `restore` refuses while any server holds it.
         let lock = try ServeLock.serving(home: settings.home)
         defer { withExtendedLifetime(lock) {} }
-        let database = try AppDatabase.open(path: settings.databasePath, pooled: true)
+        let database = try await context.stores.store(settings, serving: true)
         let terminal = context.terminal
         let server = try await XalorraServer(
             settings: settings, host: host, port: port, database: database, logger: logger,
             responder: OpenAIResponder.responder(for: settings),
             onRunning: { bound in
-                terminal.printError("xalorra \(XalorraVersion.current) serving http://\(host):\(bound) (store \(settings.databasePath))")
+                terminal.printError("xalorra \(XalorraVersion.current) serving http://\(host):\(bound) (store \(database.location))")
                 terminal.printError("dashboard: http://\(host):\(bound)/ui")
             })
         try await server.run()

@@ -3,7 +3,7 @@ extension LocalAPI {
         guard caller.role == .admin else {
             throw XalorraError(.insufficientPermissions, "The audit log is for admins")
         }
-        return try await AuditRepository(database: try store()).list(query)
+        return try await store().audit.list(query)
     }
 
     /// Runs `change` and writes its audit row (who, from where, `action` on `object`, and how it ended), whether it
@@ -32,7 +32,7 @@ extension LocalAPI {
     /// Writes one audit row for the caller.
     func recordAudit(_ action: String, object: String, outcome: String) async {
         do {
-            try await AuditRepository(database: try store()).append(
+            try await store().audit.append(
                 at: .now(), actor: caller.user, keyID: caller.key?.id, origin: caller.origin ?? "local",
                 action: action, object: APIKeySecret.redacted(String(object.prefix(200))), outcome: outcome)
         } catch {

@@ -2,7 +2,7 @@ extension LocalAPI {
     /// Messages a responder sees: the newest of the conversation.
     static let chatContextMessages = 40
 
-    private func chatStore() throws(XalorraError) -> ChatRepository { ChatRepository(database: try store()) }
+    private func chatStore() throws(XalorraError) -> any ChatRepository { try store().chats }
 
     public func sendMessage(
         _ message: String, conversation: String?, onDelta: @escaping @Sendable (String) async -> Void

@@ -18,7 +18,7 @@ extension LocalAPI {
         let firstUser = request.messages.first { $0.role == .user }?.content ?? ""
         var title = ChatRules.title(fromFirstMessage: firstUser)
         if title.isEmpty { title = "Chat completion" }
-        let store = ChatRepository(database: try store())
+        let store = try store().chats
         let owner = try await completionOwner()
         let now = Timestamp.now()
         let conversation = try await store.appendTranscript(owner: owner, title: title, messages: transcript, now: now)

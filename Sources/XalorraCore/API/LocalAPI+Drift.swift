@@ -11,8 +11,11 @@ extension LocalAPI {
         let tenant = try caller.tenantScope(requested: caller.tenant) ?? caller.tenant
         guard let version = try await modelStore().currentVersion(
             tenant: tenant, name: reference.name, version: reference.version)
-        else { throw ModelRepository.notFound(reference.name, version: reference.version) }
-        guard let profile = try await DriftProfiles(database: store()).profile(
+        else { throw XalorraError.modelNotFound(reference.name, version: reference.version) }
+        guard let sqlite = try store() as? AppDatabase else {
+            throw XalorraError(.unsupported, "drift is not yet available on the PostgreSQL store", hint: "use the SQLite store")
+        }
+        guard let profile = try await DriftProfiles(database: sqlite).profile(
             tenant: tenant, name: reference.name, version: version)
         else {
             throw XalorraError(
@@ -21,7 +24,7 @@ extension LocalAPI {
                     + "before profiles were kept",
                 hint: "retrain it (xalorra train \(reference.name) …): a trained version keeps one")
         }
-        let counter = try await SQLitePredictionRepository(database: store()).driftCounts(
+        let counter = try await SQLitePredictionRepository(database: sqlite).driftCounts(
             tenant: tenant, model: reference.name, version: String(version), since: since, until: until,
             profile: profile)
         return DriftReport(model: reference.name, version: version, since: since, until: until, counter: counter)

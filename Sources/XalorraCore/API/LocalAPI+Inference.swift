@@ -11,7 +11,7 @@ extension LocalAPI {
             let detail = try await model(name)
             let chosen =
                 pinned.map { number in detail.versions.first { $0.version == number } } ?? detail.versions.first
-            guard let chosen else { throw ModelRepository.notFound(detail.name, version: pinned) }
+            guard let chosen else { throw XalorraError.modelNotFound(detail.name, version: pinned) }
             return InferenceModelMetadata(
                 name: name, versions: detail.versions.map { String($0.version) }, features: chosen.features.count)
         } catch {

@@ -1,5 +1,5 @@
 extension LocalAPI {
-    private func keyStore() throws(XalorraError) -> APIKeyRepository { APIKeyRepository(database: try store()) }
+    private func keyStore() throws(XalorraError) -> any APIKeyRepository { try store().apiKeys }
 
     /// The one message every unusable key gets, whatever the reason (unknown, malformed, wrong secret): it says
     /// nothing about which keys exist and never repeats what was sent.

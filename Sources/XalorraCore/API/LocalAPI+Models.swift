@@ -4,7 +4,7 @@ extension LocalAPI {
     /// The `format` member that marks an exported xalorra model document.
     static let exportFormat = "xalorra-model"
 
-    func modelStore() throws(XalorraError) -> ModelRepository { ModelRepository(database: try store()) }
+    func modelStore() throws(XalorraError) -> any ModelRepository { try store().models }
 
     /// The tenant whose models the caller means: their own, or another one an admin names.
     private func modelTenant(_ requested: String?) throws(XalorraError) -> String {
@@ -36,7 +36,7 @@ extension LocalAPI {
         let reference = try ModelReference(reference)
         guard let (version, _) = try await modelStore().load(
             tenant: caller.tenant, name: reference.name, version: reference.version)
-        else { throw ModelRepository.notFound(reference.name, version: reference.version) }
+        else { throw XalorraError.modelNotFound(reference.name, version: reference.version) }
         return await withImportances(version)
     }
 
@@ -55,7 +55,7 @@ extension LocalAPI {
         let reference = try ModelReference(reference)
         guard let (version, document) = try await modelStore().load(
             tenant: caller.tenant, name: reference.name, version: reference.version)
-        else { throw ModelRepository.notFound(reference.name, version: reference.version) }
+        else { throw XalorraError.modelNotFound(reference.name, version: reference.version) }
         // The stored document goes out as it is, after a check that it is one JSON value: parsing it into a tree
         // only to write it back would cost many times its size.
         let sound = document.withUnsafeBufferPointer { buffer in
@@ -194,7 +194,7 @@ extension LocalAPI {
         _ entry: ModelCache.Entry, _ reference: ModelReference
     ) throws(XalorraError) -> (ModelVersion?, TrainedModel?) {
         if entry.version == nil {
-            if let version = reference.version { throw ModelRepository.notFound(reference.name, version: version) }
+            if let version = reference.version { throw XalorraError.modelNotFound(reference.name, version: version) }
             if settings.unknownModel == .reject {
                 throw XalorraError(
                     .notFound, "model '\(reference.name)' not found",

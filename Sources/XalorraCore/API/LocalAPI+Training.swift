@@ -2,7 +2,7 @@ import Foundation
 import XalorraML
 
 extension LocalAPI {
-    func jobStore() throws(XalorraError) -> TrainingJobRepository { TrainingJobRepository(database: try store()) }
+    func jobStore() throws(XalorraError) -> any TrainingJobRepository { try store().trainingJobs }
 
     /// Checks everything about a request that can be checked before training: the name, the settings, the target
     /// column and the data. Bad input is a 422 and nothing is stored.

@@ -1,7 +1,7 @@
 import Synchronization
 
 extension LocalAPI {
-    func userStore() throws(XalorraError) -> UserRepository { UserRepository(database: try store()) }
+    func userStore() throws(XalorraError) -> any UserRepository { try store().users }
     private var hasher: PasswordHasher { PasswordHasher(cost: settings.bcryptCost) }
 
     private func requireAdmin() throws(XalorraError) {
@@ -291,7 +291,7 @@ final class AccountStatusCache: Sendable {
 }
 
 /// What the store says about a token's user.
-enum AccountStanding: Sendable {
+package enum AccountStanding: Sendable {
     /// No account of that name was ever in the store (or none was deleted since the store began to record it).
     case unknown
     /// An account: its identity, when it was created (tokens not naming it must be newer), and what its tokens must

@@ -14,7 +14,7 @@ public struct LocalAPI: XalorraAPI {
     private(set) var callerResolved = false
     /// The resolved settings.
     public let settings: Settings
-    private let database: Lazy<AppDatabase>
+    private let database: Lazy<any Store>
     private let committer: Lazy<GroupCommitter>
     private let logFile: PredictionLogFile
     /// Where committed predictions are announced to live subscribers, when this process serves them.
@@ -34,8 +34,8 @@ public struct LocalAPI: XalorraAPI {
     ///     `settings.home` is opened for the rest of the process, as one-shot commands want.
     ///   - warn: receives non-fatal problems, such as a weak secret or an unwritable text log.
     ///   - feed: announces committed predictions to live subscribers (the server's `GET /logs/stream`).
-    public init(
-        settings: Settings, caller: Caller, database: AppDatabase? = nil, feed: PredictionFeed? = nil,
+    package init(
+        settings: Settings, caller: Caller, database: (any Store)? = nil, feed: PredictionFeed? = nil,
         responder: any ChatResponder = BuiltinResponder(), warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.settings = settings
@@ -46,6 +46,7 @@ public struct LocalAPI: XalorraAPI {
         self.warn = warn
         self.database = Lazy { () throws(XalorraError) in
             if let database { return database }
+            try settings.requireSQLiteStore()
             try FileSystem.makeDirectories(settings.home)
             return try AppDatabase.open(path: settings.databasePath, keepOpenUntilExit: true)
         }
@@ -53,7 +54,7 @@ public struct LocalAPI: XalorraAPI {
         let store = self.database
         let logFile = self.logFile
         self.committer = Lazy { () throws(XalorraError) in
-            GroupCommitter(repository: SQLitePredictionRepository(database: try store.get())) { batches, ids in
+            GroupCommitter(repository: try store.get().predictions) { batches, ids in
                 for (batch, batchIDs) in zip(batches, ids) { feed?.publish(batch, ids: batchIDs) }
                 guard settings.predictionLog else { return }
                 do throws(XalorraError) {
@@ -67,10 +68,10 @@ public struct LocalAPI: XalorraAPI {
     }
 
     /// The store, opened on first use.
-    func store() throws(XalorraError) -> AppDatabase { try database.get() }
+    func store() throws(XalorraError) -> any Store { try database.get() }
 
     private func predictions() throws(XalorraError) -> any PredictionRepository {
-        SQLitePredictionRepository(database: try database.get())
+        try database.get().predictions
     }
 
     public func predict(model: String, features: [Number]) async throws(XalorraError) -> Prediction {
@@ -232,7 +233,7 @@ public struct LocalAPI: XalorraAPI {
 
     public func health() async throws(XalorraError) -> HealthReport {
         let started = Self.monotonicMicros()
-        let up = (try? database.get().ping()) != nil
+        let up = (try? await database.get().ping()) != nil
         let elapsed = Double(Self.monotonicMicros() - started) / 1000
         return HealthReport(
             databaseUp: up, databaseMilliseconds: elapsed,

@@ -8,7 +8,7 @@ import XalorraML
 /// One training job carried out: fit on a background thread with progress written to the job's row (at most four
 /// times a second), then store the version and finish the job in one transaction.
 struct TrainingRun: Sendable {
-    let jobs: TrainingJobRepository
+    let jobs: any TrainingJobRepository
     let job: TrainingJob
     let rowID: Int64
 
@@ -69,7 +69,10 @@ struct TrainingRun: Sendable {
                 document: ModelDocument.encode(result.model), createdBy: job.createdBy)
             guard let stored = try await jobs.succeed(id, version: version, rounds: result.iterations, now: .now())
             else { throw XalorraError(.conflict, "training job \(job.id) was cancelled") }
-            await DriftProfiles(database: jobs.database).save(profile, for: stored)
+            // Training profiles are kept on the SQLite store only, for now (drift is not on PostgreSQL yet).
+            if let sqlite = jobs as? SQLiteTrainingJobRepository {
+                await DriftProfiles(database: sqlite.database).save(profile, for: stored)
+            }
             return stored
         }
     }

@@ -21,7 +21,7 @@ public final class TrainingWorkers: Sendable {
     /// Marks the jobs a dead process left running as failed (`interrupted`), then runs queued jobs until the task
     /// is cancelled or ``stop()`` is called.
     public func run(_ api: LocalAPI) async {
-        let jobs: TrainingJobRepository
+        let jobs: any TrainingJobRepository
         do {
             jobs = try api.jobStore()
             let interrupted = try await jobs.failInterrupted(now: .now())
@@ -42,7 +42,7 @@ public final class TrainingWorkers: Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
-    private func loop(_ api: LocalAPI, _ jobs: TrainingJobRepository) async {
+    private func loop(_ api: LocalAPI, _ jobs: any TrainingJobRepository) async {
         while !Task.isCancelled, !isStopping {
             do {
                 guard let (job, data) = try await jobs.claimNext(now: .now()) else {
@@ -59,7 +59,7 @@ public final class TrainingWorkers: Sendable {
         }
     }
 
-    private func execute(_ job: TrainingJob, _ data: [UInt8], _ api: LocalAPI, _ jobs: TrainingJobRepository) async {
+    private func execute(_ job: TrainingJob, _ data: [UInt8], _ api: LocalAPI, _ jobs: any TrainingJobRepository) async {
         do throws(XalorraError) {
             let rowID = try TrainingJob.rowID(job.id)
             let dataset: Dataset

@@ -32,6 +32,9 @@ public struct SettingKey: Sendable, Hashable {
     public static let url = SettingKey(
         environment: "XALORRA_URL", flag: "--url", defaultValue: nil,
         summary: "Base URL of a running `xalorra serve`; commands then act over HTTP")
+    public static let database = SettingKey(
+        environment: "XALORRA_DATABASE_URL", flag: "--database", defaultValue: nil,
+        summary: "The store: postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…] or sqlite:PATH (default: xalorra.db in XALORRA_HOME)")
     public static let token = SettingKey(
         environment: "XALORRA_TOKEN", flag: "--token", defaultValue: nil,
         summary: "Bearer token for remote mode (AUTH_TOKEN is read too, with or without `Bearer `)")
@@ -149,7 +152,7 @@ public struct SettingKey: Sendable, Hashable {
 
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
-        .home, .secretKey, .algorithm, .url, .token, .authToken, .user, .defaultTenant, .predictionLog,
+        .home, .secretKey, .algorithm, .url, .database, .token, .authToken, .user, .defaultTenant, .predictionLog,
         .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
         .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections, .maxConnectionsPerClient, .minBodyRate,
         .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess, .metricsModels,

@@ -24,6 +24,8 @@ public struct Settings: Sendable {
     public var algorithm: TokenAlgorithm
     /// The server to talk to; `nil` means local mode.
     public var url: String?
+    /// The store (`XALORRA_DATABASE_URL` / `--database`): SQLite in `home` by default, or PostgreSQL.
+    public var database: DatabaseLocation
     /// The bearer token for remote mode, without any `Bearer ` prefix.
     public var token: String?
     /// The acting user in local mode.
@@ -107,8 +109,11 @@ public struct Settings: Sendable {
         case addresses([String])
     }
 
-    /// `$home/xalorra.db`.
-    public var databasePath: String { home + "/xalorra.db" }
+    /// `$home/xalorra.db`, or the file `sqlite:PATH` names.
+    public var databasePath: String {
+        if case .sqlite(let path?) = database { return path }
+        return home + "/xalorra.db"
+    }
     /// `$home/logs/predictions.log`.
     public var predictionLogPath: String { home + "/logs/predictions.log" }
     /// `$home/credentials.json`: the tokens `users login` saved.
@@ -231,6 +236,7 @@ public struct Settings: Sendable {
             secretKey: value(.secretKey),
             algorithm: algorithm,
             url: value(.url),
+            database: try DatabaseLocation.parse(value(.database)),
             token: token.map(stripBearer),
             user: value(.user) ?? environment["USER"] ?? environment["LOGNAME"] ?? currentUserName() ?? "local",
             defaultTenant: value(.defaultTenant) ?? "default",

@@ -1,28 +1,11 @@
 import GRDB
 
 /// API keys in the store: their descriptions and the SHA-256 of each key; the key itself is never stored.
-struct APIKeyRepository: Sendable {
+struct SQLiteAPIKeyRepository: APIKeyRepository {
     let database: AppDatabase
-
-    /// A stored key: what callers see, its digest, and the account it belongs to (`nil`: a name without one).
-    struct Record: Sendable {
-        let key: APIKey
-        /// The digest in lower-case hex, as UTF-8.
-        let hash: [UInt8]
-        let account: Int64?
-    }
-
-    /// Whose keys a list holds.
-    enum Owner: Sendable {
-        /// An account's, by identity.
-        case account(Int64)
-        /// A name's that has no account (keys made for it alone).
-        case name(String)
-        /// A username's, whichever account or none (admins' lists).
-        case username(String)
-        /// Everyone's.
-        case all
-    }
+    // Spelled out: GRDB has a `Record` of its own.
+    typealias Record = APIKeyRecord
+    typealias Owner = APIKeyOwner
 
     private static let columns =
         "id, name, owner, account_id, role, tenant, scopes, models, rate_limit, rate_window, created_by, created_at, "

@@ -164,7 +164,7 @@ extension AppDatabase {
     }
 
     /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text` literally.
-    static func likePattern(containing text: String) -> String {
+    package static func likePattern(containing text: String) -> String {
         var out = "%"
         for character in text {
             if character == "%" || character == "_" || character == "\\" { out.append("\\") }

@@ -1,7 +1,7 @@
 import GRDB
 
 /// The audit log in the store: appended to, listed, never changed.
-struct AuditRepository: Sendable {
+struct SQLiteAuditRepository: AuditRepository {
     let database: AppDatabase
 
     /// Appends one row.

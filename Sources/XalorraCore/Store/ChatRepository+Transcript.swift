@@ -1,6 +1,6 @@
 import GRDB
 
-extension ChatRepository {
+extension SQLiteChatRepository {
     /// Saves a whole transcript (a chat completion's user and assistant messages, in order) as a new conversation of
     /// `owner` titled `title`, in one transaction.
     func appendTranscript(

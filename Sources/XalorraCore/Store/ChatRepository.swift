@@ -2,7 +2,7 @@ import GRDB
 
 /// Conversations and their messages. Every method takes the caller's identity (``ChatOwner``: name and account) and
 /// refuses another owner's conversation with 403, an unknown one with 404.
-struct ChatRepository: Sendable {
+struct SQLiteChatRepository: ChatRepository {
     let database: AppDatabase
 
     private static let accessDenied = XalorraError(.insufficientPermissions, "Access denied to this conversation")

@@ -3,21 +3,8 @@ import GRDB
 import XalorraML
 
 /// The model registry: models by tenant and name, and their immutable versions.
-struct ModelRepository: Sendable {
+struct SQLiteModelRepository: ModelRepository {
     let database: AppDatabase
-
-    /// What a new version is made of (the store assigns the number and the time).
-    struct NewVersion: Sendable {
-        var tenant: String
-        var name: String
-        var kind: ModelKind
-        var hyperparameters: JSONValue
-        var metrics: Metrics?
-        var features: [String]
-        var trees: Int
-        var document: [UInt8]
-        var createdBy: String
-    }
 
     static func notFound(_ name: String, version: Int? = nil) -> XalorraError {
         if let version { return XalorraError(.notFound, "model '\(name)' has no version \(version)") }

@@ -110,7 +110,7 @@ public struct Retention: Sendable {
     }
 
     private func audit(actor: String, object: String, outcome: String) async throws(XalorraError) {
-        try await AuditRepository(database: database).append(
+        try await SQLiteAuditRepository(database: database).append(
             at: .now(), actor: actor, keyID: nil, origin: "local", action: "logs.prune", object: object,
             outcome: outcome)
     }

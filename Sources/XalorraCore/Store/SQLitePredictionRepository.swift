@@ -242,55 +242,16 @@ public struct SQLitePredictionRepository: PredictionRepository {
             return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
         }
         func text(_ column: CInt) -> String { String(decoding: bytes(column), as: UTF8.self) }
-        let id = sqlite3_column_int64(handle, 0)
-        let damaged = XalorraError(.internal, "store: prediction \(id) is damaged")
-        let timestamp = Timestamp(microseconds: sqlite3_column_int64(handle, 1))
-        let (model, version, user, tenant) = (text(2), text(3), text(4), text(5))
-        let latency = sqlite3_column_int64(handle, 6)
+        // The record's rows as every store reads them (StoredPrediction, shared with the PostgreSQL store).
+        let header = StoredPrediction.Header(
+            id: sqlite3_column_int64(handle, 0), timestamp: Timestamp(microseconds: sqlite3_column_int64(handle, 1)),
+            model: text(2), version: text(3), userID: text(4), tenant: text(5),
+            latencyMicros: sqlite3_column_int64(handle, 6), rowCount: Int(sqlite3_column_int64(handle, 9)))
         guard sqlite3_column_type(handle, 10) == SQLITE_BLOB else {
-            let (input, prediction) = try legacyRow(input: bytes(7), prediction: bytes(8), damaged: damaged)
-            return [PredictionRecord(
-                id: id, timestamp: timestamp, model: model, version: version, input: input, prediction: prediction,
-                userID: user, tenant: tenant, latencyMicros: latency)]
+            return [try StoredPrediction.legacyRow(header, input: bytes(7), prediction: bytes(8))]
         }
         let block = UnsafeRawBufferPointer(
             start: sqlite3_column_blob(handle, 10), count: Int(sqlite3_column_bytes(handle, 10)))
-        guard let rows = PredictionBlock.decode(block), rows.count == Int(sqlite3_column_int64(handle, 9)) else {
-            throw damaged
-        }
-        let first = id - Int64(rows.count) + 1
-        var records: [PredictionRecord] = []
-        records.reserveCapacity(rows.count)
-        for index in descending ? Array(rows.indices.reversed()) : Array(rows.indices) {
-            records.append(PredictionRecord(
-                id: first + Int64(index), timestamp: timestamp, model: model, version: version,
-                input: rows[index].input, prediction: rows[index].prediction, userID: user, tenant: tenant,
-                latencyMicros: latency))
-        }
-        return records
-    }
-
-    /// A row logged before blocks: its input as a JSON array (`null` for a missing value) and its prediction.
-    private static func legacyRow(
-        input: UnsafeBufferPointer<UInt8>, prediction: UnsafeBufferPointer<UInt8>, damaged: XalorraError
-    ) throws(XalorraError) -> ([Number?], Number) {
-        let items: JSONValue, output: JSONValue
-        do {
-            items = try JSONParser.parse(input)
-            output = try JSONParser.parse(prediction)
-        } catch {
-            throw damaged
-        }
-        guard case .array(let values) = items, case .number(let number) = output else { throw damaged }
-        var cells: [Number?] = []
-        cells.reserveCapacity(values.count)
-        for value in values {
-            switch value {
-            case .number(let number): cells.append(number)
-            case .null: cells.append(nil)
-            default: throw damaged
-            }
-        }
-        return (cells, number)
+        return try StoredPrediction.rows(header, block: block, descending: descending)
     }
 }

@@ -4,7 +4,7 @@ import XalorraML
 
 /// Training jobs as rows: queued by `POST /train/{model}` (or `train --detach`), claimed one at a time by a
 /// server's workers, finished with the version they stored.
-struct TrainingJobRepository: Sendable {
+struct SQLiteTrainingJobRepository: TrainingJobRepository {
     let database: AppDatabase
 
     static func notFound(_ id: String) -> XalorraError { XalorraError(.notFound, "training job '\(id)' not found") }
@@ -139,7 +139,7 @@ struct TrainingJobRepository: Sendable {
             guard try String.fetchOne(db, sql: "SELECT status FROM training_jobs WHERE id = ?", arguments: [id])
                 == "running"
             else { return nil }
-            let stored = try ModelRepository.add(db, version, now: now)
+            let stored = try SQLiteModelRepository.add(db, version, now: now)
             try db.execute(
                 sql: """
                     UPDATE training_jobs SET status = 'succeeded', version = ?, progress_done = ?, progress_total = ?,

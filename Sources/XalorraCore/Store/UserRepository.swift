@@ -2,36 +2,12 @@ import GRDB
 
 /// Users and their refresh tokens in the store. Password hashes go in and are compared here and in
 /// ``LocalAPI``; no method returns one to a caller outside the module.
-struct UserRepository: Sendable {
+struct SQLiteUserRepository: UserRepository {
     let database: AppDatabase
 
     private static let columns =
         "users.id, users.username, users.email, users.nama_lengkap, users.role, users.tenant, users.is_active, "
         + "users.created_at, users.updated_at"
-
-    /// What a refresh attempt found.
-    enum Rotation {
-        /// The token was live: it is now revoked and replaced; the user it belongs to.
-        case rotated(User)
-        /// The token had already been rotated out: someone replayed it. Every token descended from it is revoked.
-        case reused
-        /// Unknown, revoked, expired, another user's, or the account is disabled.
-        case invalid
-    }
-
-    /// Which account a method is for: by name (an admin's commands) or by identity (the caller's own account, which
-    /// must not become another account that took the name meanwhile).
-    enum Key: Sendable {
-        case username(String)
-        case id(Int64)
-
-        fileprivate var condition: (sql: String, argument: any DatabaseValueConvertible & Sendable) {
-            switch self {
-            case .username(let name): ("username = ?", name)
-            case .id(let id): ("id = ?", id)
-            }
-        }
-    }
 
     // MARK: Users
 
@@ -297,5 +273,14 @@ struct UserRepository: Sendable {
             id: row["id"], username: row["username"], email: row["email"], fullName: row["nama_lengkap"],
             role: Role(rawValue: row["role"]) ?? .user, tenant: row["tenant"], isActive: row["is_active"],
             createdAt: Timestamp(microseconds: row["created_at"]), updatedAt: Timestamp(microseconds: row["updated_at"]))
+    }
+}
+
+extension UserKey {
+    fileprivate var condition: (sql: String, argument: any DatabaseValueConvertible & Sendable) {
+        switch self {
+        case .username(let name): ("username = ?", name)
+        case .id(let id): ("id = ?", id)
+        }
     }
 }

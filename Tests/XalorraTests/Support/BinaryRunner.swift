@@ -21,6 +21,12 @@ struct BinaryRunner {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     }
 
+    /// A runner with a fresh home whose store is `database` (`postgres://…` or `sqlite:PATH`).
+    init(database: String) throws {
+        try self.init()
+        environment["XALORRA_DATABASE_URL"] = database
+    }
+
     /// The binary next to the test bundle (`swift build` puts both in the same folder).
     static let binary: URL = {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

@@ -16,8 +16,18 @@ final class LiveServer: @unchecked Sendable {
     static let secret = "live-test-secret-live-test-secret!"
 
     /// Starts the server and waits until it listens; `home` restarts one on an earlier server's store.
+    /// The store is `XALORRA_DATABASE_URL` in `environment` when given, else an earlier server's (`home`), else the
+    /// current ``TestBackend``'s (a fresh PostgreSQL database, or SQLite in the home).
     init(environment: [String: String] = [:], arguments: [String] = [], home: BinaryRunner? = nil) async throws {
         var cli = try home ?? BinaryRunner()
+        var environment = environment
+        if environment["XALORRA_DATABASE_URL"] == nil {
+            if let earlier = home?.environment["XALORRA_DATABASE_URL"] {
+                environment["XALORRA_DATABASE_URL"] = earlier
+            } else {
+                environment.merge(try await TestBackend.environment()) { $1 }
+            }
+        }
         cli.environment = ["SECRET_KEY": Self.secret].merging(environment) { $1 }
         self.cli = cli
         let (process, _, err) = try cli.start(["serve", "--port", "0"] + arguments)

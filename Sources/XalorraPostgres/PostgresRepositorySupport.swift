@@ -1,0 +1,80 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import XalorraCore
+
+extension PostgresDatabase {
+    /// Runs `body` in one transaction on one leased connection (`BEGIN`, then `COMMIT`, or `ROLLBACK` when it
+    /// throws) and returns once the commit is acknowledged. An ``XalorraError`` thrown by `body` passes through
+    /// unchanged (the client's own `withTransaction` wraps it).
+    /// - Parameter mode: what follows `BEGIN` (`ISOLATION LEVEL REPEATABLE READ READ ONLY`).
+    func inTransaction<T: Sendable>(
+        _ mode: String = "", _ body: (PostgresConnection) async throws -> T
+    ) async throws(XalorraError) -> T {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "BEGIN \(mode)"), logger: logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    // A connection whose rollback failed is broken; the pool drops it.
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            }
+        } catch {
+            throw describe(error)
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Every row `query` returns.
+    func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [PostgresRow] {
+        try await self.query(query, logger: logger).collect()
+    }
+
+    /// Runs `query` for its effect; how many rows it returned (a statement that says `RETURNING 1`: how many it
+    /// changed; the async row sequence has no command tag).
+    @discardableResult
+    func run(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
+        try await self.query(query, logger: logger).collect().count
+    }
+}
+
+extension SQLBuilder {
+    /// The statement `sql`, which uses the placeholders bound so far.
+    func statement(_ sql: String) -> PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: bindings) }
+}
+
+/// SQLSTATEs the repositories tell apart.
+enum PostgresState {
+    /// A unique constraint refused a row.
+    static let uniqueViolation = "23505"
+
+    /// The SQLSTATE of a failure the server reported, if it is one.
+    static func of(_ error: any Error) -> String? {
+        guard let error = error as? PSQLError, error.code == .server else { return nil }
+        return error.serverInfo?[.sqlState]
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The value of column `name`, failures as a damaged-record ``XalorraError``.
+    func value<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws(XalorraError) -> T {
+        do {
+            return try self[name].decode(T.self)
+        } catch {
+            throw XalorraError(.internal, "store: column \(name) cannot be read")
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// The readable bytes as an array.
+    var bytes: [UInt8] { Array(readableBytesView) }
+}

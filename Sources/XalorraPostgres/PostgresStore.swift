@@ -1,0 +1,145 @@
+import Logging
+import PostgresNIO
+import Synchronization
+import XalorraCore
+
+/// The store on a PostgreSQL server (`XALORRA_DATABASE_URL=postgres://…`): postgres-nio's `PostgresClient` (its
+/// connection pool) run in a task of its own from ``open(_:logger:migrate:)`` to ``close()``.
+package final class PostgresStore: Store {
+    package let database: PostgresDatabase
+    private let runner = Mutex<Task<Void, Never>?>(nil)
+
+    package var backend: StoreBackend { .postgres }
+    package var location: String { database.location.redacted }
+
+    package var users: any UserRepository { PostgresUserRepository(database: database) }
+    package var chats: any ChatRepository { PostgresChatRepository(database: database) }
+    package var models: any ModelRepository { PostgresModelRepository(database: database) }
+    /// One for the store: it holds the heartbeats of the leases its workers took.
+    package let trainingJobs: any TrainingJobRepository
+    package var apiKeys: any APIKeyRepository { PostgresAPIKeyRepository(database: database) }
+    package var audit: any AuditRepository { PostgresAuditRepository(database: database) }
+    package var predictions: any PredictionRepository { PostgresPredictionRepository(database: database) }
+
+    private init(database: PostgresDatabase) {
+        self.database = database
+        trainingJobs = PostgresTrainingJobRepository(database: database)
+    }
+
+    /// Connects (failing with `cannot reach PostgreSQL at host:port: …` when the server cannot be reached), applies
+    /// the migrations this build knows unless `migrate` is false, and starts the pool.
+    /// - Parameter maximumConnections: the pool's size (a one-shot command needs one or two).
+    package static func open(
+        _ location: PostgresLocation, logger: Logger = PostgresStore.quietLogger, migrate: Bool = true,
+        maximumConnections: Int = 20
+    ) async throws(XalorraError) -> PostgresStore {
+        // One connection first: it tells an unreachable server or a refused login at once, with a clear message,
+        // where the pool would retry in the background; and it applies the migrations.
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try connectionConfiguration(location), id: 0, logger: logger)
+            do {
+                if migrate { _ = try await PostgresMigrator.migrate(connection, logger: logger) }
+                try? await connection.close()
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        } catch {
+            throw PostgresDatabase.describe(error, location: location)
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: clientTLS(location.tls))
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let store = PostgresStore(database: PostgresDatabase(client: client, location: location, logger: logger))
+        // Detached: a store opened inside a service group must not inherit the group's graceful-shutdown signal
+        // (the pool would stop with the first service); ``close()`` stops it.
+        store.runner.withLock { $0 = Task.detached { await client.run() } }
+        return store
+    }
+
+    /// The pool's background chatter (connection attempts, retries) stays out of commands' output: failures reach
+    /// the caller as errors.
+    package static let quietLogger = Logger(label: "xalorra.postgres") { _ in SwiftLogNoOpLogHandler() }
+
+    package func ping() async throws(XalorraError) {
+        try await database.execute("SELECT 1")
+    }
+
+    package func migrationStatus() async throws(XalorraError) -> MigrationStatus {
+        let applied = try await database.withConnection { connection in
+            try await PostgresMigrator.applied(connection, logger: self.database.logger)
+        }
+        return MigrationStatus(applied: applied, known: PostgresSchema.migrations.map(\.name))
+    }
+
+    package func migrate() async throws(XalorraError) -> [String] {
+        try await database.withConnection { connection in
+            try await PostgresMigrator.migrate(connection, logger: self.database.logger)
+        }
+    }
+
+    package func counts() async throws(XalorraError) -> [(table: String, rows: Int64)] {
+        var out: [(table: String, rows: Int64)] = []
+        for table in AppDatabase.countedTables {
+            let sql =
+                table == "predictions"
+                ? "SELECT coalesce(sum(row_count), 0)::bigint FROM predictions" : "SELECT count(*) FROM \(table)"
+            let rows = try await database.rows(PostgresQuery(unsafeSQL: sql))
+            let count = try rows.first.map { row throws(XalorraError) in try decode(row, as: Int64.self) } ?? 0
+            out.append((table, count))
+        }
+        return out
+    }
+
+    package func close() async {
+        let task = runner.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        guard let task else { return }
+        task.cancel()
+        await task.value
+    }
+
+    private func decode<T: PostgresDecodable>(_ row: PostgresRow, as: T.Type) throws(XalorraError) -> T {
+        do {
+            return try row.decode(T.self)
+        } catch {
+            throw database.describe(error)
+        }
+    }
+
+    /// The settings of one connection, as the pool's.
+    static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch location.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: tlsConfiguration()))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    private static func clientTLS(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(tlsConfiguration())
+        case .require: .require(tlsConfiguration())
+        }
+    }
+
+    /// libpq's `prefer` and `require` encrypt without verifying the server's certificate (`verify-full` would).
+    private static func tlsConfiguration() -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
+    }
+}
