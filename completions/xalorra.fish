@@ -89,7 +89,7 @@ complete -c xalorra -n '__xalorra_at '\''train'\''' -l bins -r -d 'Histogram bin
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l valid-fraction -r -d 'Share held out for metrics and early stopping, at least 0 and below 1'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l early-stopping -r -d 'Stop after n rounds without a better validation loss (gbdt)'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l seed -r -d 'Seeds the validation split'
-complete -c xalorra -n '__xalorra_at '\''train'\''' -l objective -r -a 'auto regression binary multiclass' -d 'What gbdt minimises; auto: log-loss for a 0/1 target, else squared error'
+complete -c xalorra -n '__xalorra_at '\''train'\''' -l objective -r -a 'auto regression binary multiclass' -d 'What gbdt minimises; auto: log-loss for a 0/1 target, multiclass for 3-256 whole-number labels (10+ rows each on average), else squared error'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l threads -r -d 'Training threads (same result)'
 complete -c xalorra -n '__xalorra_at '\''train'\''' -l detach -d 'Queue the job, print its id and return without waiting'
 complete -c xalorra -n '__xalorra_at '\''train jobs'\''' -l model -r -d 'Only this model'\''s jobs'

@@ -77,13 +77,20 @@ struct BackupTests {
         #expect(leftovers.isEmpty)
     }
 
-    /// backup and restore act on the local file: over --url they say so and exit 2.
+    /// backup and restore act on the local file: over --url they say so and exit 2; on PostgreSQL they name its tools.
     @Test func backupAndRestoreRefuseRemoteMode() throws {
         let cli = try BinaryRunner()
         for command in [["backup", "x.db"], ["restore", "x.db"], ["logs", "prune", "--older-than", "1d"]] {
             let result = try cli.run(command + ["--url", "http://127.0.0.1:9"])
             #expect(result.status == 2, "\(command)")
             #expect(result.stderr.contains("local store"), "\(command): \(result.stderr)")
+        }
+        // On PostgreSQL the database's own tools are the answer (the URL is never dialled for this).
+        for command in [["backup", "x.db"], ["restore", "x.db"]] {
+            let result = try cli.run(command + ["--database", "postgres://u:pw@127.0.0.1:9/x"])
+            #expect(result.status == 2, "\(command): \(result)")
+            #expect(result.stderr.contains("pg_dump") && result.stderr.contains("pg_basebackup"), "\(result.stderr)")
+            #expect(!result.stderr.contains("pw"), "the password is never printed")
         }
     }
 
