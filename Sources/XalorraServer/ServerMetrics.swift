@@ -18,7 +18,7 @@ final class ServerMetrics: Sendable {
         let route: String
         let status: Int
 
-        var labels: String { "route=\"\(ServerMetrics.escape(route))\",status=\"\(status)\"" }
+        var labels: String { "route=\"\(PrometheusText.label(route))\",status=\"\(status)\"" }
     }
 
     private let requests = Mutex<[SeriesKey: Series]>([:])
@@ -65,26 +65,12 @@ final class ServerMetrics: Sendable {
         out += "# HELP xalorra_predictions_total Predictions committed, by model.\n"
         out += "# TYPE xalorra_predictions_total counter\n"
         for (model, count) in feed.committedByModel.sorted(by: { $0.key < $1.key }) {
-            out += "xalorra_predictions_total{model=\"\(Self.escape(model))\"} \(count)\n"
+            out += "xalorra_predictions_total{model=\"\(PrometheusText.label(model))\"} \(count)\n"
         }
         out += "# HELP xalorra_password_checks_total bcrypt comparisons, unknown usernames included.\n"
         out += "# TYPE xalorra_password_checks_total counter\n"
         out += "xalorra_password_checks_total \(PasswordHasher.checks)\n"
         if let drift { out += drift.exposition() }
-        return out
-    }
-
-    /// Label values escape `\`, `"` and newlines.
-    fileprivate static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
         return out
     }
 }

@@ -58,10 +58,11 @@ public final class DriftGauges: Sendable {
                     since: now.adding(seconds: -DriftReport.defaultWindow), until: now, profile: model.profile),
                     counter.rows > 0
                 else { continue }
-                let labels = "tenant=\"\(Self.escape(model.tenant))\",model=\"\(Self.escape(model.name))\""
+                let labels =
+                    "tenant=\"\(PrometheusText.label(model.tenant))\",model=\"\(PrometheusText.label(model.name))\""
                 for (index, name) in model.profile.features.enumerated() {
                     guard let psi = counter.stabilityIndex(feature: index) else { continue }
-                    features += "xalorra_feature_psi{\(labels),feature=\"\(Self.escape(name))\"} \(psi)\n"
+                    features += "xalorra_feature_psi{\(labels),feature=\"\(PrometheusText.label(name))\"} \(psi)\n"
                 }
                 if let psi = counter.predictionStabilityIndex {
                     predictions += "xalorra_prediction_psi{\(labels)} \(psi)\n"
@@ -74,19 +75,5 @@ public final class DriftGauges: Sendable {
             state.computedAt = now.microseconds
             state.running = false
         }
-    }
-
-    /// Label values escape `\`, `"` and newlines (the exposition format's rule).
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

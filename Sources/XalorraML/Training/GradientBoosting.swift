@@ -144,17 +144,6 @@ enum GradientBoosting {
 extension DecisionTree {
     /// Adds this tree's leaf for every row of `data` to `margins` (validation scoring during boosting).
     func addMargins(of data: Dataset, to margins: inout [Double]) {
-        let width = data.featureCount
-        data.values.withUnsafeBufferPointer { values in
-            for row in 0..<data.rowCount {
-                var node = 0
-                while feature[node] >= 0 {
-                    let value = values[row * width + Int(feature[node])]
-                    let goesLeft = value.isNaN ? defaultLeft[node] : value < threshold[node]
-                    node = Int(goesLeft ? left[node] : right[node])
-                }
-                margins[row] += self.value[node]
-            }
-        }
+        addMargins(of: data, to: &margins, offset: 0, stride: 1)
     }
 }
