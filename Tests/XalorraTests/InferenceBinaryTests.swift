@@ -314,7 +314,7 @@ import XalorraML
                 ("BOOL byte 2",
                  Self.frame(#"{"inputs":[{"name":"x","shape":[1,3],"datatype":"BOOL","parameters":{"binary_data_size":3}}]}"#, [0, 1, 2]),
                  422, "inputs[0].data[2]"),
-                ("unknown output", Self.frame(Self.header(extra: #","outputs":[{"name":"probabilities"}]"#), six), 422,
+                ("unknown output", Self.frame(Self.header(extra: #","outputs":[{"name":"scores"}]"#), six), 422,
                  "outputs[0].name"),
                 ("classification",
                  Self.frame(Self.header(extra: #","outputs":[{"name":"predict","parameters":{"classification":2}}]"#), six),

@@ -382,5 +382,36 @@ struct MultiClassTests {
         }
         let logged = try server.cli.run(["logs", "--json", "--limit", "1"])
         #expect(logged.stdout.contains(#""prediction":\#(labels[complete])"#), "\(logged.stdout.prefix(400))")
+
+        // OIP: the labels as `predict` (INT64) and the probabilities as a second output, [N, K] FP64 in class order,
+        // as JSON and as binary data (its size in the header, its bytes after the labels').
+        let data = rows.prefix(4).map { $0.map { $0.isNaN ? "0" : "\($0)" }.joined(separator: ",") }.joined(separator: ",")
+        let tensor = #"{"name":"input","shape":[4,\#(rows[0].count)],"datatype":"FP64","data":[\#(data)]}"#
+        let oip = try await server.request(
+            "POST", "/v2/models/lgbm/infer", token: token,
+            body: #"{"inputs":[\#(tensor)],"outputs":[{"name":"predict"},{"name":"probabilities"}]}"#)
+        #expect(oip.status == 200, "\(oip.body)")
+        let outputs = try JSONParser.parse(oip.body)["outputs"]?.arrayValue ?? []
+        #expect(outputs.count == 2 && outputs.first?["datatype"] == "INT64", "\(oip.body)")
+        #expect(outputs.last?["name"] == "probabilities" && outputs.last?["datatype"] == "FP64", "\(oip.body)")
+        #expect(outputs.last?["shape"] == .array([.number(.int(4)), .number(.int(3))]), "\(oip.body)")
+        let values = (outputs.last?["data"]?.arrayValue ?? []).compactMap { value -> Double? in
+            if case .number(let number) = value { return number.doubleValue } else { return nil }
+        }
+        #expect(values.count == 12)
+        for row in 0..<4 where values.count == 12 {
+            #expect(abs(values[row * 3..<row * 3 + 3].reduce(0, +) - 1) < 1e-9, "row \(row) sums to 1")
+        }
+        let binary = try await server.request(
+            "POST", "/v2/models/lgbm/infer", token: token,
+            body: #"{"inputs":[\#(tensor)],"parameters":{"binary_data_output":true}}"#)
+        #expect(binary.status == 200)
+        let length = try #require(binary.headers.first(name: "Inference-Header-Content-Length").flatMap { Int($0) })
+        let header = try JSONParser.parse(String(decoding: Array(binary.body.utf8).prefix(length), as: UTF8.self))
+        let sizes = (header["outputs"]?.arrayValue ?? []).map { $0["parameters"]?["binary_data_size"] }
+        #expect(sizes == [.number(.int(32)), .number(.int(96))], "\(header)")
+        let refused = try await server.request(
+            "POST", "/v2/models/lgbm/infer", token: token, body: #"{"inputs":[\#(tensor)],"outputs":[{"name":"x"}]}"#)
+        #expect(refused.status == 422 && refused.body.contains("probabilities"), "\(refused.body)")
     }
 }

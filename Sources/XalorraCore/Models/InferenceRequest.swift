@@ -121,9 +121,12 @@ public struct InferenceRequest: Sendable {
             guard case .object = output, let name = output["name"]?.stringValue else {
                 throw XalorraError.invalid("\(field).name", "is required")
             }
-            guard name == outputName else {
+            // `probabilities` is a multi-class model's second output (every answer of such a model carries it).
+            guard name == outputName || name == InferenceMetadata.probabilitiesOutput else {
                 throw XalorraError.invalid(
-                    "\(field).name", "'\(name.prefix(100))' is no output of this model; its only output is '\(outputName)'")
+                    "\(field).name",
+                    "'\(name.prefix(100))' is no output of this model; its outputs are '\(outputName)' and, for a "
+                        + "multi-class model, '\(InferenceMetadata.probabilitiesOutput)'")
             }
             guard let parameters = output["parameters"], parameters != .null else { continue }
             guard case .object = parameters else {
