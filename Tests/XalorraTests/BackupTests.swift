@@ -77,7 +77,7 @@ struct BackupTests {
         #expect(leftovers.isEmpty)
     }
 
-    /// backup and restore act on the local file: over --url they say so and exit 2; on PostgreSQL they name its tools.
+    /// backup and restore act on the local file: over --url they say so and exit 2; on PostgreSQL they name its tools, and serve needs SECRET_KEY.
     @Test func backupAndRestoreRefuseRemoteMode() throws {
         let cli = try BinaryRunner()
         for command in [["backup", "x.db"], ["restore", "x.db"], ["logs", "prune", "--older-than", "1d"]] {
@@ -92,6 +92,9 @@ struct BackupTests {
             #expect(result.stderr.contains("pg_dump") && result.stderr.contains("pg_basebackup"), "\(result.stderr)")
             #expect(!result.stderr.contains("pw"), "the password is never printed")
         }
+        // Instances on one database share the token secret: serve on PostgreSQL refuses to start without SECRET_KEY.
+        let serve = try cli.run(["serve", "--port", "0", "--database", "postgres://u:pw@127.0.0.1:9/x"])
+        #expect(serve.status == 2 && serve.stderr.contains("SECRET_KEY"), "\(serve)")
     }
 
     /// restore refuses (exit 2, store untouched) a file that is not SQLite, not a xalorra store, damaged, or of a

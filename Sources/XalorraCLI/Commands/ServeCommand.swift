@@ -10,6 +10,14 @@ enum ServeCommand {
         guard settings.url == nil else {
             throw UsageError("`serve` runs on the local store; drop --url / XALORRA_URL.", path: context.arguments.path)
         }
+        // Several instances on one database must sign and verify tokens with one secret: a generated secret.key is
+        // per home, so on PostgreSQL the secret is required, not generated.
+        if case .postgres = settings.database, settings.secretKey == nil {
+            throw UsageError(
+                "`serve` on PostgreSQL needs SECRET_KEY: every instance must sign and verify tokens with the same "
+                    + "secret (32 or more random bytes, the same in each instance's environment).",
+                path: context.arguments.path)
+        }
         let host = context.arguments.text("--host") ?? "127.0.0.1"
         let port = context.arguments.integer("--port") ?? 8001
         LoggingSystem.bootstrap { _ in LineLogHandler() }
