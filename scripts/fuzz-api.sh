@@ -36,11 +36,16 @@ status=0
 # "Mostly rejected generated data" means the published field rules and the server's have drifted apart: a failure.
 # Excepted are the operations whose bodies must fit something JSON Schema cannot state: a stored model's width
 # (predict, both OIP infers), a model document (import), rules across fields (train: the target must be one of the
-# columns), an existing account (POST /keys: its `user`, for admins, must name one). Which of them a run flags depends on what earlier requests stored; their examples exercise them.
+# columns), an existing account (POST /keys: its `user`, for admins, must name one; POST /admin/users: a new one).
+# GET /models/{name}/drift is flagged by schemathesis 4.32 although every 422 in its HAR report (--report har) is of
+# a value its schema refuses (a negative case: a name with a control character, a 19-digit version, `version=`):
+# its positive cases are mostly 404s for models that do not exist. Which of them a run flags depends on what
+# earlier requests stored; their examples exercise them.
 mismatched="$(awk '/Schema validation mismatch:.*operation/ { list = 1; next }
     list && /^  - / { sub(/^  - /, ""); print; next } list && /^[[:space:]]*$/ { next } { list = 0 }' "$home/fuzz.out" \
     | grep -vxF -e 'POST /train/{model}' -e 'POST /predict/{model}' -e 'POST /models/{name}/import' \
         -e 'POST /v2/models/{name}/infer' -e 'POST /v2/models/{name}/versions/{version}/infer' -e 'POST /keys' \
+        -e 'GET /models/{name}/drift' -e 'POST /admin/users' \
         || true)"
 if [[ -n "$mismatched" ]]; then
     echo "$mismatched"

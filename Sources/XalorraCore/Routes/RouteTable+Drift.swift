@@ -28,8 +28,8 @@ extension Endpoint {
             "Drift: each feature's and the predictions' PSI against the training data, over the rows logged since "
                 + "`since` (default 24h ago; version: default the newest); PSI >= 0.2 is flagged, >= 0.1 moderate",
             query: [
-                .init("since"),
-                .init("version", .object([("type", "integer"), ("minimum", 1)])),
+                .init("since", S.isoOrAgo),
+                .init("version", ModelReference.versionSchema),
             ],
             response: .json(S.envelope(report)))
     }

@@ -127,6 +127,16 @@ public enum Schema {
         }
     }
 
+    /// A time as `?since=`/`?until=` take it (``Timestamp/init(isoOrAgo:now:)``): a duration ago (`15m`, `7d`) or an
+    /// ISO time (`2025-07-20`, `2025-07-20T14:21:11.768594Z`, `…+07:00`).
+    public static let isoOrAgo: JSONValue = .object([("anyOf", .array([
+        .object([("type", "string"), ("pattern", "^[0-9]*[1-9][0-9]*[smhdw]?$")]),
+        .object([("type", "string"), ("pattern", .string(isoTimePattern))]),
+    ]))])
+
+    private static let isoTimePattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        + "([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,6})?)?(Z|[+-][01][0-9]:[0-5][0-9])?)?$"
+
     /// `POST /admin/tokens`: each member optional (the admin's own name and tenant, role `user`, one hour).
     public static let tokenRequest: JSONValue = object([
         ("user", TokenRequest.nameRule.schema), ("role", oneOf(Role.allCases)), ("tenant", TokenRequest.nameRule.schema),
