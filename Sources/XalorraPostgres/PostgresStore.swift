@@ -20,6 +20,7 @@ package final class PostgresStore: Store {
     package var apiKeys: any APIKeyRepository { PostgresAPIKeyRepository(database: database) }
     package var audit: any AuditRepository { PostgresAuditRepository(database: database) }
     package var predictions: any PredictionRepository { PostgresPredictionRepository(database: database) }
+    package var profiles: any ProfileRepository { PostgresProfileRepository(database: database) }
 
     private init(database: PostgresDatabase) {
         self.database = database

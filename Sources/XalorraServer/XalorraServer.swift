@@ -23,8 +23,8 @@ public struct XalorraServer: Sendable {
     private let logger: Logger
     private let foreign: ForeignPredictions
     private let store: any Store
-    /// SQLite only (for now): retention and rotating backups.
-    private let maintenance: Maintenance?
+    /// Retention (either store) and rotating backups (SQLite only).
+    private let maintenance: Maintenance
 
     /// Builds the server.
     /// - Parameters:
@@ -41,9 +41,9 @@ public struct XalorraServer: Sendable {
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
         foreign = ForeignPredictions(feed: feed, repository: database.predictions, logger: logger)
-        // SQLite only for now: the drift gauges, WAL checkpoints, retention and backups read the SQLite file.
+        // SQLite only: WAL checkpoints and rotating backups work on the SQLite file.
         let sqlite = database as? AppDatabase
-        let metrics = ServerMetrics(feed: feed, drift: sqlite.map { DriftGauges(database: $0) })
+        let metrics = ServerMetrics(feed: feed, drift: DriftGauges(store: database))
         let rateLimit = RateLimiting(on: settings.rateLimit)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
@@ -52,9 +52,9 @@ public struct XalorraServer: Sendable {
         self.api = api
         training = TrainingWorkers(count: settings.trainWorkers)
         checkpointer = try sqlite?.checkpointer()
-        maintenance = sqlite.map { Maintenance(settings: settings, database: $0, logger: logger) }
-        if sqlite == nil, settings.logRetention != nil || settings.auditRetention != nil || settings.backupEvery != nil {
-            logger.warning("retention and --backup-every are not yet available on the PostgreSQL store: ignored")
+        maintenance = Maintenance(settings: settings, store: database, logger: logger)
+        if sqlite == nil, settings.backupEvery != nil {
+            logger.warning("--backup-every backs up a SQLite store: on PostgreSQL use pg_dump or pg_basebackup; ignored")
         }
         application = Application(
             responder: responder,
@@ -87,7 +87,7 @@ public struct XalorraServer: Sendable {
             StoreLifetime(store: store), application, FeedCloser(feed: feed), foreign, Training(workers: training, api: api),
         ]
         if let checkpointer { services.append(Checkpointing(checkpointer: checkpointer, logger: logger)) }
-        if let maintenance { services.append(maintenance) }
+        services.append(maintenance)
         let group = ServiceGroup(
             configuration: .init(
                 services: services,
@@ -188,31 +188,32 @@ struct Checkpointing: Service {
 }
 
 /// The store's upkeep while the server runs, off the request path: retention (`XALORRA_LOG_RETENTION`,
-/// `XALORRA_AUDIT_RETENTION`) soon after start and every 10 minutes, and a rotating backup every `--backup-every`.
-/// At shutdown a prune stops after its current batch; a backup in progress is abandoned (its temporary file removed).
+/// `XALORRA_AUDIT_RETENTION`, on either store) soon after start and every 10 minutes, and on SQLite a rotating backup
+/// every `--backup-every`. At shutdown a prune stops after its current batch; a backup in progress is abandoned (its temporary file removed).
 struct Maintenance: Service {
     /// How often retention runs.
     static let retentionInterval: Duration = .seconds(600)
 
     let settings: Settings
-    let database: AppDatabase
+    let store: any Store
     let logger: Logger
 
     func run() async throws {
         let retains = settings.logRetention != nil || settings.auditRetention != nil
         var nextRetention = ContinuousClock.now + .seconds(1)
-        var nextBackup = settings.backupEvery.map { ContinuousClock.now + .seconds($0.seconds) }
+        let sqlite = store as? AppDatabase
+        var nextBackup = sqlite == nil ? nil : settings.backupEvery.map { ContinuousClock.now + .seconds($0.seconds) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
             if retains, ContinuousClock.now >= nextRetention {
-                await cancelWhenGracefulShutdown { await Retention(database: database).apply(settings, logger: logger) }
+                await cancelWhenGracefulShutdown { await Retention(store: store).apply(settings, logger: logger) }
                 nextRetention = ContinuousClock.now + Self.retentionInterval
             }
-            if let due = nextBackup, let every = settings.backupEvery, ContinuousClock.now >= due {
+            if let due = nextBackup, let every = settings.backupEvery, let sqlite, ContinuousClock.now >= due {
                 do {
                     let (summary, removed) = try await cancelWhenGracefulShutdown {
                         try await StoreBackup.rotate(
-                            store: database.path, directory: settings.backupDirectory, keep: settings.backupKeep)
+                            store: sqlite.path, directory: settings.backupDirectory, keep: settings.backupKeep)
                     }
                     let dropped = removed.isEmpty ? "" : "; removed \(removed.joined(separator: ", "))"
                     logger.info("backup written: \(summary.path) (\(summary.bytes) bytes)\(dropped)")

@@ -1,16 +1,20 @@
 import XalorraCore
 
-/// `xalorra logs prune`: deletes old predictions from the local store (an admin's offline operation).
+/// `xalorra logs prune`: deletes old predictions from the store, SQLite or PostgreSQL (an admin's offline operation).
 enum LogsPruneCommand {
     static func run(_ context: CommandContext) async throws -> Int32 {
-        let settings = try BackupCommand.localSettings(context, "logs prune")
+        let settings = try context.settings()
+        guard settings.url == nil else {
+            throw UsageError(
+                "`logs prune` acts on a store directly; drop --url / XALORRA_URL (use --database).",
+                path: context.arguments.path)
+        }
         guard let age = context.arguments.duration("--older-than") else {
             throw UsageError("`logs prune` needs --older-than, such as 90d.", path: context.arguments.path)
         }
-        try FileSystem.makeDirectories(settings.home)
-        let database = try AppDatabase.open(path: settings.databasePath, keepOpenUntilExit: true)
+        let store = try await context.stores.store(settings)
         let dryRun = context.arguments.has("--dry-run")
-        let report = try await Retention(database: database).prunePredictions(
+        let report = try await Retention(store: store).prunePredictions(
             olderThan: age, model: context.arguments.text("--model"), dryRun: dryRun, actor: settings.user)
         if context.json {
             context.printJSON(report.json)

@@ -12,10 +12,8 @@ extension LocalAPI {
         guard let version = try await modelStore().currentVersion(
             tenant: tenant, name: reference.name, version: reference.version)
         else { throw XalorraError.modelNotFound(reference.name, version: reference.version) }
-        guard let sqlite = try store() as? AppDatabase else {
-            throw XalorraError(.unsupported, "drift is not yet available on the PostgreSQL store", hint: "use the SQLite store")
-        }
-        guard let profile = try await DriftProfiles(database: sqlite).profile(
+        let store = try self.store()
+        guard let profile = try await store.profiles.profile(
             tenant: tenant, name: reference.name, version: version)
         else {
             throw XalorraError(
@@ -24,7 +22,7 @@ extension LocalAPI {
                     + "before profiles were kept",
                 hint: "retrain it (xalorra train \(reference.name) …): a trained version keeps one")
         }
-        let counter = try await SQLitePredictionRepository(database: sqlite).driftCounts(
+        let counter = try await store.predictions.driftCounts(
             tenant: tenant, model: reference.name, version: String(version), since: since, until: until,
             profile: profile)
         return DriftReport(model: reference.name, version: version, since: since, until: until, counter: counter)

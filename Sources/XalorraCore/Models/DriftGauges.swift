@@ -20,11 +20,11 @@ public final class DriftGauges: Sendable {
         var running = false
     }
 
-    private let database: AppDatabase
+    private let store: any Store
     private let state = Mutex(State())
 
-    /// Gauges over `database`'s registry and prediction log.
-    public init(database: AppDatabase) { self.database = database }
+    /// Gauges over `store`'s registry and prediction log (either store).
+    package init(store: any Store) { self.store = store }
 
     /// The exposition text: `# HELP`/`# TYPE` and the last computed samples.
     public func exposition(now: Timestamp = .now()) -> String {
@@ -50,8 +50,8 @@ public final class DriftGauges: Sendable {
     public func refresh(now: Timestamp = .now()) async {
         var features = ""
         var predictions = ""
-        let repository = SQLitePredictionRepository(database: database)
-        if let watched = try? await DriftProfiles(database: database).watched() {
+        let repository = store.predictions
+        if let watched = try? await store.profiles.watched() {
             for model in watched {
                 guard let counter = try? await repository.driftCounts(
                     tenant: model.tenant, model: model.name, version: String(model.version),

@@ -69,9 +69,9 @@ struct TrainingRun: Sendable {
                 document: ModelDocument.encode(result.model), createdBy: job.createdBy)
             guard let stored = try await jobs.succeed(id, version: version, rounds: result.iterations, now: .now())
             else { throw XalorraError(.conflict, "training job \(job.id) was cancelled") }
-            // Training profiles are kept on the SQLite store only, for now (drift is not on PostgreSQL yet).
-            if let sqlite = jobs as? SQLiteTrainingJobRepository {
-                await DriftProfiles(database: sqlite.database).save(profile, for: stored)
+            // Both stores' job repositories reach their profiles (a test double may not: no profile then).
+            if let profiles = (jobs as? any ProfilesReachable)?.profiles {
+                await profiles.save(profile, for: stored)
             }
             return stored
         }

@@ -12,6 +12,7 @@ extension AppDatabase: Store {
     package var apiKeys: any APIKeyRepository { SQLiteAPIKeyRepository(database: self) }
     package var audit: any AuditRepository { SQLiteAuditRepository(database: self) }
     package var predictions: any PredictionRepository { SQLitePredictionRepository(database: self) }
+    package var profiles: any ProfileRepository { SQLiteProfileRepository(database: self) }
 
     package func migrationStatus() async throws(XalorraError) -> MigrationStatus {
         let known = Self.migrator.migrations

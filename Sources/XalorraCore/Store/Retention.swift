@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 
 /// How much a prune deleted (or, dry, would delete).
 public struct PruneCount: Sendable, Equatable {
@@ -6,6 +6,11 @@ public struct PruneCount: Sendable, Equatable {
     public var rows = 0
     /// Records of the log (a batch of up to 1,024 rows is one).
     public var records = 0
+
+    public init(rows: Int = 0, records: Int = 0) {
+        self.rows = rows
+        self.records = records
+    }
 
     /// Both counts summed.
     public static func += (lhs: inout PruneCount, rhs: PruneCount) {
@@ -15,27 +20,28 @@ public struct PruneCount: Sendable, Equatable {
 }
 
 /// Retention of the prediction log and the audit log: `xalorra logs prune` and what `serve` applies periodically
-/// (`XALORRA_LOG_RETENTION`, `XALORRA_AUDIT_RETENTION`).
-public struct Retention: Sendable {
+/// (`XALORRA_LOG_RETENTION`, `XALORRA_AUDIT_RETENTION`), on either store (its prediction and audit repositories'
+/// bounded prunes).
+package struct Retention: Sendable {
     /// The store.
-    public let database: AppDatabase
+    package let store: any Store
 
-    /// Works on `database`.
-    public init(database: AppDatabase) { self.database = database }
+    /// Works on `store`.
+    package init(store: any Store) { self.store = store }
 
     /// What one `logs prune` did.
-    public struct PruneReport: Sendable {
+    package struct PruneReport: Sendable {
         /// Predictions logged before this were deleted.
-        public let cutoff: Timestamp
+        package let cutoff: Timestamp
         /// Only this model's, when given.
-        public let model: String?
+        package let model: String?
         /// Nothing was deleted, only counted.
-        public let dryRun: Bool
+        package let dryRun: Bool
         /// What was (or would be) deleted.
-        public let deleted: PruneCount
+        package let deleted: PruneCount
 
         /// `{"cutoff","model","dry_run","deleted_rows","deleted_records"}`.
-        public var json: JSONValue {
+        package var json: JSONValue {
             .object([
                 ("cutoff", .string(cutoff.iso8601)), ("model", model.map { .string($0) } ?? .null),
                 ("dry_run", .bool(dryRun)), ("deleted_rows", .int(deleted.rows)),
@@ -49,12 +55,12 @@ public struct Retention: Sendable {
     /// - Parameters:
     ///   - actor: who asked, for the audit row.
     ///   - auditNothing: also write the audit row when nothing was old enough (the server's rounds do not).
-    public func prunePredictions(
+    package func prunePredictions(
         olderThan age: TimeSpan, model: String?, dryRun: Bool, actor: String, auditNothing: Bool = true,
         now: Timestamp = .now()
     ) async throws(XalorraError) -> PruneReport {
         let cutoff = now.adding(seconds: -age.seconds)
-        let repository: any PredictionRepository = SQLitePredictionRepository(database: database)
+        let repository = store.predictions
         let object = "older than \(age)" + (model.map { ", model \($0)" } ?? "")
         let deleted: PruneCount
         do {
@@ -70,25 +76,13 @@ public struct Retention: Sendable {
     }
 
     /// Deletes audit rows older than `age`, 1,000 a transaction; returns how many.
-    public func pruneAudit(olderThan age: TimeSpan, now: Timestamp = .now()) async throws(XalorraError) -> Int {
-        let cutoff = now.adding(seconds: -age.seconds).microseconds
-        var total = 0
-        while true {
-            let deleted = try await database.writing { db in
-                try db.execute(
-                    sql: "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT 1000)",
-                    arguments: [cutoff])
-                return db.changesCount
-            }
-            total += deleted
-            if deleted < 1000 { return total }
-            await Task.yield()
-        }
+    package func pruneAudit(olderThan age: TimeSpan, now: Timestamp = .now()) async throws(XalorraError) -> Int {
+        try await store.audit.prune(before: now.adding(seconds: -age.seconds))
     }
 
     /// One round of the server's retention: the settings' prediction and audit retention, each when set. Failures are
     /// logged; an audit row is written only when predictions were deleted.
-    public func apply(_ settings: Settings, logger: Logger) async {
+    package func apply(_ settings: Settings, logger: Logger) async {
         if let age = settings.logRetention {
             do {
                 let report = try await prunePredictions(olderThan: age, model: nil, dryRun: false, actor: "retention", auditNothing: false)
@@ -110,7 +104,7 @@ public struct Retention: Sendable {
     }
 
     private func audit(actor: String, object: String, outcome: String) async throws(XalorraError) {
-        try await SQLiteAuditRepository(database: database).append(
+        try await store.audit.append(
             at: .now(), actor: actor, keyID: nil, origin: "local", action: "logs.prune", object: object,
             outcome: outcome)
     }

@@ -6,4 +6,6 @@ package protocol AuditRepository: Sendable {
     ) async throws(XalorraError)
     /// A page of rows matching `query`, newest first.
     func list(_ query: AuditQuery) async throws(XalorraError) -> Page<AuditEntry>
+    /// Deletes the rows older than `cutoff`, 1,000 a transaction (retention); returns how many.
+    func prune(before cutoff: Timestamp) async throws(XalorraError) -> Int
 }

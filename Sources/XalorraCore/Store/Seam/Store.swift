@@ -22,6 +22,7 @@ package protocol Store: Sendable {
     var apiKeys: any APIKeyRepository { get }
     var audit: any AuditRepository { get }
     var predictions: any PredictionRepository { get }
+    var profiles: any ProfileRepository { get }
 
     /// One round trip to the database (the health check); fails when it cannot be reached.
     func ping() async throws(XalorraError)

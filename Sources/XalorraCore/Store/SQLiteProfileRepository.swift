@@ -1,22 +1,12 @@
 import GRDB
 import XalorraML
 
-/// The trained versions' training profiles (`model_profiles`, migration v11): written once when training stores a
-/// version, read by drift reports and the `/metrics` gauges.
-struct DriftProfiles: Sendable {
+/// The trained versions' training profiles in the SQLite store (`model_profiles`, migration v11).
+struct SQLiteProfileRepository: ProfileRepository {
     let database: AppDatabase
 
-    /// A model's newest version that has a profile, with it: what the gauges watch.
-    struct Watched: Sendable {
-        let tenant: String
-        let name: String
-        let version: Int
-        let profile: FeatureProfile
-    }
-
-    /// Stores `profile` as the training profile of `version` (kept if the version was deleted meanwhile: nothing).
     func store(_ profile: FeatureProfile, for version: ModelVersion) async throws(XalorraError) {
-        let text = JSONWriter.compact(profile.json)
+        let text = profile.storedText
         try await database.writing { db in
             try db.execute(
                 sql: """
@@ -28,7 +18,6 @@ struct DriftProfiles: Sendable {
         }
     }
 
-    /// The training profile of `name@version` in `tenant`; `nil` when the version has none.
     func profile(tenant: String, name: String, version: Int) async throws(XalorraError) -> FeatureProfile? {
         let text = try await database.reading { db in
             try String.fetchOne(
@@ -40,15 +29,13 @@ struct DriftProfiles: Sendable {
                 arguments: [tenant, name, version])
         }
         guard let text else { return nil }
-        guard let json = try? JSONParser.parse(text), let profile = FeatureProfile(json: json) else {
+        guard let profile = FeatureProfile(stored: text) else {
             throw XalorraError(.internal, "the stored training profile of \(name)@\(version) is damaged")
         }
         return profile
     }
 
-    /// Every model's newest version, when that version has a profile (a newest version without one, such as an
-    /// import, is not watched: its older version's profile would describe another model).
-    func watched() async throws(XalorraError) -> [Watched] {
+    func watched() async throws(XalorraError) -> [WatchedProfile] {
         let rows = try await database.reading { db in
             try Row.fetchAll(
                 db,
@@ -61,8 +48,11 @@ struct DriftProfiles: Sendable {
             ).map { row in (row["tenant"] as String, row["name"] as String, row["version"] as Int, row["profile"] as String) }
         }
         return rows.compactMap { tenant, name, version, text in
-            guard let json = try? JSONParser.parse(text), let profile = FeatureProfile(json: json) else { return nil }
-            return Watched(tenant: tenant, name: name, version: version, profile: profile)
+            FeatureProfile(stored: text).map { WatchedProfile(tenant: tenant, name: name, version: version, profile: $0) }
         }
     }
+}
+
+extension SQLiteTrainingJobRepository: ProfilesReachable {
+    var profiles: any ProfileRepository { SQLiteProfileRepository(database: database) }
 }
