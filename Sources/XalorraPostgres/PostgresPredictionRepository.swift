@@ -55,7 +55,8 @@ struct PostgresPredictionRepository: PredictionRepository {
             WITH ids AS (
                 UPDATE prediction_ids
                 SET last_id = greatest(last_id, (SELECT coalesce(max(id), 0) FROM predictions)) + \(total)
-                RETURNING last_id - \(total) AS base
+                RETURNING last_id - \(total) AS base,
+                    pg_notify('\(unescaped: PostgresEvents.channel)', 'p ' || last_id::text) AS notified
             ), stored AS (
                 INSERT INTO predictions (id, timestamp, tenant, user_id, model, version, latency_us, row_count, block)
                 SELECT ids.base + r.last_row, r.ts, r.tenant, r.user_id, r.model, r.version, r.latency, r.row_count,
@@ -67,6 +68,8 @@ struct PostgresPredictionRepository: PredictionRepository {
             SELECT base FROM ids
             """
         // `greatest(…, max(id))`: a store filled by `xalorra store copy` (explicit ids) moves the counter on by itself.
+        // `pg_notify`: every instance's listener hears `p <last id>` when the group commits (``PostgresEvents``);
+        // notifications are delivered in commit order, which is id order here.
         let base = try await database.inTransaction { connection in
             let rows = try await connection.rows(query, database.logger)
             guard let row = rows.first else { throw XalorraError(.internal, "store: the prediction id counter is missing") }

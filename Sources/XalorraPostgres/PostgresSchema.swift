@@ -23,7 +23,7 @@ public enum PostgresSchema {
     }
 
     /// Every migration, oldest first. Later changes append a new one; an applied one is never edited.
-    public static let migrations: [Migration] = [initial, modelProfiles, storeCopies]
+    public static let migrations: [Migration] = [initial, modelProfiles, storeCopies, sharedState]
 
     /// The schema of a new store: SQLite's v1…v10 as it ends up, plus what several writers need (the prediction id
     /// counter, training-job leases).

@@ -22,8 +22,14 @@ package final class PostgresStore: Store {
     package var predictions: any PredictionRepository { PostgresPredictionRepository(database: database) }
     package var profiles: any ProfileRepository { PostgresProfileRepository(database: database) }
 
+    /// One listening connection for the process, started by the first consumer.
+    private let listener: PostgresEvents
+    package var events: any StoreEvents { listener }
+    package var rateLimitCounters: (any RateLimitCounterRepository)? { PostgresRateLimitCounters(database: database) }
+
     private init(database: PostgresDatabase) {
         self.database = database
+        listener = PostgresEvents(database: database)
         trainingJobs = PostgresTrainingJobRepository(database: database)
     }
 
@@ -102,6 +108,7 @@ package final class PostgresStore: Store {
             return task
         }
         guard let task else { return }
+        await listener.close()
         task.cancel()
         await task.value
     }

@@ -40,11 +40,13 @@ public struct XalorraServer: Sendable {
         let api = LocalAPI(
             settings: settings, caller: Caller(user: "anonymous", role: .user, tenant: settings.defaultTenant),
             database: database, feed: feed, responder: responder, warn: { logger.warning("\($0)") })
-        foreign = ForeignPredictions(feed: feed, repository: database.predictions, logger: logger)
+        foreign = ForeignPredictions(
+            feed: feed, repository: database.predictions, events: database.events,
+            invalidate: { [api] change in api.invalidateCaches(change) }, logger: logger)
         // SQLite only: WAL checkpoints and rotating backups work on the SQLite file.
         let sqlite = database as? AppDatabase
         let metrics = ServerMetrics(feed: feed, drift: DriftGauges(store: database))
-        let rateLimit = RateLimiting(on: settings.rateLimit)
+        let rateLimit = RateLimiting(on: settings.rateLimit, shared: database.rateLimitCounters, logger: logger)
         let responder = XalorraResponder(
             api: api, tokens: try await api.tokenService(), handlers: Self.handlers(metrics: metrics),
             metrics: metrics, rateLimit: rateLimit, settings: settings, logger: logger)
@@ -132,39 +134,83 @@ struct FeedCloser: Service {
     }
 }
 
-/// Rows other processes commit to the store (`xalorra predict` offline, another server on the same file) for the
-/// live feeds: while anyone listens, every fifth of a second, the store's newest id is compared with what this
-/// process published itself, and only when some id there is not its own are the new rows read and handed on
-/// (``PredictionFeed/publishForeign(_:through:)``). With nobody listening, it only keeps up with the newest id.
+/// Rows other processes commit to the store (another instance on the same PostgreSQL database, `xalorra predict`
+/// offline, another server on the same SQLite file) for the live feeds, and the caches other processes' changes make
+/// stale. It follows the store's change events (``StoreEvents``: PostgreSQL's NOTIFY at each commit, SQLite's poll
+/// of the newest id every 100 ms): while anyone listens, when the store's newest id moves past what this process
+/// published itself and some id there is not its own, the new rows are read and handed on
+/// (``PredictionFeed/publishForeign(_:through:)``); with nobody listening it only keeps up with the newest id. After
+/// a lost connection (``StoreChange/resync``) it reads again from the last id it saw, so nothing is skipped.
 struct ForeignPredictions: Service {
     let feed: PredictionFeed
     let repository: any PredictionRepository
+    let events: any StoreEvents
+    /// Drops what the caches hold about a change (``LocalAPI/invalidateCaches(_:)``).
+    let invalidate: @Sendable (StoreChange) -> Void
     let logger: Logger
 
     func run() async throws {
-        var through = (try? await repository.newestID()) ?? 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(200))
+        // Subscribed before the newest id is read, so nothing committed in between is missed.
+        let changes = events.changes()
+        // Where reading starts (never 0 for a store that is down for a moment: that would read it all).
+        var through: Int64 = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let newest = try await repository.newestID()
-                guard newest > through else { continue }
-                guard feed.subscriberCount > 0, feed.foreignGap(after: through, through: newest) else {
-                    feed.publishForeign([], through: newest)
-                    through = newest
-                    continue
-                }
-                let query = try LogQuery(limit: LogQuery.maxLimit)
-                var page: [PredictionRecord]
-                repeat {
-                    page = try await repository.records(after: through, matching: query)
-                    let last = page.last?.id ?? newest
-                    feed.publishForeign(page, through: last)
-                    through = max(through, last)
-                } while page.count == query.limit && !Task.isCancelled
+                through = try await repository.newestID()
+                break
             } catch {
-                logger.warning("reading other processes' predictions for the live feeds failed: \(error)")
+                try? await Task.sleep(for: .milliseconds(250))
             }
         }
+        // From here on, a row this process commits above another's not yet read waits for it (id order).
+        feed.startOrdering(from: through)
+        for await change in changes.cancelOnGracefulShutdown() {
+            invalidate(change)
+            var newest: Int64
+            switch change {
+            case .predictions(let id):
+                guard id > through else { continue }
+                newest = id
+            case .resync:
+                newest = Int64.max
+            case .users, .apiKeys, .models:
+                continue
+            }
+            // Read until it succeeds (the store may be down for a moment): the next event would not say it again.
+            var failures = 0
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    if newest == Int64.max { newest = try await repository.newestID() }
+                    through = try await read(after: through, newest: newest)
+                    break
+                } catch {
+                    if failures == 0 {
+                        logger.warning("reading other processes' predictions for the live feeds failed: \(error)")
+                    }
+                    failures += 1
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+            }
+        }
+    }
+
+    /// Publishes the rows in `(after, newest]` that this process did not commit; returns the id read to.
+    private func read(after start: Int64, newest: Int64) async throws -> Int64 {
+        guard newest > start else { return start }
+        guard feed.subscriberCount > 0, feed.foreignGap(after: start, through: newest) else {
+            feed.publishForeign([], through: newest)
+            return newest
+        }
+        var through = start
+        let query = try LogQuery(limit: LogQuery.maxLimit)
+        var page: [PredictionRecord]
+        repeat {
+            page = try await repository.records(after: through, matching: query)
+            let last = page.last?.id ?? newest
+            feed.publishForeign(page, through: last)
+            through = max(through, last)
+        } while page.count == query.limit && !Task.isCancelled
+        return through
     }
 }
 

@@ -265,7 +265,9 @@ extension LocalAPI {
     }
 }
 
-/// Recent answers to "what does the store say about this account?", for a second each.
+/// Recent answers to "what does the store say about this account?", for a second each. This process's own changes
+/// forget the account at once; another instance's empty the cache as soon as the store announces them
+/// (``StoreChange/users``, PostgreSQL), the second being the fallback.
 final class AccountStatusCache: Sendable {
     private static let freshMicros: Int64 = 1_000_000
     private let entries = Mutex<[String: (standing: AccountStanding, checked: Int64)]>([:])
@@ -288,6 +290,9 @@ final class AccountStatusCache: Sendable {
     func forget(_ username: String) {
         _ = entries.withLock { $0.removeValue(forKey: username.lowercased()) }
     }
+
+    /// Forgets every account: another process changed some.
+    func clear() { entries.withLock { $0.removeAll() } }
 }
 
 /// What the store says about a token's user.

@@ -184,28 +184,37 @@ public struct LocalAPI: XalorraAPI {
             }
         }
         let repository = Result { () throws(XalorraError) in try predictions() }
+        let events = Result { () throws(XalorraError) in try store().events }
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let store = try repository.get()
                     var scoped = query
                     scoped.tenant = try caller.tenantScope(requested: query.tenant)
+                    // The store's change events (``StoreEvents``): SQLite polls its newest id every 100 ms (under
+                    // the 250 ms promised, nothing measurable when idle); PostgreSQL hears each commit (NOTIFY).
+                    // Subscribed before the newest id is read, so nothing committed in between is missed.
+                    let changes = try events.get().changes()
                     var last: Int64
                     if let id { last = id } else { last = try await store.newestID() }
-                    var seen = try await store.changeCounter()
-                    while !Task.isCancelled {
-                        // Polling a pragma is how one process sees another's commits in SQLite; 100 ms keeps the
-                        // delay under the 250 ms promised while costing nothing measurable when idle.
-                        try await Task.sleep(for: .milliseconds(100))
-                        let counter = try await store.changeCounter()
-                        guard counter != seen else { continue }
-                        seen = counter
+                    // The id the store has been read to (in any tenant): a change up to it has nothing new.
+                    var seen = last
+                    for await change in changes {
+                        guard !Task.isCancelled else { break }
+                        var through = Int64.max
+                        switch change {
+                        case .predictions(let id) where id <= seen: continue
+                        case .predictions(let id): through = id
+                        case .resync: break
+                        case .users, .apiKeys, .models: continue
+                        }
                         var batch: [PredictionRecord]
                         repeat {
                             batch = try await store.records(after: last, matching: scoped)
                             for record in batch { continuation.yield(record) }
                             last = batch.last?.id ?? last
                         } while batch.count == scoped.limit
+                        if through != Int64.max { seen = max(seen, through) }
                     }
                     continuation.finish()
                 } catch is CancellationError {

@@ -2,7 +2,8 @@ import Synchronization
 
 /// Keys this process verified in the last second, by the key's text: a client sending its key again skips the store
 /// and the hash, as a token skips its signature check (``AccountStatusCache`` still answers for the owner). Fresh
-/// for a second, so a key revoked by another process stops within one; this process's revocations empty it at once.
+/// for a second, so a key revoked by another process stops within one; this process's revocations empty it at once,
+/// and so do another instance's on PostgreSQL as soon as the store announces them (``StoreChange/apiKeys``).
 /// One for the process: keys' ids are random, so stores opened side by side (tests) cannot mix them up.
 final class APIKeyCache: Sendable {
     static let shared = APIKeyCache()

@@ -4,8 +4,9 @@ import XalorraML
 /// Decoded models by tenant and reference, so a prediction does not read and parse its model each time.
 ///
 /// Versions are immutable, so a cached model never goes stale; what can change is which version is the newest
-/// (or whether a pinned one still exists). This process's own changes invalidate at once; another process's
-/// (a CLI training next to the server) are seen within ``freshMicros``.
+/// (or whether a pinned one still exists). This process's own changes invalidate at once; another instance's on
+/// PostgreSQL as soon as the store announces them (``StoreChange/models``: ``clear()``); any other process's (a CLI
+/// training next to a SQLite server) within ``freshMicros``.
 ///
 /// The cache holds at most ``maxSize`` tree nodes (and linear weights) in all: past it, the entries checked longest
 /// ago are dropped, so many large models in turn cannot hold the memory of all of them. The entry just stored always
@@ -67,6 +68,18 @@ final class ModelCache: Sendable {
             return dropped
         }
         HeapTrim.release(after: dropped)
+    }
+
+    /// Drops every entry: another process changed models.
+    /// - Returns: the size (nodes or weights) of the models dropped.
+    @discardableResult
+    func clear() -> Int {
+        let dropped = state.withLock { state in
+            defer { state = State() }
+            return state.size
+        }
+        HeapTrim.release(after: dropped)
+        return dropped
     }
 
     /// Drops every entry of a model in `tenant`, after this process added or deleted one of its versions.

@@ -30,6 +30,18 @@ public final class PredictionFeed: Sendable {
     private let closedForAccess = Mutex<[String: Int]>([:])
     private let logger: Logger
 
+    /// Own rows held behind other processes' lower ids (``startOrdering(from:)``).
+    private struct Ordering {
+        var on = false
+        /// The id the store has been read to for other processes' rows (``publishForeign(_:through:)``).
+        var readThrough: Int64 = 0
+        /// Own batches committed above ids not yet handed on, oldest first.
+        var held: [(batch: PredictionBatch, ids: [Int64])] = []
+    }
+
+    /// Locked before `own` when both are.
+    private let ordering = Mutex(Ordering())
+
     /// Streams closed because their subscriber lost access, by error code (`TOKEN_EXPIRED`, ...), for `/metrics`.
     public var closedForAccessByCode: [String: Int] { closedForAccess.withLock { $0 } }
 
@@ -79,12 +91,36 @@ public final class PredictionFeed: Sendable {
         for subscriber in listening { subscriber.continuation.finish() }
     }
 
-    /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber.
+    /// Hands rows on in id order from now on: the store has been read to `id` for other processes' rows, and a
+    /// batch this process commits above ids it has not handed on yet (another instance committed them just before,
+    /// ``ForeignPredictions`` reads them a moment later) is held until they are (``publishForeign(_:through:)``).
+    public func startOrdering(from id: Int64) {
+        ordering.withLock { ordering in
+            ordering.on = true
+            ordering.readThrough = max(ordering.readThrough, id)
+        }
+    }
+
+    /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber (once every lower id is
+    /// handed on, when ordering is on).
     public func publish(_ batch: PredictionBatch, ids: [Int64]) {
         if let first = ids.first, let last = ids.last { own.withLock { $0.append(first...last) } }
         let counted =
             batch.version != BaselineModel.version || countedModels.contains(batch.model) ? batch.model : Self.otherModels
         committed.withLock { $0[counted, default: 0] += ids.count }
+        guard let first = ids.first else { return }
+        let held = ordering.withLock { ordering -> Bool in
+            guard ordering.on,
+                !ordering.held.isEmpty || foreignGap(after: ordering.readThrough, through: first - 1)
+            else { return false }
+            ordering.held.append((batch, ids))
+            return true
+        }
+        if !held { deliver(batch, ids: ids) }
+    }
+
+    /// Yields `batch`'s rows to the matching subscribers.
+    private func deliver(_ batch: PredictionBatch, ids: [Int64]) {
         let listening = subscribers.withLock { Array($0.values) }
         let matching = listening.filter { subscriber in
             (subscriber.query.tenant.map { $0 == batch.tenant } ?? true)
@@ -126,7 +162,27 @@ public final class PredictionFeed: Sendable {
             defer { ranges.removeAll { $0.upperBound <= through } }
             return ranges
         }
-        let foreign = records.filter { record in !ranges.contains { $0.contains(record.id) } }
+        var foreign = records.filter { record in !ranges.contains { $0.contains(record.id) } }
+        // Own batches held behind these rows go out with them, in id order.
+        let released = ordering.withLock { ordering in
+            ordering.readThrough = max(ordering.readThrough, through)
+            var released: [(batch: PredictionBatch, ids: [Int64])] = []
+            while let next = ordering.held.first, let first = next.ids.first,
+                !foreignGap(after: ordering.readThrough, through: first - 1) || first <= ordering.readThrough + 1
+            {
+                released.append(ordering.held.removeFirst())
+            }
+            return released
+        }
+        for (batch, ids) in released {
+            for (index, id) in ids.enumerated() {
+                foreign.append(PredictionRecord(
+                    id: id, timestamp: batch.timestamp, model: batch.model, version: batch.version,
+                    input: batch.input(index), prediction: batch.predictions[index], userID: batch.userID,
+                    tenant: batch.tenant, latencyMicros: batch.latencyMicros))
+            }
+        }
+        if !released.isEmpty { foreign.sort { $0.id < $1.id } }
         guard !foreign.isEmpty else { return }
         let listening = subscribers.withLock { Array($0.values) }
         for record in foreign {

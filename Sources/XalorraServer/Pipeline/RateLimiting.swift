@@ -1,4 +1,5 @@
 import HTTPTypes
+import Logging
 import XalorraCore
 
 /// The pipeline's fifth stage: counts the request against its route's budget (by the caller's user, or by address
@@ -11,20 +12,25 @@ import XalorraCore
 struct RateLimiting: Sendable {
     let limiter: RateLimiter?
 
-    init(on: Bool) { limiter = on ? RateLimiter() : nil }
+    /// - Parameter shared: counters shared by every instance on the store (PostgreSQL), or nil (SQLite).
+    init(on: Bool, shared: (any RateLimitCounterRepository)? = nil, logger: Logger = Logger(label: "xalorra")) {
+        limiter = on ? RateLimiter(shared: shared, logger: logger) : nil
+    }
 
     var isOn: Bool { limiter != nil }
 
     /// Spends the matched route's budget for `exchange`. Public routes (login, register, refresh) count by address
     /// even when a token comes along: keyed by the token's user, any valid token (one's own account's) would buy a
-    /// fresh login budget for guessing someone else's password.
-    func spend(_ exchange: inout Exchange) throws(XalorraError) {
-        guard isOn, let route = exchange.route else { return }
+    /// fresh login budget for guessing someone else's password. A small budget is counted exactly in the counters
+    /// the instances share, when they do (``RateLimiter/countShared(_:key:now:)``).
+    func spend(_ exchange: inout Exchange) async throws(XalorraError) {
+        guard let limiter, let route = exchange.route else { return }
         let caller = exchange.access == .public ? nil : exchange.caller
         let key = caller.map(Self.userKey) ?? Self.addressKey(exchange.remoteAddress)
-        var firstRefusal = false
-        defer { exchange.firstRefusal = firstRefusal }
-        try spend(route.rateLimit, key: key, headers: &exchange.headers, firstRefusal: &firstRefusal)
+        let now = Timestamp.now().seconds
+        let decision = await limiter.countShared(route.rateLimit, key: key, now: now)
+        exchange.firstRefusal = !decision.allowed && decision.firstRefusal
+        try Self.apply(decision, now: now, to: &exchange.headers)
     }
 
     /// Counts a request against `budget` for `key`, adds the rate-limit fields, and refuses it with 429 past the
@@ -40,9 +46,14 @@ struct RateLimiting: Sendable {
         guard let limiter else { return }
         let now = Timestamp.now().seconds
         let decision = limiter.count(budget, key: key, now: now)
-        Self.addFields(decision, now: now, to: &headers)
+        firstRefusal = !decision.allowed && decision.firstRefusal
+        try Self.apply(decision, now: now, to: &headers)
+    }
+
+    /// Adds `decision`'s fields, and refuses the request with 429 past the budget.
+    private static func apply(_ decision: RateLimiter.Decision, now: Int64, to headers: inout HTTPFields) throws(XalorraError) {
+        addFields(decision, now: now, to: &headers)
         guard decision.allowed else {
-            firstRefusal = decision.firstRefusal
             headers[.retryAfter] = "\(decision.retryAfter)"
             throw XalorraError(
                 .rateLimited, "Too many requests. Please try again later.", retryAfter: decision.retryAfter)

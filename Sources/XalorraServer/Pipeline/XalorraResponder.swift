@@ -80,7 +80,7 @@ struct XalorraResponder: HTTPResponder {
         try await routes.match(&exchange, authentication: authentication, rateLimit: rateLimit)
         await authentication.authenticate(&exchange)
         do {
-            try rateLimit.spend(&exchange)
+            try await rateLimit.spend(&exchange)
         } catch {
             // A login refused beyond its limit is someone guessing passwords: audited once per client and window
             // (the body, and so the account aimed at, is never read for a refused request).

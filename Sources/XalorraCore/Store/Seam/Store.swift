@@ -24,6 +24,11 @@ package protocol Store: Sendable {
     var predictions: any PredictionRepository { get }
     var profiles: any ProfileRepository { get }
 
+    /// The store's change events, for the live feeds and the caches (SQLite polls; PostgreSQL listens).
+    var events: any StoreEvents { get }
+    /// Rate-limit counters shared by every process on the store, or nil when each process counts its own (SQLite).
+    var rateLimitCounters: (any RateLimitCounterRepository)? { get }
+
     /// One round trip to the database (the health check); fails when it cannot be reached.
     func ping() async throws(XalorraError)
 
