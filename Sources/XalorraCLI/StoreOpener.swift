@@ -18,7 +18,10 @@ actor StoreOpener {
             try FileSystem.makeDirectories(settings.home)
             store = try AppDatabase.open(path: settings.databasePath, pooled: serving, keepOpenUntilExit: !serving)
         case .postgres(let location):
-            store = try await PostgresStore.open(location, migrate: migrate, maximumConnections: serving ? 20 : 2)
+            store = try await PostgresStore.open(
+                location, migrate: migrate, maximumConnections: serving ? 20 : 2,
+                connectionWait: serving ? .seconds(1) : .seconds(10),
+                trainingLease: .seconds(settings.trainingLease.seconds))
         }
         opened = store
         return store

@@ -10,8 +10,8 @@ import XalorraCore
 /// What every PostgreSQL repository goes through: the pool, with failures as ``XalorraError`` (a message for people,
 /// never SQL, internals or the password).
 package struct PostgresDatabase: Sendable {
-    /// The pool; ``PostgresStore`` runs it.
-    package let client: PostgresClient
+    /// The pool, behind its fault guard (``PostgresPool``); ``PostgresStore`` runs it.
+    package let client: PostgresPool
     /// Where the server is (its password never goes into a message).
     package let location: PostgresLocation
     package let logger: Logger
@@ -41,9 +41,8 @@ package struct PostgresDatabase: Sendable {
     /// Runs `query` on any connection and collects its rows.
     package func rows(_ query: PostgresQuery) async throws(XalorraError) -> [PostgresRow] {
         do {
-            var out: [PostgresRow] = []
-            for try await row in try await client.query(query, logger: logger) { out.append(row) }
-            return out
+            let logger = self.logger
+            return try await client.withConnection { connection in try await connection.rows(query, logger: logger) }
         } catch {
             throw describe(error)
         }
@@ -73,20 +72,24 @@ package struct PostgresDatabase: Sendable {
         return try box.result!.get()
     }
 
-    /// `error` as a message for people: a refusal the code threw passes through; the server's message (without
-    /// the statement); or that the server cannot be reached.
+    /// `error` as a message for people: a refusal the code threw passes through; a server that cannot be reached or
+    /// went away is 503 `SERVICE_UNAVAILABLE` (``PostgresPool/unavailable(_:)``); otherwise the server's message
+    /// (without the statement).
     package func describe(_ error: any Error) -> XalorraError {
         Self.describe(error, location: location)
     }
 
-    package static func describe(_ error: any Error, location: PostgresLocation) -> XalorraError {
+    /// - Parameter opening: the store is being opened (a command, `serve` starting): a server that cannot be
+    ///   reached is `cannot reach PostgreSQL at host:port: why` then, for the person who typed the URL.
+    package static func describe(_ error: any Error, location: PostgresLocation, opening: Bool = false) -> XalorraError {
         if let error = error as? XalorraError { return error }
         // `withTransaction` wraps whatever happened inside: report the cause (a 404 thrown in the closure stays one).
         if let error = error as? PostgresTransactionError {
             if let cause = error.closureError ?? error.beginError ?? error.commitError {
-                return describe(cause, location: location)
+                return describe(cause, location: location, opening: opening)
             }
         }
+        if !opening && isConnectionFailure(error) { return PostgresPool.unavailable(location) }
         if let error = error as? PSQLError {
             if let info = error.serverInfo, let message = info[.message] {
                 let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
@@ -107,7 +110,8 @@ package struct PostgresDatabase: Sendable {
         return unreachable(location, reason: "\(error)")
     }
 
-    /// `cannot reach PostgreSQL at host:port: reason` (the reason never holds the URL's password).
+    /// `cannot reach PostgreSQL at host:port: reason` (the reason never holds the URL's password): opening a store
+    /// (a command, `serve` starting) says why; a request on an open one gets ``PostgresPool/unavailable(_:)``.
     package static func unreachable(_ location: PostgresLocation, reason: String) -> XalorraError {
         var reason = reason
         if let password = location.password, !password.isEmpty {

@@ -4,10 +4,10 @@ import Synchronization
 import XalorraCore
 
 /// The store on a PostgreSQL server (`XALORRA_DATABASE_URL=postgres://…`): postgres-nio's `PostgresClient` (its
-/// connection pool) run in a task of its own from ``open(_:logger:migrate:)`` to ``close()``.
+/// connection pool, behind the fault guard ``PostgresPool``) running from ``open(_:logger:migrate:maximumConnections:connectionWait:trainingLease:)``
+/// to ``close()``.
 package final class PostgresStore: Store {
     package let database: PostgresDatabase
-    private let runner = Mutex<Task<Void, Never>?>(nil)
 
     package var backend: StoreBackend { .postgres }
     package var location: String { database.location.redacted }
@@ -27,18 +27,22 @@ package final class PostgresStore: Store {
     package var events: any StoreEvents { listener }
     package var rateLimitCounters: (any RateLimitCounterRepository)? { PostgresRateLimitCounters(database: database) }
 
-    private init(database: PostgresDatabase) {
+    private init(database: PostgresDatabase, trainingLease: Duration) {
         self.database = database
         listener = PostgresEvents(database: database)
-        trainingJobs = PostgresTrainingJobRepository(database: database)
+        trainingJobs = PostgresTrainingJobRepository(database: database, lease: trainingLease)
     }
 
     /// Connects (failing with `cannot reach PostgreSQL at host:port: …` when the server cannot be reached), applies
     /// the migrations this build knows unless `migrate` is false, and starts the pool.
     /// - Parameter maximumConnections: the pool's size (a one-shot command needs one or two).
+    /// - Parameter connectionWait: the longest a request waits for a connection before it fails with 503
+    ///   `SERVICE_UNAVAILABLE` (``PostgresPool``).
+    /// - Parameter trainingLease: how long a claimed training job is held without a heartbeat
+    ///   (`XALORRA_TRAINING_LEASE`).
     package static func open(
         _ location: PostgresLocation, logger: Logger = PostgresStore.quietLogger, migrate: Bool = true,
-        maximumConnections: Int = 20
+        maximumConnections: Int = 20, connectionWait: Duration = .seconds(1), trainingLease: Duration = .seconds(30)
     ) async throws(XalorraError) -> PostgresStore {
         // One connection first: it tells an unreachable server or a refused login at once, with a clear message,
         // where the pool would retry in the background; and it applies the migrations.
@@ -53,19 +57,17 @@ package final class PostgresStore: Store {
                 throw error
             }
         } catch {
-            throw PostgresDatabase.describe(error, location: location)
+            throw PostgresDatabase.describe(error, location: location, opening: true)
         }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: clientTLS(location.tls))
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgresStore(database: PostgresDatabase(client: client, location: location, logger: logger))
-        // Detached: a store opened inside a service group must not inherit the group's graceful-shutdown signal
-        // (the pool would stop with the first service); ``close()`` stops it.
-        store.runner.withLock { $0 = Task.detached { await client.run() } }
-        return store
+        let client = PostgresPool(
+            configuration: configuration, location: location, logger: logger, connectionWait: connectionWait)
+        return PostgresStore(
+            database: PostgresDatabase(client: client, location: location, logger: logger), trainingLease: trainingLease)
     }
 
     /// The pool's background chatter (connection attempts, retries) stays out of commands' output: failures reach
@@ -103,15 +105,12 @@ package final class PostgresStore: Store {
     }
 
     package func close() async {
-        let task = runner.withLock { task in
-            defer { task = nil }
-            return task
-        }
-        guard let task else { return }
         await listener.close()
-        task.cancel()
-        await task.value
+        await database.client.close()
     }
+
+    /// 503 `SERVICE_UNAVAILABLE` while the database is known to be down (``PostgresPool/outage``), without asking it.
+    package var outage: XalorraError? { database.client.outage }
 
     private func decode<T: PostgresDecodable>(_ row: PostgresRow, as: T.Type) throws(XalorraError) -> T {
         do {

@@ -4,6 +4,9 @@ public struct HealthReport: Sendable {
     public let databaseUp: Bool
     /// The store's round-trip time for `SELECT 1`, in milliseconds.
     public let databaseMilliseconds: Double
+    /// Why the store did not answer, for people (`database unreachable at HOST:PORT; …`, never a password or
+    /// driver internals); `nil` when it answered.
+    public let databaseError: String?
     /// Seconds since the answering process started.
     public let uptimeSeconds: Int64
     /// Host CPU use in percent, if readable.
@@ -17,12 +20,14 @@ public struct HealthReport: Sendable {
 
     /// Creates a report.
     public init(
-        databaseUp: Bool, databaseMilliseconds: Double, uptimeSeconds: Int64, cpuPercent: Double?,
-        memoryPercent: Double?, diskPercent: Double?, aiService: (name: String, health: ResponderHealth)? = nil
+        databaseUp: Bool, databaseMilliseconds: Double, databaseError: String? = nil, uptimeSeconds: Int64,
+        cpuPercent: Double?, memoryPercent: Double?, diskPercent: Double?,
+        aiService: (name: String, health: ResponderHealth)? = nil
     ) {
         self.aiService = aiService
         self.databaseUp = databaseUp
         self.databaseMilliseconds = databaseMilliseconds
+        self.databaseError = databaseError
         self.uptimeSeconds = uptimeSeconds
         self.cpuPercent = cpuPercent
         self.memoryPercent = memoryPercent
@@ -37,10 +42,11 @@ public struct HealthReport: Sendable {
     /// `healthy` when the store answers.
     public var status: String { databaseUp ? "healthy" : "unhealthy" }
 
-    /// `{"status","timestamp","version"}`: the body of `GET /health`.
-    public static func liveness(at time: Timestamp = .now()) -> JSONValue {
+    /// `{"status","timestamp","version"}`: the body of `GET /health`; `status` is `unhealthy` (and the answer 503)
+    /// while the store is known to be unreachable, which the server knows without asking it.
+    public static func liveness(at time: Timestamp = .now(), healthy: Bool = true) -> JSONValue {
         .object([
-            ("status", "healthy"), ("timestamp", .string(time.iso8601Seconds)),
+            ("status", healthy ? "healthy" : "unhealthy"), ("timestamp", .string(time.iso8601Seconds)),
             ("version", .string(XalorraVersion.current)),
         ])
     }
@@ -58,7 +64,7 @@ extension HealthReport: JSONRepresentable {
                 ("database", .object([
                     ("status", databaseUp ? "connected" : "disconnected"),
                     ("response_time", .string("\(milliseconds)ms")),
-                ])),
+                ] + (databaseError.map { [("error", JSONValue.string($0))] } ?? []))),
             ] + (aiService.map { service in
                 [("ai_service", JSONValue.object([
                     ("status", service.health.available ? "available" : "unavailable"),
@@ -94,7 +100,7 @@ extension HealthReport: JSONDecodable {
         }
         self.init(
             databaseUp: try database.text("status") == "connected", databaseMilliseconds: milliseconds(database),
-            uptimeSeconds: try json.integer("uptime"), cpuPercent: percent("cpu_usage"),
+            databaseError: database["error"]?.stringValue, uptimeSeconds: try json.integer("uptime"), cpuPercent: percent("cpu_usage"),
             memoryPercent: percent("memory_usage"), diskPercent: percent("disk_usage"), aiService: ai)
     }
 }

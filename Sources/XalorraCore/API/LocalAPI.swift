@@ -242,15 +242,20 @@ public struct LocalAPI: XalorraAPI {
 
     public func health() async throws(XalorraError) -> HealthReport {
         let started = Self.monotonicMicros()
-        let up = (try? await database.get().ping()) != nil
+        var failure: XalorraError?
+        do { try await database.get().ping() } catch { failure = error }
         let elapsed = Double(Self.monotonicMicros() - started) / 1000
         return HealthReport(
-            databaseUp: up, databaseMilliseconds: elapsed,
+            databaseUp: failure == nil, databaseMilliseconds: elapsed,
+            databaseError: failure.map { $0.code == .serviceUnavailable ? $0.message : "the store does not answer" },
             uptimeSeconds: (Self.monotonicMicros() - Self.processStart) / 1_000_000,
             cpuPercent: await HostMetrics.cpuPercent(), memoryPercent: HostMetrics.memoryPercent(),
             diskPercent: HostMetrics.diskPercent(path: settings.home),
             aiService: (responder.name, await responder.health()))
     }
+
+    /// 503 `SERVICE_UNAVAILABLE` while the store is known to be unreachable, found without asking it (``Store/outage``).
+    package func storeOutage() -> XalorraError? { (try? database.get())?.outage }
 
     /// The same API acting for another caller, sharing the store and secret: the server makes one per request.
     /// - Parameter caller: an authenticated caller, its `account` resolved (``caller(for:)``): `nil` there means a

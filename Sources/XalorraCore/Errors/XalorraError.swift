@@ -45,12 +45,14 @@ public struct XalorraError: Error, Sendable, Equatable {
         public static let unsupported = Code(name: "NOT_IMPLEMENTED", httpStatus: 501, exitCode: 1)
         /// The AI backend is down or answered garbage (503).
         public static let aiUnavailable = Code(name: "AI_SERVICE_UNAVAILABLE", httpStatus: 503, exitCode: 1)
+        /// The store cannot be reached (PostgreSQL down); the details carry `retry_after` (503).
+        public static let serviceUnavailable = Code(name: "SERVICE_UNAVAILABLE", httpStatus: 503, exitCode: 1)
 
         /// Every code, for documentation and for mapping a received envelope back to a code.
         public static let all: [Code] = [
             .validation, .badRequest, .authenticationFailed, .tokenExpired, .insufficientPermissions, .notFound,
             .methodNotAllowed, .alreadyExists, .conflict, .trainingFailed, .payloadTooLarge, .rateLimited, .internal, .unsupported,
-            .aiUnavailable,
+            .aiUnavailable, .serviceUnavailable,
         ]
 
         /// The code with wire `name` and `status`, as received in an error envelope; without a known name (the Open

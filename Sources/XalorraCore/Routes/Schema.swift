@@ -213,9 +213,16 @@ public enum Schema {
 
     /// The error envelope's `error`: what went wrong, and for a refused body, which fields and why.
     static let errorObject: JSONValue = object([
-        ("code", string), ("message", string), ("retry_after", integer), ("hint", string),
+        ("code", errorCode), ("message", string), ("retry_after", integer), ("hint", string),
         ("details", array(object([("field", string), ("message", string)], required: ["field", "message"]))),
     ], required: ["code", "message"])
+
+    /// The error envelope's `code`: one of ``XalorraError/Code/all``'s names (the list the README's table follows).
+    static let errorCode: JSONValue = {
+        var names: [String] = []
+        for code in XalorraError.Code.all where !names.contains(code.name) { names.append(code.name) }
+        return .object([("type", "string"), ("enum", .array(names.map(JSONValue.string)))])
+    }()
 
     /// A cell of data: a number, or `null` for a missing value.
     static let numberOrNull: JSONValue = .object([("type", .array(["number", "null"]))])

@@ -150,6 +150,10 @@ public struct SettingKey: Sendable, Hashable {
         environment: "XALORRA_BACKUP_KEEP", flag: "--backup-keep", defaultValue: "7",
         summary: "Backups `serve` keeps in $XALORRA_HOME/backups, the oldest removed first, 1-10000")
 
+    public static let trainingLease = SettingKey(
+        environment: "XALORRA_TRAINING_LEASE", flag: nil, defaultValue: "30s",
+        summary: "PostgreSQL: how long a claimed training job is held without a heartbeat (every third of it) before another instance may take it over (10s, 2m; at least 3s)")
+
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
         .home, .secretKey, .algorithm, .url, .database, .token, .authToken, .user, .defaultTenant, .predictionLog,
@@ -157,5 +161,6 @@ public struct SettingKey: Sendable, Hashable {
         .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections, .maxConnectionsPerClient, .minBodyRate,
         .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess, .metricsModels,
         .logRetention, .auditRetention, .logMaxSize, .logKeep, .backupEvery, .backupKeep,
+        .trainingLease,
     ]
 }

@@ -89,6 +89,8 @@ public struct Settings: Sendable {
     public var backupEvery: TimeSpan? = nil
     /// How many of those backups are kept (`--backup-keep`).
     public var backupKeep: Int = 7
+    /// PostgreSQL: how long a claimed training job is held without a heartbeat (`XALORRA_TRAINING_LEASE`).
+    public var trainingLease: TimeSpan = TimeSpan(seconds: 30)
 
     /// Whether `POST /users/register` is open to anyone (`XALORRA_REGISTRATION`).
     public enum Registration: String, Sendable, CaseIterable {
@@ -269,8 +271,19 @@ public struct Settings: Sendable {
             logMaxSize: try Self.byteSize(.logMaxSize, value(.logMaxSize)),
             logKeep: try number(.logKeep, in: 1...1000, unit: "files"),
             backupEvery: try Self.optionalSpan(.backupEvery, value(.backupEvery)),
-            backupKeep: try number(.backupKeep, in: 1...10_000, unit: "backups")
+            backupKeep: try number(.backupKeep, in: 1...10_000, unit: "backups"),
+            trainingLease: try Self.parseTrainingLease(value(.trainingLease))
         )
+    }
+
+    /// `XALORRA_TRAINING_LEASE`: a duration from 3 s (the heartbeat beats every third of it) to a day.
+    static func parseTrainingLease(_ text: String?) throws(XalorraError) -> TimeSpan {
+        let text = text ?? SettingKey.trainingLease.defaultValue ?? "30s"
+        guard let span = TimeSpan(text), (3...86_400).contains(span.seconds) else {
+            throw XalorraError(
+                .validation, "XALORRA_TRAINING_LEASE=\(text) is not a duration from 3s to 1d such as 30s or 2m")
+        }
+        return span
     }
 
     /// `Bearer abc` and `abc` both give `abc`.

@@ -38,8 +38,11 @@ enum ServiceController {
         .json(.object([("message", "Xalorra API is running"), ("version", .string(XalorraVersion.current))]))
     }
 
-    /// `GET /health`.
-    static let health: RouteHandler = { _ in .json(HealthReport.liveness()) }
+    /// `GET /health`: answered without waiting for the store; 503 `unhealthy` while it is known to be unreachable.
+    static let health: RouteHandler = { input in
+        let outage = input.local.storeOutage()
+        return .json(HealthReport.liveness(healthy: outage == nil), status: outage == nil ? 200 : 503)
+    }
 
     /// `GET /health/detailed`.
     static let healthDetailed: RouteHandler = { input in

@@ -194,3 +194,92 @@ struct ClusterError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension PostgresCluster {
+    /// A cluster of one test's own (never the shared one), which the test may stop, start and restart: for faults
+    /// such as the database going away under load. Started by `init`, removed by ``destroy()`` (also at `deinit`,
+    /// and by a watchdog if the test process is killed).
+    final class Own: @unchecked Sendable {
+        // @unchecked: the fields are set once in init.
+        let port: Int
+        private let bin: String
+        private let directory: String
+        private let data: String
+
+        /// initdb into a new temporary directory and start on a free loopback port.
+        init() throws {
+            guard let bin = PostgresCluster.binDirectory else {
+                throw ClusterError("PostgreSQL is not installed: apt-get install postgresql")
+            }
+            self.bin = bin
+            directory = try PostgresCluster.makeTemporaryDirectory()
+            data = directory + "/data"
+            let asRoot = getuid() == 0
+            if asRoot { try PostgresCluster.run(["chown", "-R", "postgres:postgres", directory]) }
+            let passwordFile = directory + "/pw"
+            try PostgresCluster.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            if asRoot { try PostgresCluster.run(["chown", "postgres:postgres", passwordFile]) }
+            try PostgresCluster.run(PostgresCluster.asServer([
+                bin + "/initdb", "-D", data, "-U", "postgres", "--pwfile", passwordFile, "-A", "scram-sha-256",
+                "--auth-local", "trust", "-E", "UTF8", "--no-sync", "--no-instructions",
+            ]))
+            port = try PostgresCluster.freePort()
+            let watched = directory, stop = PostgresCluster.asServer([bin + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+                .map(PostgresCluster.quoted).joined(separator: " ")
+            let watchdog = Process()
+            watchdog.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            watchdog.arguments = [
+                "bash", "-c",
+                PostgresCluster.closeInheritedFiles + """
+                    while kill -0 \(getpid()) 2>/dev/null && [ -d \(watched)/data ]; do sleep 1; done
+                    [ -f \(watched)/data/postmaster.pid ] && \(stop) >/dev/null 2>&1
+                    rm -rf \(watched)
+                    """,
+            ]
+            watchdog.standardInput = FileHandle.nullDevice
+            watchdog.standardOutput = FileHandle.nullDevice
+            watchdog.standardError = FileHandle.nullDevice
+            try? watchdog.run()
+            try start()
+        }
+
+        /// `pg_ctl start`, waiting until it accepts connections.
+        func start() throws {
+            let start = PostgresCluster.asServer([
+                bin + "/pg_ctl", "-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o",
+                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off "
+                    + "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                "start",
+            ])
+            try PostgresCluster.run([
+                "bash", "-c",
+                PostgresCluster.closeInheritedFiles + "exec " + start.map(PostgresCluster.quoted).joined(separator: " ")
+                    + " </dev/null >>\(directory)/pg_ctl.log 2>&1",
+            ])
+        }
+
+        /// `pg_ctl stop -m fast`: sessions are terminated, the server is gone when it returns.
+        func stop() throws {
+            try PostgresCluster.run(PostgresCluster.asServer([bin + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"]))
+        }
+
+        /// A new, empty database: its `postgres://` URL.
+        func freshDatabase(_ name: String) throws -> String {
+            try PostgresCluster.run(PostgresCluster.asServer([
+                bin + "/psql", "-h", directory, "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v",
+                "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(name)",
+            ]))
+            return PostgresCluster.url(port: port, database: name)
+        }
+
+        /// Stops the server at once and removes its directory. Idempotent.
+        func destroy() {
+            guard FileManager.default.fileExists(atPath: data) else { return }
+            let stop = PostgresCluster.asServer([bin + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+                .map(PostgresCluster.quoted).joined(separator: " ")
+            _ = system("\(stop) >/dev/null 2>&1; rm -rf '\(directory)'")
+        }
+
+        deinit { destroy() }
+    }
+}

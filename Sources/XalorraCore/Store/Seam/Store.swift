@@ -32,6 +32,9 @@ package protocol Store: Sendable {
     /// One round trip to the database (the health check); fails when it cannot be reached.
     func ping() async throws(XalorraError)
 
+    /// See the extension's default.
+    var outage: XalorraError? { get }
+
     /// The schema's migrations: the names applied, and the names this build knows, oldest first.
     func migrationStatus() async throws(XalorraError) -> MigrationStatus
 
@@ -44,6 +47,12 @@ package protocol Store: Sendable {
 
     /// Releases the connections (a one-shot command calls it before it exits). Idempotent.
     func close() async
+}
+
+extension Store {
+    /// 503 `SERVICE_UNAVAILABLE` while the database is known to be unreachable (PostgreSQL down), found without
+    /// asking it (`GET /health` answers from it); `nil` otherwise, and always for SQLite.
+    package var outage: XalorraError? { nil }
 }
 
 /// What ``Store/migrationStatus()`` reports.
