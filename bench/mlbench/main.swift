@@ -1,13 +1,16 @@
 // xalorra-mlbench: trains a gbdt model on a training CSV, measures it on a test CSV and prints one JSON line.
 //
-//   xalorra-mlbench --train TRAIN.csv --test TEST.csv [--target target] [--objective auto|regression|binary]
+//   xalorra-mlbench --train TRAIN.csv --test TEST.csv [--target target]
+//       [--objective auto|regression|binary|multiclass]
 //       [--trees 100] [--max-depth 6] [--learning-rate 0.1] [--min-samples-leaf 20] [--l2 1] [--bins 255]
 //       [--threads 1] [--valid-fraction 0] [--early-stopping N] [--seed 0] [--predict-rows 1000000]
-//       [--explain-rows 0]
+//       [--explain-rows 0] [--single-calls 200000]
 //
 // Output keys: train_seconds, rounds, objective, rmse or logloss (on the test rows), predict_rows_per_second (one
 // batch predict of the test rows repeated to at least --predict-rows rows, one thread, best of 3) and
-// single_row_predict_ns (mean of one-row predicts, as a server request makes); with --explain-rows N, also
+// single_row_predict_ns (mean of one-row predicts, as a server request makes). A multi-class model (K classes) adds
+// classes and accuracy; its logloss is the multi-class log-loss, and its batch predict computes what an answer
+// carries: each row's label and its K class probabilities (single rows: the label). With --explain-rows N, also
 // explain_us_per_row (exact TreeSHAP of N test rows, repeated as needed, one thread, best of 3) and
 // leaves_per_tree (what TreeSHAP's cost grows with, to compare with another library's model of the same shape).
 
@@ -96,6 +99,7 @@ guard let objective = Hyperparameters.Objective(rawValue: objectiveName) else { 
 parameters.objective = objective
 let predictRows = option("predict-rows", 1_000_000)
 let explainRows = option("explain-rows", 0)
+let singleCalls = option("single-calls", 200_000)
 if let unknown = options.keys.sorted().first { fail("unknown option --\(unknown)") }
 
 let train = loadDataset(trainPath, target: targetName)
@@ -118,9 +122,24 @@ test.values.withUnsafeBufferPointer { rows in
     predictions.withUnsafeMutableBufferPointer { output in model.predict(rows: rows, into: output) }
 }
 let binary = result.objective == .binary
-let metrics = binary
-    ? Metrics.classification(probabilities: predictions, targets: test.target)
-    : Metrics.regression(predictions: predictions, targets: test.target)
+let labels = model.classLabels
+let classCount = labels.count
+var probabilities = [Double](repeating: 0, count: test.rowCount * classCount)
+let metrics: Metrics
+if classCount > 0 {
+    test.values.withUnsafeBufferPointer { rows in
+        probabilities.withUnsafeMutableBufferPointer { output in model.probabilities(rows: rows, into: output) }
+    }
+    let classes = test.target.map { target in
+        guard let index = labels.firstIndex(of: target) else { fail("the test label \(target) is not a trained class") }
+        return index
+    }
+    metrics = Metrics.multiClass(probabilities: probabilities, classes: classes, classCount: classCount)
+} else {
+    metrics = binary
+        ? Metrics.classification(probabilities: predictions, targets: test.target)
+        : Metrics.regression(predictions: predictions, targets: test.target)
+}
 
 // Batch throughput: the test rows repeated to at least `predictRows` rows, one call, best of three.
 let repeats = max(1, (predictRows + test.rowCount - 1) / max(test.rowCount, 1))
@@ -129,18 +148,21 @@ batch.reserveCapacity(repeats * test.values.count)
 for _ in 0..<repeats { batch.append(contentsOf: test.values) }
 let batchRows = repeats * test.rowCount
 var batchOutput = [Double](repeating: 0, count: batchRows)
+var batchProbabilities = [Double](repeating: 0, count: batchRows * classCount)
 var bestSeconds = Double.infinity
 for _ in 0..<3 {
     let begin = now()
     batch.withUnsafeBufferPointer { rows in
         batchOutput.withUnsafeMutableBufferPointer { output in model.predict(rows: rows, into: output) }
+        if classCount > 0 {
+            batchProbabilities.withUnsafeMutableBufferPointer { output in model.probabilities(rows: rows, into: output) }
+        }
     }
     bestSeconds = min(bestSeconds, now() - begin)
 }
 
 // Single-row latency: one predict call per row, cycling through the test rows.
 let width = test.featureCount
-let singleCalls = 200_000
 var checksum = 0.0
 let singleStart = now()
 test.values.withUnsafeBufferPointer { values in
@@ -149,7 +171,7 @@ test.values.withUnsafeBufferPointer { values in
         checksum += model.predict(UnsafeBufferPointer(rebasing: values[row * width..<(row + 1) * width]))
     }
 }
-let singleNanoseconds = (now() - singleStart) / Double(singleCalls) * 1e9
+let singleNanoseconds = (now() - singleStart) / Double(max(singleCalls, 1)) * 1e9
 if checksum.isNaN { printError("xalorra-mlbench: a single-row prediction is NaN") }
 
 func json(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
@@ -162,7 +184,7 @@ if explainRows > 0 {
     var rows: [Double] = []
     rows.reserveCapacity(explainRows * width)
     for index in 0..<explainRows { rows += test.values[(index % test.rowCount) * width..<(index % test.rowCount + 1) * width] }
-    var output = [Double](repeating: 0, count: explainRows * (width + 1))
+    var output = [Double](repeating: 0, count: explainRows * explainer.rowWidth)
     var best = Double.infinity
     for _ in 0..<3 {
         let begin = now()
@@ -179,7 +201,10 @@ if explainRows > 0 {
     explainField = ", \"explain_us_per_row\": \(json(best / Double(explainRows) * 1e6)), "
         + "\"leaves_per_tree\": \(json(Double(leaves) / Double(max(trees, 1))))"
 }
-let metricField = binary
+let metricField = classCount > 0
+    ? "\"classes\": \(classCount), \"logloss\": \(json(metrics.logLoss ?? .nan)), "
+        + "\"accuracy\": \(json(metrics.accuracy ?? .nan))"
+    : binary
     ? "\"logloss\": \(json(metrics.logLoss ?? .nan)), \"accuracy\": \(json(metrics.accuracy ?? .nan))"
     : "\"rmse\": \(json(metrics.rmse ?? .nan))"
 print(

@@ -70,13 +70,22 @@ enum PredictCommand {
         progress.finish()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16 + 1024)
+        // A multi-class model's CSV has a header: the prediction, then each class's probability (`p_<label>`).
+        if !context.json, let first = answer.probabilities?.first {
+            out += "prediction".utf8
+            appendProbabilityHeader(first, into: &out)
+            out.append(0x0A)
+        }
         for (index, prediction) in answer.predictions.enumerated() {
+            let probabilities = answer.probabilities.flatMap { index < $0.count ? $0[index] : nil }
             if context.json {
                 Prediction.writeJSON(
                     model: answer.model, input: rows.row(index), prediction: prediction,
                     version: answer.version, into: &out)
+                if let probabilities { appendMember("probabilities", probabilities.json, into: &out) }
             } else {
                 JSONWriter.write(number: prediction, into: &out)
+                if let probabilities { appendProbabilities(probabilities, into: &out) }
             }
             out.append(0x0A)
             if out.count >= 1 << 16 {
@@ -89,43 +98,59 @@ enum PredictCommand {
     }
 
     /// One row's contributions for people: a feature and its contribution per line, then the base value (the bias);
-    /// the prediction's margin is their sum.
+    /// the prediction's margin is their sum. A multi-class model's are the predicted class's (its margin), which a
+    /// line above the table names; `--json` gives every class's.
     private static func printContributions(_ context: CommandContext, _ explained: ExplainedPrediction) {
-        guard let row = explained.contributions.first else { return }
+        guard !explained.contributions.isEmpty else { return }
+        var classIndex = 0
+        if !explained.classLabels.isEmpty, case .single(let prediction) = explained.answer {
+            let label = prediction.prediction.doubleValue
+            classIndex = explained.classLabels.firstIndex { $0.doubleValue == label } ?? 0
+            context.terminal.print(
+                "contributions to the margin of class \(explained.classLabels[classIndex]) (the predicted class; "
+                    + "--json gives every class's):")
+        }
         var table = TextTable(["FEATURE", "CONTRIBUTION"])
-        for (index, value) in row.enumerated() {
+        for (index, value) in explained.contributions(row: 0, class: classIndex).enumerated() {
             let name = index < explained.features.count ? explained.features[index] : "base value"
             table.add([name, Number.double(value).description])
         }
         for line in table.render() { context.terminal.print(line) }
     }
 
-    /// A batch's explanations: with `--json`, each row's answer with its `"contributions"`; otherwise CSV with a
-    /// header, the prediction then one column per feature's contribution and `bias`.
+    /// A batch's explanations: with `--json`, each row's answer with its `"contributions"` (and a multi-class model's
+    /// `"probabilities"`); otherwise CSV with a header, the prediction then one column per feature's contribution and
+    /// `bias`. A multi-class model's CSV has each class's probability (`p_<label>`) after the prediction, then each
+    /// class's contributions in class order, named `<feature>_<label>` and `bias_<label>`.
     private static func writeExplained(_ context: CommandContext, _ explained: ExplainedPrediction, rows: FeatureMatrix) {
         guard case .batch(let answer) = explained.answer else { return }
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16 + 1024)
         if !context.json {
             out += "prediction".utf8
-            for name in explained.features + ["bias"] {
-                out.append(UInt8(ascii: ","))
-                appendCSVField(name, into: &out)
+            if let first = answer.probabilities?.first { appendProbabilityHeader(first, into: &out) }
+            let names = explained.features + ["bias"]
+            let suffixes = explained.classLabels.isEmpty ? [""] : explained.classLabels.map { "_\($0)" }
+            for suffix in suffixes {
+                for name in names {
+                    out.append(UInt8(ascii: ","))
+                    appendCSVField(name + suffix, into: &out)
+                }
             }
             out.append(0x0A)
         }
         for (index, prediction) in answer.predictions.enumerated() {
             let contributions = index < explained.contributions.count ? explained.contributions[index] : []
+            let probabilities = answer.probabilities.flatMap { index < $0.count ? $0[index] : nil }
             if context.json {
                 Prediction.writeJSON(
                     model: answer.model, input: rows.row(index), prediction: prediction, version: answer.version,
                     into: &out)
-                out.removeLast()  // the object's `}`, reopened for the contributions
-                out += #","contributions":"#.utf8
-                JSONWriter.write(.object(explained.contributionMembers(contributions)), into: &out)
-                out.append(UInt8(ascii: "}"))
+                if let probabilities { appendMember("probabilities", probabilities.json, into: &out) }
+                appendMember("contributions", explained.contributionsJSON(row: index), into: &out)
             } else {
                 JSONWriter.write(number: prediction, into: &out)
+                if let probabilities { appendProbabilities(probabilities, into: &out) }
                 for value in contributions {
                     out.append(UInt8(ascii: ","))
                     JSONWriter.write(number: .double(value), into: &out)
@@ -138,6 +163,32 @@ enum PredictCommand {
             }
         }
         context.terminal.write(out)
+    }
+
+    /// Adds `"name":value` to the JSON object just written at the end of `out` (its `}` reopened).
+    private static func appendMember(_ name: String, _ value: JSONValue, into out: inout [UInt8]) {
+        out.removeLast()
+        out.append(UInt8(ascii: ","))
+        JSONWriter.write(.string(name), into: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONWriter.write(value, into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// `,p_<label>` for each class, in class order.
+    private static func appendProbabilityHeader(_ probabilities: ClassProbabilities, into out: inout [UInt8]) {
+        for label in probabilities.labels {
+            out.append(UInt8(ascii: ","))
+            appendCSVField("p_\(label)", into: &out)
+        }
+    }
+
+    /// `,p` for each class's probability, in class order.
+    private static func appendProbabilities(_ probabilities: ClassProbabilities, into out: inout [UInt8]) {
+        for value in probabilities.values {
+            out.append(UInt8(ascii: ","))
+            JSONWriter.write(number: .double(value), into: &out)
+        }
     }
 
     /// `text` as one CSV field, quoted (its quotes doubled) when it holds a comma, a quote, CR or LF (RFC 4180).

@@ -42,7 +42,8 @@ extension LocalAPI {
         let flat = explainer.explain(values)
         return ExplainedPrediction(
             answer: answer, features: version.features,
-            contributions: try Self.rowsOf(flat, width: width + 1))
+            contributions: try Self.rowsOf(flat, width: explainer.rowWidth),
+            classLabels: trained.classLabels.map(ClassProbabilities.label))
     }
 
     /// The baseline sums the features, so each feature's contribution is its value and the bias is 0.

@@ -16,30 +16,57 @@ public struct ExplainedPrediction: Sendable, Equatable {
     /// The names the contributions are keyed by: the answering version's features (`f0`, `f1`, … for the baseline
     /// and unnamed imports, or a batch's own column names for the baseline).
     public let features: [String]
-    /// One list per row: a contribution per feature in ``features``' order, then the bias.
+    /// One list per row: a contribution per feature in ``features``' order, then the bias; for a multi-class model,
+    /// that for each class of ``classLabels`` in turn (`K × (features + 1)` values).
     public let contributions: [[Double]]
+    /// A multi-class model's class labels, in class order (the contributions hold one block per class); empty for
+    /// every other model.
+    public let classLabels: [Number]
 
     /// Creates an explained answer.
-    public init(answer: Answer, features: [String], contributions: [[Double]]) {
+    public init(answer: Answer, features: [String], contributions: [[Double]], classLabels: [Number] = []) {
         self.answer = answer
         self.features = features
         self.contributions = contributions
+        self.classLabels = classLabels
+    }
+
+    /// Row `row`'s contributions and bias toward class `index` of ``classLabels`` (the whole row when the model is
+    /// not multi-class).
+    public func contributions(row: Int, class index: Int = 0) -> ArraySlice<Double> {
+        let values = row < contributions.count ? contributions[row] : []
+        guard !classLabels.isEmpty else { return values[...] }
+        let width = features.count + 1
+        let start = min(index * width, values.count)
+        return values[start..<min(start + width, values.count)]
     }
 }
 
 extension ExplainedPrediction: JSONRepresentable, JSONDecodable {
     /// The prediction's own JSON plus `"contributions"`: `{"<feature>": x, …, "bias": b}` for a single row, a list of
-    /// them, one per row, for a batch.
+    /// them, one per row, for a batch. A multi-class model's row is keyed by class label as its `"probabilities"` are,
+    /// `{"<label>": {"<feature>": x, …, "bias": b}, …}`: each class's values sum to that class's margin (XGBoost's
+    /// `pred_contribs` for multi-class models).
     public var json: JSONValue {
         switch answer {
         case .single(let prediction):
-            return Self.adding(prediction.json, .object(contributionMembers(contributions.first ?? [])))
+            return Self.adding(prediction.json, contributionsJSON(row: 0))
         case .batch(let batch):
-            return Self.adding(batch.json, .array(contributions.map { .object(contributionMembers($0)) }))
+            return Self.adding(batch.json, .array(contributions.indices.map { contributionsJSON(row: $0) }))
         }
     }
 
-    /// One row's `{"<feature>": x, …, "bias": b}` members.
+    /// Row `row`'s `"contributions"` value: flat, or keyed by class label for a multi-class model.
+    public func contributionsJSON(row: Int) -> JSONValue {
+        guard !classLabels.isEmpty else {
+            return .object(contributionMembers(Array(contributions(row: row))))
+        }
+        return .object(classLabels.indices.map { index in
+            (classLabels[index].description, .object(contributionMembers(Array(contributions(row: row, class: index)))))
+        })
+    }
+
+    /// One row's (or one class's) `{"<feature>": x, …, "bias": b}` members.
     public func contributionMembers(_ row: [Double]) -> [(String, JSONValue)] {
         var members: [(String, JSONValue)] = []
         members.reserveCapacity(row.count)
@@ -69,26 +96,60 @@ extension ExplainedPrediction: JSONRepresentable, JSONDecodable {
             }
             rows = [row]
         }
-        var features: [String] = []
+        var features: [String]?
+        var labels: [Number]?
         var contributions: [[Double]] = []
         for (index, row) in rows.enumerated() {
-            guard case .object(let members) = row, members.last?.0 == "bias" else {
-                throw JSONValue.unexpectedResponse("contributions[\(index)] is not an object ending in \"bias\"")
+            guard case .object(let members) = row else {
+                throw JSONValue.unexpectedResponse("contributions[\(index)] is not an object")
             }
-            let names = members.dropLast().map(\.0)
-            if index == 0 { features = names }
-            guard names == features else {
-                throw JSONValue.unexpectedResponse("contributions[\(index)] names other features than the first row")
-            }
-            var values: [Double] = []
-            for (name, value) in members {
-                guard case .number(let number) = value else {
-                    throw JSONValue.unexpectedResponse("contribution \"\(name)\" is not a number")
+            // A multi-class model's row: one object per class label.
+            if case .object = members.first?.1 {
+                var rowLabels: [Number] = []
+                var values: [Double] = []
+                for (key, value) in members {
+                    guard let label = Number(text: key) else {
+                        throw JSONValue.unexpectedResponse("contributions[\(index)] has a key that is not a class label")
+                    }
+                    rowLabels.append(label)
+                    values += try Self.readContributions(value, index: index, features: &features)
                 }
-                values.append(number.doubleValue)
+                if contributions.isEmpty { labels = rowLabels }
+                guard rowLabels == labels else {
+                    throw JSONValue.unexpectedResponse("contributions[\(index)] names other classes than the first row")
+                }
+                contributions.append(values)
+            } else {
+                guard labels == nil || contributions.isEmpty else {
+                    throw JSONValue.unexpectedResponse("contributions[\(index)] is not keyed by class as the first row")
+                }
+                contributions.append(try Self.readContributions(row, index: index, features: &features))
             }
-            contributions.append(values)
         }
-        self.init(answer: answer, features: features, contributions: contributions)
+        self.init(
+            answer: answer, features: features ?? [], contributions: contributions, classLabels: labels ?? [])
+    }
+
+    /// One `{"<feature>": x, …, "bias": b}` object's values, its feature names checked against (or, the first time,
+    /// stored in) `features`.
+    private static func readContributions(
+        _ object: JSONValue, index: Int, features: inout [String]?
+    ) throws(XalorraError) -> [Double] {
+        guard case .object(let members) = object, members.last?.0 == "bias" else {
+            throw JSONValue.unexpectedResponse("contributions[\(index)] is not an object ending in \"bias\"")
+        }
+        let names = members.dropLast().map(\.0)
+        if features == nil { features = names }
+        guard names == features else {
+            throw JSONValue.unexpectedResponse("contributions[\(index)] names other features than the first row")
+        }
+        var values: [Double] = []
+        for (name, value) in members {
+            guard case .number(let number) = value else {
+                throw JSONValue.unexpectedResponse("contribution \"\(name)\" is not a number")
+            }
+            values.append(number.doubleValue)
+        }
+        return values
     }
 }

@@ -172,8 +172,19 @@ public enum Schema {
     /// A multi-class model's class probabilities of one row, keyed by class label: `{"0": 0.1, "1": 0.7, "2": 0.2}`.
     static let probabilities: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
 
-    /// One row's explanation: `{"<feature>": x, …, "bias": b}`, summing to the margin.
-    static let contributions: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
+    /// One row's explanation: `{"<feature>": x, …, "bias": b}`, summing to the margin; a multi-class model's is keyed
+    /// by class label as its probabilities are, `{"<label>": {"<feature>": x, …, "bias": b}, …}`, each class's summing
+    /// to that class's margin.
+    static let contributions: JSONValue = .object([("oneOf", .array([
+        flatContributions,
+        .object([
+            ("type", "object"), ("additionalProperties", flatContributions),
+            ("description", "A multi-class model's: one explanation per class label, summing to that class's margin"),
+        ]),
+    ]))])
+
+    /// `{"<feature>": x, …, "bias": b}`.
+    static let flatContributions: JSONValue = .object([("type", "object"), ("additionalProperties", number)])
 
     /// One prediction, or a batch's; with `"explain": true`, their `contributions` (a `Prediction`'s own member, so
     /// that generated clients decode a single answer as their `Prediction` model).

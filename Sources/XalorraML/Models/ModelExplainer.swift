@@ -4,25 +4,47 @@
 /// Trees use exact TreeSHAP (``TreeSHAP``); a linear or logistic model gives `weight × (x − training mean)` per
 /// feature and `intercept + Σ weight × mean` as the bias (the Shapley values of a linear score against the training
 /// means). Prepared once per model, then used for any number of rows.
+///
+/// A multi-class model is explained per class, as XGBoost's `pred_contribs` does: class `k`'s contributions come from
+/// class `k`'s trees only and, with its bias, sum to class `k`'s margin (the value its softmax takes). A row's
+/// explanation then holds K blocks of `featureCount + 1` values, in class order.
 public struct ModelExplainer: Sendable {
     private enum Method: Sendable {
         case trees(TreeSHAP)
+        /// One per class, in class order.
+        case classes([TreeSHAP])
         case linear(LinearModel)
     }
 
     private let method: Method
-    /// How many features a row has; each row's explanation has one more value, the bias.
+    /// How many features a row has; each row's explanation has one more value, the bias (per class).
     public let featureCount: Int
+    /// A multi-class model's class count K (each row's explanation has one block per class), 0 for other models.
+    public let classCount: Int
+
+    /// How many values one row's explanation has: `featureCount + 1`, times K for a multi-class model.
+    public var rowWidth: Int { (featureCount + 1) * max(classCount, 1) }
 
     /// Prepares `model`, or says why it cannot be explained (a model stored before covers or training means were
     /// kept: retraining or re-importing it gives them).
     public init(_ model: TrainedModel) throws(ExplanationError) {
         switch model {
-        case .trees(let ensemble):
-            guard ensemble.objective != .softmax else {
-                throw ExplanationError(
-                    "explanations of multi-class models are not supported yet; predict without explain")
+        case .trees(let ensemble) where ensemble.objective == .softmax:
+            if let problem = ensemble.classProblem { throw ExplanationError(problem) }
+            var classes: [TreeSHAP] = []
+            var work = 0
+            for index in 0..<ensemble.classCount {
+                let shap = try TreeSHAP(ensemble, class: index)
+                work += shap.work
+                guard work <= TreeSHAP.maxRowWork else {
+                    throw ExplanationError(
+                        "the model is too large to explain (its leaves and depths take more than "
+                            + "\(TreeSHAP.maxRowWork) path steps a row)")
+                }
+                classes.append(shap)
             }
+            method = .classes(classes)
+        case .trees(let ensemble):
             method = .trees(try TreeSHAP(ensemble))
         case .linear(let linear):
             guard linear.means.count == linear.weights.count else {
@@ -33,14 +55,29 @@ public struct ModelExplainer: Sendable {
             method = .linear(linear)
         }
         featureCount = model.featureCount
+        classCount = model.classLabels.count
     }
 
-    /// Explains `output.count / (featureCount + 1)` rows of `featureCount` values stored one after another into
-    /// `output`: each row's contributions in feature order, then its bias.
+    /// Explains `output.count / rowWidth` rows of `featureCount` values stored one after another into `output`: each
+    /// row's contributions in feature order, then its bias (for a multi-class model, that for each class in turn).
     public func explain(rows: UnsafeBufferPointer<Double>, into output: UnsafeMutableBufferPointer<Double>) {
         switch method {
         case .trees(let shap):
             shap.explain(rows: rows, into: output)
+        case .classes(let classes):
+            let width = featureCount + 1
+            let count = output.count / rowWidth
+            let rows = UnsafeBufferPointer(rebasing: rows[0..<(count * featureCount)])
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: max(count * width, 1)) { scratch in
+                let scratch = UnsafeMutableBufferPointer(rebasing: scratch[0..<(count * width)])
+                for (index, shap) in classes.enumerated() {
+                    shap.explain(rows: rows, into: scratch)
+                    for row in 0..<count {
+                        let target = row * rowWidth + index * width
+                        for value in 0..<width { output[target + value] = scratch[row * width + value] }
+                    }
+                }
+            }
         case .linear(let model):
             let width = model.weights.count
             var bias = model.intercept
@@ -55,11 +92,10 @@ public struct ModelExplainer: Sendable {
         }
     }
 
-    /// The explanations of `rows` (`featureCount` values each, one row after another), `featureCount + 1` values
-    /// per row.
+    /// The explanations of `rows` (`featureCount` values each, one row after another), ``rowWidth`` values per row.
     public func explain(_ rows: [Double]) -> [Double] {
         let count = featureCount == 0 ? 0 : rows.count / featureCount
-        var output = [Double](repeating: 0, count: count * (featureCount + 1))
+        var output = [Double](repeating: 0, count: count * rowWidth)
         rows.withUnsafeBufferPointer { rows in
             output.withUnsafeMutableBufferPointer { output in explain(rows: rows, into: output) }
         }
@@ -68,7 +104,8 @@ public struct ModelExplainer: Sendable {
 }
 
 extension TrainedModel {
-    /// The margin of one row: the score before the logistic function, what an explanation's values sum to.
+    /// The margin of one row: the score before the logistic function, what an explanation's values sum to (for a
+    /// multi-class model, the most probable class's margin; each class's explanation sums to its own margin).
     public func margin(_ row: UnsafeBufferPointer<Double>) -> Double {
         switch self {
         case .linear(let model):

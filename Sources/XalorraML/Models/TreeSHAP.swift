@@ -44,17 +44,41 @@ public struct TreeSHAP: Sendable {
     private let pathCapacity: Int
     /// The base margin plus every tree's expected value: what the contributions are measured from.
     public let bias: Double
+    /// The work of explaining one row, in path steps (at most ``maxRowWork``).
+    let work: Int
 
     /// Prepares `ensemble`, or says why it cannot be explained (no covers, or a tree deeper than ``maxDepth``).
+    /// A multi-class ensemble is explained one class at a time (``init(_:class:)``).
     public init(_ ensemble: TreeEnsemble) throws(ExplanationError) {
+        try self.init(
+            ensemble.trees, indices: Array(ensemble.trees.indices), baseMargin: ensemble.baseMargin,
+            featureCount: ensemble.featureCount, float32: ensemble.float32)
+    }
+
+    /// Prepares class `index` of a multi-class ensemble: its margin is the class's starting margin plus its own trees
+    /// (tree `i` belongs to class `i mod K`), so the contributions and bias sum to that class's margin, as XGBoost's
+    /// `pred_contribs` gives them per class.
+    public init(_ ensemble: TreeEnsemble, class index: Int) throws(ExplanationError) {
+        let classes = ensemble.classCount
+        precondition(classes > 0 && (0..<classes).contains(index), "class \(index) of a \(classes)-class ensemble")
+        try self.init(
+            ensemble.trees, indices: Array(Swift.stride(from: index, to: ensemble.trees.count, by: classes)),
+            baseMargin: ensemble.classMargins[index], featureCount: ensemble.featureCount, float32: ensemble.float32)
+    }
+
+    /// Prepares the trees at `indices` of `trees` (an index names its tree in a refusal), measured from `baseMargin`.
+    private init(
+        _ trees: [DecisionTree], indices: [Int], baseMargin: Double, featureCount: Int, float32: Bool
+    ) throws(ExplanationError) {
         var nodes: [Node] = []
-        nodes.reserveCapacity(ensemble.trees.reduce(0) { $0 + $1.nodeCount })
+        nodes.reserveCapacity(indices.reduce(0) { $0 + trees[$1].nodeCount })
         var roots: [Int32] = []
         var ranges: [Range<Int>] = []
-        var bias = ensemble.baseMargin
+        var bias = baseMargin
         var deepest = 0
         var work = 0
-        for (index, tree) in ensemble.trees.enumerated() {
+        for index in indices {
+            let tree = trees[index]
             guard tree.cover.count == tree.nodeCount else {
                 throw ExplanationError(
                     "the model's trees have no covers (it was stored before xalorra kept them): retrain or re-import "
@@ -88,8 +112,9 @@ public struct TreeSHAP: Sendable {
         self.roots = roots
         self.ranges = ranges
         self.bias = bias
-        self.featureCount = ensemble.featureCount
-        self.float32 = ensemble.float32
+        self.work = work
+        self.featureCount = featureCount
+        self.float32 = float32
         pathCapacity = (deepest + 2) * (deepest + 3) / 2 + 1
     }
 

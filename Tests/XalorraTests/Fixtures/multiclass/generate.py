@@ -7,6 +7,9 @@ Writes, for each model xalorra must import:
     NAME.expected.txt      the library's class probabilities of those rows, one row a line, `repr`s separated by spaces
                            (multi:softmax, whose `predict` answers the class, gets the softmax of its margins)
     NAME.labels.txt        the class the library predicts for each row (`multi:softmax`'s `predict`, else the argmax)
+    NAME.contribs.txt      (xgboost-softprob, lightgbm-multiclass) the library's exact TreeSHAP contributions of those
+                           rows (`pred_contribs=True` / `pred_contrib=True`): one row a line, for each class in turn
+                           every feature's contribution then the bias, K x (features + 1) `repr`s separated by spaces
 
 plus `refuse-multiclassova.txt` (LightGBM one-vs-all), which xalorra refuses. Everything is seeded and trained on
 one thread, so a rerun with the same versions gives the same files.
@@ -54,6 +57,15 @@ def write_rows(name, x, probabilities, labels, columns):
             out.write(f"{int(label)}\n")
 
 
+def write_contribs(name, contribs):
+    """Per row, class by class: the features' contributions then the bias (XGBoost's [n, K, F+1] flattened, as
+    LightGBM's [n, K * (F+1)] already is)."""
+    contribs = np.asarray(contribs, dtype=np.float64).reshape(len(contribs), -1)
+    with open(os.path.join(HERE, f"{name}.contribs.txt"), "w") as out:
+        for row in contribs:
+            out.write(" ".join(repr(float(v)) for v in row) + "\n")
+
+
 def softmax(margins):
     shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -71,6 +83,7 @@ def main():
     booster.save_model(os.path.join(HERE, "lightgbm-multiclass.txt"))
     probabilities = booster.predict(test, num_threads=1)
     write_rows("lightgbm-multiclass", test, probabilities, probabilities.argmax(axis=1), booster.feature_name())
+    write_contribs("lightgbm-multiclass", booster.predict(test, pred_contrib=True, num_threads=1))
 
     params = dict(params, objective="multiclassova")
     lgb.train(params, lgb.Dataset(x, y3), num_boost_round=2).save_model(
@@ -87,6 +100,7 @@ def main():
         if objective == "multi:softprob":
             probabilities = booster.predict(matrix)
             labels = probabilities.argmax(axis=1)
+            write_contribs(name, booster.predict(matrix, pred_contribs=True))
         else:
             probabilities = softmax(booster.predict(matrix, output_margin=True).astype(np.float64))
             labels = booster.predict(matrix)
