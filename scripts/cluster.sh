@@ -68,7 +68,10 @@ stop_cluster() {
     local dir pid
     read -r dir pid <"$state"
     if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
+        # A file the foreground loop looks for every second (a shell started with SIGTERM ignored cannot trap it),
+        # and SIGTERM for the others.
+        touch "$dir/stop" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     teardown "$dir"
@@ -195,7 +198,7 @@ xalorra cluster: $instances instances on one PostgreSQL database, nginx round ro
 URL: http://127.0.0.1:$nginx_port
 EOF
     # Stay until stopped (the traps clean up); an instance or nginx dying is reported, the rest keep running.
-    while true; do
+    while [ ! -e "$dir/stop" ]; do
         for i in $(seq "$instances"); do
             if [ -f "$dir/serve-$i.pid" ] && ! kill -0 "$(cat "$dir/serve-$i.pid")" 2>/dev/null; then
                 echo "instance $i exited (see $dir/serve-$i.log)" >&2
