@@ -11,7 +11,7 @@ _xalorra_subcommands() {
         'users') echo 'add list show update passwd disable enable delete register login logout whoami' ;;
         'keys') echo 'create list show revoke' ;;
         'chat') echo 'list show rename delete export' ;;
-        'store') echo 'migrate info' ;;
+        'store') echo 'migrate info copy' ;;
     esac
 }
 
@@ -71,6 +71,7 @@ _xalorra_options() {
         'store') echo '--url --token --json --home --database --as --help -h --version' ;;
         'store migrate') echo '--url --token --json --home --database --as --help -h --version' ;;
         'store info') echo '--url --token --json --home --database --as --help -h --version' ;;
+        'store copy') echo '--from --to --url --token --json --home --database --as --help -h --version' ;;
     esac
 }
 
@@ -434,6 +435,13 @@ _xalorra_option_values() {
         'store info|--home') echo '@file' ;;
         'store info|--database') echo '@none' ;;
         'store info|--as') echo '@none' ;;
+        'store copy|--from') echo '@none' ;;
+        'store copy|--to') echo '@none' ;;
+        'store copy|--url') echo '@none' ;;
+        'store copy|--token') echo '@none' ;;
+        'store copy|--home') echo '@file' ;;
+        'store copy|--database') echo '@none' ;;
+        'store copy|--as') echo '@none' ;;
         *) return 1 ;;
     esac
 }

@@ -20,7 +20,7 @@ function __xalorra_subcommands
         case 'chat'
             printf '%s\n' list show rename delete export
         case 'store'
-            printf '%s\n' migrate info
+            printf '%s\n' migrate info copy
     end
 end
 
@@ -206,3 +206,6 @@ complete -c xalorra -n '__xalorra_at '\''backup'\''' -F
 complete -c xalorra -n '__xalorra_at '\''restore'\''' -F
 complete -c xalorra -n '__xalorra_at '\''store'\''' -a migrate -d 'Apply the schema migrations the store lacks (each once, even when several processes start together).'
 complete -c xalorra -n '__xalorra_at '\''store'\''' -a info -d 'Print the store'\''s backend, location (never a password), schema and row counts.'
+complete -c xalorra -n '__xalorra_at '\''store'\''' -a copy -d 'Copy a SQLite store into a PostgreSQL database, verifying every table'\''s count.'
+complete -c xalorra -n '__xalorra_at '\''store copy'\''' -l from -r -d 'The SQLite store to copy'
+complete -c xalorra -n '__xalorra_at '\''store copy'\''' -l to -r -d 'The PostgreSQL database to copy into'

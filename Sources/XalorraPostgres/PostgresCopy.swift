@@ -104,7 +104,8 @@ package struct PostgresCopy: Sendable {
             let page = try source.page(table, after: after, limit: StoreCopyPlan.pageRows(table))
             guard !page.rows.isEmpty else { break }
             after = page.lastRowID
-            copied += try await insert(table, page, types: types, now: now)
+            copied += table == "predictions"
+                ? try await insertPredictions(page) : try await insert(table, page, types: types, now: now)
             read += Int64(page.rows.count)
             progress(read)
             if Task.isCancelled { throw XalorraError(.conflict, "store copy interrupted") }
@@ -170,6 +171,85 @@ package struct PostgresCopy: Sendable {
         let sql = "INSERT INTO \(table) (\(names)) VALUES \(tuples.joined(separator: ", ")) ON CONFLICT DO NOTHING RETURNING 1"
         let inserted = try await database.rows(PostgresQuery(unsafeSQL: sql, binds: bindings))
         return Int64(inserted.count)
+    }
+
+    /// Most block bytes one insert of prediction records carries.
+    private static let predictionBatchBytes = 8 << 20
+
+    /// A page of prediction records as inserts of whole arrays (`unnest`, eleven parameters whatever the count), at
+    /// most ``predictionBatchBytes`` of blocks each: a one-row record costs its values, not eleven placeholders.
+    private func insertPredictions(_ page: CopyPage) async throws(XalorraError) -> Int64 {
+        func column(_ name: String) throws(XalorraError) -> Int {
+            guard let index = page.columns.firstIndex(of: name) else {
+                throw XalorraError(.validation, "the source's predictions have no column \(name)")
+            }
+            return index
+        }
+        let (id, timestamp, tenant, user, model, version) = (
+            try column("id"), try column("timestamp"), try column("tenant"), try column("user_id"), try column("model"),
+            try column("version"))
+        let (input, prediction, latency) = (try column("input"), try column("prediction"), try column("latency_us"))
+        // A store from before blocks has neither column: one row each, no block.
+        let rowCount = page.columns.firstIndex(of: "row_count")
+        let block = page.columns.firstIndex(of: "block")
+        var inserted: Int64 = 0
+        var start = 0
+        while start < page.rows.count {
+            var ids: [Int64] = [], timestamps: [Int64] = [], latencies: [Int64] = [], counts: [Int64] = []
+            var tenants: [String] = [], users: [String] = [], models: [String] = [], versions: [String] = []
+            var inputs: [String] = [], predictions: [String] = [], blocks: [ByteBuffer] = []
+            var bytes = 0
+            var end = start
+            while end < page.rows.count, end == start || bytes < Self.predictionBatchBytes {
+                let row = page.rows[end]
+                guard case .integer(let rowID) = row[id], case .integer(let time) = row[timestamp],
+                    case .integer(let micros) = row[latency]
+                else { throw XalorraError(.validation, "the source's prediction record \(end) cannot be read") }
+                ids.append(rowID)
+                timestamps.append(time)
+                latencies.append(micros)
+                if let rowCount, case .integer(let count) = row[rowCount] { counts.append(count) } else { counts.append(1) }
+                tenants.append(Self.text(row[tenant]))
+                users.append(Self.text(row[user]))
+                models.append(Self.text(row[model]))
+                versions.append(Self.text(row[version]))
+                inputs.append(Self.text(row[input]))
+                predictions.append(Self.text(row[prediction]))
+                // An empty buffer stands for "no block" (arrays of bytea carry no NULL here): NULLIF below.
+                if let block, case .blob(let data) = row[block] {
+                    blocks.append(ByteBuffer(bytes: data))
+                    bytes += data.count
+                } else {
+                    blocks.append(ByteBuffer())
+                }
+                end += 1
+            }
+            let rows = try await database.rows(
+                """
+                INSERT INTO predictions (id, timestamp, tenant, user_id, model, version, input, prediction, latency_us,
+                    row_count, block)
+                SELECT id, ts, tenant, user_id, model, version, input, prediction, latency_us, row_count::integer,
+                    nullif(block, ''::bytea)
+                FROM unnest(\(ids), \(timestamps), \(tenants), \(users), \(models), \(versions), \(inputs), \(predictions),
+                    \(latencies), \(counts), \(blocks))
+                    AS t(id, ts, tenant, user_id, model, version, input, prediction, latency_us, row_count, block)
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            inserted += Int64(rows.count)
+            start = end
+        }
+        return inserted
+    }
+
+    /// A text cell as text (SQLite may hold a number in a text column).
+    private static func text(_ value: CopyValue) -> String {
+        switch value {
+        case .null: ""
+        case .integer(let number): String(number)
+        case .real(let number): String(number)
+        case .text(let text): text
+        case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// Moves the destination's id counters for `table` past every id the source used.

@@ -3,7 +3,7 @@ import XalorraCore
 /// The `store` command's row of the table: the store's schema and contents, on either backend.
 extension CommandTable {
     static let store = CommandSpec(
-        "store", summary: "Show, migrate or copy the store (SQLite in $XALORRA_HOME, or PostgreSQL with --database).",
+        "store", summary: "Show or migrate the store (SQLite in $XALORRA_HOME, or PostgreSQL with --database).",
         discussion: """
             Acts on the store XALORRA_DATABASE_URL / --database names (postgres://… or sqlite:PATH; unset: \
             xalorra.db in $XALORRA_HOME), never over --url.

@@ -6,7 +6,8 @@ enum LogsPruneCommand {
         let settings = try context.settings()
         guard settings.url == nil else {
             throw UsageError(
-                "`logs prune` acts on a store directly; drop --url / XALORRA_URL (use --database).",
+                "`logs prune` acts on the local store (SQLite, or PostgreSQL with --database); drop --url / "
+                    + "XALORRA_URL and run it where the store is.",
                 path: context.arguments.path)
         }
         guard let age = context.arguments.duration("--older-than") else {

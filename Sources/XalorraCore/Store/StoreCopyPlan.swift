@@ -7,11 +7,11 @@ package enum StoreCopyPlan {
         "model_profiles", "training_jobs", "api_keys", "audit_log", "predictions",
     ]
 
-    /// Rows per page: a page is one multi-row insert (one transaction) on the destination. A prediction record is a
-    /// block of up to 1,024 rows, so its pages are smaller.
+    /// Rows per page read: a page is one multi-row insert (one transaction) on the destination (prediction records:
+    /// one insert per 8 MB of blocks). Model versions and jobs carry documents and data, so their pages are smaller.
     package static func pageRows(_ table: String) -> Int {
         switch table {
-        case "predictions": 250
+        case "predictions": 1_000
         case "model_versions", "training_jobs": 20
         default: 1_000
         }
