@@ -82,13 +82,34 @@ public struct JSONParser {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
     }
 
+    /// What a ``MemberReader`` did with a member's value.
+    enum MemberRead {
+        /// Nothing: ``value()`` reads it.
+        case notRead
+        /// Read it into this value, which the object keeps.
+        case kept(JSONValue)
+        /// Read it outside the tree: the object leaves the member out.
+        case taken
+    }
+
+    /// Reads a member's value in place of ``value()``, given the parser after the member's key and `:`.
+    typealias MemberReader = (inout JSONParser, _ key: String) throws(JSONParseError) -> MemberRead
+
     private mutating func object() throws(JSONParseError) -> JSONValue {
+        try object { _, _ in .notRead }
+    }
+
+    /// The object at the parser's position, each member's value read by `reader` or, where it does not, by
+    /// ``value()``.
+    mutating func object(reading reader: MemberReader) throws(JSONParseError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         position += 1
         var members: [(String, JSONValue)] = []
         // Past a few keys, a set finds a repeat (an object of 100,000 keys must not cost 10^10 comparisons).
         var keys: Set<String>?
+        // The keys of members a reader took out of the tree: a repeat of one is refused all the same.
+        var taken: [String] = []
         skipSpace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -100,10 +121,10 @@ public struct JSONParser {
             let start = position
             let key = try string()
             let repeated: Bool
-            if members.count < ObjectKeys.scanned {
-                repeated = members.contains { $0.0 == key }
+            if members.count + taken.count < ObjectKeys.scanned {
+                repeated = members.contains { $0.0 == key } || taken.contains(key)
             } else {
-                if keys == nil { keys = Set(members.lazy.map(\.0)) }
+                if keys == nil { keys = Set(members.lazy.map(\.0)).union(taken) }
                 repeated = !keys!.insert(key).inserted
             }
             if repeated { throw ObjectKeys.duplicate(key, at: start) }
@@ -111,7 +132,11 @@ public struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipSpace()
-            members.append((key, try value()))
+            switch try reader(&self, key) {
+            case .notRead: members.append((key, try value()))
+            case .kept(let value): members.append((key, value))
+            case .taken: taken.append(key)
+            }
             skipSpace()
             guard position < bytes.count else { throw error("unexpected end of input") }
             if bytes[position] == UInt8(ascii: ",") {

@@ -57,29 +57,17 @@ public enum JSONWriter {
     }
 
     /// Appends `value` exactly as `Number.format` (`Double.description`, the shortest text that reads back as the same
-    /// double) writes it, without making a `String`: the standard library's `write(to:)` formats into a stack buffer
-    /// and hands the ASCII bytes to ``ByteSink``. A double of more than 15 characters (every float32 sent as an OIP
-    /// tensor) cost a heap `String` each before. `write(to:)` is the debug form, which differs from `description`
-    /// only for NaN, so a non-finite value (never in a stored row) still goes through `description`.
+    /// double) writes it, without making a `String`: the standard library's formatter writes the ASCII text straight
+    /// into `out`'s spare capacity. A non-finite value (never in a stored row) still goes through `description`.
     public static func appendDouble(_ value: Double, into out: inout [UInt8]) {
         guard value.isFinite else {
             out.append(contentsOf: Number.format(value).utf8)
             return
         }
-        var sink = ByteSink()
-        swap(&sink.bytes, &out)
-        value.write(to: &sink)
-        swap(&sink.bytes, &out)
-    }
-
-    /// A `TextOutputStream` that appends to a byte array: the standard library writes a number's ASCII digits
-    /// through `_writeASCII` (the stream protocol's entry for them), which would otherwise make a `String` of them.
-    struct ByteSink: TextOutputStream {
-        var bytes: [UInt8] = []
-
-        mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
-
-        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DoubleText.bufferSize) { buffer in
+            let count = DoubleText.write(value, into: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     /// Appends the decimal digits of `value`, built right to left in a stack buffer (no allocation).

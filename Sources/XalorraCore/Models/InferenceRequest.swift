@@ -22,6 +22,9 @@ public struct InferenceRequest: Sendable {
     /// Whether every input was `FP32`: a binary answer is then `FP32` too (FP32 in, FP32 out), as Triton's and
     /// MLServer's clients expect of a float32 model; JSON answers keep their `FP64` (a JSON number loses nothing).
     public let allFP32: Bool
+    /// The outputs the client named in `outputs`, which are then the only ones answered; `nil` (no `outputs`) for
+    /// every output the model has.
+    public let outputs: Set<String>?
 
     /// The most values a request may carry.
     public static let maxValues = 10_000_000
@@ -39,25 +42,28 @@ public struct InferenceRequest: Sendable {
         let length = try headerLength.map { text throws(XalorraError) in
             try InferenceBinary.headerLength(text, bodyCount: body.count)
         } ?? body.count
-        let json: JSONValue
+        let parsed: (json: JSONValue, data: [Int: NumberArray])
         do {
-            json = try body.withUnsafeBufferPointer { bytes throws(JSONParseError) in
-                try JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[..<length]))
-            }
+            parsed = try Self.parse(body, length: length)
         } catch {
             throw error.badRequest(bodyIsEmpty: length == 0)
         }
-        try self.init(json: json, binary: body[length...], framed: headerLength != nil, maxRows: maxRows)
+        try self.init(
+            json: parsed.json, data: parsed.data, binary: body[length...], framed: headerLength != nil, maxRows: maxRows)
     }
 
     /// Reads a request body already parsed, without binary data; a batch over `maxRows` rows is a 413, every other
     /// problem a 422 naming the input.
     public init(json: JSONValue, maxRows: Int) throws(XalorraError) {
-        try self.init(json: json, binary: [], framed: false, maxRows: maxRows)
+        try self.init(json: json, data: [:], binary: [], framed: false, maxRows: maxRows)
     }
 
-    /// - Parameter framed: whether the body said where its JSON ends (without it, binary data cannot be sent).
-    private init(json: JSONValue, binary: ArraySlice<UInt8>, framed: Bool, maxRows: Int) throws(XalorraError) {
+    /// - Parameters:
+    ///   - data: the `data` of the inputs (by index) that the parser read straight into cells, and left out of `json`.
+    ///   - framed: whether the body said where its JSON ends (without it, binary data cannot be sent).
+    private init(
+        json: JSONValue, data: [Int: NumberArray], binary: ArraySlice<UInt8>, framed: Bool, maxRows: Int
+    ) throws(XalorraError) {
         guard case .object = json else { throw XalorraError.invalid("body", "expected a JSON object") }
         if let id = json["id"], id != .null {
             guard let text = id.stringValue else { throw XalorraError.invalid("id", "must be a string") }
@@ -65,13 +71,14 @@ public struct InferenceRequest: Sendable {
         } else {
             self.id = nil
         }
-        binaryOutput = try Self.binaryOutput(json)
+        (binaryOutput, outputs) = try Self.requestedOutputs(json)
         guard case .array(let inputs)? = json["inputs"], !inputs.isEmpty else {
             throw XalorraError.invalid("inputs", "expected a non-empty array of tensors")
         }
         var cursor = binary.startIndex
         let tensors = try inputs.enumerated().map { index, input throws(XalorraError) in
-            try Tensor(input, field: "inputs[\(index)]", binary: binary, cursor: &cursor, framed: framed)
+            try Tensor(
+                input, field: "inputs[\(index)]", numbers: data[index], binary: binary, cursor: &cursor, framed: framed)
         }
         if cursor < binary.endIndex {
             let sizes = tensors.compactMap(\.binarySize)
@@ -105,29 +112,46 @@ public struct InferenceRequest: Sendable {
         }
     }
 
-    /// Whether `json` asks for the output as binary data; an output other than `predict` is a 422 naming it.
-    private static func binaryOutput(_ json: JSONValue) throws(XalorraError) -> Bool {
+    /// Whether the request names the `probabilities` output, which only a multi-class model has (see
+    /// ``check(against:)``).
+    public var namesProbabilities: Bool { outputs?.contains(InferenceMetadata.probabilitiesOutput) ?? false }
+
+    /// A 422 when the request names the `probabilities` output and the model that answers it (`metadata`) has none:
+    /// checked before predicting, so that a refused request logs nothing.
+    public func check(against metadata: InferenceModelMetadata) throws(XalorraError) {
+        guard metadata.classes == nil, namesProbabilities else { return }
+        throw XalorraError.invalid(
+            "outputs", "model \(metadata.name) is not multi-class: its only output is '\(Self.outputName)'")
+    }
+
+    /// Whether `json` asks for the outputs as binary data, and the outputs it names (`nil` when it has no
+    /// `outputs`); an output other than `predict` and `probabilities` is a 422 naming it.
+    private static func requestedOutputs(_ json: JSONValue) throws(XalorraError) -> (binary: Bool, names: Set<String>?) {
         var binary = false
         if let parameters = json["parameters"], parameters != .null {
             guard case .object = parameters else { throw XalorraError.invalid("parameters", "expected an object") }
             binary = try flag(parameters["binary_data_output"], field: "parameters.binary_data_output") ?? false
         }
-        guard let outputs = json["outputs"], outputs != .null else { return binary }
+        guard let outputs = json["outputs"], outputs != .null else { return (binary, nil) }
         guard case .array(let requested) = outputs else {
             throw XalorraError.invalid("outputs", "expected an array of {\"name\": \"\(outputName)\"}")
         }
+        // An empty list names nothing in particular: every output, as Triton reads it.
+        guard !requested.isEmpty else { return (binary, nil) }
+        var names: Set<String> = []
         for (index, output) in requested.enumerated() {
             let field = "outputs[\(index)]"
             guard case .object = output, let name = output["name"]?.stringValue else {
                 throw XalorraError.invalid("\(field).name", "is required")
             }
-            // `probabilities` is a multi-class model's second output (every answer of such a model carries it).
+            // `probabilities` is a multi-class model's second output (``check(against:)`` refuses it for others).
             guard name == outputName || name == InferenceMetadata.probabilitiesOutput else {
                 throw XalorraError.invalid(
                     "\(field).name",
                     "'\(name.prefix(100))' is no output of this model; its outputs are '\(outputName)' and, for a "
                         + "multi-class model, '\(InferenceMetadata.probabilitiesOutput)'")
             }
+            names.insert(name)
             guard let parameters = output["parameters"], parameters != .null else { continue }
             guard case .object = parameters else {
                 throw XalorraError.invalid("\(field).parameters", "expected an object")
@@ -139,7 +163,7 @@ public struct InferenceRequest: Sendable {
             try refuseSharedMemory(parameters, field: field)
             binary = try flag(parameters["binary_data"], field: "\(field).parameters.binary_data") ?? binary
         }
-        return binary
+        return (binary, names)
     }
 
     /// A 422 when `parameters` name a shared-memory region (Triton's shared-memory extension, which xalorra does not
@@ -168,10 +192,11 @@ public struct InferenceRequest: Sendable {
         /// The bytes it took from the binary data, when it came as binary data.
         let binarySize: Int?
 
-        /// Reads the tensor `json`; one with `parameters.binary_data_size` takes its values from `binary` at
-        /// `cursor`, and moves `cursor` past them.
+        /// Reads the tensor `json`, whose `data` the parser may have read already (`numbers`); one with
+        /// `parameters.binary_data_size` takes its values from `binary` at `cursor`, and moves `cursor` past them.
         init(
-            _ json: JSONValue, field: String, binary: ArraySlice<UInt8>, cursor: inout Int, framed: Bool
+            _ json: JSONValue, field: String, numbers: NumberArray?, binary: ArraySlice<UInt8>, cursor: inout Int,
+            framed: Bool
         ) throws(XalorraError) {
             guard case .object = json else { throw XalorraError.invalid(field, "expected a tensor object") }
             guard let name = json["name"]?.stringValue else { throw XalorraError.invalid("\(field).name", "is required") }
@@ -200,7 +225,7 @@ public struct InferenceRequest: Sendable {
             }
             self.datatype = type
             if let size = try Self.binarySize(json, field: field) {
-                guard json["data"] == nil else {
+                guard json["data"] == nil, numbers == nil else {
                     throw XalorraError.invalid(
                         "\(field).data", "an input with parameters.binary_data_size has its data in binary, not here")
                 }
@@ -237,6 +262,10 @@ public struct InferenceRequest: Sendable {
                 return
             }
             binarySize = nil
+            if let numbers {
+                values = try Self.convert(numbers.cells, as: type, total: total, shape: shape, field: field)
+                return
+            }
             guard let data = json["data"] else { throw XalorraError.invalid("\(field).data", "is required") }
             var values: [Number?] = []
             values.reserveCapacity(total)
@@ -262,6 +291,26 @@ public struct InferenceRequest: Sendable {
                 throw XalorraError.invalid("\(field).data", "has \(seen) values, but shape \(shape) needs \(total)")
             }
             self.values = values
+        }
+
+        /// The `total` values of `cells` (numbers the parser read, flattened as ``init(_:field:numbers:binary:cursor:framed:)``
+        /// flattens `data`) converted to `type`, refused as that path refuses them.
+        private static func convert(
+            _ cells: [Number?], as type: InferenceDatatype, total: Int, shape: [Int], field: String
+        ) throws(XalorraError) -> [Number?] {
+            var values: [Number?] = []
+            values.reserveCapacity(min(cells.count, total))
+            for index in 0..<min(cells.count, total) {
+                // The parser reads only numbers here; a `null` would be refused as the tree path refuses it.
+                switch type.convert(cells[index].map(JSONValue.number) ?? .null) {
+                case .success(let number): values.append(number)
+                case .failure(let refusal): throw XalorraError.invalid("\(field).data[\(index)]", refusal.reason)
+                }
+            }
+            guard cells.count == total else {
+                throw XalorraError.invalid("\(field).data", "has \(cells.count) values, but shape \(shape) needs \(total)")
+            }
+            return values
         }
 
         /// The input's `parameters.binary_data_size`, `nil` when absent.

@@ -11,8 +11,51 @@ extension PredictRequest {
     /// Reads a body; every problem is a 422 naming its field, a batch of more than `maxRows` rows a 413
     /// (``BatchLimit``).
     public init(json: JSONValue, maxRows: Int) throws(XalorraError) {
+        try self.init(json: json, rows: nil, maxRows: maxRows)
+    }
+
+    /// Reads a body sent as `bytes`: the request, and whether it asks for explanations (``explains(_:)``). Not JSON
+    /// is a 400; otherwise as ``init(json:maxRows:)``. The rows of `instances` are read straight into cells
+    /// (``JSONParser/readRows(into:)``) rather than into a tree first.
+    public static func decode(body bytes: [UInt8], maxRows: Int) throws(XalorraError) -> (request: Self, explain: Bool) {
+        var rows = NumberArray()
+        var took = false
+        let parsed: (value: JSONValue, read: Bool)
+        do {
+            parsed = try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+                try JSONParser.parse(buffer) { parser, key in
+                    guard key == "instances", !took, parser.readRows(into: &rows) else { return .notRead }
+                    took = true
+                    return .taken
+                }
+            }
+        } catch {
+            throw error.badRequest(bodyIsEmpty: bytes.isEmpty)
+        }
+        let request = try Self(json: parsed.value, rows: parsed.read && took ? rows : nil, maxRows: maxRows)
+        return (request, try explains(parsed.value))
+    }
+
+    /// - Parameter rows: the rows of `instances`, when the parser read them (and left them out of `json`).
+    private init(json: JSONValue, rows read: NumberArray?, maxRows: Int) throws(XalorraError) {
         guard case .object = json else { throw XalorraError.invalid("body", "expected a JSON object, got \(json.typeName)") }
         let columns = try Self.columns(json["columns"])
+        if let read {
+            try BatchLimit.check(rows: read.rowEnds.count, limit: maxRows)
+            var matrix = FeatureMatrix(columns: columns ?? [])
+            matrix.reserve(rows: read.rowEnds.count, width: read.rowEnds.first ?? 0)
+            var start = 0
+            for (index, end) in read.rowEnds.enumerated() {
+                if let columns, end - start != columns.count {
+                    throw XalorraError.invalid(
+                        "instances[\(index)]", "expected \(columns.count) values (one per column), got \(end - start)")
+                }
+                matrix.append(row: read.cells[start..<end])
+                start = end
+            }
+            self = .batch(matrix)
+            return
+        }
         if let instances = json["instances"] {
             guard case .array(let rows) = instances else {
                 throw XalorraError.invalid("instances", "expected an array of feature arrays")

@@ -57,40 +57,81 @@ struct PredictionBlock {
             flags.insert(.integerPredictions)
         }
         let bitmap = (cells + 7) / 8
-        var size = 10 + 8 * cells + 8 * rows + (rows + 7) / 8 + 2 * bitmap
+        var size = 10 + 8 * cells + 8 * rows
         if flags.contains(.ragged) { size += 4 * rows }
-        var out: [UInt8] = []
-        out.reserveCapacity(size)
-        out.append(format)
-        out.append(flags.rawValue)
-        append32(UInt32(rows), to: &out)
-        append32(flags.contains(.ragged) ? 0 : UInt32(width), to: &out)
-        if flags.contains(.ragged) {
-            for index in range { append32(UInt32(inputs.row(index).count), to: &out) }
-        }
-        for cell in values {
-            switch cell {
-            case .none: append64(0, to: &out)
-            case .int(let value)?: append64(UInt64(bitPattern: value), to: &out)
-            case .double(let value)?: append64(value.bitPattern, to: &out)
+        if flags.contains(.integerCells) { size += bitmap }
+        if flags.contains(.missingCells) { size += bitmap }
+        if flags.contains(.integerPredictions) { size += (rows + 7) / 8 }
+        // Written straight into memory of the exact size (appending 8 bytes at a time cost more than the block).
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var writer = Writer(base: buffer.baseAddress!)
+            writer.byte(format)
+            writer.byte(flags.rawValue)
+            writer.u32(UInt32(rows))
+            writer.u32(flags.contains(.ragged) ? 0 : UInt32(width))
+            if flags.contains(.ragged) {
+                for index in range { writer.u32(UInt32(inputs.row(index).count)) }
             }
-        }
-        let first = cellRange.lowerBound
-        if flags.contains(.integerCells) {
-            appendBitmap(count: cells, to: &out) { if case .int? = values[first + $0] { true } else { false } }
-        }
-        if flags.contains(.missingCells) { appendBitmap(count: cells, to: &out) { values[first + $0] == nil } }
-        for prediction in outputs {
-            switch prediction {
-            case .int(let value): append64(UInt64(bitPattern: value), to: &out)
-            case .double(let value): append64(value.bitPattern, to: &out)
+            values.withUnsafeBufferPointer { cells in
+                for cell in cells {
+                    switch cell {
+                    case .none: writer.u64(0)
+                    case .int(let value)?: writer.u64(UInt64(bitPattern: value))
+                    case .double(let value)?: writer.u64(value.bitPattern)
+                    }
+                }
+                if flags.contains(.integerCells) {
+                    writer.bitmap(count: cells.count) { if case .int? = cells[$0] { true } else { false } }
+                }
+                if flags.contains(.missingCells) { writer.bitmap(count: cells.count) { cells[$0] == nil } }
             }
+            for prediction in outputs {
+                switch prediction {
+                case .int(let value): writer.u64(UInt64(bitPattern: value))
+                case .double(let value): writer.u64(value.bitPattern)
+                }
+            }
+            if flags.contains(.integerPredictions) {
+                let start = range.lowerBound
+                writer.bitmap(count: rows) { if case .int = predictions[start + $0] { true } else { false } }
+            }
+            count = writer.offset
+            precondition(count == size, "a block's size is computed before it is written")
         }
-        if flags.contains(.integerPredictions) {
-            let start = range.lowerBound
-            appendBitmap(count: rows, to: &out) { if case .int = predictions[start + $0] { true } else { false } }
+    }
+
+    /// Writes a block front to back into memory of its exact size.
+    private struct Writer {
+        let base: UnsafeMutablePointer<UInt8>
+        var offset = 0
+
+        mutating func byte(_ value: UInt8) {
+            base[offset] = value
+            offset += 1
         }
-        return out
+
+        mutating func u32(_ value: UInt32) {
+            UnsafeMutableRawPointer(base + offset).storeBytes(of: value.littleEndian, as: UInt32.self)
+            offset += 4
+        }
+
+        mutating func u64(_ value: UInt64) {
+            UnsafeMutableRawPointer(base + offset).storeBytes(of: value.littleEndian, as: UInt64.self)
+            offset += 8
+        }
+
+        /// One bit per index below `count`, low bit first, in whole bytes.
+        mutating func bitmap(count: Int, _ isSet: (Int) -> Bool) {
+            var byte: UInt8 = 0
+            for index in 0..<count {
+                if isSet(index) { byte |= 1 << UInt8(index & 7) }
+                if index & 7 == 7 {
+                    self.byte(byte)
+                    byte = 0
+                }
+            }
+            if count & 7 != 0 { self.byte(byte) }
+        }
     }
 
     /// A block's rows, read back: row `i`'s input and prediction. `nil` when `bytes` is not a block this build reads
@@ -153,25 +194,8 @@ struct PredictionBlock {
         return Int(rows)
     }
 
-    private static func append32(_ value: UInt32, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-    }
 
-    private static func append64(_ value: UInt64, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-    }
 
-    private static func appendBitmap(count: Int, to out: inout [UInt8], _ isSet: (Int) -> Bool) {
-        var byte: UInt8 = 0
-        for index in 0..<count {
-            if isSet(index) { byte |= 1 << UInt8(index & 7) }
-            if index & 7 == 7 {
-                out.append(byte)
-                byte = 0
-            }
-        }
-        if count & 7 != 0 { out.append(byte) }
-    }
 
     /// Reads a block front to back; every read is bounds-checked (a damaged record must not crash a reader).
     private struct Reader {

@@ -40,12 +40,12 @@ public actor GroupCommitter {
         while !waiting.isEmpty {
             let group = waiting
             waiting = []
-            do {
+            do throws(XalorraError) {
                 let batches = group.map(\.batch)
                 let ids = try await repository.insert(batches: batches)
                 committed(batches, ids)
                 for (entry, batchIDs) in zip(group, ids) { entry.continuation.resume(returning: batchIDs) }
-            } catch where group.count > 1 {
+            } catch where group.count > 1 && Self.isDataFault(error) {
                 // One batch must not fail the others: write them one by one to find out whose it is.
                 for entry in group {
                     do {
@@ -61,5 +61,14 @@ public actor GroupCommitter {
             }
         }
         writing = false
+    }
+
+    /// Whether a failed transaction failed for one batch's data (it is then written batch by batch, so that the others
+    /// are stored), rather than for the store: an unreachable store or a failed COMMIT (`.serviceUnavailable`,
+    /// `.internal`) is every caller's answer at once. Retrying then would wait out the store once per batch, and on a
+    /// networked database a COMMIT whose answer was lost may have happened: each retry would store the rows again
+    /// under new ids.
+    static func isDataFault(_ error: XalorraError) -> Bool {
+        error.code == .validation || error.code == .badRequest || error.code == .payloadTooLarge
     }
 }

@@ -94,25 +94,31 @@ public final class PredictionLogFile: Sendable {
         try openIfNeeded(&fd)
     }
 
-    /// The batches' lines were formatted when each batch was made (``PredictionBatch``): here they are only written,
-    /// as one buffer of up to 1 MiB at a time, or a large batch's own buffer as it is.
+    /// The batches' lines were formatted when each batch was made (``PredictionBatch``), a large batch's are formatted
+    /// now a block at a time: here they are written, as one buffer of up to 1 MiB at a time, or a batch's own buffer
+    /// as it is.
     private func write(_ batches: [PredictionBatch], to fd: Int32) throws(XalorraError) {
+        let writeAll = { (bytes: [UInt8]) throws(XalorraError) in
+            try FileSystem.writeAll(fd: fd, bytes: bytes, name: self.path)
+        }
         if batches.count == 1 {
-            if !batches[0].logLines.isEmpty { try FileSystem.writeAll(fd: fd, bytes: batches[0].logLines, name: path) }
+            try batches[0].writeLogLines(writeAll)
             return
         }
         var out: [UInt8] = []
-        for batch in batches where !batch.logLines.isEmpty {
-            if out.count + batch.logLines.count > 1 << 20 {
-                if !out.isEmpty { try FileSystem.writeAll(fd: fd, bytes: out, name: path) }
-                out.removeAll(keepingCapacity: true)
-                if batch.logLines.count > 1 << 20 {
-                    try FileSystem.writeAll(fd: fd, bytes: batch.logLines, name: path)
-                    continue
-                }
+        func flush() throws(XalorraError) {
+            if !out.isEmpty { try writeAll(out) }
+            out.removeAll(keepingCapacity: true)
+        }
+        for batch in batches where batch.textLog {
+            guard !batch.logLines.isEmpty, batch.logLines.count <= 1 << 20 else {
+                try flush()
+                try batch.writeLogLines(writeAll)
+                continue
             }
+            if out.count + batch.logLines.count > 1 << 20 { try flush() }
             out.append(contentsOf: batch.logLines)
         }
-        if !out.isEmpty { try FileSystem.writeAll(fd: fd, bytes: out, name: path) }
+        try flush()
     }
 }

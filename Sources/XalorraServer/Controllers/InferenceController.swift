@@ -18,7 +18,9 @@ enum InferenceController {
     /// `GET /v2/health/ready`.
     static let inferenceReady: RouteHandler = { input in
         let report = try await input.api.health()
-        guard report.databaseUp else { throw XalorraError(.aiUnavailable, "the store does not answer") }
+        guard report.databaseUp else {
+            throw XalorraError(.serviceUnavailable, report.databaseError ?? "the store does not answer", retryAfter: 1)
+        }
         return .json(.object([("ready", true)]))
     }
 
@@ -62,9 +64,16 @@ enum InferenceController {
     private static func infer(_ input: HTTPInput, version: String?) async throws(XalorraError) -> HTTPOutput {
         let request = try InferenceRequest(
             body: input.body, headerLength: input.inferenceHeaderLength, maxRows: input.maxBatchRows)
+        if request.namesProbabilities {
+            // An output named in the request must be one this model has: refused before anything is logged.
+            try request.check(against: try await input.api.inferenceMetadata(model: input.parameter("name"), version: version))
+        }
         let answer = try await input.api.predictBatch(model: try reference(input, version: version), rows: request.rows)
-        guard request.binaryOutput else { return .json(InferenceMetadata.response(answer, id: request.id)) }
-        let binary = InferenceMetadata.binaryResponse(answer, id: request.id, fp32: request.allFP32)
+        guard request.binaryOutput else {
+            return .json(InferenceMetadata.response(answer, id: request.id, outputs: request.outputs))
+        }
+        let binary = InferenceMetadata.binaryResponse(
+            answer, id: request.id, fp32: request.allFP32, outputs: request.outputs)
         var output = HTTPOutput.raw(binary.body, contentType: "application/octet-stream")
         output.fields = [(InferenceRequest.headerLengthField, "\(binary.headerLength)")]
         return output

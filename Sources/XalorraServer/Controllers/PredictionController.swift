@@ -38,9 +38,8 @@ enum PredictionController {
     /// contributions (``ExplainedPrediction``).
     static func predict(_ input: HTTPInput) async throws(XalorraError) -> HTTPOutput {
         let model = input.parameter("model")
-        let json = try input.json()
-        let request = try PredictRequest(json: json, maxRows: input.maxBatchRows)
-        if try PredictRequest.explains(json) {
+        let (request, explain) = try PredictRequest.decode(body: input.body, maxRows: input.maxBatchRows)
+        if explain {
             return .json(try await input.api.predictExplained(model: model, request: request).json)
         }
         switch request {
