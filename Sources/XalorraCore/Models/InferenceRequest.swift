@@ -42,27 +42,29 @@ public struct InferenceRequest: Sendable {
         let length = try headerLength.map { text throws(XalorraError) in
             try InferenceBinary.headerLength(text, bodyCount: body.count)
         } ?? body.count
-        let parsed: (json: JSONValue, data: [Int: NumberArray])
+        var parsed: (json: JSONValue, data: [Int: NumberArray])
         do {
             parsed = try Self.parse(body, length: length)
         } catch {
             throw error.badRequest(bodyIsEmpty: length == 0)
         }
         try self.init(
-            json: parsed.json, data: parsed.data, binary: body[length...], framed: headerLength != nil, maxRows: maxRows)
+            json: parsed.json, data: &parsed.data, binary: body[length...], framed: headerLength != nil, maxRows: maxRows)
     }
 
     /// Reads a request body already parsed, without binary data; a batch over `maxRows` rows is a 413, every other
     /// problem a 422 naming the input.
     public init(json: JSONValue, maxRows: Int) throws(XalorraError) {
-        try self.init(json: json, data: [:], binary: [], framed: false, maxRows: maxRows)
+        var none: [Int: NumberArray] = [:]
+        try self.init(json: json, data: &none, binary: [], framed: false, maxRows: maxRows)
     }
 
     /// - Parameters:
-    ///   - data: the `data` of the inputs (by index) that the parser read straight into cells, and left out of `json`.
+    ///   - data: the `data` of the inputs (by index) that the parser read straight into cells, and left out of `json`;
+    ///     each is taken out as its input is read (and converted where it lies: a 10,000-row body is not copied).
     ///   - framed: whether the body said where its JSON ends (without it, binary data cannot be sent).
     private init(
-        json: JSONValue, data: [Int: NumberArray], binary: ArraySlice<UInt8>, framed: Bool, maxRows: Int
+        json: JSONValue, data: inout [Int: NumberArray], binary: ArraySlice<UInt8>, framed: Bool, maxRows: Int
     ) throws(XalorraError) {
         guard case .object = json else { throw XalorraError.invalid("body", "expected a JSON object") }
         if let id = json["id"], id != .null {
@@ -78,7 +80,8 @@ public struct InferenceRequest: Sendable {
         var cursor = binary.startIndex
         let tensors = try inputs.enumerated().map { index, input throws(XalorraError) in
             try Tensor(
-                input, field: "inputs[\(index)]", numbers: data[index], binary: binary, cursor: &cursor, framed: framed)
+                input, field: "inputs[\(index)]", numbers: data.removeValue(forKey: index), binary: binary,
+                cursor: &cursor, framed: framed)
         }
         if cursor < binary.endIndex {
             let sizes = tensors.compactMap(\.binarySize)
@@ -195,7 +198,7 @@ public struct InferenceRequest: Sendable {
         /// Reads the tensor `json`, whose `data` the parser may have read already (`numbers`); one with
         /// `parameters.binary_data_size` takes its values from `binary` at `cursor`, and moves `cursor` past them.
         init(
-            _ json: JSONValue, field: String, numbers: NumberArray?, binary: ArraySlice<UInt8>, cursor: inout Int,
+            _ json: JSONValue, field: String, numbers: consuming NumberArray?, binary: ArraySlice<UInt8>, cursor: inout Int,
             framed: Bool
         ) throws(XalorraError) {
             guard case .object = json else { throw XalorraError.invalid(field, "expected a tensor object") }
@@ -262,8 +265,9 @@ public struct InferenceRequest: Sendable {
                 return
             }
             binarySize = nil
-            if let numbers {
-                values = try Self.convert(numbers.cells, as: type, total: total, shape: shape, field: field)
+            if var owned = numbers.take() {
+                try Self.convert(&owned.cells, as: type, total: total, shape: shape, field: field)
+                values = owned.cells
                 return
             }
             guard let data = json["data"] else { throw XalorraError.invalid("\(field).data", "is required") }
@@ -293,24 +297,21 @@ public struct InferenceRequest: Sendable {
             self.values = values
         }
 
-        /// The `total` values of `cells` (numbers the parser read, flattened as ``init(_:field:numbers:binary:cursor:framed:)``
-        /// flattens `data`) converted to `type`, refused as that path refuses them.
+        /// Converts `cells` (numbers the parser read, flattened as ``init(_:field:numbers:binary:cursor:framed:)``
+        /// flattens `data`) to `type` where they lie; they must be `total`, and are refused as that path refuses them.
         private static func convert(
-            _ cells: [Number?], as type: InferenceDatatype, total: Int, shape: [Int], field: String
-        ) throws(XalorraError) -> [Number?] {
-            var values: [Number?] = []
-            values.reserveCapacity(min(cells.count, total))
+            _ cells: inout [Number?], as type: InferenceDatatype, total: Int, shape: [Int], field: String
+        ) throws(XalorraError) {
             for index in 0..<min(cells.count, total) {
                 // The parser reads only numbers here; a `null` would be refused as the tree path refuses it.
                 switch type.convert(cells[index].map(JSONValue.number) ?? .null) {
-                case .success(let number): values.append(number)
+                case .success(let number): cells[index] = number
                 case .failure(let refusal): throw XalorraError.invalid("\(field).data[\(index)]", refusal.reason)
                 }
             }
             guard cells.count == total else {
                 throw XalorraError.invalid("\(field).data", "has \(cells.count) values, but shape \(shape) needs \(total)")
             }
-            return values
         }
 
         /// The input's `parameters.binary_data_size`, `nil` when absent.
