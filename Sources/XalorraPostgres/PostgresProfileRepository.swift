@@ -12,7 +12,7 @@ struct PostgresProfileRepository: ProfileRepository {
             """
             INSERT INTO model_profiles (model_id, version, profile)
             SELECT v.model_id, v.version, \(profile.storedText) FROM models m JOIN model_versions v ON v.model_id = m.id
-            WHERE m.tenant = \(version.tenant) AND m.name = \(version.name) AND v.version = \(Int32(version.version))
+            WHERE m.tenant = \(version.tenant) AND m.name = \(version.name) AND v.version = \(Int64(version.version))
             ON CONFLICT (model_id, version) DO UPDATE SET profile = excluded.profile
             """)
     }
@@ -21,7 +21,7 @@ struct PostgresProfileRepository: ProfileRepository {
         let rows = try await database.rows(
             """
             SELECT p.profile FROM models m JOIN model_profiles p ON p.model_id = m.id
-            WHERE m.tenant = \(tenant) AND m.name = \(name) AND p.version = \(Int32(version))
+            WHERE m.tenant = \(tenant) AND m.name = \(name) AND p.version = \(Int64(version))
             """)
         guard let row = rows.first else { return nil }
         guard let text = try? row.decode(String.self), let profile = FeatureProfile(stored: text) else {

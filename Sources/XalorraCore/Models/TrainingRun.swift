@@ -41,7 +41,9 @@ struct TrainingRun: Sendable {
         switch outcome {
         case .failure(let error):
             if error.cancelled {
-                if (try? jobs.isRunning(id)) == true {
+                // On a training thread: PostgreSQL's isRunning waits for its query (a blocking call), which must
+                // never park a thread of the cooperative pool.
+                if await workers.run({ (try? jobs.isRunning(id)) == true }) {
                     try await jobs.fail(id, reason: "interrupted", now: .now())
                     throw XalorraError(.conflict, "training job \(job.id) was interrupted: the server is stopping")
                 }
