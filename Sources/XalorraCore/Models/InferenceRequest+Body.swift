@@ -20,8 +20,17 @@ extension JSONParser {
             if position < bytes.count, bytes[position] == UInt8(ascii: "{") {
                 var numbers = NumberArray()
                 var took = false
-                items.append(try object { parser, key in
-                    guard key == "data", !took, parser.readNumbers(into: &numbers) else { return .notRead }
+                var expected = 0
+                items.append(try object { parser, key throws(JSONParseError) in
+                    if key == "shape" {
+                        // Read first by every client: the cells' room is taken at once, not doubled as they come.
+                        let shape = try parser.value()
+                        expected = Self.valueCount(shape)
+                        return .kept(shape)
+                    }
+                    guard key == "data", !took else { return .notRead }
+                    numbers.cells.reserveCapacity(expected)
+                    guard parser.readNumbers(into: &numbers) else { return .notRead }
                     took = true
                     return .taken
                 })
@@ -39,6 +48,22 @@ extension JSONParser {
             position += 1
             return .array(items)
         }
+    }
+}
+
+extension JSONParser {
+    /// How many values a tensor of `shape` holds, when it is a list of sizes within ``InferenceRequest/maxValues``;
+    /// 0 otherwise (the request's own checks refuse it later).
+    static func valueCount(_ shape: JSONValue) -> Int {
+        guard case .array(let sizes) = shape, (1...2).contains(sizes.count) else { return 0 }
+        var count = 1
+        for size in sizes {
+            guard case .number(.int(let value)) = size, value >= 0, value <= Int64(InferenceRequest.maxValues) else {
+                return 0
+            }
+            count *= Int(value)
+        }
+        return count <= InferenceRequest.maxValues ? count : 0
     }
 }
 
