@@ -125,15 +125,30 @@ struct ClusterTests {
             try json(try await server.request("GET", "/train/jobs/\(id)", token: token).body)["data"]
         }
         var running = false
+        var firstStart: JSONValue?
         for _ in 0..<300 where !running {
             let state = try await job(on: first)
             running = state?["status"] == "running" && state?["progress"]?["done"] != .int(0)
+            firstStart = state?["started_at"]
             if !running { try await Task.sleep(for: .milliseconds(50)) }
         }
         try #require(running, "the job never ran on the first instance")
         let others = try await Self.instances(url, count: 2, environment: environment)
         defer { for server in others { server.stop() } }
         first.crash()
+        let killed = ContinuousClock.now
+
+        // Claimed again (a new start) once the 3 s lease has run out: well before the default 30 s would.
+        var reclaimed: Int?
+        for _ in 0..<300 where reclaimed == nil {
+            let state = try await job(on: others[0])
+            if state?["started_at"] != firstStart || state?["status"] != "running" {
+                reclaimed = Self.milliseconds(since: killed)
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect((reclaimed ?? .max) < 10_000, "reclaimed after \(String(describing: reclaimed)) ms")
 
         var final: JSONValue?
         for _ in 0..<1_200 {
