@@ -54,6 +54,7 @@ extension PostgresPredictionRepository {
     /// Deletes (or counts) the records `ids`, except the newest record of the whole log, in one transaction.
     private func delete(_ ids: [Int64], dryRun: Bool) async throws(XalorraError) -> PruneCount {
         let counts: [PostgresRow]
+        let started = ContinuousClock.now
         if dryRun {
             counts = try await database.rows(
                 """
@@ -75,7 +76,7 @@ extension PostgresPredictionRepository {
             result.records += 1
             result.rows += Int((try? row.decode(Int32.self)) ?? 0)
         }
-        await Task.yield()
+        if dryRun { await Task.yield() } else { await Self.pace(since: started) }
         return result
     }
 

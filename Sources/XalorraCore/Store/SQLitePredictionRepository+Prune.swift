@@ -66,6 +66,7 @@ extension SQLitePredictionRepository {
         }
         if dryRun { return try await database.reading(count) }
         let deleted: PruneCount
+        let started = ContinuousClock.now
         do {
             deleted = try await database.writer.writeWithoutTransaction { db in
                 var result = PruneCount()
@@ -80,7 +81,7 @@ extension SQLitePredictionRepository {
         } catch {
             throw StoreError.wrap(error)
         }
-        await Task.yield()
+        await Self.pace(since: started)
         return deleted
     }
 
@@ -98,5 +99,16 @@ extension PredictionRepository {
     /// A repository without retention support (test doubles) refuses to prune rather than pretend it did.
     public func prune(before cutoff: Timestamp, model: String?, dryRun: Bool) async throws(XalorraError) -> PruneCount {
         throw XalorraError(.unsupported, "this prediction store cannot prune")
+    }
+}
+
+extension PredictionRepository {
+    /// A prune's duty cycle: after a delete transaction that began at `started`, waits about as long as it took, so
+    /// that on a machine with few cores a long prune takes at most about half of the CPU and the writer from the
+    /// requests being served (a prune takes longer; serving keeps its share). A cancelled task does not wait.
+    package static func pace(since started: ContinuousClock.Instant) async {
+        let elapsed = ContinuousClock.now - started
+        guard elapsed > .zero else { return await Task.yield() }
+        try? await Task.sleep(for: min(elapsed, .milliseconds(250)))
     }
 }
