@@ -6,6 +6,8 @@
 #
 #   XALORRA_BIN=.build/release/xalorra bench/pg-realtime.sh [SECONDS] [RATE]
 #   PG_URL=postgres://…  to use an existing (empty) database instead of a throwaway cluster.
+#   SUBSCRIBE_ON=a       subscribes on A itself instead (the same-instance baseline: the difference is what crossing
+#                        instances costs).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need wrk python3
@@ -49,11 +51,14 @@ A="$(start_instance a)"
 B="$(start_instance b)"
 TOKEN="$(XALORRA_HOME="$WORK/a" "$BIN" token --user bench --role admin)"
 
-python3 "$BENCH_DIR/pg_realtime_sub.py" "$B/logs/stream" "$TOKEN" "$((SECONDS_RUN + 3))" >"$WORK/delays.txt" &
+SUBSCRIBER="$B"
+[[ "${SUBSCRIBE_ON:-b}" == a ]] && SUBSCRIBER="$A"
+python3 "$BENCH_DIR/pg_realtime_sub.py" "$SUBSCRIBER/logs/stream" "$TOKEN" "$((SECONDS_RUN + 3))" >"$WORK/delays.txt" &
 SUB=$!
 sleep 1
-CONNECTIONS=10
-DELAY_MS=$((CONNECTIONS * 1000 / RATE))
+# Each connection waits DELAY_MS before each request and an answer takes ~6 ms: 16 connections per 1,000/s.
+DELAY_MS=10
+CONNECTIONS=$(((RATE * 16 + 999) / 1000))
 cat >"$WORK/paced.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"features":[1,2,3]}'
