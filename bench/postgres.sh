@@ -92,7 +92,7 @@ XALORRA_HOME="$WORK/sqlite" SECRET_KEY="$SQLITE_SECRET" "$BIN" serve --port "$SQ
     >"$WORK/sqlite.log" 2>&1 &
 pids+=($!)
 PEER_PORT="$(free_port)"
-RATE_LIMIT=off VENV="$VENV" DB_PATH="$WORK/peer/peer.db" PREDICTION_LOG="$WORK/peer/predictions.log" \
+SECRET_KEY="$SQLITE_SECRET" RATE_LIMIT=off VENV="$VENV" DB_PATH="$WORK/peer/peer.db" PREDICTION_LOG="$WORK/peer/predictions.log" \
     "$PEER/run.sh" "$PEER_PORT" 1 >"$WORK/peer.log" 2>&1 &
 pids+=($!)
 for url in "http://127.0.0.1:$SQLITE_PORT/" "http://127.0.0.1:$PEER_PORT/" "$NGINX1_URL/" "$NGINX3_URL/"; do
@@ -102,7 +102,7 @@ done
 
 SQLITE_TOKEN="$(XALORRA_HOME="$WORK/sqlite" SECRET_KEY="$SQLITE_SECRET" "$BIN" token --user bench --role admin --tenant t1 --ttl 1d)"
 PG_TOKEN="$(XALORRA_HOME="$WORK/sqlite" SECRET_KEY="$PG_SECRET" "$BIN" token --user bench --role admin --tenant t1 --ttl 1d)"
-PEER_TOKEN="$(cd "$PEER" && "$VENV/bin/python" mint_token.py --user bench --role admin --tenant t1)"
+PEER_TOKEN="$(cd "$PEER" && SECRET_KEY="$SQLITE_SECRET" "$VENV/bin/python" mint_token.py --user bench --role admin --tenant t1)"
 
 targets="sqlite postgres peer nginx-1 nginx-3"
 url_of() { case "$1" in sqlite) echo "http://127.0.0.1:$SQLITE_PORT" ;; postgres) echo "$PG_URL" ;;
