@@ -158,6 +158,29 @@ struct PostgresSharedStateTests: LiveServerSuite {
         #expect(listening != nil, "the listeners did not come back")
     }
 
+    /// `xalorra logs --tail` on PostgreSQL (a process of its own) prints a prediction made on an instance within a
+    /// second (it hears the commit; its safety-net poll alone would take up to 2 s), and exits 0 on SIGINT.
+    @Test func tailOnPostgresFollowsAnInstance() async throws {
+        let (url, servers) = try await instances(1, arguments: ["--rate-limit", "off"])
+        defer { for server in servers { server.stop() } }
+        let (follower, out, _) = try BinaryRunner(database: url).start(["logs", "--tail"])
+        let collected = OutputCollector(out.fileHandleForReading)
+        try await Task.sleep(for: .milliseconds(800))
+        let token = try servers[0].token()
+        for round in 0..<3 {
+            let sent = ContinuousClock.now
+            let answer = try await servers[0].request(
+                "POST", "/predict/tailed\(round)", token: token, body: #"{"features":[7,8]}"#)
+            #expect(answer.status == 200)
+            #expect(try await collected.waitFor("model=tailed\(round)", seconds: 3))
+            #expect(ContinuousClock.now - sent < .seconds(1), "round \(round): \(ContinuousClock.now - sent)")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        kill(follower.processIdentifier, SIGINT)
+        follower.waitUntilExit()
+        #expect(follower.terminationStatus == 0)
+    }
+
     /// The login limit (5 per 15 minutes per client) holds across instances: attempts alternating between A and B
     /// are counted together, the sixth is 429 on either, the headers agree, and one audit row records the refusal.
     @Test func theLoginLimitHoldsAcrossInstances() async throws {
