@@ -138,6 +138,29 @@ struct MultiClassTests {
         }
     }
 
+    /// Softmax training counts a child's rows for `--min-samples-leaf` from the hessians, as LightGBM does (each
+    /// bin's `round(hessian × rows / hessian sum)`, the right side summed and the left given the rest): a split whose
+    /// left side has 25 rows, but confident ones (a tiny hessian), is refused with 20 as the minimum, though exact
+    /// counts allow it; the next split, with enough hessian on both sides, is taken instead.
+    @Test func minimumRowsCountedFromHessiansAsLightGBM() {
+        var bins = GradientBoosting.FeatureBins()
+        bins.cuts = [1, 2]
+        // (gradient, hessian, rows) per bin.
+        let histogram: [Double] = [-5, 0.25, 25, 2.5, 6.25, 25, 2.5, 6.25, 25]
+        let totals = GradientBoosting.Totals(gradient: 0, hessian: 12.75, count: 75)
+        var rules = GradientBoosting.SplitRules(minSamplesLeaf: 20, minHessian: 1e-3, l2: 1)
+        func split() -> GradientBoosting.Split {
+            histogram.withUnsafeBufferPointer {
+                rules.bestSplit(feature: 0, bins: bins, histogram: $0.baseAddress!, stride: 3, constantHessian: false,
+                                totals: totals)
+            }
+        }
+        #expect(split().isValid && split().bin == 0, "exact counts: 25 rows on the left are enough")
+        rules.hessianCounts = true
+        #expect(split().isValid && split().bin == 1, "LightGBM's counts: the left's hessian stands for 1 row")
+        #expect(GradientBoosting.softmaxRules(Hyperparameters()).hessianCounts, "softmax training uses them")
+    }
+
     // MARK: Explanations
 
     /// Each class's margins of `rows` (K per row).

@@ -51,6 +51,17 @@ extension GradientBoosting {
         }
     }
 
+    /// The split rules of softmax training: as LightGBM's, a child's rows for `minSamplesLeaf` are counted from the
+    /// hessians (``SplitRules/hessianCounts``). A row the model already classifies confidently has a tiny hessian
+    /// and counts for little, so a leaf is not cut for rows that are mostly settled; on sklearn's `digits` this
+    /// brought the test log-loss from 4.1 % to 1.7 % over LightGBM's, averaged over six splits (results-E.md).
+    static func softmaxRules(_ parameters: Hyperparameters) -> SplitRules {
+        var rules = SplitRules(minSamplesLeaf: Double(parameters.minSamplesLeaf), minHessian: minLeafHessian,
+                               l2: parameters.l2)
+        rules.hessianCounts = true
+        return rules
+    }
+
     /// Each row's class index in `labels`.
     static func classIndices(_ target: [Double], labels: [Double]) -> [Int] {
         var index: [Double: Int] = [:]
@@ -78,8 +89,7 @@ extension GradientBoosting {
         _ data: BinnedColumns<Bin>, train: Dataset, valid: Dataset?, labels: [Double], parameters: Hyperparameters,
         observer: (TrainingProgress) -> Bool
     ) throws(TrainingError) -> (ensemble: TreeEnsemble, rounds: Int) {
-        let rules = SplitRules(minSamplesLeaf: Double(parameters.minSamplesLeaf), minHessian: minLeafHessian,
-                               l2: parameters.l2)
+        let rules = softmaxRules(parameters)
         let grower = TreeGrower(data: data, rules: rules, maxDepth: parameters.maxDepth,
                                 learningRate: parameters.learningRate, threads: max(parameters.threads, 1),
                                 constantHessian: false)

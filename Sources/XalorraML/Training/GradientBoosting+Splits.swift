@@ -31,6 +31,10 @@ extension GradientBoosting {
         var minHessian: Double
         /// L2 penalty on leaf weights.
         var l2: Double
+        /// Count a child's rows for ``minSamplesLeaf`` as LightGBM does: from the hessians, each bin's
+        /// `round(hessian × rows / hessian sum)` of the node, rather than its exact rows (the same when the hessian is
+        /// constant). Off unless the objective asks for it.
+        var hessianCounts = false
 
         /// The structure score `G²/(H+λ)` a split's gain is made of.
         @inline(__always)
@@ -48,20 +52,36 @@ extension GradientBoosting {
         ) -> Split {
             let hessianSlot = 1
             let countSlot = constantHessian ? 1 : 2
+            // Rows as the minimum-rows rule counts them (``hessianCounts``): per bin, exact or from its hessian.
+            let estimated = hessianCounts && !constantHessian && totals.hessian > 0
+            let rowsPerHessian = estimated ? totals.count / totals.hessian : 0
+            @inline(__always)
+            func rulesCount(_ slot: UnsafePointer<Double>) -> Double {
+                estimated ? (slot[hessianSlot] * rowsPerHessian).rounded() : slot[countSlot]
+            }
             var missing = Totals()
+            var missingRules = 0.0
             if bins.hasMissing {
                 let slot = histogram + stride * bins.missingBin
                 missing = Totals(gradient: slot[0], hessian: slot[hessianSlot], count: slot[countSlot])
+                missingRules = rulesCount(slot)
+            }
+            // LightGBM counts the right side's rows bin by bin and gives the left the rest of the node's.
+            var allRules = missingRules
+            if estimated {
+                for bin in 0..<bins.valueBinCount { allRules += rulesCount(histogram + stride * bin) }
             }
             let parentScore = score(totals.gradient, totals.hessian)
             var best = Split()
             var prefix = Totals()
+            var prefixRules = 0.0
 
             @inline(__always)
-            func consider(_ left: Totals, bin: Int, defaultLeft: Bool) {
-                let rightCount = totals.count - left.count
+            func consider(_ left: Totals, rulesCount prefixRules: Double, bin: Int, defaultLeft: Bool) {
+                let rightRules = estimated ? allRules - prefixRules : totals.count - prefixRules
+                let leftRules = totals.count - rightRules
                 let rightHessian = totals.hessian - left.hessian
-                guard left.count >= minSamplesLeaf, rightCount >= minSamplesLeaf,
+                guard leftRules >= minSamplesLeaf, rightRules >= minSamplesLeaf,
                     left.hessian >= minHessian, rightHessian >= minHessian
                 else { return }
                 let gain = score(left.gradient, left.hessian)
@@ -77,18 +97,20 @@ extension GradientBoosting {
                 prefix.gradient += slot[0]
                 prefix.hessian += slot[hessianSlot]
                 prefix.count += slot[countSlot]
+                prefixRules += rulesCount(slot)
                 if missing.count > 0 {
-                    consider(prefix, bin: bin, defaultLeft: false)
+                    consider(prefix, rulesCount: prefixRules, bin: bin, defaultLeft: false)
                     guard bin < lastValueBin else { break }  // all values left, missing right: tried just now
                     let withMissing = Totals(
                         gradient: prefix.gradient + missing.gradient, hessian: prefix.hessian + missing.hessian,
                         count: prefix.count + missing.count
                     )
-                    consider(withMissing, bin: bin, defaultLeft: true)
+                    consider(withMissing, rulesCount: prefixRules + missingRules, bin: bin, defaultLeft: true)
                 } else {
                     guard bin < lastValueBin else { break }
-                    if prefix.count >= totals.count - minSamplesLeaf + 1 { break }  // the right side is too small
-                    consider(prefix, bin: bin, defaultLeft: prefix.count >= totals.count - prefix.count)
+                    if !estimated, prefix.count >= totals.count - minSamplesLeaf + 1 { break }  // the right is too small
+                    consider(prefix, rulesCount: prefixRules,
+                             bin: bin, defaultLeft: prefix.count >= totals.count - prefix.count)
                 }
             }
             return best
