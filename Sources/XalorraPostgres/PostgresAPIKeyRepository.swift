@@ -44,12 +44,9 @@ struct PostgresAPIKeyRepository: APIKeyRepository {
         // `id COLLATE "C"`: byte order, as SQLite compares text.
         page.text = "SELECT \(Self.columns) FROM api_keys\(filter.text) ORDER BY created_at DESC, id COLLATE \"C\" "
             + "LIMIT \(page.bind(limit)) OFFSET \(page.bind(offset))"
-        let total = try await database.rows(count.query)
-        let rows = try await database.rows(page.query)
+        let (total, rows) = try await database.totalAndPage(count, page)
         return try PostgresUserRepository.decoding {
-            Page(
-                items: try rows.map { try Self.record($0).key }, total: Int(try total.first?.decode(Int64.self) ?? 0),
-                limit: limit, offset: offset)
+            Page(items: try rows.map { try Self.record($0).key }, total: total, limit: limit, offset: offset)
         }
     }
 

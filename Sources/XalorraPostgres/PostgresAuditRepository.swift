@@ -32,8 +32,7 @@ struct PostgresAuditRepository: AuditRepository {
         var page = filter
         page.text = "SELECT id, at, actor, key_id, origin, action, object, outcome FROM audit_log\(filter.text) "
             + "ORDER BY id DESC LIMIT \(page.bind(query.limit)) OFFSET \(page.bind(query.offset))"
-        let total = try await database.rows(count.query)
-        let rows = try await database.rows(page.query)
+        let (total, rows) = try await database.totalAndPage(count, page)
         return try PostgresUserRepository.decoding {
             let items = try rows.map { row in
                 let (id, at, actor, keyID, origin, action, object, outcome) = try row.decode(
@@ -42,9 +41,7 @@ struct PostgresAuditRepository: AuditRepository {
                     id: id, at: Timestamp(microseconds: at), actor: actor, keyID: keyID, origin: origin,
                     action: action, object: object, outcome: outcome)
             }
-            return Page(
-                items: items, total: Int(try total.first?.decode(Int64.self) ?? 0), limit: query.limit,
-                offset: query.offset)
+            return Page(items: items, total: total, limit: query.limit, offset: query.offset)
         }
     }
 }

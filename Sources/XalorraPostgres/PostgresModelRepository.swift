@@ -87,7 +87,7 @@ struct PostgresModelRepository: ModelRepository {
         let rows = try await database.rows(
             """
             SELECT \(unescaped: Self.columns), v.model AS document FROM models m JOIN model_versions v ON v.model_id = m.id
-            WHERE m.tenant = \(tenant) AND m.name = \(name) AND (\(version.map(Int64.init))::integer IS NULL OR v.version = \
+            WHERE m.tenant = \(tenant) AND m.name = \(name) AND (\(version.map(Int64.init))::bigint IS NULL OR v.version = \
             \(version.map(Int64.init))) ORDER BY v.version DESC LIMIT 1
             """)
         guard let row = rows.first else { return nil }
@@ -99,7 +99,7 @@ struct PostgresModelRepository: ModelRepository {
         let rows = try await database.rows(
             """
             SELECT v.version FROM models m JOIN model_versions v ON v.model_id = m.id
-            WHERE m.tenant = \(tenant) AND m.name = \(name) AND (\(version.map(Int64.init))::integer IS NULL OR v.version = \
+            WHERE m.tenant = \(tenant) AND m.name = \(name) AND (\(version.map(Int64.init))::bigint IS NULL OR v.version = \
             \(version.map(Int64.init))) ORDER BY v.version DESC LIMIT 1
             """)
         guard let row = rows.first else { return nil }

@@ -19,13 +19,17 @@ struct PostgresUserRepository: UserRepository {
     func create(_ new: NewUser, tenant: String, passwordHash: String, now: Timestamp) async throws(XalorraError) -> User {
         try await database.transaction { connection in
             try await Self.checkFree(connection, username: new.username, email: new.email, except: nil, logger: logger)
-            let rows = try await connection.rows(
-                """
-                INSERT INTO users (username, email, nama_lengkap, password_hash, role, tenant, is_active, created_at,
-                    updated_at) VALUES (\(new.username), \(new.email), \(new.fullName), \(passwordHash),
-                    \(new.role.rawValue), \(tenant), true, \(now.microseconds), \(now.microseconds))
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
+            // The check above sees only committed rows: a registration of the same name committing meanwhile (on
+            // this instance or another) is refused by the unique index, and answered as the check would.
+            let rows = try await Self.claimingNames {
+                try await connection.rows(
+                    """
+                    INSERT INTO users (username, email, nama_lengkap, password_hash, role, tenant, is_active,
+                        created_at, updated_at) VALUES (\(new.username), \(new.email), \(new.fullName),
+                        \(passwordHash), \(new.role.rawValue), \(tenant), true, \(now.microseconds), \(now.microseconds))
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)
+            }
             guard let row = rows.first else { throw Self.notFound }
             return try Self.user(row)
         }
@@ -97,12 +101,9 @@ struct PostgresUserRepository: UserRepository {
         var page = filter
         page.text = "SELECT \(Self.columns) FROM users\(filter.text) ORDER BY users.id LIMIT "
             + "\(page.bind(query.limit)) OFFSET \(page.bind(query.offset))"
-        let total = try await database.rows(count.query)
-        let rows = try await database.rows(page.query)
+        let (total, rows) = try await database.totalAndPage(count, page)
         return try Self.decoding {
-            Page(
-                items: try rows.map(Self.user), total: Int(try total.first?.decode(Int64.self) ?? 0),
-                limit: query.limit, offset: query.offset)
+            Page(items: try rows.map(Self.user), total: total, limit: query.limit, offset: query.offset)
         }
     }
 
@@ -129,7 +130,7 @@ struct PostgresUserRepository: UserRepository {
             if !sets.isEmpty {
                 sets.append("updated_at = \(update.bind(now.microseconds))")
                 update.text = "UPDATE users SET \(sets.joined(separator: ", ")) WHERE id = \(update.bind(current.id))"
-                try await connection.query(update.query, logger: logger)
+                try await Self.claimingNames { try await connection.query(update.query, logger: logger) }
             }
             if passwordHash != nil || changes.isActive == false {
                 try await connection.query(
@@ -241,29 +242,44 @@ struct PostgresUserRepository: UserRepository {
                 "SELECT 1 FROM users WHERE lower(username) = lower(\(username))", logger: logger
             ).isEmpty
         {
-            throw XalorraError(.alreadyExists, "Username already registered")
+            throw StoreRules.usernameTaken
         }
         if try await !connection.rows(
             "SELECT 1 FROM users WHERE lower(email) = lower(\(email)) AND id IS DISTINCT FROM \(id)", logger: logger
         ).isEmpty {
-            throw XalorraError(.alreadyExists, "Email already registered")
+            throw StoreRules.emailTaken
         }
     }
 
-    /// Revokes every token rotated out of `jti`, following `replaced_by` to the end of the chain.
+    /// Revokes every token rotated out of `jti`, following `replaced_by` to the end of the chain, in one statement
+    /// (a month of 15-minute refreshes is thousands of links: one round trip each would hold the token's row lock
+    /// for seconds). `UNION` ends a cycle.
     private static func revokeChain(
         _ connection: PostgresConnection, from jti: String, now: Timestamp, logger: Logger
     ) async throws {
-        var next: String? = jti
-        var seen: Set<String> = []
-        while let current = next, seen.insert(current).inserted {
-            try await connection.query(
-                """
-                UPDATE refresh_tokens SET revoked_at = \(now.microseconds) WHERE jti = \(current) AND revoked_at IS NULL
-                """, logger: logger)
-            next = try await connection.rows(
-                "SELECT replaced_by FROM refresh_tokens WHERE jti = \(current)", logger: logger
-            ).first?.decode(String?.self)
+        try await connection.query(
+            """
+            WITH RECURSIVE chain(jti) AS (
+                SELECT \(jti)::text
+                UNION
+                SELECT r.replaced_by FROM refresh_tokens r JOIN chain c ON r.jti = c.jti WHERE r.replaced_by IS NOT NULL
+            )
+            UPDATE refresh_tokens SET revoked_at = \(now.microseconds)
+            WHERE jti IN (SELECT jti FROM chain) AND revoked_at IS NULL
+            """, logger: logger)
+    }
+
+    /// Runs `write`, answering a unique index's refusal of a username or e-mail as ``checkFree``'s 409 would.
+    private static func claimingNames<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch {
+            guard PostgresState.of(error) == PostgresState.uniqueViolation else { throw error }
+            switch PostgresState.constraint(of: error) {
+            case "users_username": throw StoreRules.usernameTaken
+            case "users_email": throw StoreRules.emailTaken
+            default: throw error
+            }
         }
     }
 

@@ -42,6 +42,14 @@ import XalorraPostgres
     @Test(.enabled(if: PostgresCluster.enabled, PostgresCluster.skipReason))
     func chatOnPostgres() async throws { try await Self.with(.postgres, RepositoryChecks.chat) }
 
+    /// SQLite passes the shared user and refresh-token checks.
+    @Test func usersOnSQLite() async throws { try await Self.with(.sqlite, RepositoryChecks.users) }
+
+    /// PostgreSQL passes the same user checks: racing creates of one name or e-mail are 409s, never 500s, and a
+    /// replayed refresh token revokes its whole chain.
+    @Test(.enabled(if: PostgresCluster.enabled, PostgresCluster.skipReason))
+    func usersOnPostgres() async throws { try await Self.with(.postgres, RepositoryChecks.users) }
+
     // MARK: Several writers on one database
 
     /// Writers in two stores (two pools, as two instances) insert at once while a follower reads on by keyset from

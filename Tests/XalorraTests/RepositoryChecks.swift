@@ -120,6 +120,74 @@ enum RepositoryChecks {
         #expect(window.total == inWindow.count)
     }
 
+    // MARK: Users and refresh tokens
+
+    /// Creating users: many creates of one name at once (as on several instances) make one account and answer
+    /// every other with the 409 a sequential create gets, whatever the case of the name or the e-mail; a refresh
+    /// token's rotation chain is revoked whole when an old link is replayed; a page agrees with its total.
+    static func users(_ store: any Store, _ backend: TestBackend) async throws {
+        let users = store.users
+        let now = Timestamp(microseconds: 1_700_000_000_000_000)
+        func new(_ name: String, _ email: String) throws -> NewUser {
+            try NewUser(username: name, email: email, fullName: "Racer", password: "secret-pw")
+        }
+        for round in 0..<4 {
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for racer in 0..<12 {
+                    // Half race on the name (in other cases), half on the e-mail.
+                    let name = racer % 2 == 0 ? (racer % 4 == 0 ? "Race\(round)" : "race\(round)") : "race\(round)_\(racer)"
+                    let email = racer % 2 == 0 ? "r\(round)-\(racer)@x.io" : "SAME\(round)@x.io"
+                    let user = try new(name, email)
+                    group.addTask {
+                        do {
+                            _ = try await users.create(user, tenant: "t", passwordHash: "$2b$10$racer", now: now)
+                            return "created"
+                        } catch let error as XalorraError {
+                            return "\(error.code.httpStatus) \(error.message)"
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "created" }.count == 2, "\(backend) round \(round): \(outcomes)")
+            #expect(
+                outcomes.allSatisfy {
+                    ["created", "409 Username already registered", "409 Email already registered"].contains($0)
+                }, "\(backend) round \(round): \(outcomes)")
+        }
+        // Sequential conflicts, in another case.
+        for (name, email, expected) in [
+            ("RACE0", "new@x.io", "Username already registered"), ("fresh", "same0@X.IO", "Email already registered"),
+        ] {
+            let user = try new(name, email)
+            do {
+                _ = try await users.create(user, tenant: "t", passwordHash: "$2b$10$racer", now: now)
+                Issue.record("\(backend): \(name) <\(email)> was created twice")
+            } catch {
+                #expect(error.code == .alreadyExists && error.message == expected, "\(backend): \(error)")
+            }
+        }
+        let page = try await users.list(try UserQuery(search: "race", limit: 3))
+        #expect(page.total == 8 && page.items.count == 3, "\(backend): \(page.total) \(page.items.count)")
+
+        // A chain of rotations; replaying its first link revokes every link, the newest included.
+        guard let owner = try await users.user(named: "race0") else { throw XalorraError(.notFound, "race0") }
+        try await users.storeRefresh(jti: "j0", userID: owner.id, issued: now, expires: Int64.max / 2)
+        for link in 1...40 {
+            guard case .rotated = try await users.rotate(
+                jti: "j\(link - 1)", username: "race0", newJTI: "j\(link)", expires: Int64.max / 2, now: now)
+            else { Issue.record("\(backend): rotation \(link) refused"); return }
+        }
+        #expect(try await users.liveRefreshTokens("race0", now: now) == 1)
+        guard case .reused = try await users.rotate(
+            jti: "j0", username: "race0", newJTI: "x", expires: Int64.max / 2, now: now)
+        else { Issue.record("\(backend): a replayed token was not seen as reused"); return }
+        #expect(try await users.liveRefreshTokens("race0", now: now) == 0, "\(backend): the chain's end is still live")
+        guard case .invalid = try await users.rotate(
+            jti: "j40", username: "race0", newJTI: "y", expires: Int64.max / 2, now: now)
+        else { Issue.record("\(backend): the newest link still rotates after a replay"); return }
+    }
+
     // MARK: The model registry
 
     /// A version of `name` in tenant `t`.
@@ -138,6 +206,9 @@ enum RepositoryChecks {
         let now = Timestamp(microseconds: 1_700_000_000_000_000)
         #expect(try await models.add(version("zeta"), now: now).version == 1)
         #expect(try await models.add(version("alpha", kind: .linear), now: now).version == 1)
+        // A version number past 32 bits (a URL may carry 18 digits) is simply not there.
+        #expect(try await models.load(tenant: "t", name: "zeta", version: 2_147_483_648).map { $0.0.version } == nil)
+        #expect(try await models.currentVersion(tenant: "t", name: "zeta", version: 9_999_999_999) == nil)
         let second = try await models.add(version("alpha", document: Array(repeating: 7, count: 300)), now: now)
         #expect(second.version == 2 && second.size == 300)
         _ = try await models.add(version("alpha", tenant: "other"), now: now)

@@ -24,6 +24,12 @@ package enum StoreRules {
     /// 401 for writing in the name of an account deleted since the request was authenticated.
     package static let accountDeleted = XalorraError(.authenticationFailed, "This account was deleted")
 
+    /// 409 for a username another account has.
+    package static var usernameTaken: XalorraError { SQLiteUserRepository.usernameTaken }
+
+    /// 409 for an e-mail address another account has.
+    package static var emailTaken: XalorraError { SQLiteUserRepository.emailTaken }
+
     /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text` literally.
     package static func likePattern(containing text: String) -> String { AppDatabase.likePattern(containing: text) }
 }

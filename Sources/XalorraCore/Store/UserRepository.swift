@@ -229,17 +229,21 @@ struct SQLiteUserRepository: UserRepository {
     // MARK: Helpers
 
     private static let notFound = XalorraError(.notFound, "User not found")
+    /// 409 for a username another account has (whatever its case).
+    static let usernameTaken = XalorraError(.alreadyExists, "Username already registered")
+    /// 409 for an e-mail address another account has (whatever its case).
+    static let emailTaken = XalorraError(.alreadyExists, "Email already registered")
 
     private static func checkFree(_ db: Database, username: String?, email: String, except id: Int64?) throws {
         if let username,
             try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE username = ?", arguments: [username]) != nil
         {
-            throw XalorraError(.alreadyExists, "Username already registered")
+            throw usernameTaken
         }
         if try Bool.fetchOne(
             db, sql: "SELECT 1 FROM users WHERE email = ? AND id IS NOT ?", arguments: [email, id]) != nil
         {
-            throw XalorraError(.alreadyExists, "Email already registered")
+            throw emailTaken
         }
     }
 
