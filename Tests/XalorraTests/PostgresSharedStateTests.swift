@@ -129,6 +129,33 @@ struct PostgresSharedStateTests: LiveServerSuite {
         #expect(ContinuousClock.now - sent < .seconds(1))
     }
 
+    /// B's stream stays in id order while B itself predicts at the same time as A: a row B commits just after one of
+    /// A's waits for it, none is lost or sent twice.
+    @Test func ownAndOtherRowsInterleaveInIdOrder() async throws {
+        let (_, servers) = try await instances(2, arguments: ["--rate-limit", "off"])
+        defer { for server in servers { server.stop() } }
+        let token = try servers[0].token(["--tenant", "t1"])
+        let feed = FeedFollower(servers[1], .serverSentEvents, token: token)
+        defer { feed.stop() }
+        #expect(try await feed.waitOpen())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for producer in servers {
+                for _ in 0..<4 {
+                    group.addTask {
+                        for round in 0..<15 {
+                            _ = try await producer.request(
+                                "POST", "/predict/live", token: token, body: #"{"features":[\#(round)]}"#)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seen = ids(await feed.events(within: 5) { ids($0).count >= 120 })
+        #expect(seen.count == 120, "\(seen.count) rows")
+        #expect(seen == seen.sorted() && Set(seen).count == seen.count, "\(seen)")
+    }
+
     /// When B's listening connection is killed (`pg_terminate_backend`), B listens again and its stream still gets
     /// every row A commits meanwhile, none twice, in id order.
     @Test func aKilledListenerSkipsNothing() async throws {
