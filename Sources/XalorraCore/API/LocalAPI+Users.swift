@@ -34,7 +34,8 @@ extension LocalAPI {
 
     public func login(_ login: String, password: String) async throws(XalorraError) -> LoginResult {
         let name = String(Substring(login).trimmingWhitespace())
-        let found = name.isEmpty ? nil : try await userStore().credentials(login: name)
+        // No store holds a name with a NUL (PostgreSQL would refuse to compare one): such a name is simply unknown.
+        let found = name.isEmpty || name.utf8.contains(0) ? nil : try await userStore().credentials(login: name)
         // An unknown user still costs one comparison, and gets the same answer.
         let matches = await hasher.verify(password, hash: found?.hash)
         guard let found, matches, found.user.isActive else {

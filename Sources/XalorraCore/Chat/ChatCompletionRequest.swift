@@ -61,7 +61,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
 
     /// A message's text (each text part's): any length the body limit allows, without NUL (the store's text ends at
     /// it, so the message would be saved cut short).
-    public static let contentRule = TextRule(characters: .all.subtracting(.nul))
+    public static let contentRule = TextRule(characters: .text)
 
     /// Options passed to an upstream server unchanged: they shape its sampling, and mean nothing to xalorra.
     public static let relayedOptions: Set<String> = [

@@ -269,9 +269,9 @@ public struct ConversationQuery: Sendable, Equatable {
 public enum ChatRules {
     /// A message: 1-4000 characters, not only whitespace, without NUL (the store's text columns end at it, so the
     /// message would be cut silently).
-    public static let messageRule = TextRule(length: 1...4000, characters: .all.subtracting(.nul), nonBlank: true)
+    public static let messageRule = TextRule(length: 1...4000, characters: .text, nonBlank: true)
     /// A title: 1-200 characters once surrounding spaces and tabs are trimmed, without NUL (see ``messageRule``).
-    public static let titleRule = TextRule(length: 1...200, characters: .all.subtracting(.nul), trims: true)
+    public static let titleRule = TextRule(length: 1...200, characters: .text, trims: true)
     /// Characters (Unicode scalars, as JSON Schema counts them) a message may have.
     public static var maxMessage: Int { messageRule.maxLength ?? 0 }
     /// Characters a title may have.

@@ -13,7 +13,7 @@ public enum UserRules {
     public static let fullNameRule = TextRule(length: 1...100, characters: .all.subtracting(.controls), trims: true)
     /// At least 6 characters and at most 72 bytes: bcrypt reads no further, and a longer password would be silently
     /// cut. NUL is refused for the same reason (bcrypt stops at it).
-    public static let passwordRule = TextRule(minLength: 6, maxBytes: 72, characters: .all.subtracting(.nul))
+    public static let passwordRule = TextRule(minLength: 6, maxBytes: 72, characters: .text)
     /// 1-100 characters, none of them whitespace, control or bidi formatting characters.
     public static let tenantRule = TextRule(
         length: 1...100, characters: .all.subtracting(.whitespace).subtracting(.controls).subtracting(.bidiControls),

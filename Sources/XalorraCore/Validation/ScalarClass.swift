@@ -23,6 +23,9 @@ public struct ScalarClass: Sendable, Equatable {
 
     /// Every scalar.
     public static let all = ScalarClass([0...0x10FFFF])
+    /// Every scalar but NUL: what any text may hold (a rule's default), since PostgreSQL refuses NUL in text and
+    /// SQLite's C interfaces end text at it.
+    public static let text = all.subtracting(nul)
     /// NUL, which ends the store's text columns (and bcrypt's input): text holding one would be cut silently.
     public static let nul = ScalarClass([0...0])
     /// C0 controls (U+0000-U+001F), DEL and the C1 controls (U+0080-U+009F): NUL ends the store's text columns,

@@ -47,7 +47,7 @@ public struct TextRule: Sendable, Equatable {
     /// Creates a rule.
     public init(
         length: ClosedRange<Int>? = nil, minLength: Int = 0, maxBytes: Int? = nil, first: ScalarClass? = nil,
-        characters: ScalarClass = .all, nonBlank: Bool = false, trims: Bool = false, shape: Shape = .free
+        characters: ScalarClass = .text, nonBlank: Bool = false, trims: Bool = false, shape: Shape = .free
     ) {
         self.first = first
         self.minLength = length?.lowerBound ?? minLength

@@ -30,6 +30,10 @@ struct RouteMatching: Sendable {
         }
         switch match {
         case .found(let found, let parameters):
+            // No stored name holds a NUL (no store keeps one in text), so a path naming one names nothing.
+            guard !parameters.values.contains(where: Self.holdsNUL) else {
+                throw XalorraError(.notFound, "Not found: \(method) \(APIKeySecret.redacted(path))")
+            }
             route = found
             exchange.parameters = parameters
         case .notFound:
@@ -45,7 +49,13 @@ struct RouteMatching: Sendable {
         // Credentials, and every answer for a signed-in caller (logs, chats, models, users), are nobody's to cache.
         if route.carriesCredentials || route.access != .public { exchange.headers[.cacheControl] = "no-store" }
         for (name, value) in exchange.uri.queryParameters {
-            exchange.query[String(name)] = String(value)
+            let value = String(value)
+            // Every query parameter is text some store may compare: the one rule for all of them (`TextRule`'s
+            // default refuses NUL in bodies).
+            if Self.holdsNUL(value) {
+                throw XalorraError(.validation, "A query parameter must not contain U+0000")
+            }
+            exchange.query[String(name)] = value
         }
         exchange.access = route.access
         if route.accessSetting == .metricsAccess, metricsAccess.admits(exchange.remoteAddress) {
@@ -53,6 +63,9 @@ struct RouteMatching: Sendable {
         }
         exchange.route = route
     }
+
+    /// Whether `text` holds U+0000.
+    private static func holdsNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 
     /// The methods a path has, or nil when it matches no route (for a CORS preflight).
     func methods(of path: String) -> [String]? {
