@@ -23,7 +23,7 @@ public enum PostgresSchema {
     }
 
     /// Every migration, oldest first. Later changes append a new one; an applied one is never edited.
-    public static let migrations: [Migration] = [initial, modelProfiles, storeCopies, sharedState]
+    public static let migrations: [Migration] = [initial, modelProfiles, sharedState, storeCopies]
 
     /// The schema of a new store: SQLite's v1…v10 as it ends up, plus what several writers need (the prediction id
     /// counter, training-job leases).
@@ -242,7 +242,7 @@ public enum PostgresSchema {
     /// `xalorra store copy` (issue 14): which SQLite store this database is a copy of. A copy refuses a database
     /// that holds data without a row here for its source (someone else's data), and goes on with one that has it (a
     /// rerun, an interrupted copy). `finished_at` is NULL until a copy's counts were verified.
-    static let storeCopies = Migration(name: "p3-store-copies", statements: [
+    static let storeCopies = Migration(name: "p4-store-copies", statements: [
         """
         CREATE TABLE store_copies (
             source TEXT PRIMARY KEY,
