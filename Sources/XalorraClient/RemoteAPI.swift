@@ -51,6 +51,7 @@ public struct RemoteAPI: XalorraAPI {
         var answered: (model: String, version: String)?
         var predictions: [Number] = []
         predictions.reserveCapacity(rows.rowCount)
+        var probabilities: [ClassProbabilities] = []
         var start = 0
         repeat {
             let (body, end) = PredictRequest.batchPart(rows, from: start, maxRows: rowLimit, maxBytes: byteLimit)
@@ -78,6 +79,7 @@ public struct RemoteAPI: XalorraAPI {
                 throw JSONValue.unexpectedResponse("\(part.predictions.count) predictions for \(end - start) rows")
             }
             predictions += part.predictions
+            probabilities += part.probabilities ?? []
             if answered == nil {
                 answered = (part.model, part.version)
                 if Int(part.version) != nil, let parsed = try? ModelReference(model), parsed.version == nil {
@@ -86,8 +88,10 @@ public struct RemoteAPI: XalorraAPI {
             }
             start = end
         } while start < rows.rowCount
+        // A multi-class model answers every part's probabilities; any other, none.
         return BatchPrediction(
-            model: answered?.model ?? model, version: answered?.version ?? "", predictions: predictions)
+            model: answered?.model ?? model, version: answered?.version ?? "", predictions: predictions,
+            probabilities: probabilities.isEmpty || probabilities.count != predictions.count ? nil : probabilities)
     }
 
     /// `error`, about a part whose first row is the batch's row `offset`, with its rows counted from the batch's first

@@ -103,11 +103,17 @@ public struct HTTPOutput: Sendable {
     public static func failure(_ error: XalorraError, format: Route.ErrorFormat = .envelope) -> HTTPOutput {
         let shown =
             error.code == .internal ? XalorraError(.internal, "Internal server error") : error
+        var output: HTTPOutput
         switch format {
-        case .envelope: return json(Envelope.failure(shown), status: error.code.httpStatus)
-        case .inference: return json(.object([("error", .string(shown.message))]), status: error.code.httpStatus)
-        case .openAI: return json(shown.openAIJSON, status: error.code.httpStatus)
+        case .envelope: output = json(Envelope.failure(shown), status: error.code.httpStatus)
+        case .inference: output = json(.object([("error", .string(shown.message))]), status: error.code.httpStatus)
+        case .openAI: output = json(shown.openAIJSON, status: error.code.httpStatus)
         }
+        // A store that cannot be reached says when to try again (the rate limiter sets its own Retry-After).
+        if error.code == .serviceUnavailable, let retryAfter = error.retryAfter {
+            output.fields.append((name: "Retry-After", value: "\(retryAfter)"))
+        }
+        return output
     }
 }
 

@@ -569,11 +569,8 @@ struct MultiClassTests {
         let remote = ["--url", server.url, "--token", token]
         let remoteCSV = try server.cli.run(["predict", "lgbm", "--file", file] + remote)
         let remoteNDJSON = try server.cli.run(["predict", "lgbm", "--file", file, "--json"] + remote)
-        // RemoteAPI.predictBatch (not E's file) rebuilds the answer without its probabilities: requests-E.md.
-        withKnownIssue("RemoteAPI.predictBatch drops probabilities until requests-E.md is integrated", isIntermittent: true) {
-            #expect(remoteCSV.stdout == offline.stdout, "\(remoteCSV.stdout.prefix(200))")
-            #expect(remoteNDJSON.stdout == ndjson.stdout, "\(remoteNDJSON.stdout.prefix(200))")
-        }
+        #expect(remoteCSV.stdout == offline.stdout, "\(remoteCSV.stdout.prefix(200))")
+        #expect(remoteNDJSON.stdout == ndjson.stdout, "\(remoteNDJSON.stdout.prefix(200))")
     }
 
     // MARK: Answers

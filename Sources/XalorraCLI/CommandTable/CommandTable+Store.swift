@@ -31,10 +31,10 @@ extension CommandTable {
     static let logsPrune = CommandSpec(
         "prune", summary: "Delete predictions older than a duration, in small batches (offline, admin).",
         discussion: """
-            Offline only, like a database's own shell (with --url it exits 2); a running server keeps serving: \
-            records are deleted at most \(SQLitePredictionRepository.pruneBatchRecords) (and \
-            \(SQLitePredictionRepository.pruneBatchRows) rows) a transaction, with the writer free for requests \
-            between them. The newest record is always kept (ids continue from it). Writes an audit row \
+            Offline only, like a database's own shell (with --url it exits 2), on the store XALORRA_DATABASE_URL / \
+            --database names, SQLite or PostgreSQL; a running server keeps serving: records are deleted at most \
+            \(SQLitePredictionRepository.pruneBatchRecords) (and \(SQLitePredictionRepository.pruneBatchRows) rows) a \
+            transaction, paced so the store stays free for requests between them. The newest record is always kept (ids continue from it). Writes an audit row \
             (logs.prune). XALORRA_LOG_RETENTION makes `serve` do this every 10 minutes. With --json, \
             {cutoff, model, dry_run, deleted_rows, deleted_records}.
             """,

@@ -44,16 +44,11 @@ enum BackupCommand {
                 "`\(name)` acts on the local store's file; drop --url / XALORRA_URL and run it where the store is.",
                 path: context.arguments.path)
         }
-        if case .postgres = settings.database, name == "backup" || name == "restore" {
+        if case .postgres = settings.database {
             throw UsageError(
                 "`\(name)` copies a SQLite store's file; a PostgreSQL database is backed up and restored with its own "
                     + "tools: pg_dump / pg_restore (logical) or pg_basebackup (physical, with point-in-time recovery).",
                 path: context.arguments.path)
-        }
-        if case .postgres = settings.database {
-            throw XalorraError(
-                .unsupported, "`\(name)` is not yet available on the PostgreSQL store",
-                hint: "use pg_dump and PostgreSQL's own tools, or the SQLite store")
         }
         return settings
     }
