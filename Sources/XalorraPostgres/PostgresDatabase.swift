@@ -90,6 +90,7 @@ package struct PostgresDatabase: Sendable {
             }
         }
         if !opening && isConnectionFailure(error) { return PostgresPool.unavailable(location) }
+        if let state = PostgresState.of(error), PostgresState.timedOut.contains(state) { return busy }
         if let error = error as? PSQLError {
             if let info = error.serverInfo, let message = info[.message] {
                 let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
@@ -109,6 +110,11 @@ package struct PostgresDatabase: Sendable {
         if error is CancellationError { return XalorraError(.internal, "PostgreSQL: the request was cancelled") }
         return unreachable(location, reason: "\(error)")
     }
+
+    /// A statement gave up waiting for a lock (`lock_timeout`, 55P03) or ran out of time (`statement_timeout`,
+    /// 57014): the database is held up by someone else's transaction, so the request is retried shortly.
+    package static let busy = XalorraError(
+        .serviceUnavailable, "the database is busy (a lock or a statement timed out); try again shortly", retryAfter: 1)
 
     /// `cannot reach PostgreSQL at host:port: reason` (the reason never holds the URL's password): opening a store
     /// (a command, `serve` starting) says why; a request on an open one gets ``PostgresPool/unavailable(_:)``.

@@ -15,7 +15,13 @@ enum PostgresMigrator {
         let known = Set(PostgresSchema.migrations.map(\.name))
         for migration in PostgresSchema.migrations {
             let applied = try await connection.withTransaction(logger: logger) { connection in
+                // Waiting for another starter's migration has no bound, nor has a migration's statement (an index
+                // on a large table); but a migration's own lock waits are bounded (review V, F4): an ALTER queued
+                // behind a long transaction would block every later statement on its table on every instance.
+                try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
+                try await connection.query("SET LOCAL lock_timeout = 0", logger: logger)
                 try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+                try await connection.query("SET LOCAL lock_timeout = '5s'", logger: logger)
                 try await connection.query(
                     """
                     CREATE TABLE IF NOT EXISTS schema_migrations (

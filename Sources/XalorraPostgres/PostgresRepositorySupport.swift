@@ -55,6 +55,9 @@ extension SQLBuilder {
 enum PostgresState {
     /// A unique constraint refused a row.
     static let uniqueViolation = "23505"
+    /// A statement that gave up: `lock_timeout` (55P03 lock_not_available) or `statement_timeout` (57014
+    /// query_canceled).
+    static let timedOut: Set<String> = ["55P03", "57014"]
 
     /// The SQLSTATE of a failure the server reported, if it is one.
     static func of(_ error: any Error) -> String? {

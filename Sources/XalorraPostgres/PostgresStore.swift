@@ -64,6 +64,7 @@ package final class PostgresStore: Store {
             database: location.database, tls: clientTLS(location.tls))
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = sessionSettings
         let client = PostgresPool(
             configuration: configuration, location: location, logger: logger, connectionWait: connectionWait)
         return PostgresStore(
@@ -120,6 +121,21 @@ package final class PostgresStore: Store {
         }
     }
 
+    /// The bounds every connection of this process starts with (review V, F4), so that one stuck transaction (an
+    /// instance paused between its INSERT and its COMMIT, an operator's open `psql` session, a long `store copy`)
+    /// cannot stop every instance's writes without an answer:
+    /// * `lock_timeout` 2 s: a statement waiting for a row lock (the one row of `prediction_ids` every group commit
+    ///   takes, a model's version counter) gives up after 2 s: 503 `SERVICE_UNAVAILABLE` (`Retry-After: 1`) instead
+    ///   of a request that hangs while its group commit holds everyone else's;
+    /// * `statement_timeout` 30 s: no statement runs longer (the longest reads, a prune's delete, are far shorter);
+    /// * `idle_in_transaction_session_timeout` 10 s: a session that holds a transaction open without sending
+    ///   anything (its process paused or cut off) is ended by the server, releasing its locks, instead of lasting
+    ///   until TCP keepalive (about two hours). Nothing here keeps a transaction idle.
+    /// Migrations set their own (``PostgresMigrator``).
+    static let sessionSettings: [(String, String)] = [
+        ("lock_timeout", "2s"), ("statement_timeout", "30s"), ("idle_in_transaction_session_timeout", "10s"),
+    ]
+
     /// The settings of one connection, as the pool's.
     static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
@@ -132,6 +148,7 @@ package final class PostgresStore: Store {
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = sessionSettings
         return configuration
     }
 
