@@ -95,10 +95,11 @@ package final class PostgresPool: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws) on a leased connection.
+    /// Runs `body` in one READ COMMITTED transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws) on a leased
+    /// connection: the level the writes are written for, whatever the database's default (review V, F9).
     package func withTransaction<T>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
             let value: T
             do {
                 value = try await body(connection)

@@ -7,9 +7,10 @@ extension PostgresDatabase {
     /// Runs `body` in one transaction on one leased connection (`BEGIN`, then `COMMIT`, or `ROLLBACK` when it
     /// throws) and returns once the commit is acknowledged. An ``XalorraError`` thrown by `body` passes through
     /// unchanged (the client's own `withTransaction` wraps it).
-    /// - Parameter mode: what follows `BEGIN` (`ISOLATION LEVEL REPEATABLE READ READ ONLY`).
+    /// - Parameter mode: what follows `BEGIN` (`ISOLATION LEVEL REPEATABLE READ READ ONLY`); writes say READ
+    ///   COMMITTED, which they are written for, whatever the database's default (review V, F9).
     func inTransaction<T: Sendable>(
-        _ mode: String = "", _ body: (PostgresConnection) async throws -> T
+        _ mode: String = "ISOLATION LEVEL READ COMMITTED", _ body: (PostgresConnection) async throws -> T
     ) async throws(XalorraError) -> T {
         let logger = self.logger
         do {

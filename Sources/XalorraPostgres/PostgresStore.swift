@@ -132,8 +132,13 @@ package final class PostgresStore: Store {
     ///   anything (its process paused or cut off) is ended by the server, releasing its locks, instead of lasting
     ///   until TCP keepalive (about two hours). Nothing here keeps a transaction idle.
     /// Migrations set their own (``PostgresMigrator``).
+    /// And `default_transaction_isolation` READ COMMITTED (review V, F9), whatever the database's or the role's
+    /// default (a startup parameter wins over `ALTER DATABASE … SET`): the writes are written for it (the counter rows
+    /// of `prediction_ids` and `models` are locked and re-read, never retried), and at REPEATABLE READ or
+    /// SERIALIZABLE concurrent writers would fail with 40001. Reads that need one snapshot ask for REPEATABLE READ.
     static let sessionSettings: [(String, String)] = [
         ("lock_timeout", "2s"), ("statement_timeout", "30s"), ("idle_in_transaction_session_timeout", "10s"),
+        ("default_transaction_isolation", "read committed"),
     ]
 
     /// The settings of one connection, as the pool's.

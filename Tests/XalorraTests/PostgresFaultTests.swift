@@ -50,4 +50,41 @@ struct PostgresFaultTests {
         let after = try await server.request("POST", "/predict/live", token: token, body: #"{"features":[3]}"#)
         #expect(after.status == 200, "\(after.body)")
     }
+
+    /// A database whose default isolation is SERIALIZABLE (a DBA's `ALTER DATABASE … SET
+    /// default_transaction_isolation`) still takes concurrent writes from two stores: 8 prediction groups and 8
+    /// versions of one model at once all succeed, with distinct ids and versions (at the database's default the
+    /// shared counters' rows fail with 40001 "could not serialize access").
+    @Test func writesSucceedUnderAStricterDefaultIsolation() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let name = try PostgresLocation(parsing: url).database
+        let port = try await PostgresCluster.shared.start()
+        try await PostgresCluster.shared.psql(
+            port: port, "ALTER DATABASE \(name) SET default_transaction_isolation = 'serializable'")
+        let location = try PostgresLocation(parsing: url)
+        let first = try await PostgresStore.open(location, maximumConnections: 8)
+        let second = try await PostgresStore.open(location, maximumConnections: 8)
+        let isolation = try await first.database.rows("SHOW default_transaction_isolation")
+        #expect(try isolation.first?.decode(String.self) == "read committed", "the store's sessions override the database's default")
+        let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for index in 0..<8 {
+                let store = index % 2 == 0 ? first : second
+                group.addTask {
+                    try await store.predictions.insert(batches: [BatchLogTests.batch(3, start: index * 3)]).flatMap { $0 }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(ids.sorted() == Array(1...24))
+        let versions = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<8 {
+                let store = index % 2 == 0 ? first : second
+                group.addTask { try await store.models.add(RepositoryChecks.version("m"), now: .now()).version }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(versions.sorted() == Array(1...8))
+        await first.close()
+        await second.close()
+    }
 }
