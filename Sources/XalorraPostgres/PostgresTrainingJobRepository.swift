@@ -23,6 +23,10 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
         self.lease = lease
     }
 
+    /// The database's clock in microseconds since 1970, as a statement's fragment: every lease is written and
+    /// checked against it (review V, F6), so instances whose clocks disagree never take each other's live jobs.
+    private static let databaseNow = "(extract(epoch from clock_timestamp()) * 1000000)::bigint"
+
     private var leaseMicros: Int64 {
         let (seconds, attoseconds) = lease.components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
@@ -57,7 +61,7 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
                 do {
                     let renewed = try await database.rows(
                         """
-                        UPDATE training_jobs SET lease_expires_at = \(Timestamp.now().microseconds + leaseMicros)
+                        UPDATE training_jobs SET lease_expires_at = \(unescaped: Self.databaseNow) + \(leaseMicros)
                         WHERE id = \(id) AND status = 'running' AND lease_token = \(token) RETURNING 1
                         """)
                     if renewed.isEmpty {
@@ -90,7 +94,7 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
         let logger = database.logger
         let running = status == .running
         let token = running ? Self.newToken() : nil
-        let leaseEnd = running ? now.microseconds + leaseMicros : nil
+        let leaseLength = running ? leaseMicros : nil
         let id = try await database.inTransaction { connection in
             if let maxActive {
                 // One submitter's inserts take turns (across processes too), so two at once cannot both pass.
@@ -110,7 +114,7 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
                 VALUES (\(tenant), \(request.model), \(request.kind.rawValue), \(request.target),
                     \(Int64(request.data.rowCount)), \(hyperparameters), \(ByteBuffer(bytes: data)), \(status.rawValue),
                     \(Int64(StoreRules.plannedSteps(request))), \(createdBy), \(now.microseconds),
-                    \(running ? now.microseconds : nil), \(token), \(leaseEnd))
+                    \(running ? now.microseconds : nil), \(token), \(leaseLength)::bigint + \(unescaped: Self.databaseNow))
                 RETURNING id
                 """, logger)
             guard let row = rows.first else { throw XalorraError(.internal, "store: the job was not stored") }
@@ -148,18 +152,19 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
         }
     }
 
-    /// The oldest job waiting, or running under a lease that ran out, becomes this worker's.
+    /// The oldest job waiting, or running under a lease that ran out by the database's clock, becomes this worker's.
     func claimNext(now: Timestamp) async throws(XalorraError) -> (TrainingJob, [UInt8])? {
         let token = Self.newToken()
         let rows = try await database.rows(
             """
             WITH next AS (
                 SELECT id FROM training_jobs
-                WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < \(now.microseconds))
+                WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < \(unescaped: Self.databaseNow))
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
             )
             UPDATE training_jobs j SET status = 'running', started_at = \(now.microseconds), progress_done = 0,
-                validation_loss = NULL, lease_token = \(token), lease_expires_at = \(now.microseconds + leaseMicros)
+                validation_loss = NULL, lease_token = \(token),
+                lease_expires_at = \(unescaped: Self.databaseNow) + \(leaseMicros)
             FROM next WHERE j.id = next.id
             RETURNING \(unescaped: Self.claimedColumns), j.data
             """)
@@ -179,7 +184,7 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
                 """
                 UPDATE training_jobs SET progress_done = \(Int64(report.done)), progress_total = \(Int64(report.total)),
                     validation_loss = \(report.validationLoss),
-                    lease_expires_at = \(Timestamp.now().microseconds + leaseMicros)
+                    lease_expires_at = \(unescaped: Self.databaseNow) + \(leaseMicros)
                 WHERE id = \(id) AND status = 'running' AND lease_token IS NOT DISTINCT FROM \(token)
                 RETURNING 1
                 """)

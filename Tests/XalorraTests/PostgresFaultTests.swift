@@ -87,4 +87,33 @@ struct PostgresFaultTests {
         await first.close()
         await second.close()
     }
+
+    /// Leases are written and checked by the database's clock (review V, F6): a worker whose process clock runs an
+    /// hour ahead does not take a live job from another instance, and a claim made by a worker whose clock runs an
+    /// hour behind still holds for the lease's length from the database's now.
+    @Test func leasesFollowTheDatabasesClock() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let location = try PostgresLocation(parsing: url)
+        let behind = try await PostgresStore.open(location, maximumConnections: 2, trainingLease: .seconds(30))
+        let ahead = try await PostgresStore.open(location, maximumConnections: 2, trainingLease: .seconds(30))
+        let hour: Int64 = 3_600_000_000
+        let late = Timestamp(microseconds: Timestamp.now().microseconds - hour)
+        let early = Timestamp(microseconds: Timestamp.now().microseconds + hour)
+        let job = try await behind.trainingJobs.insert(
+            RepositoryChecks.request("m"), data: Array("a,y\n1,2\n".utf8), tenant: "t", createdBy: "u",
+            status: .queued, now: late)
+        let (claimed, _) = try #require(try await behind.trainingJobs.claimNext(now: late))
+        #expect(claimed.id == job.id)
+        let row = try TrainingJob.rowID(job.id)
+        let left = try await behind.database.rows(
+            """
+            SELECT lease_expires_at - (extract(epoch from clock_timestamp()) * 1000000)::bigint
+            FROM training_jobs WHERE id = \(row)
+            """)
+        let remaining = try #require(try left.first?.decode(Int64.self))
+        #expect(remaining > 20_000_000 && remaining <= 30_000_000, "the lease ends \(remaining) µs from the database's now")
+        #expect(try await ahead.trainingJobs.claimNext(now: early) == nil, "a skewed clock took a live job")
+        await behind.close()
+        await ahead.close()
+    }
 }
