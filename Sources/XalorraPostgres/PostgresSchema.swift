@@ -23,7 +23,7 @@ public enum PostgresSchema {
     }
 
     /// Every migration, oldest first. Later changes append a new one; an applied one is never edited.
-    public static let migrations: [Migration] = [initial, modelProfiles, sharedState, storeCopies]
+    public static let migrations: [Migration] = [initial, modelProfiles, sharedState, storeCopies, trainingAttempts]
 
     /// The schema of a new store: SQLite's v1…v10 as it ends up, plus what several writers need (the prediction id
     /// counter, training-job leases).
@@ -250,5 +250,12 @@ public enum PostgresSchema {
             finished_at BIGINT
         )
         """,
+    ])
+
+    /// Review V, F12: how many times a training job was claimed without its holder ending the claim (it succeeded,
+    /// failed, was cancelled or handed the job back on a graceful stop). A job whose lease ran out with three claims
+    /// used (it crashed or exhausted three instances in turn) is failed instead of claimed a fourth time.
+    static let trainingAttempts = Migration(name: "p5-training-attempts", statements: [
+        "ALTER TABLE training_jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
     ])
 }

@@ -27,6 +27,11 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
     /// checked against it (review V, F6), so instances whose clocks disagree never take each other's live jobs.
     private static let databaseNow = "(extract(epoch from clock_timestamp()) * 1000000)::bigint"
 
+    /// How many claims a job gets (review V, F12): a job whose lease ran out this many times (it crashed or exhausted
+    /// its instance each time) fails with ``exhaustedReason`` instead of taking down the next instance.
+    static let maximumAttempts = 3
+    static let exhaustedReason = "interrupted \(maximumAttempts) times"
+
     private var leaseMicros: Int64 {
         let (seconds, attoseconds) = lease.components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
@@ -110,11 +115,12 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
             let rows = try await connection.rows(
                 """
                 INSERT INTO training_jobs (tenant, model, kind, target, rows, hyperparameters, data, status,
-                    progress_total, created_by, created_at, started_at, lease_token, lease_expires_at)
+                    progress_total, created_by, created_at, started_at, lease_token, lease_expires_at, attempts)
                 VALUES (\(tenant), \(request.model), \(request.kind.rawValue), \(request.target),
                     \(Int64(request.data.rowCount)), \(hyperparameters), \(ByteBuffer(bytes: data)), \(status.rawValue),
                     \(Int64(StoreRules.plannedSteps(request))), \(createdBy), \(now.microseconds),
-                    \(running ? now.microseconds : nil), \(token), \(leaseLength)::bigint + \(unescaped: Self.databaseNow))
+                    \(running ? now.microseconds : nil), \(token), \(leaseLength)::bigint + \(unescaped: Self.databaseNow),
+                    \(running ? Int32(1) : Int32(0)))
                 RETURNING id
                 """, logger)
             guard let row = rows.first else { throw XalorraError(.internal, "store: the job was not stored") }
@@ -153,18 +159,27 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
     }
 
     /// The oldest job waiting, or running under a lease that ran out by the database's clock, becomes this worker's.
+    /// A job that used its ``maximumAttempts`` and whose lease ran out again is failed instead.
     func claimNext(now: Timestamp) async throws(XalorraError) -> (TrainingJob, [UInt8])? {
         let token = Self.newToken()
+        try await database.execute(
+            """
+            UPDATE training_jobs SET status = 'failed', error = \(Self.exhaustedReason), data = NULL,
+                finished_at = \(now.microseconds), lease_token = NULL, lease_expires_at = NULL
+            WHERE status = 'running' AND lease_expires_at < \(unescaped: Self.databaseNow)
+                AND attempts >= \(Int32(Self.maximumAttempts))
+            """)
         let rows = try await database.rows(
             """
             WITH next AS (
                 SELECT id FROM training_jobs
-                WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < \(unescaped: Self.databaseNow))
+                WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < \(unescaped: Self.databaseNow)
+                    AND attempts < \(Int32(Self.maximumAttempts)))
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
             )
             UPDATE training_jobs j SET status = 'running', started_at = \(now.microseconds), progress_done = 0,
                 validation_loss = NULL, lease_token = \(token),
-                lease_expires_at = \(unescaped: Self.databaseNow) + \(leaseMicros)
+                lease_expires_at = \(unescaped: Self.databaseNow) + \(leaseMicros), attempts = j.attempts + 1
             FROM next WHERE j.id = next.id
             RETURNING \(unescaped: Self.claimedColumns), j.data
             """)
@@ -230,7 +245,8 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
     }
 
     /// Marks the job failed with `reason`, unless another worker holds it now. A job `interrupted` by its server
-    /// stopping goes back to the queue instead, for another instance (or this one's restart) to train.
+    /// stopping goes back to the queue instead, for another instance (or this one's restart) to train, and gets its
+    /// attempt back (a rolling restart is not the job's fault).
     func fail(_ id: Int64, reason: String, now: Timestamp) async throws(XalorraError) {
         let token = self.token(id)
         defer { release(id) }
@@ -238,7 +254,7 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
             try await database.execute(
                 """
                 UPDATE training_jobs SET status = 'queued', started_at = NULL, progress_done = 0, lease_token = NULL,
-                    lease_expires_at = NULL
+                    lease_expires_at = NULL, attempts = greatest(attempts - 1, 0)
                 WHERE id = \(id) AND status = 'running' AND lease_token IS NOT DISTINCT FROM \(token)
                 """)
             return

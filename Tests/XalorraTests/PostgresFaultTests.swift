@@ -116,4 +116,28 @@ struct PostgresFaultTests {
         await behind.close()
         await ahead.close()
     }
+
+    /// A job whose lease ran out three times (it crashed or exhausted three instances in turn) ends failed,
+    /// "interrupted 3 times", and is never claimed again (review V, F12); a graceful hand-back does not count.
+    @Test func aJobInterruptedThreeTimesFails() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let store = try await PostgresStore.open(try PostgresLocation(parsing: url), maximumConnections: 2)
+        let job = try await store.trainingJobs.insert(
+            RepositoryChecks.request("m"), data: Array("a,y\n1,2\n".utf8), tenant: "t", createdBy: "u",
+            status: .queued, now: .now())
+        let row = try TrainingJob.rowID(job.id)
+        // A graceful stop hands the job back without using an attempt.
+        _ = try #require(try await store.trainingJobs.claimNext(now: .now()))
+        try await store.trainingJobs.fail(row, reason: "interrupted", now: .now())
+        for round in 1...3 {
+            let (claimed, _) = try #require(try await store.trainingJobs.claimNext(now: .now()), "claim \(round)")
+            #expect(claimed.id == job.id)
+            // Its instance dies: the lease runs out.
+            try await store.database.execute("UPDATE training_jobs SET lease_expires_at = 0 WHERE id = \(row)")
+        }
+        #expect(try await store.trainingJobs.claimNext(now: .now()) == nil, "claimed a fourth time")
+        let ended = try await store.trainingJobs.job(row, tenant: nil)
+        #expect(ended.status == .failed && ended.error == "interrupted 3 times", "\(ended.status) \(ended.error ?? "")")
+        await store.close()
+    }
 }
