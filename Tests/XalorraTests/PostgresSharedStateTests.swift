@@ -230,6 +230,25 @@ struct PostgresSharedStateTests: LiveServerSuite {
         #expect(rows.first?["outcome"]?.stringValue == "failure: RATE_LIMIT_EXCEEDED")
     }
 
+    /// An API key's own rate (`3/m`) holds across instances: its requests alternating between A and B are refused
+    /// from the fourth on, whichever instance gets it (each instance used to count its own: six answered).
+    @Test func aKeysRateHoldsAcrossInstances() async throws {
+        let (_, servers) = try await instances(2, arguments: ["--rate-limit", "off"])
+        defer { for server in servers { server.stop() } }
+        let admin = try servers[0].token(["--user", "root", "--role", "admin"])
+        let created = try await servers[0].request(
+            "POST", "/keys", token: admin, body: #"{"name":"paced","scopes":["predict"],"rate":"3/m"}"#)
+        #expect(created.status == 201, "\(created.body)")
+        let key = try #require(json(created.body)["data"]?["key"]?.stringValue, "\(created.body)")
+        var statuses: [Int] = []
+        for attempt in 0..<6 {
+            let answer = try await servers[attempt % 2].request(
+                "POST", "/predict/xgb-v2", body: #"{"features":[1,2,3]}"#, headers: [("X-API-Key", key)])
+            statuses.append(answer.status)
+        }
+        #expect(statuses == [200, 200, 200, 429, 429, 429], "\(statuses)")
+    }
+
     /// An account disabled on A is refused on B at once (its standing was cached on B a moment before).
     @Test func aDisabledAccountIsRefusedOnTheOtherInstance() async throws {
         let (_, servers) = try await instances(2, arguments: ["--rate-limit", "off"])

@@ -15,14 +15,16 @@ struct Authentication: Sendable {
     let api: LocalAPI
     private let verified = TokenCache()
     /// Each key's own budget (``APIKeyGrant/rate``), counted whether or not the routes' limits are on.
-    private let keyLimits = RateLimiter()
+    /// API keys' own budgets (`--rate`), shared by every instance on the store as the routes' budgets are.
+    private let keyLimits: RateLimiter
 
     /// `X-API-Key`.
     static let apiKeyField = HTTPField.Name("X-API-Key")!
 
-    init(tokens: TokenService, api: LocalAPI) {
+    init(tokens: TokenService, api: LocalAPI, sharedCounters: (any RateLimitCounterRepository)? = nil) {
         self.tokens = tokens
         self.api = api
+        keyLimits = RateLimiter(shared: sharedCounters)
     }
 
     /// Sets `exchange`'s caller, or the reason its credential was refused; takes `access_token` out of the query.
@@ -47,7 +49,7 @@ struct Authentication: Sendable {
                 exchange.caller?.origin = address
             }
             if let grant = exchange.caller?.key, let rate = grant.rate {
-                try spendKeyBudget(rate, key: grant.id, headers: &exchange.headers)
+                try await spendKeyBudget(rate, key: grant.id, headers: &exchange.headers)
             }
         } catch {
             exchange.caller = nil
@@ -86,9 +88,9 @@ struct Authentication: Sendable {
     }
 
     /// Counts a request against a key's own budget; 429 with `Retry-After` past it.
-    private func spendKeyBudget(_ rate: APIKeyRate, key: String, headers: inout HTTPFields) throws(XalorraError) {
+    private func spendKeyBudget(_ rate: APIKeyRate, key: String, headers: inout HTTPFields) async throws(XalorraError) {
         let now = Timestamp.now().seconds
-        let decision = keyLimits.count(rate.budget, key: key, now: now)
+        let decision = await keyLimits.countShared(rate.budget, key: key, now: now)
         guard decision.allowed else {
             headers[.retryAfter] = "\(decision.retryAfter)"
             throw XalorraError(

@@ -11,10 +11,14 @@ import XalorraCore
 /// get the fields too, by address: see ``earlyHeaders(address:counting:)``.
 struct RateLimiting: Sendable {
     let limiter: RateLimiter?
+    /// The counters every instance on the store shares (PostgreSQL), or nil (SQLite): API keys' own budgets, which
+    /// hold whether rate limiting is on or not, are counted there too.
+    let shared: (any RateLimitCounterRepository)?
 
     /// - Parameter shared: counters shared by every instance on the store (PostgreSQL), or nil (SQLite).
     init(on: Bool, shared: (any RateLimitCounterRepository)? = nil, logger: Logger = Logger(label: "xalorra")) {
         limiter = on ? RateLimiter(shared: shared, logger: logger) : nil
+        self.shared = shared
     }
 
     var isOn: Bool { limiter != nil }

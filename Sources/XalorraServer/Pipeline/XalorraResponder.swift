@@ -39,7 +39,7 @@ struct XalorraResponder: HTTPResponder {
         log = RequestLog(logger: logger, metrics: metrics)
         cors = CORSPolicy(origins: settings.corsOrigins)
         routes = RouteMatching(routes: RouteTable.all, metricsAccess: ServerMetrics.Access(settings.metricsAccess))
-        authentication = Authentication(tokens: tokens, api: api)
+        authentication = Authentication(tokens: tokens, api: api, sharedCounters: rateLimit.shared)
         self.rateLimit = rateLimit
         body = BodyReading(maxBody: settings.maxBody, maxUpload: settings.maxUpload)
         dispatch = Dispatch(
