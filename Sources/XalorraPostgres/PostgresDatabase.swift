@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import NIOCore
 import PostgresNIO
 import XalorraCore
 
@@ -108,7 +109,15 @@ package struct PostgresDatabase: Sendable {
             }
         }
         if error is CancellationError { return XalorraError(.internal, "PostgreSQL: the request was cancelled") }
-        return unreachable(location, reason: "\(error)")
+        // Only the network's own failures mean the server cannot be reached (review V, F5): a row that does not
+        // decode, or any other error, is a fault of the store or of this build, not an outage.
+        if error is PostgresDecodingError { return XalorraError(.internal, "store: a stored row cannot be read") }
+        if error is ChannelError || error is IOError
+            || String(describing: type(of: error)) == "NIOConnectionError"
+        {
+            return unreachable(location, reason: "\(error)")
+        }
+        return XalorraError(.internal, "PostgreSQL: unexpected error")
     }
 
     /// A statement gave up waiting for a lock (`lock_timeout`, 55P03) or ran out of time (`statement_timeout`,

@@ -140,4 +140,27 @@ struct PostgresFaultTests {
         #expect(ended.status == .failed && ended.error == "interrupted 3 times", "\(ended.status) \(ended.error ?? "")")
         await store.close()
     }
+
+    /// A row that does not decode, or another error that is not the network's, is an internal store error, never
+    /// "cannot reach PostgreSQL" (review V, F5): it would read as an outage.
+    @Test func aDecodingErrorIsNotAnOutage() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let store = try await PostgresStore.open(try PostgresLocation(parsing: url), maximumConnections: 1)
+        let logger = PostgresStore.quietLogger
+        do {
+            _ = try await store.database.withConnection { connection in
+                try await connection.rows("SELECT 'x'::text", logger: logger).first?.decode(Int64.self)
+            }
+            Issue.record("a text decoded as a number")
+        } catch {
+            #expect(error.code == .internal && error.message == "store: a stored row cannot be read", "\(error)")
+        }
+        struct Unforeseen: Error {}
+        let other = PostgresDatabase.describe(Unforeseen(), location: store.database.location)
+        #expect(other.code == .internal && !other.message.contains("cannot reach"), "\(other.message)")
+        // The store is not taken for down.
+        #expect(store.outage == nil)
+        try await store.ping()
+        await store.close()
+    }
 }
