@@ -194,11 +194,12 @@ struct PostgresTrainingJobRepository: TrainingJobRepository {
     func progress(_ id: Int64, _ report: TrainingProgress) throws(XalorraError) -> Bool {
         let token = self.token(id), database = self.database, leaseMicros = self.leaseMicros
         return try database.blocking { () async throws(XalorraError) -> Bool in
-            // Renews the lease too; a job no longer ours (cancelled, or taken over) changes nothing.
+            // Renews the lease too; a job no longer ours (cancelled, or taken over) changes nothing. A loss that is
+            // not finite (a diverged training) is stored as none, as SQLite stores it (review V, L2): JSON has no NaN.
             let rows = try await database.rows(
                 """
                 UPDATE training_jobs SET progress_done = \(Int64(report.done)), progress_total = \(Int64(report.total)),
-                    validation_loss = \(report.validationLoss),
+                    validation_loss = \(report.validationLoss.flatMap { $0.isFinite ? $0 : nil }),
                     lease_expires_at = \(unescaped: Self.databaseNow) + \(leaseMicros)
                 WHERE id = \(id) AND status = 'running' AND lease_token IS NOT DISTINCT FROM \(token)
                 RETURNING 1

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 import XalorraCore
+import XalorraML
 @testable import XalorraPostgres
 
 /// Review V's PostgreSQL fault findings (issue 14): a held lock is a quick 503, not a hang (F4). Skipped visibly
@@ -161,6 +162,25 @@ struct PostgresFaultTests {
         // The store is not taken for down.
         #expect(store.outage == nil)
         try await store.ping()
+        await store.close()
+    }
+
+    /// A diverged training's validation loss (NaN, infinity) is stored as none, as SQLite stores a NaN, so the job's
+    /// JSON stays valid (review V, L2).
+    @Test func aNonFiniteValidationLossIsStoredAsNone() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let store = try await PostgresStore.open(try PostgresLocation(parsing: url), maximumConnections: 2)
+        let job = try await store.trainingJobs.insert(
+            RepositoryChecks.request("m"), data: Array("a,y\n1,2\n".utf8), tenant: "t", createdBy: "u",
+            status: .queued, now: .now())
+        let row = try TrainingJob.rowID(job.id)
+        _ = try #require(try await store.trainingJobs.claimNext(now: .now()))
+        for loss in [Double.nan, .infinity] {
+            let report = TrainingProgress(done: 1, total: 2, validationLoss: loss)
+            #expect(try await RepositoryChecks.onThread { try store.trainingJobs.progress(row, report) })
+            let stored = try await store.trainingJobs.job(row, tenant: nil)
+            #expect(stored.validationLoss == nil, "\(loss) stored as \(String(describing: stored.validationLoss))")
+        }
         await store.close()
     }
 }
