@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 import XalorraCore
 import XalorraML
@@ -181,6 +182,45 @@ struct PostgresFaultTests {
             let stored = try await store.trainingJobs.job(row, tenant: nil)
             #expect(stored.validationLoss == nil, "\(loss) stored as \(String(describing: stored.validationLoss))")
         }
+        await store.close()
+    }
+
+    /// Training workers whose start meets a database that cannot answer (here: the jobs table locked past the lock
+    /// timeout) try again every second and then train the queued job, instead of leaving the instance without
+    /// workers for its whole life (review V, L5).
+    @Test func trainingWorkersRetryTheirStart() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let store = try await PostgresStore.open(try PostgresLocation(parsing: url), maximumConnections: 4)
+        let job = try await store.trainingJobs.insert(
+            RepositoryChecks.request("m"), data: Array("a,y\n1,2\n3,4\n".utf8), tenant: "t", createdBy: "u",
+            status: .queued, now: .now())
+        let row = try TrainingJob.rowID(job.id)
+        let holder = try await connect(url)
+        try await holder.query("BEGIN", logger: PostgresStore.quietLogger)
+        try await holder.query("LOCK TABLE training_jobs IN ACCESS EXCLUSIVE MODE", logger: PostgresStore.quietLogger)
+        let settings = try Settings.resolve(
+            flags: [:], environment: ["HOME": "/tmp", "XALORRA_PREDICTION_LOG": "off"], dotEnv: [:])
+        let warnings = Mutex<[String]>([])
+        let api = LocalAPI(
+            settings: settings, caller: Caller(user: "u", role: .admin, tenant: "t"), database: store,
+            warn: { message in warnings.withLock { $0.append(message) } })
+        let workers = TrainingWorkers(count: 1)
+        let running = Task { await workers.run(api) }
+        // The start fails on the lock (2 s lock timeout); then the lock goes away.
+        try await Task.sleep(for: .seconds(3))
+        _ = try await holder.query("COMMIT", logger: PostgresStore.quietLogger)
+        try? await holder.close()
+        var status = TrainingJob.Status.queued
+        let started = ContinuousClock.now
+        while status == .queued, ContinuousClock.now - started < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await store.trainingJobs.job(row, tenant: nil).status
+        }
+        workers.stop()
+        running.cancel()
+        await running.value
+        #expect(status != .queued, "the queued job was never taken: \(warnings.withLock { $0 })")
+        #expect(warnings.withLock { $0.contains { $0.contains("cannot start") } }, "the start did not fail: the test proves nothing")
         await store.close()
     }
 }

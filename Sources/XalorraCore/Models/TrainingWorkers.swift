@@ -19,17 +19,26 @@ public final class TrainingWorkers: Sendable {
     }
 
     /// Marks the jobs a dead process left running as failed (`interrupted`), then runs queued jobs until the task
-    /// is cancelled or ``stop()`` is called.
+    /// is cancelled or ``stop()`` is called. A store that fails at the start (a database restarting, failing over)
+    /// is asked again every second until it answers (review V, L5), never left without workers.
     public func run(_ api: LocalAPI) async {
-        let jobs: any TrainingJobRepository
-        do {
-            jobs = try api.jobStore()
-            let interrupted = try await jobs.failInterrupted(now: .now())
-            if interrupted > 0 { api.warn("\(interrupted) training job(s) were interrupted by a restart; marked failed") }
-        } catch {
-            api.warn("training workers cannot start: \(error.message)")
-            return
+        var warned = false
+        var started: (any TrainingJobRepository)?
+        while started == nil {
+            do {
+                let jobs = try api.jobStore()
+                let interrupted = try await jobs.failInterrupted(now: .now())
+                if interrupted > 0 { api.warn("\(interrupted) training job(s) were interrupted by a restart; marked failed") }
+                started = jobs
+            } catch {
+                if !warned { api.warn("training workers cannot start yet (retrying every second): \(error.message)") }
+                warned = true
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled || isStopping { return }
+            }
         }
+        guard let jobs = started else { return }
+        if warned { api.warn("training workers started") }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<count {
                 group.addTask { await self.loop(api, jobs) }
