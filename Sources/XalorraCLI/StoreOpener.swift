@@ -19,12 +19,22 @@ actor StoreOpener {
             store = try AppDatabase.open(path: settings.databasePath, pooled: serving, keepOpenUntilExit: !serving)
         case .postgres(let location):
             store = try await PostgresStore.open(
-                location, migrate: migrate, maximumConnections: serving ? 20 : 2,
+                location, logger: serving ? Self.serverLogger : PostgresStore.quietLogger, migrate: migrate,
+                maximumConnections: serving ? 20 : 2,
                 connectionWait: serving ? .seconds(1) : .seconds(10),
                 trainingLease: .seconds(settings.trainingLease.seconds))
         }
         opened = store
         return store
+    }
+
+    /// `serve`'s store logs into the server's log, warnings and worse only (review V, L3): the database going away
+    /// and coming back are in the log, not only in the 503s clients see. One-shot commands keep the store quiet
+    /// (their failures reach the user as errors).
+    private static var serverLogger: Logger {
+        var logger = Logger(label: "xalorra.postgres")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// The store when it was opened, for a PostgreSQL store only (SQLite opens lazily by itself).

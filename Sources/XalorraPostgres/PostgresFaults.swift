@@ -198,16 +198,24 @@ package final class PostgresPool: Sendable {
                     state.down = false
                     state.probing = false
                 }
+                if failed { logger.warning("PostgreSQL at \(address) is reachable again") }
                 return
             }
             if !failed {
                 failed = true
                 state.withLock { $0.down = true }
+                logger.warning(
+                    "PostgreSQL at \(address) cannot be reached: requests answer 503 SERVICE_UNAVAILABLE until it is back")
                 replacePool()
             }
             try? await Task.sleep(for: Self.probeInterval)
         }
         state.withLock { $0.probing = false }
+    }
+
+    /// `host:port` for the log (never the password).
+    private var address: String {
+        (location.host.contains(":") ? "[\(location.host)]" : location.host) + ":\(location.port)"
     }
 
     /// One plain connection and `SELECT 1`, within a second.

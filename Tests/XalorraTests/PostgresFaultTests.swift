@@ -223,4 +223,29 @@ struct PostgresFaultTests {
         #expect(warnings.withLock { $0.contains { $0.contains("cannot start") } }, "the start did not fail: the test proves nothing")
         await store.close()
     }
+
+    /// `serve`'s log says when its database cannot be reached and when it is back (review V, L3: the pool's log was
+    /// discarded, an operator saw only 503s), with host and port and never the password.
+    @Test func theServerLogTellsAnOutage() async throws {
+        let own = try PostgresCluster.Own()
+        defer { own.destroy() }
+        let url = try own.freshDatabase("fault_log")
+        let server = try await LiveServer(environment: ["XALORRA_DATABASE_URL": url], arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        let token = try server.token()
+        #expect(try await server.request("POST", "/predict/live", token: token, body: #"{"features":[1]}"#).status == 200)
+        try own.stop()
+        let down = try await server.request("POST", "/predict/live", token: token, body: #"{"features":[2]}"#)
+        #expect(down.status == 503, "\(down.body)")
+        #expect(try await server.log.waitFor("cannot be reached", seconds: 5), "\(server.log.text)")
+        try own.start()
+        var status = 0
+        for _ in 0..<50 where status != 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await server.request("POST", "/predict/live", token: token, body: #"{"features":[3]}"#).status
+        }
+        #expect(status == 200)
+        #expect(try await server.log.waitFor("reachable again", seconds: 5), "\(server.log.text)")
+        #expect(server.log.text.contains("127.0.0.1:\(own.port)") && !server.log.text.contains(PostgresCluster.password))
+    }
 }
