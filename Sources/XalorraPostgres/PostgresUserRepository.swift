@@ -270,6 +270,7 @@ struct PostgresUserRepository: UserRepository {
     }
 
     /// Runs `write`, answering a unique index's refusal of a username or e-mail as ``checkFree``'s 409 would.
+    @discardableResult
     private static func claimingNames<T>(_ write: () async throws -> T) async throws -> T {
         do {
             return try await write()
