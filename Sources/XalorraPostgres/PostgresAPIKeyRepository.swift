@@ -34,14 +34,17 @@ struct PostgresAPIKeyRepository: APIKeyRepository {
         var filter = SQLBuilder()
         switch owner {
         case .account(let id): filter.text = " WHERE account_id = \(filter.bind(id))"
-        case .name(let name): filter.text = " WHERE lower(owner) = lower(\(filter.bind(name))) AND account_id IS NULL"
-        case .username(let name): filter.text = " WHERE lower(owner) = lower(\(filter.bind(name)))"
+        case .name(let name):
+            filter.text =
+                " WHERE lower(owner COLLATE \"C\") = lower(\(filter.bind(name)) COLLATE \"C\") AND account_id IS NULL"
+        case .username(let name):
+            filter.text = " WHERE lower(owner COLLATE \"C\") = lower(\(filter.bind(name)) COLLATE \"C\")"
         case .all: break
         }
         var count = filter
         count.text = "SELECT count(*) FROM api_keys" + filter.text
         var page = filter
-        // `id COLLATE "C"`: byte order, as SQLite compares text.
+        // `id COLLATE \"C\"`: byte order, as SQLite compares text.
         page.text = "SELECT \(Self.columns) FROM api_keys\(filter.text) ORDER BY created_at DESC, id COLLATE \"C\" "
             + "LIMIT \(page.bind(limit)) OFFSET \(page.bind(offset))"
         let (total, rows) = try await database.totalAndPage(count, page)

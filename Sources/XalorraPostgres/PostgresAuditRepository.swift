@@ -18,12 +18,14 @@ struct PostgresAuditRepository: AuditRepository {
     func list(_ query: AuditQuery) async throws(XalorraError) -> Page<AuditEntry> {
         var filter = SQLBuilder()
         var conditions: [String] = []
-        if let user = query.user { conditions.append("lower(actor) = lower(\(filter.bind(user)))") }
+        if let user = query.user {
+            conditions.append("lower(actor COLLATE \"C\") = lower(\(filter.bind(user)) COLLATE \"C\")")
+        }
         if let action = query.action {
             // SQLite's LIKE ignores the case of ASCII letters: ILIKE here; `=` is exact on both.
             let exact = filter.bind(action)
             let prefix = filter.bind(AppDatabase.likePattern(containing: action + ".").dropFirst().description)
-            conditions.append("(action = \(exact) OR action ILIKE \(prefix) ESCAPE '\\')")
+            conditions.append("(action = \(exact) OR action COLLATE \"C\" ILIKE \(prefix) ESCAPE '\\')")
         }
         if let since = query.since { conditions.append("at >= \(filter.bind(since.microseconds))") }
         filter.text = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")

@@ -54,7 +54,8 @@ struct PostgresChatRepository: ChatRepository {
         var filter = Self.ownedBy(owner, &sql)
         if let search = query.search {
             // SQLite's LIKE ignores the case of ASCII letters; ILIKE does too.
-            filter += " AND title ILIKE \(sql.bind(StoreRules.likePattern(containing: search))) ESCAPE '\\'"
+            let pattern = sql.bind(StoreRules.likePattern(containing: search))
+            filter += " AND title COLLATE \"C\" ILIKE \(pattern) ESCAPE '\\'"
         }
         let direction = query.order == .asc ? "ASC" : "DESC"
         let sort = query.sort.rawValue
@@ -138,7 +139,8 @@ struct PostgresChatRepository: ChatRepository {
     /// The condition on a `conversations` row that it is `owner`'s: the name without case, and the same account or
     /// both none.
     private static func ownedBy(_ owner: ChatOwner, _ sql: inout SQLBuilder) -> String {
-        "lower(owner) = lower(\(sql.bind(owner.name))) AND account_id IS NOT DISTINCT FROM \(sql.bind(owner.account))"
+        "lower(owner COLLATE \"C\") = lower(\(sql.bind(owner.name)) COLLATE \"C\") "
+            + "AND account_id IS NOT DISTINCT FROM \(sql.bind(owner.account))"
     }
 
     /// 404 when the conversation is not there, 403 when it is someone else's.

@@ -3,7 +3,7 @@ import PostgresNIO
 import XalorraCore
 
 /// Users and their refresh tokens on PostgreSQL: ``SQLiteUserRepository``'s behaviour, with the names SQLite
-/// compares without case (`COLLATE NOCASE`) compared as `lower(…)`.
+/// compares without case (`COLLATE NOCASE`) compared as `lower(… COLLATE "C")` (ASCII letters only, as SQLite).
 struct PostgresUserRepository: UserRepository {
     let database: PostgresDatabase
     private var logger: Logger { database.logger }
@@ -49,7 +49,7 @@ struct PostgresUserRepository: UserRepository {
     func credentials(login: String) async throws(XalorraError) -> (user: User, hash: String)? {
         var sql = SQLBuilder("SELECT \(Self.columns), users.password_hash FROM users WHERE ")
         let column = login.contains("@") ? "email" : "username"
-        sql.text += "lower(\(column)) = lower(\(sql.bind(login)))"
+        sql.text += "lower(\(column) COLLATE \"C\") = lower(\(sql.bind(login)) COLLATE \"C\")"
         return try await credentials(sql)
     }
 
@@ -69,7 +69,8 @@ struct PostgresUserRepository: UserRepository {
     func standing(_ username: String) async throws(XalorraError) -> AccountStanding {
         let rows = try await database.rows(
             """
-            SELECT id, created_at, is_active, role, tenant FROM users WHERE lower(username) = lower(\(username))
+            SELECT id, created_at, is_active, role, tenant FROM users
+            WHERE lower(username COLLATE "C") = lower(\(username) COLLATE "C")
             """)
         if let row = rows.first {
             return try Self.decoding {
@@ -80,7 +81,9 @@ struct PostgresUserRepository: UserRepository {
             }
         }
         let deleted = try await database.rows(
-            "SELECT deleted_at FROM deleted_users WHERE lower(username) = lower(\(username))")
+            """
+            SELECT deleted_at FROM deleted_users WHERE lower(username COLLATE "C") = lower(\(username) COLLATE "C")
+            """)
         if let row = deleted.first {
             return .deleted(at: Timestamp(microseconds: try Self.decoding { try row.decode(Int64.self) }))
         }
@@ -93,8 +96,9 @@ struct PostgresUserRepository: UserRepository {
             let pattern = filter.bind(AppDatabase.likePattern(containing: search))
             // SQLite's LIKE ignores the case of ASCII letters: ILIKE here.
             filter.text =
-                " WHERE username ILIKE \(pattern) ESCAPE '\\' OR email ILIKE \(pattern) ESCAPE '\\'"
-                + " OR nama_lengkap ILIKE \(pattern) ESCAPE '\\'"
+                " WHERE username COLLATE \"C\" ILIKE \(pattern) ESCAPE '\\'"
+                + " OR email COLLATE \"C\" ILIKE \(pattern) ESCAPE '\\'"
+                + " OR nama_lengkap COLLATE \"C\" ILIKE \(pattern) ESCAPE '\\'"
         }
         var count = filter
         count.text = "SELECT count(*) FROM users" + filter.text
@@ -149,13 +153,15 @@ struct PostgresUserRepository: UserRepository {
     func delete(_ username: String) async throws(XalorraError) {
         try await database.transaction { connection in
             let deleted = try await connection.rows(
-                "DELETE FROM users WHERE lower(username) = lower(\(username)) RETURNING id", logger: logger)
+                """
+                DELETE FROM users WHERE lower(username COLLATE "C") = lower(\(username) COLLATE "C") RETURNING id
+                """, logger: logger)
             if deleted.isEmpty { throw Self.notFound }
             // The tombstone refuses the tokens issued before now, which otherwise look like `xalorra token`'s.
             try await connection.query(
                 """
                 INSERT INTO deleted_users (username, deleted_at) VALUES (\(username), \(Timestamp.now().microseconds))
-                ON CONFLICT (lower(username)) DO UPDATE SET deleted_at = excluded.deleted_at
+                ON CONFLICT ((lower(username COLLATE "C"))) DO UPDATE SET deleted_at = excluded.deleted_at
                 """, logger: logger)
         }
     }
@@ -220,7 +226,8 @@ struct PostgresUserRepository: UserRepository {
         let rows = try await database.rows(
             """
             SELECT count(*) FROM refresh_tokens JOIN users ON users.id = refresh_tokens.user_id
-            WHERE lower(users.username) = lower(\(username)) AND revoked_at IS NULL AND expires_at > \(now.seconds)
+            WHERE lower(users.username COLLATE "C") = lower(\(username) COLLATE "C") AND revoked_at IS NULL
+                AND expires_at > \(now.seconds)
             """)
         return Int(try Self.decoding { try rows.first?.decode(Int64.self) ?? 0 })
     }
@@ -229,7 +236,7 @@ struct PostgresUserRepository: UserRepository {
 
     private static func condition(_ key: UserKey, into sql: inout SQLBuilder) {
         switch key {
-        case .username(let name): sql.text += "lower(username) = lower(\(sql.bind(name)))"
+        case .username(let name): sql.text += "lower(username COLLATE \"C\") = lower(\(sql.bind(name)) COLLATE \"C\")"
         case .id(let id): sql.text += "id = \(sql.bind(id))"
         }
     }
@@ -239,13 +246,16 @@ struct PostgresUserRepository: UserRepository {
     ) async throws {
         if let username,
             try await !connection.rows(
-                "SELECT 1 FROM users WHERE lower(username) = lower(\(username))", logger: logger
+                "SELECT 1 FROM users WHERE lower(username COLLATE \"C\") = lower(\(username) COLLATE \"C\")",
+                logger: logger
             ).isEmpty
         {
             throw StoreRules.usernameTaken
         }
         if try await !connection.rows(
-            "SELECT 1 FROM users WHERE lower(email) = lower(\(email)) AND id IS DISTINCT FROM \(id)", logger: logger
+            """
+            SELECT 1 FROM users WHERE lower(email COLLATE "C") = lower(\(email) COLLATE "C") AND id IS DISTINCT FROM \(id)
+            """, logger: logger
         ).isEmpty {
             throw StoreRules.emailTaken
         }

@@ -37,4 +37,33 @@ struct StoreParityTests: LiveServerSuite {
             #expect(try await server.request("GET", "/health").status == 200)
         }
     }
+
+    /// Names compare without the case of ASCII letters only, as SQLite's NOCASE, even in a database whose locale folds
+    /// every script: `\u{212A}ate` (KELVIN SIGN) is not kate, and `\u{212A}ate@x.io` is a new address. On PostgreSQL
+    /// under C.UTF-8, `lower()` made the one log in against kate's account and refused the other as taken.
+    @Test(arguments: TestBackend.available)
+    func namesFoldOnlyASCIILetters(_ backend: TestBackend) async throws {
+        let environment =
+            backend == .postgres ? ["XALORRA_DATABASE_URL": try await PostgresCluster.shared.freshUTF8Database()] : [:]
+        let server = try await LiveServer(environment: environment, arguments: ["--rate-limit", "off"])
+        defer { server.stop() }
+        #expect(try await register(server, "kate", password: "kate-secret-1").status == 201)
+        let kelvin = try await server.request(
+            "POST", "/users/register",
+            body: body([
+                ("username", "kelvin"), ("email", .string("\u{212A}ate@x.io")), ("nama_lengkap", "Kelvin"),
+                ("password", "kelvin-secret-1"),
+            ]))
+        #expect(kelvin.status == 201, "\(backend): \(kelvin.status) \(kelvin.body)")
+        let login = try await server.request(
+            "POST", "/users/login", body: body([("username", .string("\u{212A}ate")), ("password", "kate-secret-1")]))
+        #expect(login.status == 401, "\(backend): \(login.status) \(login.body)")
+        let admin = try server.token(["--role", "admin"])
+        let found = try await server.request("GET", "/admin/users/%E2%84%AAATE", token: admin)
+        #expect(found.status == 404, "\(backend): \(found.status) \(found.body)")
+        // ASCII case still folds.
+        let upper = try await server.request(
+            "POST", "/users/login", body: body([("username", "KATE"), ("password", "kate-secret-1")]))
+        #expect(upper.status == 200, "\(backend): \(upper.status) \(upper.body)")
+    }
 }

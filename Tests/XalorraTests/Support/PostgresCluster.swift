@@ -42,6 +42,18 @@ actor PostgresCluster {
         return Self.url(port: port, database: name)
     }
 
+    /// A new database whose character classes follow `C.UTF-8` (the cluster's own follow the environment, often C):
+    /// where `lower()` folds every script's letters, not only A-Z, as most production databases do.
+    func freshUTF8Database() throws -> String {
+        let port = try start()
+        databases += 1
+        let name = "t_\(getpid())_\(databases)_utf8"
+        try psql(
+            port: port,
+            "CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE 'C.UTF-8' LC_COLLATE 'C.UTF-8'")
+        return Self.url(port: port, database: name)
+    }
+
     /// `postgres://postgres:…@127.0.0.1:PORT/NAME?sslmode=disable`.
     static func url(port: Int, database: String) -> String {
         "postgres://postgres:\(password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
