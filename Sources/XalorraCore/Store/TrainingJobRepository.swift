@@ -111,7 +111,7 @@ struct SQLiteTrainingJobRepository: TrainingJobRepository {
                         UPDATE training_jobs SET progress_done = ?, progress_total = ?, validation_loss = ?
                         WHERE id = ? AND status = 'running'
                         """,
-                    arguments: [report.done, report.total, report.validationLoss, id])
+                    arguments: [report.done, report.total, report.validationLoss.flatMap { $0.isFinite ? $0 : nil }, id])
                 return db.changesCount > 0
             }
         } catch {
