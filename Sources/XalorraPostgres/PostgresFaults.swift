@@ -95,11 +95,15 @@ package final class PostgresPool: Sendable {
         }
     }
 
-    /// Runs `body` in one READ COMMITTED transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws) on a leased
-    /// connection: the level the writes are written for, whatever the database's default (review V, F9).
-    package func withTransaction<T>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// Runs `body` in one transaction (`BEGIN mode` … `COMMIT`, `ROLLBACK` when it throws) on a leased connection,
+    /// READ COMMITTED unless `mode` says otherwise: the level the writes are written for, whatever the database's
+    /// default (review V, F9). The one transaction helper of the module (``PostgresDatabase/inTransaction(_:_:)``
+    /// and ``PostgresDatabase/transaction(_:)`` go through it).
+    package func withTransaction<T>(
+        _ mode: String = "ISOLATION LEVEL READ COMMITTED", logger: Logger, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         try await withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "BEGIN \(mode)"), logger: logger)
             let value: T
             do {
                 value = try await body(connection)

@@ -14,19 +14,7 @@ extension PostgresDatabase {
     ) async throws(XalorraError) -> T {
         let logger = self.logger
         do {
-            return try await client.withConnection { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "BEGIN \(mode)"), logger: logger)
-                let value: T
-                do {
-                    value = try await body(connection)
-                } catch {
-                    // A connection whose rollback failed is broken; the pool drops it.
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
-                try await connection.query("COMMIT", logger: logger)
-                return value
-            }
+            return try await client.withTransaction(mode, logger: logger, body)
         } catch {
             throw describe(error)
         }
