@@ -55,9 +55,8 @@ struct PostgresAPIKeyRepository: APIKeyRepository {
 
     func revoke(id: String, now: Timestamp) async throws(XalorraError) -> APIKey? {
         try await database.transaction { connection in
-            try await connection.query(
-                "UPDATE api_keys SET revoked_at = \(now.microseconds) WHERE id = \(id) AND revoked_at IS NULL",
-                logger: database.logger)
+            try await connection.send(
+                "UPDATE api_keys SET revoked_at = \(now.microseconds) WHERE id = \(id) AND revoked_at IS NULL", database.logger)
             return try await connection.rows(
                 "SELECT \(unescaped: Self.columns) FROM api_keys WHERE id = \(id)", logger: database.logger
             ).first.map { try Self.record($0).key }

@@ -191,9 +191,7 @@ extension String {
 extension PostgresConnection {
     /// Runs `query` and collects its rows.
     package func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
-        var out: [PostgresRow] = []
-        for try await row in try await self.query(query, logger: logger) { out.append(row) }
-        return out
+        try await rows(query, logger)
     }
 }
 

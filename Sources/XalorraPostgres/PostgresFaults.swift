@@ -103,16 +103,46 @@ package final class PostgresPool: Sendable {
         _ mode: String = "ISOLATION LEVEL READ COMMITTED", logger: Logger, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "BEGIN \(mode)"), logger: logger)
+            try await connection.send(PostgresQuery(unsafeSQL: "BEGIN \(mode)"), logger)
             let value: T
             do {
                 value = try await body(connection)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                await Self.rollBack(connection, after: error, logger: logger)
                 throw error
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.send("COMMIT", logger)
             return value
+        }
+    }
+
+    /// The longest a `ROLLBACK` is waited for before its connection is given up (closed).
+    static let rollbackWait: Duration = .seconds(2)
+
+    /// Ends the failed transaction on `connection`: `ROLLBACK`, unless `error` says the connection is gone (the
+    /// server rolls back the transaction of a session that ends, and a statement sent down a closed connection is
+    /// never answered, see ``PostgresConnection/send(_:_:)``), waited for at most ``rollbackWait``, after which the
+    /// connection is closed so that the pool does not hand it out again: a failed request answers in bounded time
+    /// even when its connection closes between the check and the write.
+    static func rollBack(_ connection: PostgresConnection, after error: any Error, logger: Logger) async {
+        guard !PostgresDatabase.isConnectionFailure(error), !connection.isClosed else { return }
+        let (ended, end) = AsyncStream.makeStream(of: Bool.self)
+        let rollback = Task {
+            _ = try? await connection.send("ROLLBACK", logger)
+            end.yield(true)
+        }
+        let timer = Task {
+            try? await Task.sleep(for: rollbackWait)
+            end.yield(false)
+        }
+        var iterator = ended.makeAsyncIterator()
+        let answered = await iterator.next() ?? false
+        end.finish()
+        timer.cancel()
+        if !answered {
+            rollback.cancel()
+            // Its own close is not waited for.
+            Task { try? await connection.close() }
         }
     }
 
@@ -229,7 +259,7 @@ package final class PostgresPool: Sendable {
             configuration.options.connectTimeout = .seconds(1)
             let connection = try await PostgresConnection.connect(
                 configuration: configuration, id: 0, logger: PostgresStore.quietLogger)
-            let answered = (try? await connection.query("SELECT 1", logger: PostgresStore.quietLogger)) != nil
+            let answered = (try? await connection.send("SELECT 1", PostgresStore.quietLogger)) != nil
             try? await connection.close()
             return answered
         } catch {
@@ -265,6 +295,7 @@ extension PostgresDatabase {
         // The pool's own errors (its circuit breaker tripped, it shut down) come from a module this package does
         // not import (`_ConnectionPoolModule`): told by their type's name.
         if String(describing: type(of: error)) == "ConnectionPoolError" { return true }
+        if error is ConnectionClosed { return true }
         guard let error = error as? PSQLError else { return false }
         if let state = error.serverInfo?[.sqlState] {
             return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300"

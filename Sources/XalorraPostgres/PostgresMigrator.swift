@@ -18,17 +18,17 @@ enum PostgresMigrator {
                 // Waiting for another starter's migration has no bound, nor has a migration's statement (an index
                 // on a large table); but a migration's own lock waits are bounded (review V, F4): an ALTER queued
                 // behind a long transaction would block every later statement on its table on every instance.
-                try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
-                try await connection.query("SET LOCAL lock_timeout = 0", logger: logger)
-                try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-                try await connection.query("SET LOCAL lock_timeout = '5s'", logger: logger)
-                try await connection.query(
+                try await connection.send("SET LOCAL statement_timeout = 0", logger)
+                try await connection.send("SET LOCAL lock_timeout = 0", logger)
+                try await connection.send("SELECT pg_advisory_xact_lock(\(lockKey))", logger)
+                try await connection.send("SET LOCAL lock_timeout = '5s'", logger)
+                try await connection.send(
                     """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         name TEXT PRIMARY KEY,
                         applied_at BIGINT NOT NULL
                     )
-                    """, logger: logger)
+                    """, logger)
                 let done = try await names(connection, logger: logger)
                 if let unknown = done.first(where: { !known.contains($0) }) {
                     throw XalorraError(
@@ -38,12 +38,11 @@ enum PostgresMigrator {
                 }
                 guard !done.contains(migration.name) else { return false }
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.send(PostgresQuery(unsafeSQL: statement), logger)
                 }
                 let now = Timestamp.now().microseconds
-                try await connection.query(
-                    "INSERT INTO schema_migrations (name, applied_at) VALUES (\(migration.name), \(now))",
-                    logger: logger)
+                try await connection.send(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (\(migration.name), \(now))", logger)
                 return true
             }
             if applied { appliedNow.append(migration.name) }
@@ -53,8 +52,8 @@ enum PostgresMigrator {
 
     /// The names applied, in the order they were; empty before the first migration.
     static func applied(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
-        let exists = try await connection.query(
-            "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+        let exists = try await connection.send(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL", logger)
         var present = false
         for try await row in exists { present = try row.decode(Bool.self) }
         guard present else { return [] }
@@ -63,8 +62,8 @@ enum PostgresMigrator {
 
     private static func names(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
         var out: [String] = []
-        let rows = try await connection.query(
-            "SELECT name FROM schema_migrations ORDER BY applied_at, name", logger: logger)
+        let rows = try await connection.send(
+            "SELECT name FROM schema_migrations ORDER BY applied_at, name", logger)
         for try await row in rows { out.append(try row.decode(String.self)) }
         return out
     }

@@ -21,17 +21,31 @@ extension PostgresDatabase {
     }
 }
 
+/// A statement was not sent because its connection had already closed (``PostgresConnection/send(_:_:)``).
+struct ConnectionClosed: Error {}
+
 extension PostgresConnection {
+    /// Sends `query`, or fails at once with ``ConnectionClosed`` when the connection has already closed: every
+    /// statement of the module goes through here. postgres-nio writes a query to its channel without a promise, so
+    /// a query written after the channel closed (a fast shutdown's sessions end while the pool still hands them
+    /// out) is dropped unanswered and its caller waits forever: a `BEGIN` did, and with it the group commit and
+    /// every prediction of that instance behind it (`ClusterTests`, issue 14's "never hang").
+    @discardableResult
+    func send(_ query: PostgresQuery, _ logger: Logger) async throws -> PostgresRowSequence {
+        guard !isClosed else { throw ConnectionClosed() }
+        return try await self.query(query, logger: logger)
+    }
+
     /// Every row `query` returns.
     func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [PostgresRow] {
-        try await self.query(query, logger: logger).collect()
+        try await send(query, logger).collect()
     }
 
     /// Runs `query` for its effect; how many rows it returned (a statement that says `RETURNING 1`: how many it
     /// changed; the async row sequence has no command tag).
     @discardableResult
     func run(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
-        try await self.query(query, logger: logger).collect().count
+        try await send(query, logger).collect().count
     }
 }
 

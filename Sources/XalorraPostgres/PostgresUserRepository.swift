@@ -134,14 +134,14 @@ struct PostgresUserRepository: UserRepository {
             if !sets.isEmpty {
                 sets.append("updated_at = \(update.bind(now.microseconds))")
                 update.text = "UPDATE users SET \(sets.joined(separator: ", ")) WHERE id = \(update.bind(current.id))"
-                try await Self.claimingNames { try await connection.query(update.query, logger: logger) }
+                try await Self.claimingNames { try await connection.send(update.query, logger) }
             }
             if passwordHash != nil || changes.isActive == false {
-                try await connection.query(
+                try await connection.send(
                     """
                     UPDATE refresh_tokens SET revoked_at = \(now.microseconds)
                     WHERE user_id = \(current.id) AND revoked_at IS NULL
-                    """, logger: logger)
+                    """, logger)
             }
             let rows = try await connection.rows(
                 "SELECT \(unescaped: Self.columns) FROM users WHERE id = \(current.id)", logger: logger)
@@ -158,11 +158,11 @@ struct PostgresUserRepository: UserRepository {
                 """, logger: logger)
             if deleted.isEmpty { throw Self.notFound }
             // The tombstone refuses the tokens issued before now, which otherwise look like `xalorra token`'s.
-            try await connection.query(
+            try await connection.send(
                 """
                 INSERT INTO deleted_users (username, deleted_at) VALUES (\(username), \(Timestamp.now().microseconds))
                 ON CONFLICT ((lower(username COLLATE "C"))) DO UPDATE SET deleted_at = excluded.deleted_at
-                """, logger: logger)
+                """, logger)
         }
     }
 
@@ -199,15 +199,15 @@ struct PostgresUserRepository: UserRepository {
                 return .reused
             }
             guard user.isActive, try cells["token_expires"].decode(Int64.self) > now.seconds else { return .invalid }
-            try await connection.query(
+            try await connection.send(
                 """
                 UPDATE refresh_tokens SET revoked_at = \(now.microseconds), replaced_by = \(newJTI) WHERE jti = \(jti)
-                """, logger: logger)
-            try await connection.query(
+                """, logger)
+            try await connection.send(
                 """
                 INSERT INTO refresh_tokens (jti, user_id, issued_at, expires_at)
                 VALUES (\(newJTI), \(user.id), \(now.microseconds), \(expires))
-                """, logger: logger)
+                """, logger)
             return .rotated(user)
         }
     }
@@ -267,7 +267,7 @@ struct PostgresUserRepository: UserRepository {
     private static func revokeChain(
         _ connection: PostgresConnection, from jti: String, now: Timestamp, logger: Logger
     ) async throws {
-        try await connection.query(
+        try await connection.send(
             """
             WITH RECURSIVE chain(jti) AS (
                 SELECT \(jti)::text
@@ -276,7 +276,7 @@ struct PostgresUserRepository: UserRepository {
             )
             UPDATE refresh_tokens SET revoked_at = \(now.microseconds)
             WHERE jti IN (SELECT jti FROM chain) AND revoked_at IS NULL
-            """, logger: logger)
+            """, logger)
     }
 
     /// Runs `write`, answering a unique index's refusal of a username or e-mail as ``checkFree``'s 409 would.

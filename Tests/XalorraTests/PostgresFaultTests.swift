@@ -17,6 +17,28 @@ struct PostgresFaultTests {
             logger: PostgresStore.quietLogger)
     }
 
+    /// Runs `body` apart and waits at most `seconds` for it: its error (`.some(nil)` when it succeeded), or nil
+    /// when it did not end in time, so that a hang is a failed expectation rather than a test run that never ends.
+    private func within(
+        seconds: Int, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws -> (any Error)?? {
+        final class Outcome: Sendable { let error = Mutex<(any Error)??>(nil) }
+        let outcome = Outcome()
+        Task {
+            do {
+                try await body()
+                outcome.error.withLock { $0 = .some(nil) }
+            } catch {
+                outcome.error.withLock { $0 = .some(error) }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline, outcome.error.withLock({ $0 == nil }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return outcome.error.withLock { $0 }
+    }
+
     /// Another session holding the prediction counter's row lock (an operator's open transaction, an instance
     /// paused before its COMMIT) makes a prediction answer 503 with Retry-After within a few seconds instead of
     /// hanging, and predictions answer 200 again once that transaction ends.
@@ -164,6 +186,59 @@ struct PostgresFaultTests {
         #expect(store.outage == nil)
         try await store.ping()
         await store.close()
+    }
+
+    /// A transaction whose connection the server ends (`pg_terminate_backend`, as a fast shutdown does to every
+    /// session) fails at once as an outage, and the store takes requests again on a fresh connection. Before, the
+    /// transaction helper sent its `ROLLBACK` down the terminated connection, where postgres-nio never answered it:
+    /// the group commit waited forever, and every later prediction of that instance behind it (the hang of
+    /// `ClusterTests.aDatabaseOutageUnderLoadIsAQuick503AndRecovers` in a CI run).
+    @Test func aTransactionWhoseConnectionIsTerminatedEndsAtOnce() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let store = try await PostgresStore.open(try PostgresLocation(parsing: url), maximumConnections: 2)
+        let logger = PostgresStore.quietLogger
+        let database = store.database
+        let outcome = try await within(seconds: 10) {
+            _ = try await database.inTransaction { connection in
+                try await connection.run("SELECT pg_terminate_backend(pg_backend_pid())", logger)
+            }
+        }
+        guard let ended = outcome else {
+            Issue.record("the transaction on a terminated connection did not end within 10 s")
+            return
+        }
+        #expect((ended as? XalorraError)?.code == .serviceUnavailable, "\(String(describing: ended))")
+        // Not a lasting outage: the next statement runs on a new connection (within the probe's interval).
+        var answered = false
+        for _ in 0..<50 where !answered {
+            answered = (try? await store.ping()) != nil
+            if !answered { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(answered, "the store did not recover")
+        await store.close()
+    }
+
+    /// A statement on a connection that has closed fails at once as an outage (postgres-nio would drop it
+    /// unanswered: its caller waited forever), and the store's error for it is the 503, not an internal error.
+    @Test func aStatementOnAClosedConnectionFailsAtOnce() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let connection = try await connect(url)
+        try await connection.close()
+        let outcome = try await within(seconds: 2) {
+            _ = try await connection.rows("SELECT 1", PostgresStore.quietLogger)
+        }
+        guard let ended = outcome else {
+            Issue.record("a statement on a closed connection was not answered within 2 s")
+            return
+        }
+        guard let error = ended else {
+            Issue.record("a statement ran on a closed connection")
+            return
+        }
+        #expect(error is ConnectionClosed, "\(error)")
+        #expect(PostgresDatabase.isConnectionFailure(error))
+        let location = try PostgresLocation(parsing: url)
+        #expect(PostgresDatabase.describe(ConnectionClosed(), location: location).code == .serviceUnavailable)
     }
 
     /// A diverged training's validation loss (NaN, infinity) is stored as none, as SQLite stores a NaN, so the job's

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Testing
 import XalorraCore
 
 /// A real `xalorra serve` on a free loopback port, in its own temp home, stopped by `stop()`.
@@ -67,10 +68,17 @@ final class LiveServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Sends SIGTERM and waits for the exit status.
+    /// Sends SIGTERM and waits for the exit status. A server still running 30 s later is a failure of the test
+    /// (a shutdown that hangs is a defect), and is killed, so that the run goes on.
     @discardableResult
     func stop() -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            Issue.record("the server did not stop within 30 s of SIGTERM; killed. Its log ends: \(log.text.suffix(2_000))")
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
         return process.terminationStatus
     }

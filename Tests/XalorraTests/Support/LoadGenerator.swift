@@ -50,6 +50,13 @@ final class LoadGenerator: Sendable {
         }
     }
 
+    /// A generator dropped without ``stop(cancel:)`` (its test threw) stops its loops, rather than loading the
+    /// servers of the tests that follow.
+    deinit {
+        state.stopped.store(true, ordering: .releasing)
+        loops.cancel()
+    }
+
     /// Every outcome so far.
     var results: [Outcome] { state.outcomes.withLock { $0 } }
 
