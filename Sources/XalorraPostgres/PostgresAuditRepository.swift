@@ -24,7 +24,7 @@ struct PostgresAuditRepository: AuditRepository {
         if let action = query.action {
             // SQLite's LIKE ignores the case of ASCII letters: ILIKE here; `=` is exact on both.
             let exact = filter.bind(action)
-            let prefix = filter.bind(AppDatabase.likePattern(containing: action + ".").dropFirst().description)
+            let prefix = filter.bind(StoreRules.likePattern(startingWith: action + "."))
             conditions.append("(action = \(exact) OR action COLLATE \"C\" ILIKE \(prefix) ESCAPE '\\')")
         }
         if let since = query.since { conditions.append("at >= \(filter.bind(since.microseconds))") }

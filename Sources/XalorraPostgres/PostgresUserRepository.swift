@@ -93,7 +93,7 @@ struct PostgresUserRepository: UserRepository {
     func list(_ query: UserQuery) async throws(XalorraError) -> Page<User> {
         var filter = SQLBuilder()
         if let search = query.search {
-            let pattern = filter.bind(AppDatabase.likePattern(containing: search))
+            let pattern = filter.bind(StoreRules.likePattern(containing: search))
             // SQLite's LIKE ignores the case of ASCII letters: ILIKE here.
             filter.text =
                 " WHERE username COLLATE \"C\" ILIKE \(pattern) ESCAPE '\\'"

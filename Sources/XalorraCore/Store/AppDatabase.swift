@@ -162,14 +162,4 @@ extension AppDatabase {
             throw StoreError.wrap(error)
         }
     }
-
-    /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text` literally.
-    package static func likePattern(containing text: String) -> String {
-        var out = "%"
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
-            out.append(character)
-        }
-        return out + "%"
-    }
 }

@@ -29,7 +29,7 @@ struct SQLiteAuditRepository: AuditRepository {
             }
             if let action = query.action {
                 conditions.append("(action = ? OR action LIKE ? ESCAPE '\\')")
-                arguments += [action, AppDatabase.likePattern(containing: action + ".").dropFirst().description]
+                arguments += [action, StoreRules.likePattern(startingWith: action + ".")]
             }
             if let since = query.since {
                 conditions.append("at >= ?")

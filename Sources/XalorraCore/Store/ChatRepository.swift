@@ -73,7 +73,7 @@ struct SQLiteChatRepository: ChatRepository {
             var arguments: StatementArguments = [owner.name, owner.account]
             if let search = query.search {
                 filter += " AND title LIKE ? ESCAPE '\\'"
-                arguments += [ AppDatabase.likePattern(containing: search) ]
+                arguments += [ StoreRules.likePattern(containing: search) ]
             }
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations WHERE \(filter)", arguments: arguments) ?? 0
             let direction = query.order == .asc ? "ASC" : "DESC"

@@ -30,6 +30,16 @@ package enum StoreRules {
     /// 409 for an e-mail address another account has.
     package static var emailTaken: XalorraError { SQLiteUserRepository.emailTaken }
 
-    /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text` literally.
-    package static func likePattern(containing text: String) -> String { AppDatabase.likePattern(containing: text) }
+    /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text` literally (both stores).
+    package static func likePattern(containing text: String) -> String { "%" + likePattern(startingWith: text) }
+
+    /// A `LIKE … ESCAPE '\'` pattern matching any text that starts with `text` literally.
+    package static func likePattern(startingWith text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "%"
+    }
 }

@@ -94,7 +94,7 @@ struct SQLiteUserRepository: UserRepository {
             var filter = ""
             var arguments: StatementArguments = []
             if let search = query.search {
-                let pattern = AppDatabase.likePattern(containing: search)
+                let pattern = StoreRules.likePattern(containing: search)
                 filter = " WHERE username LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR nama_lengkap LIKE ? ESCAPE '\\'"
                 arguments = [pattern, pattern, pattern]
             }

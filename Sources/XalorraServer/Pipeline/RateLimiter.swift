@@ -79,12 +79,23 @@ final class RateLimiter: Sendable {
     func count(_ budget: RateLimitClass, key: String, now: Int64) -> Decision {
         let (_, start, reset) = Self.window(budget, now: now)
         let slot = budget.name + "|" + key
-        let (count, flush) = state.withLock { state -> (Int, Bool) in
+        let (entry, flush) = counted(slot, start: start, reset: reset, now: now, flushed: shared != nil)
+        if flush { scheduleFlush() }
+        return Self.decision(budget, count: entry.total, reset: reset, now: now)
+    }
+
+    /// Counts one request in `slot`'s window that began at `start` (a new window when the slot's is older), and
+    /// sweeps ended windows: the slot's window after it, and whether a flush must be scheduled (`flushed`: the
+    /// request is also owed to the shared counters, and no flush is under way).
+    private func counted(
+        _ slot: String, start: Int64, reset: Int64, now: Int64, flushed: Bool
+    ) -> (entry: Window, flush: Bool) {
+        state.withLock { state in
             var entry = state.windows[slot] ?? Window(start: start, end: reset, count: 0)
             if entry.start != start { entry = Window(start: start, end: reset, count: 0) }
             entry.count += 1
             var flush = false
-            if shared != nil {
+            if flushed {
                 entry.pending += 1
                 if !state.flushing {
                     state.flushing = true
@@ -93,10 +104,8 @@ final class RateLimiter: Sendable {
             }
             state.windows[slot] = entry
             Self.sweep(&state, now: now)
-            return (entry.total, flush)
+            return (entry, flush)
         }
-        if flush { scheduleFlush() }
-        return Self.decision(budget, count: count, reset: reset, now: now)
     }
 
     /// Counts a request as ``count(_:key:now:)`` does, but a small budget exactly in the shared counters (one
@@ -105,14 +114,7 @@ final class RateLimiter: Sendable {
         guard let shared, budget.limit <= Self.exactLimit else { return count(budget, key: key, now: now) }
         let (_, start, reset) = Self.window(budget, now: now)
         let slot = budget.name + "|" + key
-        let local = state.withLock { state -> Int in
-            var entry = state.windows[slot] ?? Window(start: start, end: reset, count: 0)
-            if entry.start != start { entry = Window(start: start, end: reset, count: 0) }
-            entry.count += 1
-            state.windows[slot] = entry
-            Self.sweep(&state, now: now)
-            return entry.count
-        }
+        let local = counted(slot, start: start, reset: reset, now: now, flushed: false).entry.count
         do throws(XalorraError) {
             let total = try await shared.add([
                 RateLimitDelta(slot: slot, windowStart: start, windowEnd: reset, count: 1)
