@@ -103,7 +103,22 @@ struct TreeSHAPPathTables: Sendable {
         var sets: [Int] = []
     }
 
+    /// A leaf on its way into an entry: its path and value. Its path's outcomes are the top bits of the entry's index,
+    /// in path order, except that with a `gap` the last of them sits below that bit of the index (the second pair of
+    /// four leaves: the first pair's outcome at bit 1, its own at bit 0).
+    private struct Leaf {
+        var path: NodePath
+        var value: Double
+        var gap: Int? = nil
+    }
+
     /// Adds one tree; `false` when it cannot be tabled here or is not worth it.
+    ///
+    /// Entries: two sibling leaves, indexed by their parent's code; four leaves under two such parents that are
+    /// siblings, indexed by a chain of codes (the second parent reads the first's code instead of their parent's, so
+    /// its code holds the outcomes of the path and of both); and a leaf whose sibling is a split joins the first entry
+    /// found below that sibling (whose index starts with the leaf's outcomes and whose features include the leaf's),
+    /// adding nothing to a row's work.
     private mutating func add(
         _ tree: ArraySlice<TreeSHAP.Node>, root: Int, rows: Int, budget: Int, scratch: inout Scratch
     ) -> Bool {
@@ -131,88 +146,150 @@ struct TreeSHAPPathTables: Sendable {
             return false
         }
         let firstSplit = splits.count, firstValue = table.count
+        func node(_ index: Int) -> TreeSHAP.Node { tree[root + index] }
+        func children(_ index: Int) -> (Int, Int) { (Int(node(index).left) - root, Int(node(index).right) - root) }
+        func isLeaf(_ index: Int) -> Bool { node(index).feature < 0 }
+        /// A split whose children are both leaves.
+        func holdsTwoLeaves(_ index: Int) -> Bool {
+            !isLeaf(index) && isLeaf(children(index).0) && isLeaf(children(index).1)
+        }
         var setValues = 0
         var paths = [NodePath?](repeating: nil, count: count)
         paths[0] = NodePath()
+        // Leaves waiting, at a split below their sibling, for an entry to join.
+        var waiting = [[Leaf]](repeating: [], count: count)
         for index in 0..<count {
-            let node = tree[root + index]
-            guard node.feature >= 0, let nodePath = paths[index] else { continue }
+            guard !isLeaf(index), let nodePath = paths[index] else { continue }
             paths[index] = nil
-            let code = Int32(splits.count - firstSplit + 1)
-            splits.append(Split(
-                threshold: node.threshold, feature: node.feature, parent: nodePath.parentCode, code: code,
-                defaultLeft: node.defaultLeft))
-            // The children's path: this split appended, its feature new or already on the path.
-            let known = nodePath.features.firstIndex { $0.feature == node.feature }
-            guard known != nil || nodePath.features.count < TreeSHAPTables.maxPathFeatures else { return false }
-            let position = known ?? nodePath.features.count
-            var childPath = nodePath
-            if known == nil { childPath.features.append((node.feature, 1)) }
-            childPath.positions |= UInt64(position) << (4 * UInt64(nodePath.length))
-            childPath.length += 1
-            childPath.parentCode = code
-            let children = [Int(node.left) - root, Int(node.right) - root]
-            var leaves: [(path: NodePath, value: Double)] = []
-            for (side, child) in children.enumerated() {
-                let fraction = node.cover > 0 ? tree[root + child].cover / node.cover : 0
-                guard fraction > 0 else { return false }
-                var path = childPath
-                path.features[position].zero *= fraction
-                path.directions = nodePath.directions << 1 | (side == 0 ? 1 : 0)
-                if tree[root + child].feature < 0 {
-                    leaves.append((path, tree[root + child].value))
-                } else {
-                    paths[child] = path
-                }
-            }
-            // Sibling leaves share one entry; a leaf whose sibling is a split has its own.
-            let depth = childPath.features.count
-            if leaves.count == 2 {
-                append(code: code, leaves: leaves, scratch: &scratch)
-                setValues += (2 << depth) * depth
+            var leaves = waiting[index]
+            waiting[index] = []
+            let (left, right) = children(index)
+            guard let (row, sides) = appendSplit(index, node(index), path: nodePath, covers: (node(left), node(right)),
+                                                 firstSplit: firstSplit)
+            else { return false }
+            if isLeaf(left) && isLeaf(right) {
+                leaves += [Leaf(path: sides[0], value: node(left).value), Leaf(path: sides[1], value: node(right).value)]
+                setValues += append(code: row, length: nodePath.length + 1, leaves: leaves, scratch: &scratch)
+            } else if holdsTwoLeaves(left) && holdsTwoLeaves(right) && nodePath.length + 3 <= Self.maxPathSplits {
+                var first = sides[0], second = sides[1]
+                first.parentCode = row
+                second.parentCode = row
+                guard let (firstRow, firstSides) = appendSplit(
+                        left, node(left), path: first, covers: (node(children(left).0), node(children(left).1)),
+                        firstSplit: firstSplit),
+                    let (secondRow, secondSides) = appendSplit(
+                        right, node(right), path: second, covers: (node(children(right).0), node(children(right).1)),
+                        chainedTo: firstRow, firstSplit: firstSplit)
+                else { return false }
+                let length = nodePath.length + 3
+                // The first pair's outcome sits at bit 1 (where its path puts it), the second's at bit 0.
+                leaves += [Leaf(path: firstSides[0], value: node(children(left).0).value),
+                           Leaf(path: firstSides[1], value: node(children(left).1).value),
+                           Leaf(path: secondSides[0], value: node(children(right).0).value, gap: 1),
+                           Leaf(path: secondSides[1], value: node(children(right).1).value, gap: 1)]
+                setValues += append(code: secondRow, length: length, leaves: leaves, scratch: &scratch)
             } else {
-                for leaf in leaves {
-                    append(code: code, leaves: [leaf], scratch: &scratch)
-                    setValues += (1 << depth) * depth
+                // A leaf child waits below its sibling; with two split children, the waiting leaves go left.
+                var target: Int?
+                for (side, child) in [left, right].enumerated() {
+                    if isLeaf(child) {
+                        leaves.append(Leaf(path: sides[side], value: node(child).value))
+                    } else {
+                        var childPath = sides[side]
+                        childPath.parentCode = row
+                        paths[child] = childPath
+                        target = target ?? child
+                    }
                 }
+                if let target { waiting[target] = leaves }
             }
             guard table.count <= budget else { return false }
         }
         return longest <= Self.smallPathSplits || table.count - firstValue <= Self.maxGrowth * setValues
     }
 
-    /// Appends the entry of one leaf or two sibling leaves (left first), indexed by row `code` of the codes.
-    private mutating func append(code: Int32, leaves: [(path: NodePath, value: Double)], scratch: inout Scratch) {
-        let shape = leaves[0].path
-        let depth = shape.features.count, length = shape.length, outcomes = 1 << length
-        entries.append(Entry(code: code, depth: Int32(depth), pathStart: Int32(path.count), tableStart: table.count))
-        for element in shape.features { path.append(element.feature) }
-        // The set each pattern of splits left "away" from the leaf gives (the leaves share their path's features):
-        // every feature but those of such a split. A row's pattern is its outcomes XOR the leaf's directions.
-        if scratch.sets.count < outcomes { scratch.sets = [Int](repeating: 0, count: outcomes) }
-        scratch.sets[0] = (1 << depth) - 1
-        for away in 1..<max(outcomes, 1) {
-            let split = length - 1 - away.trailingZeroBitCount
-            let position = Int((shape.positions >> (4 * UInt64(split))) & 15)
-            scratch.sets[away] = scratch.sets[away & (away - 1)] & ~(1 << position)
+    /// Appends the split at `index` (reading its parent's codes, or `chainedTo`'s) and returns its row of codes and
+    /// its children's paths (left, right): `nil` when the tree cannot be tabled here (a child with no cover, a path
+    /// with too many features).
+    private mutating func appendSplit(
+        _ index: Int, _ node: TreeSHAP.Node, path nodePath: NodePath, covers: (TreeSHAP.Node, TreeSHAP.Node),
+        chainedTo: Int32? = nil, firstSplit: Int
+    ) -> (row: Int32, sides: [NodePath])? {
+        let row = Int32(splits.count - firstSplit + 1)
+        splits.append(Split(
+            threshold: node.threshold, feature: node.feature, parent: chainedTo ?? nodePath.parentCode, code: row,
+            defaultLeft: node.defaultLeft))
+        // The children's path: this split appended, its feature new or already on the path.
+        let known = nodePath.features.firstIndex { $0.feature == node.feature }
+        guard known != nil || nodePath.features.count < TreeSHAPTables.maxPathFeatures else { return nil }
+        let position = known ?? nodePath.features.count
+        var childPath = nodePath
+        if known == nil { childPath.features.append((node.feature, 1)) }
+        childPath.positions |= UInt64(position) << (4 * UInt64(nodePath.length))
+        childPath.length += 1
+        childPath.parentCode = row
+        var sides: [NodePath] = []
+        for (side, child) in [covers.0, covers.1].enumerated() {
+            let fraction = node.cover > 0 ? child.cover / node.cover : 0
+            guard fraction > 0 else { return nil }
+            var path = childPath
+            path.features[position].zero *= fraction
+            path.directions = nodePath.directions << 1 | (side == 0 ? 1 : 0)
+            sides.append(path)
         }
+        return (row, sides)
+    }
+
+    /// Appends an entry of `leaves`, its index `length` outcomes from row `code` of the codes; returns the values
+    /// tables by sets would hold for these leaves (`2^d · d` each).
+    private mutating func append(code: Int32, length: Int, leaves: [Leaf], scratch: inout Scratch) -> Int {
+        var features: [Int32] = []
+        for leaf in leaves {
+            for element in leaf.path.features where !features.contains(element.feature) { features.append(element.feature) }
+        }
+        let depth = features.count, outcomes = 1 << length
+        entries.append(Entry(code: code, depth: Int32(depth), pathStart: Int32(path.count), tableStart: table.count))
+        path += features
         let start = table.count
         table += repeatElement(0, count: outcomes * depth)
+        var setValues = 0
         for leaf in leaves {
-            Self.contributions(value: leaf.value, path: leaf.path.features, into: &scratch)
-            let directions = leaf.path.directions
+            let own = leaf.path
+            let leafDepth = own.features.count, splitCount = own.length
+            setValues += (1 << leafDepth) * leafDepth
+            Self.contributions(value: leaf.value, path: own.features, into: &scratch)
+            // The set each pattern of splits the row leaves the leaf's path by gives (bit `splitCount − 1 − i` for the
+            // path's `i`-th split): every feature but those of such a split.
+            let patterns = 1 << splitCount
+            if scratch.sets.count < patterns { scratch.sets = [Int](repeating: 0, count: patterns) }
+            scratch.sets[0] = (1 << leafDepth) - 1
+            for away in 1..<max(patterns, 1) {
+                let split = splitCount - 1 - away.trailingZeroBitCount
+                let position = Int((own.positions &>> (4 &* UInt64(split))) & 15)
+                scratch.sets[away] = scratch.sets[away & (away &- 1)] & ~(1 &<< position)
+            }
+            let targets = own.features.map { element in features.firstIndex(of: element.feature)! }
+            // Each of the leaf's own outcome patterns, then each value of the index bits off its path.
+            let free = length - splitCount, gap = leaf.gap ?? 0
             table.withUnsafeMutableBufferPointer { table in
                 scratch.contributions.withUnsafeBufferPointer { values in
                     scratch.sets.withUnsafeBufferPointer { sets in
-                        for outcome in 0..<outcomes {
-                            let row = table.baseAddress! + start + outcome * depth
-                            let source = values.baseAddress! + sets[outcome ^ directions] * depth
-                            for position in 0..<depth { row[position] += source[position] }
+                        targets.withUnsafeBufferPointer { targets in
+                            for pattern in 0..<patterns {
+                                let source = values.baseAddress! + sets[pattern ^ own.directions] &* leafDepth
+                                let high = (pattern &>> gap) &<< (free &+ gap), low = pattern & ((1 &<< gap) &- 1)
+                                for other in 0..<(1 &<< free) {
+                                    let outcome = high | other &<< gap | low
+                                    let row = table.baseAddress! + (start &+ outcome &* depth)
+                                    for position in 0..<leafDepth { row[targets[position]] += source[position] }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        return setValues
     }
 
     /// `k!(d−k−1)!/d!`, the Shapley weight of a coalition of `k` of `d` features, by `d` then `k`.
@@ -238,38 +315,43 @@ struct TreeSHAPPathTables: Sendable {
             scratch.contributions = [Double](repeating: 0, count: size * depth)
         }
         let weights = Self.weights[depth]
-        let zeros = path.map(\.zero)
         scratch.polynomials.withUnsafeMutableBufferPointer { polynomials in
             scratch.shares.withUnsafeMutableBufferPointer { shares in
                 scratch.contributions.withUnsafeMutableBufferPointer { table in
-                    let polynomials = polynomials.baseAddress!
-                    polynomials[0] = 1
-                    for set in 1..<size {
-                        // Π_{j∈A} (x + z_j) from A without its lowest feature; the degree is |A|.
-                        let zero = zeros[set.trailingZeroBitCount]
-                        let previous = polynomials + (set & (set - 1)) * stride, current = polynomials + set * stride
-                        let members = set.nonzeroBitCount
-                        current[0] = previous[0] * zero
-                        for power in Swift.stride(from: 1, to: members, by: 1) {
-                            current[power] = previous[power] * zero + previous[power - 1]
+                    weights.withUnsafeBufferPointer { weights in
+                        let polynomials = polynomials.baseAddress!, shares = shares.baseAddress!
+                        let table = table.baseAddress!, weights = weights.baseAddress!
+                        polynomials[0] = 1
+                        for set in 1..<size {
+                            // Π_{j∈A} (x + z_j) from A without its lowest feature; its degree is |A|.
+                            let zero = path[set.trailingZeroBitCount].zero
+                            let previous = polynomials + (set & (set - 1)) &* stride
+                            let current = polynomials + set &* stride
+                            let members = set.nonzeroBitCount
+                            current[0] = previous[0] * zero
+                            var power = 1
+                            while power < members {
+                                current[power] = previous[power] * zero + previous[power - 1]
+                                power += 1
+                            }
+                            current[members] = previous[members - 1]
                         }
-                        current[members] = previous[members - 1]
-                    }
-                    for set in 0..<size {
-                        let coefficients = polynomials + set * stride
-                        var total = 0.0
-                        for members in 0...min(set.nonzeroBitCount, depth - 1) {
-                            total += weights[members] * coefficients[members]
+                        for set in 0..<size {
+                            let coefficients = polynomials + set &* stride
+                            var total = 0.0
+                            for members in 0...min(set.nonzeroBitCount, depth - 1) {
+                                total += weights[members] * coefficients[members]
+                            }
+                            // Π_{j∉A} z_j: the constant term of the complement's polynomial.
+                            shares[set] = value * polynomials[(size - 1 - set) &* stride] * total
                         }
-                        // Π_{j∉A} z_j: the constant term of the complement's polynomial.
-                        shares[set] = value * polynomials[(size - 1 - set) * stride] * total
-                    }
-                    for set in 0..<size {
                         for position in 0..<depth {
-                            let bit = 1 << position
-                            let zero = zeros[position]
-                            table[set * depth + position] =
-                                set & bit != 0 ? (1 - zero) / zero * shares[set ^ bit] : -shares[set]
+                            let bit = 1 &<< position
+                            let zero = path[position].zero, ratio = (1 - zero) / zero
+                            for set in 0..<size {
+                                table[set &* depth + position] =
+                                    set & bit != 0 ? ratio * shares[set ^ bit] : -shares[set]
+                            }
                         }
                     }
                 }
