@@ -123,8 +123,8 @@ struct TreeSHAPPathTables: Sendable {
         _ tree: ArraySlice<TreeSHAP.Node>, root: Int, rows: Int, budget: Int, scratch: inout Scratch
     ) -> Bool {
         let count = tree.count
-        // Costs first, from the path lengths alone: the tables' `Σ 2^D (D + 1)` (two passes) against the recursion's
-        // `rows × Σ (D + 1)²`.
+        // Costs first, from the path lengths alone: the tables' `Σ 2^(D+1) (D + 1)` against the recursion's
+        // `rows × Σ (D + 1)²` (on 100 trees of depth 6, building them took what the recursion spends on 15 rows).
         var lengths = [Int](repeating: 0, count: count)
         var build = 0, recursive = 0, longest = 0
         for index in 0..<count {

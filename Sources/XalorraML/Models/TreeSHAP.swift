@@ -151,9 +151,10 @@ public struct TreeSHAP: Sendable {
         return (means[root] ?? 0, deepest, work)
     }
 
-    /// From this many rows on, leaf tables (``TreeSHAPPathTables``, else ``TreeSHAPTables``) are built first: they
-    /// cost about as much as explaining a few rows recursively, and make each row tens of times faster.
-    static let tableRows = 8
+    /// From this many rows on, leaf tables (``TreeSHAPPathTables``, else ``TreeSHAPTables``) are built first, for the
+    /// trees where they cost less than the recursion on these rows: on 100 trees of depth 6, building them took what
+    /// the recursion spends on 15 rows (5 ms), and each row then took 5 µs instead of 350.
+    static let tableRows = 16
 
     /// Explains `output.count / (featureCount + 1)` rows of `featureCount` values stored one after another: each row's
     /// `featureCount` contributions followed by its bias, which together sum to the row's margin.
