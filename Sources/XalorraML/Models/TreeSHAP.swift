@@ -181,7 +181,7 @@ public struct TreeSHAP: Sendable {
         // Rows go through the trees in blocks: each tree's tables stay in cache while it explains the whole block.
         // The block is kept row by row (for the recursion and tables by sets) and feature by feature (for tables by
         // path outcomes, whose splits compare a whole block's values at once).
-        let blockSize = Self.blockSize
+        let blockSize = min(max(count, 1), Self.blockSize(width: width))
         let block = UnsafeMutablePointer<Double>.allocate(capacity: max(blockSize * width, 1))
         defer { block.deallocate() }
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: max(blockSize * width, 1))
@@ -235,8 +235,9 @@ public struct TreeSHAP: Sendable {
         }
     }
 
-    /// Rows explained together, tree by tree.
-    static let blockSize = 64
+    /// Rows explained together, tree by tree: 256 (measured fastest of 32 to 1,024 on 20 features), fewer for wide
+    /// rows, so that a block's values take at most 512 KiB (twice: by row and by feature).
+    static func blockSize(width: Int) -> Int { min(256, max(16, 65_536 / max(width, 1))) }
 
     /// Algorithm 2's RECURSE: extends the path with the parent's split, adds the leaf's share to each feature on
     /// the path at a leaf, else follows the row's ("hot") and the other ("cold") child.
