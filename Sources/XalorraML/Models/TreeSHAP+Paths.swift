@@ -101,6 +101,8 @@ struct TreeSHAPPathTables: Sendable {
         var contributions: [Double] = []
         /// Per pattern of splits a row leaves a leaf's path by, the set of features left.
         var sets: [Int] = []
+        /// The path `sets` was computed for: its positions, splits and distinct features.
+        var setsShape: (UInt64, Int, Int) = (0, -1, 0)
     }
 
     /// A leaf on its way into an entry: its path and value. Its path's outcomes are the top bits of the entry's index,
@@ -260,13 +262,17 @@ struct TreeSHAPPathTables: Sendable {
             Self.contributions(value: leaf.value, path: own.features, into: &scratch)
             // The set each pattern of splits the row leaves the leaf's path by gives (bit `splitCount − 1 − i` for the
             // path's `i`-th split): every feature but those of such a split.
+            // Sibling leaves share their path's shape, so the sets of the last leaf often serve.
             let patterns = 1 << splitCount
-            if scratch.sets.count < patterns { scratch.sets = [Int](repeating: 0, count: patterns) }
-            scratch.sets[0] = (1 << leafDepth) - 1
-            for away in 1..<max(patterns, 1) {
-                let split = splitCount - 1 - away.trailingZeroBitCount
-                let position = Int((own.positions &>> (4 &* UInt64(split))) & 15)
-                scratch.sets[away] = scratch.sets[away & (away &- 1)] & ~(1 &<< position)
+            if scratch.setsShape != (own.positions, splitCount, leafDepth) {
+                if scratch.sets.count < patterns { scratch.sets = [Int](repeating: 0, count: patterns) }
+                scratch.sets[0] = (1 << leafDepth) - 1
+                for away in 1..<max(patterns, 1) {
+                    let split = splitCount - 1 - away.trailingZeroBitCount
+                    let position = Int((own.positions &>> (4 &* UInt64(split))) & 15)
+                    scratch.sets[away] = scratch.sets[away & (away &- 1)] & ~(1 &<< position)
+                }
+                scratch.setsShape = (own.positions, splitCount, leafDepth)
             }
             let targets = own.features.map { element in features.firstIndex(of: element.feature)! }
             // Each of the leaf's own outcome patterns, then each value of the index bits off its path.
@@ -292,6 +298,12 @@ struct TreeSHAPPathTables: Sendable {
         return setValues
     }
 
+    /// The number of features in each set of up to ``TreeSHAPTables/maxPathFeatures`` (a table: `nonzeroBitCount`
+    /// counts bit by bit where the target has no popcount instruction).
+    private static let memberCounts: [UInt8] = (0..<(1 << TreeSHAPTables.maxPathFeatures)).map {
+        UInt8($0.nonzeroBitCount)
+    }
+
     /// `k!(d−k−1)!/d!`, the Shapley weight of a coalition of `k` of `d` features, by `d` then `k`.
     private static let weights: [[Double]] = (0...TreeSHAPTables.maxPathFeatures).map { depth in
         func factorial(_ n: Int) -> Double { n < 2 ? 1 : (2...n).reduce(1.0) { $0 * Double($1) } }
@@ -314,7 +326,7 @@ struct TreeSHAPPathTables: Sendable {
         if scratch.contributions.count < size * depth {
             scratch.contributions = [Double](repeating: 0, count: size * depth)
         }
-        let weights = Self.weights[depth]
+        let weights = Self.weights[depth], memberCounts = Self.memberCounts
         scratch.polynomials.withUnsafeMutableBufferPointer { polynomials in
             scratch.shares.withUnsafeMutableBufferPointer { shares in
                 scratch.contributions.withUnsafeMutableBufferPointer { table in
@@ -327,7 +339,7 @@ struct TreeSHAPPathTables: Sendable {
                             let zero = path[set.trailingZeroBitCount].zero
                             let previous = polynomials + (set & (set - 1)) &* stride
                             let current = polynomials + set &* stride
-                            let members = set.nonzeroBitCount
+                            let members = Int(memberCounts[set])
                             current[0] = previous[0] * zero
                             var power = 1
                             while power < members {
@@ -339,7 +351,7 @@ struct TreeSHAPPathTables: Sendable {
                         for set in 0..<size {
                             let coefficients = polynomials + set &* stride
                             var total = 0.0
-                            for members in 0...min(set.nonzeroBitCount, depth - 1) {
+                            for members in 0...min(Int(memberCounts[set]), depth - 1) {
                                 total += weights[members] * coefficients[members]
                             }
                             // Π_{j∉A} z_j: the constant term of the complement's polynomial.
