@@ -64,10 +64,17 @@ struct TreeSHAPTables: Sendable {
 
     /// Tables for the trees at `ranges` of `nodes`, for explaining `rows` rows: a tree whose tables would cost more to
     /// build than the recursive algorithm spends on those rows keeps the recursive algorithm.
-    init(_ nodes: [TreeSHAP.Node], ranges: [Range<Int>], rows: Int) {
-        for range in ranges {
+    /// - Parameters:
+    ///   - skip: per tree, `true` for one explained otherwise (by ``TreeSHAPPathTables``): left out.
+    ///   - budget: the most table values, all trees together.
+    init(_ nodes: [TreeSHAP.Node], ranges: [Range<Int>], rows: Int, skip: [Bool] = [], budget: Int = maxTableValues) {
+        for (tree, range) in ranges.enumerated() {
+            if tree < skip.count, skip[tree] {
+                trees.append(nil)
+                continue
+            }
             let mark = (splits.count, leaves.count, path.count, table.count)
-            if add(nodes[range], root: range.lowerBound, rows: rows) {
+            if add(nodes[range], root: range.lowerBound, rows: rows, budget: budget) {
                 trees.append(Tree(splits: mark.0..<splits.count, leaves: mark.1..<leaves.count))
             } else {
                 splits.removeSubrange(mark.0...)
@@ -80,7 +87,7 @@ struct TreeSHAPTables: Sendable {
     }
 
     /// Adds one tree; `false` when it cannot be tabled or is not worth it.
-    private mutating func add(_ tree: ArraySlice<TreeSHAP.Node>, root: Int, rows: Int) -> Bool {
+    private mutating func add(_ tree: ArraySlice<TreeSHAP.Node>, root: Int, rows: Int, budget: Int) -> Bool {
         let count = tree.count
         // Costs first, from the depths alone: the tables' `Σ 3^d` against the recursion's `rows × Σ (d + 1)²`.
         var depths = [Int](repeating: 0, count: count)
@@ -101,7 +108,7 @@ struct TreeSHAPTables: Sendable {
             }
         }
         guard build <= rows.multipliedReportingOverflow(by: recursive).partialValue || rows > 1 << 20,
-            table.count + values <= Self.maxTableValues
+            table.count + values <= budget
         else { return false }
         // Each node's path: its distinct features with their zero fractions, built parent to child.
         var paths = [[(feature: Int32, zero: Double)]](repeating: [], count: count)
