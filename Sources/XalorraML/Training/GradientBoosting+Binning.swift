@@ -28,6 +28,69 @@ extension GradientBoosting {
         /// itself, and the other values fill bins of about equal row counts.
         init(sorted values: UnsafeBufferPointer<Double>, hasMissing: Bool, maxBins: Int) {
             self.hasMissing = hasMissing
+            let (distinct, counts) = Self.distinctValues(values)
+            guard distinct.count > 1 else { return }
+            cuts = Self.greedyCuts(distinct[...], counts[...], maxBins: maxBins, minDataInBin: 0)
+        }
+
+        /// LightGBM's bins (its `BinMapper::FindBin` for a numerical feature) for the ascending non-missing `values`
+        /// of a column, at most `maxBins` bins in all (the missing bin included, when there is one):
+        ///
+        /// * zero is a bin of its own, values in (−10⁻³⁵, 10⁻³⁵] (`FindBinWithZeroAsOneBin`); the negative values
+        ///   get their share of the other bins and the positive ones the rest, each binned greedily;
+        /// * a bin holds at least `rules.minDataInBin` rows (`min_data_in_bin`): rarer values join the next ones;
+        /// * a feature no cut of which leaves `rules.minDataInLeaf` rows on both sides is not split at all
+        ///   (`feature_pre_filter`): one bin, its missing values with the rest.
+        init(sorted values: UnsafeBufferPointer<Double>, missingCount: Int, maxBins: Int, rules: LightGBMBinning) {
+            hasMissing = missingCount > 0
+            let (distinct, counts) = Self.distinctValues(values)
+            let limit = hasMissing ? maxBins - 1 : maxBins
+            let zero = Self.zeroThreshold
+            let firstZero = distinct.firstIndex { $0 > -zero } ?? distinct.count
+            let firstPositive = distinct[firstZero...].firstIndex { $0 > zero } ?? distinct.count
+            let negativeRows = counts[..<firstZero].reduce(0, +)
+            let positiveRows = counts[firstPositive...].reduce(0, +)
+            // LightGBM's upper bounds (x <= bound) become cuts (x < cut) one step above them.
+            if firstZero > 0, limit > 1 {
+                let share = Double(negativeRows) / Double(negativeRows + positiveRows) * Double(limit - 1)
+                cuts = Self.greedyCuts(distinct[..<firstZero], counts[..<firstZero], maxBins: max(1, Int(share)),
+                                       minDataInBin: rules.minDataInBin)
+                cuts.append((-zero).nextUp)
+            }
+            if firstPositive < distinct.count, limit - 1 - cuts.count > 0 {
+                let positive = Self.greedyCuts(distinct[firstPositive...], counts[firstPositive...],
+                                               maxBins: limit - 1 - cuts.count, minDataInBin: rules.minDataInBin)
+                cuts.append(zero.nextUp)
+                cuts += positive
+            }
+            // With negative and positive values the zero bin stays, even when no row is zero (as LightGBM's).
+            // feature_pre_filter: some cut must leave enough rows on both sides (missing values are a last bin).
+            let total = values.count + missingCount
+            var below = 0
+            var next = distinct.startIndex
+            var useful = false
+            for cut in cuts {
+                while next < distinct.count, distinct[next] < cut {
+                    below += counts[next]
+                    next += 1
+                }
+                if below >= rules.minDataInLeaf, total - below >= rules.minDataInLeaf {
+                    useful = true
+                    break
+                }
+            }
+            if hasMissing, values.count >= rules.minDataInLeaf, missingCount >= rules.minDataInLeaf { useful = true }
+            if !useful {
+                cuts = []
+                hasMissing = false
+            }
+        }
+
+        /// LightGBM's `kZeroThreshold`: values within it of zero are zero to its binning.
+        static let zeroThreshold = 1e-35
+
+        /// The distinct values of ascending `values` and how many times each occurs.
+        private static func distinctValues(_ values: UnsafeBufferPointer<Double>) -> (values: [Double], counts: [Int]) {
             var distinct: [Double] = []
             var counts: [Int] = []
             for value in values {
@@ -38,12 +101,34 @@ extension GradientBoosting {
                     counts.append(1)
                 }
             }
-            guard distinct.count > 1 else { return }
+            return (distinct, counts)
+        }
+
+        /// LightGBM's `GreedyFindBin`: cuts putting ascending `distinct` values (occurring `counts` times) into at
+        /// most `maxBins` bins. With few distinct values each gets a bin, but a bin closes only once it holds
+        /// `minDataInBin` rows; otherwise a value holding at least a bin's share of the rows gets a bin to itself,
+        /// and the other values fill bins of about equal row counts.
+        static func greedyCuts(
+            _ distinct: ArraySlice<Double>, _ counts: ArraySlice<Int>, maxBins: Int, minDataInBin: Int
+        ) -> [Double] {
+            let distinct = Array(distinct)
+            let counts = Array(counts)
+            var cuts: [Double] = []
+            guard distinct.count > 1 else { return cuts }
             if distinct.count <= maxBins {
-                cuts = (1..<distinct.count).map { Self.cut(between: distinct[$0 - 1], and: distinct[$0]) }
-                return
+                var inBin = 0
+                for index in 0..<(distinct.count - 1) {
+                    inBin += counts[index]
+                    guard inBin >= minDataInBin else { continue }
+                    cuts.append(Self.cut(between: distinct[index], and: distinct[index + 1]))
+                    inBin = 0
+                }
+                return cuts
             }
-            var restRows = Double(values.count)
+            let rows = counts.reduce(0, +)
+            var maxBins = maxBins
+            if minDataInBin > 0 { maxBins = max(1, min(maxBins, rows / minDataInBin)) }
+            var restRows = Double(rows)
             var restBins = Double(maxBins)
             var meanBinSize = restRows / restBins
             let isBig = counts.map { Double($0) >= meanBinSize }
@@ -67,6 +152,7 @@ extension GradientBoosting {
                     meanBinSize = restRows / max(restBins, 1)
                 }
             }
+            return cuts
         }
 
         /// A threshold `t` with `a < t <= b`: the midpoint unless rounding (or infinity) puts it outside.
@@ -124,6 +210,15 @@ extension GradientBoosting {
         }
     }
 
+    /// LightGBM's binning rules (``FeatureBins/init(sorted:missingCount:maxBins:rules:)``): its defaults
+    /// `min_data_in_bin` 3 and `feature_pre_filter` with the training's `min_data_in_leaf`.
+    struct LightGBMBinning: Sendable {
+        /// The fewest rows a bin holds (LightGBM's `min_data_in_bin`).
+        var minDataInBin = 3
+        /// A feature is dropped when no cut leaves this many rows on both sides (LightGBM's `min_data_in_leaf`).
+        var minDataInLeaf: Int
+    }
+
     /// The training rows' features as bin indices (`UInt8` when every feature has at most 256 bins), stored one
     /// feature after another so a histogram reads a single column.
     struct BinnedColumns<Bin: FixedWidthInteger & UnsignedInteger> {
@@ -137,8 +232,9 @@ extension GradientBoosting {
         let storage: [Bin]
 
         /// Bins `data` with at most `maxBins` value bins per feature (fewer when a feature's missing bin would not
-        /// fit in `Bin`), spreading features over `threads`.
-        init(_ data: Dataset, maxBins: Int, threads: Int) {
+        /// fit in `Bin`), spreading features over `threads`; by LightGBM's rules (at most `maxBins` bins in all)
+        /// when `lightGBM` is given.
+        init(_ data: Dataset, maxBins: Int, threads: Int, lightGBM: LightGBMBinning? = nil) {
             let rows = data.rowCount
             let width = data.featureCount
             var features = [FeatureBins](repeating: FeatureBins(), count: width)
@@ -167,10 +263,21 @@ extension GradientBoosting {
                                 column.sort()
                                 let hasMissing = present < rows
                                 let limit = hasMissing ? min(maxBins, Int(Bin.max)) : maxBins
-                                let bins = FeatureBins(sorted: UnsafeBufferPointer(column), hasMissing: hasMissing,
-                                                       maxBins: limit)
+                                let bins = if let lightGBM {
+                                    FeatureBins(sorted: UnsafeBufferPointer(column), missingCount: rows - present,
+                                                maxBins: min(maxBins, Int(Bin.max) + 1), rules: lightGBM)
+                                } else {
+                                    FeatureBins(sorted: UnsafeBufferPointer(column), hasMissing: hasMissing,
+                                                maxBins: limit)
+                                }
                                 features[feature] = bins
-                                bins.assignBins(raw, stride: 1, count: rows, into: storage.baseAddress! + feature * rows)
+                                let target = storage.baseAddress! + feature * rows
+                                if hasMissing, !bins.hasMissing {
+                                    // Dropped by LightGBM's pre-filter: a single bin, missing values included.
+                                    target.update(repeating: 0, count: rows)
+                                } else {
+                                    bins.assignBins(raw, stride: 1, count: rows, into: target)
+                                }
                             }
                         }
                     }

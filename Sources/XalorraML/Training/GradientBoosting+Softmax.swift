@@ -41,11 +41,13 @@ extension GradientBoosting {
         try check(train: train, valid: valid, parameters: parameters, loss: .squaredError)
         let threads = max(parameters.threads, 1)
         if parameters.bins <= 256 {
-            let data = BinnedColumns<UInt8>(train, maxBins: parameters.bins, threads: threads)
+            let data = BinnedColumns<UInt8>(train, maxBins: parameters.bins, threads: threads,
+                                            lightGBM: softmaxBinning(parameters))
             return try boostSoftmax(data, train: train, valid: valid, labels: labels, parameters: parameters,
                                     observer: observer)
         } else {
-            let data = BinnedColumns<UInt16>(train, maxBins: parameters.bins, threads: threads)
+            let data = BinnedColumns<UInt16>(train, maxBins: parameters.bins, threads: threads,
+                                             lightGBM: softmaxBinning(parameters))
             return try boostSoftmax(data, train: train, valid: valid, labels: labels, parameters: parameters,
                                     observer: observer)
         }
@@ -59,7 +61,15 @@ extension GradientBoosting {
         var rules = SplitRules(minSamplesLeaf: Double(parameters.minSamplesLeaf), minHessian: minLeafHessian,
                                l2: parameters.l2)
         rules.hessianCounts = true
+        rules.inheritsUnsplittable = true
+        rules.scansFromTheTop = true
         return rules
+    }
+
+    /// The binning of softmax training: LightGBM's (``LightGBMBinning``), with its `min_data_in_bin` of 3 and its
+    /// pre-filter at `minSamplesLeaf`.
+    static func softmaxBinning(_ parameters: Hyperparameters) -> LightGBMBinning {
+        LightGBMBinning(minDataInLeaf: parameters.minSamplesLeaf)
     }
 
     /// Each row's class index in `labels`.

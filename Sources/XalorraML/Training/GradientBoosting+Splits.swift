@@ -35,6 +35,16 @@ extension GradientBoosting {
         /// `round(hessian × rows / hessian sum)` of the node, rather than its exact rows (the same when the hessian is
         /// constant). Off unless the objective asks for it.
         var hessianCounts = false
+        /// Try a feature at a node only if it had an admissible split with a positive gain at every ancestor, as
+        /// LightGBM does (a `FeatureHistogram`'s `is_splittable`, inherited by the children's histograms): a feature
+        /// that cannot improve a node is not searched below it. Off unless the objective asks for it.
+        var inheritsUnsplittable = false
+        /// Scan a feature without missing values from its last bin down, as LightGBM does: the right side's sums
+        /// are accumulated and the left's are the node's minus them, and among equal gains the highest threshold
+        /// wins. Where a node has no row in some bins, the cut then sits just below the right side's lowest value
+        /// rather than just above the left side's highest, which decides where unseen values between them go.
+        /// Off unless the objective asks for it.
+        var scansFromTheTop = false
 
         /// The structure score `G²/(H+λ)` a split's gain is made of.
         @inline(__always)
@@ -92,6 +102,29 @@ extension GradientBoosting {
             }
 
             let lastValueBin = bins.valueBinCount - 1
+            if scansFromTheTop, missing.count == 0 {
+                // LightGBM's reverse scan: bin `bin` and above go right.
+                var right = Totals()
+                var rightRules = 0.0
+                for bin in Swift.stride(from: lastValueBin, through: 1, by: -1) {
+                    let slot = histogram + stride * bin
+                    right.gradient += slot[0]
+                    right.hessian += slot[hessianSlot]
+                    right.count += slot[countSlot]
+                    rightRules += rulesCount(slot)
+                    guard rightRules >= minSamplesLeaf, right.hessian >= minHessian else { continue }
+                    let leftRules = totals.count - rightRules
+                    let left = Totals(gradient: totals.gradient - right.gradient, hessian: totals.hessian - right.hessian,
+                                      count: totals.count - right.count)
+                    guard leftRules >= minSamplesLeaf, left.hessian >= minHessian else { break }
+                    let gain = score(left.gradient, left.hessian) + score(right.gradient, right.hessian) - parentScore
+                    if gain > best.gain {
+                        best = Split(gain: gain, feature: feature, bin: bin - 1,
+                                     defaultLeft: left.count >= right.count, left: left)
+                    }
+                }
+                return best
+            }
             for bin in 0...lastValueBin {
                 let slot = histogram + stride * bin
                 prefix.gradient += slot[0]

@@ -10,7 +10,9 @@ extension GradientBoosting {
     ///
     /// Each node owns a range of `rows`, which a split partitions stably in place. A node's histogram is built for
     /// the smaller child only; the larger child's is the parent's minus it, computed in the parent's buffer. Nodes
-    /// are grown depth first, so at most `maxDepth + 2` histograms are alive at once.
+    /// are grown depth first, so at most `maxDepth + 2` histograms are alive at once. Beside each histogram lie its
+    /// node's per-feature "splittable" flags (``SplitRules/inheritsUnsplittable``), read when its children are
+    /// evaluated.
     final class TreeGrower<Bin: FixedWidthInteger & UnsignedInteger> {
         let data: BinnedColumns<Bin>
         let rules: SplitRules
@@ -29,6 +31,9 @@ extension GradientBoosting {
         /// Per-feature best splits of the two children being evaluated.
         private let candidates: UnsafeMutablePointer<Split>
         private var histograms: [UnsafeMutablePointer<Double>] = []
+        /// Per histogram buffer: whether each feature had a split at the node owning it (all true when
+        /// ``SplitRules/inheritsUnsplittable`` is off).
+        private var splittable: [UnsafeMutablePointer<Bool>] = []
         private var freeHistograms: [Int] = []
 
         init(data: BinnedColumns<Bin>, rules: SplitRules, maxDepth: Int, learningRate: Double, threads: Int,
@@ -56,6 +61,7 @@ extension GradientBoosting {
             orderedHessians.deallocate()
             candidates.deallocate()
             for histogram in histograms { histogram.deallocate() }
+            for flags in splittable { flags.deallocate() }
         }
 
         /// A node being grown.
@@ -162,9 +168,22 @@ extension GradientBoosting {
             let featureCount = data.features.count
             let smallBase = histograms[smallHistogram]
             let largeBase = largeSplittable ? histograms[largeHistogram] : smallBase
+            // The parent's flags; the small child's buffer may be the parent's own (when the large child is not
+            // split), and the large child's is: each feature's flag is read before it is written.
+            let parentFlags = splittable[parentHistogram]
+            let smallFlags = splittable[smallHistogram]
+            let inherits = rules.inheritsUnsplittable
             let candidates = self.candidates
             parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
                 for feature in range {
+                    guard !inherits || parentFlags[feature] else {
+                        // Not searched in either child nor below: its histogram slices are left stale, unread.
+                        candidates[feature] = Split()
+                        candidates[featureCount + feature] = Split()
+                        smallFlags[feature] = false
+                        parentFlags[feature] = false
+                        continue
+                    }
                     self.accumulate(feature: feature, columns: columns, rows: UnsafePointer(smallRows), count: count,
                                     gradients: self.orderedGradients, hessians: self.orderedHessians, into: smallBase)
                     if largeSplittable { self.subtract(feature: feature, from: largeBase, smallBase) }
@@ -172,6 +191,8 @@ extension GradientBoosting {
                         ? self.bestSplit(feature: feature, histogram: smallBase, totals: small.totals) : Split()
                     candidates[featureCount + feature] = largeSplittable
                         ? self.bestSplit(feature: feature, histogram: largeBase, totals: large.totals) : Split()
+                    smallFlags[feature] = !inherits || candidates[feature].isValid
+                    if largeSplittable { parentFlags[feature] = !inherits || candidates[featureCount + feature].isValid }
                 }
             }
             small.split = Self.best(of: UnsafeBufferPointer(start: candidates, count: featureCount))
@@ -196,12 +217,15 @@ extension GradientBoosting {
         ) -> Split {
             let featureCount = data.features.count
             let base = histograms[histogram]
+            let flags = splittable[histogram]
+            let inherits = rules.inheritsUnsplittable
             let candidates = self.candidates
             parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
                 for feature in range {
                     self.accumulate(feature: feature, columns: columns, rows: rows, count: count,
                                     gradients: gradients, hessians: hessians, into: base)
                     candidates[feature] = self.bestSplit(feature: feature, histogram: base, totals: totals)
+                    flags[feature] = !inherits || candidates[feature].isValid
                 }
             }
             return Self.best(of: UnsafeBufferPointer(start: candidates, count: featureCount))
@@ -246,6 +270,9 @@ extension GradientBoosting {
         private func takeHistogram() -> Int {
             if let free = freeHistograms.popLast() { return free }
             histograms.append(.allocate(capacity: max(stride * data.totalBins, 1)))
+            let flags = UnsafeMutablePointer<Bool>.allocate(capacity: max(data.features.count, 1))
+            flags.initialize(repeating: true, count: max(data.features.count, 1))
+            splittable.append(flags)
             return histograms.count - 1
         }
 
