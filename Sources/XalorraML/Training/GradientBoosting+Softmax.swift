@@ -72,6 +72,20 @@ extension GradientBoosting {
         LightGBMBinning(minDataInLeaf: parameters.minSamplesLeaf)
     }
 
+    /// The softmax of `count` margins in place, as LightGBM's `Common::Softmax` computes it (the exponentials'
+    /// sum is rounded to a 32-bit float before dividing), so that training's gradients are LightGBM's to the bit.
+    static func lightGBMSoftmax(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        var largest = values[0]
+        for index in 1..<max(count, 1) { largest = max(values[index], largest) }
+        var sum = 0.0
+        for index in 0..<count {
+            values[index] = exp(values[index] - largest)
+            sum += values[index]
+        }
+        let divisor = Double(Float(sum))
+        for index in 0..<count { values[index] /= divisor }
+    }
+
     /// Each row's class index in `labels`.
     static func classIndices(_ target: [Double], labels: [Double]) -> [Int] {
         var index: [Double: Int] = [:]
@@ -127,10 +141,12 @@ extension GradientBoosting {
                         withUnsafeTemporaryAllocation(of: Double.self, capacity: classCount) { p in
                             for row in 0..<count {
                                 for k in 0..<classCount { p[k] = margins[row * classCount + k] }
-                                TreeEnsemble.softmax(p.baseAddress!, count: classCount)
+                                lightGBMSoftmax(p.baseAddress!, count: classCount)
+                                // LightGBM keeps gradients and hessians as 32-bit floats (its score_t).
                                 for k in 0..<classCount {
-                                    gradients[k * count + row] = classes[row] == k ? p[k] - 1 : p[k]
-                                    hessians[k * count + row] = max(factor * p[k] * (1 - p[k]), 1e-16)
+                                    let gradient = classes[row] == k ? p[k] - 1 : p[k]
+                                    gradients[k * count + row] = Double(Float(gradient))
+                                    hessians[k * count + row] = Double(Float(factor * p[k] * (1 - p[k])))
                                 }
                             }
                         }

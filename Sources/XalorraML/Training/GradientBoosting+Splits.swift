@@ -18,6 +18,10 @@ extension GradientBoosting {
         var defaultLeft = true
         /// The left child's statistics.
         var left = Totals()
+        /// LightGBM's arithmetic (``SplitRules/scansFromTheTop``): the right child's statistics, and the hessian
+        /// sums each child's leaf value is computed with (a hair above its statistics' by LightGBM's ε's); nil
+        /// otherwise (the right child is the node minus the left, and values come from the statistics).
+        var lightGBMChildren: (right: Totals, leftOutputHessian: Double, rightOutputHessian: Double)?
 
         /// Whether there is a split to make.
         var isValid: Bool { feature >= 0 }
@@ -43,7 +47,9 @@ extension GradientBoosting {
         /// are accumulated and the left's are the node's minus them, and among equal gains the highest threshold
         /// wins. Where a node has no row in some bins, the cut then sits just below the right side's lowest value
         /// rather than just above the left side's highest, which decides where unseen values between them go.
-        /// Off unless the objective asks for it.
+        /// The sums follow LightGBM's arithmetic to the bit (its ε = 10⁻¹⁵ added to hessian sums, the children's
+        /// sums derived as it derives them), so that splits of equal gain on different features (frequent on
+        /// small integer features) are decided as LightGBM decides them. Off unless the objective asks for it.
         var scansFromTheTop = false
 
         /// The structure score `G²/(H+λ)` a split's gain is made of.
@@ -103,27 +109,9 @@ extension GradientBoosting {
 
             let lastValueBin = bins.valueBinCount - 1
             if scansFromTheTop, missing.count == 0 {
-                // LightGBM's reverse scan: bin `bin` and above go right.
-                var right = Totals()
-                var rightRules = 0.0
-                for bin in Swift.stride(from: lastValueBin, through: 1, by: -1) {
-                    let slot = histogram + stride * bin
-                    right.gradient += slot[0]
-                    right.hessian += slot[hessianSlot]
-                    right.count += slot[countSlot]
-                    rightRules += rulesCount(slot)
-                    guard rightRules >= minSamplesLeaf, right.hessian >= minHessian else { continue }
-                    let leftRules = totals.count - rightRules
-                    let left = Totals(gradient: totals.gradient - right.gradient, hessian: totals.hessian - right.hessian,
-                                      count: totals.count - right.count)
-                    guard leftRules >= minSamplesLeaf, left.hessian >= minHessian else { break }
-                    let gain = score(left.gradient, left.hessian) + score(right.gradient, right.hessian) - parentScore
-                    if gain > best.gain {
-                        best = Split(gain: gain, feature: feature, bin: bin - 1,
-                                     defaultLeft: left.count >= right.count, left: left)
-                    }
-                }
-                return best
+                return bestSplitFromTheTop(feature: feature, lastBin: lastValueBin, histogram: histogram,
+                                           stride: stride, hessianSlot: hessianSlot, countSlot: countSlot,
+                                           estimated: estimated, totals: totals)
             }
             for bin in 0...lastValueBin {
                 let slot = histogram + stride * bin
@@ -147,6 +135,53 @@ extension GradientBoosting {
                 }
             }
             return best
+        }
+
+        /// LightGBM's ε (`kEpsilon`), added to hessian sums in its split search.
+        static let epsilon = 1e-15
+
+        /// LightGBM's reverse scan of a feature without missing values (`FindBestThresholdSequentially` with
+        /// `REVERSE`), in its arithmetic: bins `b + 1...lastBin` go right for the split at bin `b`, the right side's
+        /// sums are accumulated from the top (its hessian from ε), the left's are the node's (its hessian plus 2ε)
+        /// minus them, and the first of equal gains, the highest threshold, is kept.
+        func bestSplitFromTheTop(
+            feature: Int, lastBin: Int, histogram: UnsafePointer<Double>, stride: Int, hessianSlot: Int, countSlot: Int,
+            estimated: Bool, totals: Totals
+        ) -> Split {
+            let epsilon = Self.epsilon
+            let sumHessian = totals.hessian + 2 * epsilon
+            let rowsPerHessian = totals.count / sumHessian
+            let parentScore = score(totals.gradient, sumHessian)
+            var rightGradient = 0.0
+            var rightHessian = epsilon
+            var rightCount = 0.0
+            var rightRules = 0.0
+            var best: (score: Double, bin: Int, gradient: Double, hessian: Double, count: Double)?
+            var bestScore = -Double.infinity
+            for bin in Swift.stride(from: lastBin, through: 1, by: -1) {
+                let slot = histogram + stride * bin
+                rightGradient += slot[0]
+                rightHessian += slot[hessianSlot]
+                rightCount += slot[countSlot]
+                rightRules += estimated ? (slot[hessianSlot] * rowsPerHessian + 0.5).rounded(.down) : slot[countSlot]
+                guard rightRules >= minSamplesLeaf, rightHessian >= minHessian else { continue }
+                guard totals.count - rightRules >= minSamplesLeaf else { break }
+                let leftHessian = sumHessian - rightHessian
+                guard leftHessian >= minHessian else { break }
+                let leftGradient = totals.gradient - rightGradient
+                let current = score(leftGradient, leftHessian) + score(rightGradient, rightHessian)
+                guard current > parentScore, current > bestScore else { continue }
+                bestScore = current
+                best = (current, bin - 1, leftGradient, leftHessian, totals.count - rightCount)
+            }
+            guard let best else { return Split() }
+            let left = Totals(gradient: best.gradient, hessian: best.hessian - epsilon, count: best.count)
+            let right = Totals(gradient: totals.gradient - best.gradient, hessian: sumHessian - best.hessian - epsilon,
+                               count: totals.count - best.count)
+            var split = Split(gain: best.score - parentScore, feature: feature, bin: best.bin,
+                              defaultLeft: left.count >= right.count, left: left)
+            split.lightGBMChildren = (right, best.hessian, sumHessian - best.hessian)
+            return split
         }
     }
 }

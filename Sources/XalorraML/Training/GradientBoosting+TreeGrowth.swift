@@ -75,6 +75,9 @@ extension GradientBoosting {
             /// Its histogram buffer while it may still be split, else -1.
             var histogram = -1
             var split = Split()
+            /// The hessian sum its leaf value is computed with: its statistics' unless LightGBM's arithmetic gave
+            /// another (``Split/lightGBMChildren``).
+            var outputHessian: Double?
         }
 
         /// Grows a tree for `gradients` and `hessians` (ignored when constant) over the bin `columns`.
@@ -104,7 +107,8 @@ extension GradientBoosting {
             while let node = stack.popLast() {
                 tree.cover[node.index] = node.totals.hessian
                 guard node.split.isValid else {
-                    let value = -node.totals.gradient / (node.totals.hessian + rules.l2) * learningRate
+                    let value = -node.totals.gradient / ((node.outputHessian ?? node.totals.hessian) + rules.l2)
+                        * learningRate
                     tree.value[node.index] = value
                     leaves.append(Leaf(begin: node.begin, end: node.end, value: value))
                     releaseHistogram(node.histogram)
@@ -125,10 +129,17 @@ extension GradientBoosting {
                 rightTotals.gradient -= split.left.gradient
                 rightTotals.hessian -= leftTotals.hessian
                 rightTotals.count = Double(node.end - middle)
+                var leftOutput: Double?
+                var rightOutput: Double?
+                if let exact = split.lightGBMChildren {
+                    rightTotals.gradient = exact.right.gradient
+                    rightTotals.hessian = exact.right.hessian
+                    (leftOutput, rightOutput) = (exact.leftOutputHessian, exact.rightOutputHessian)
+                }
                 var leftChild = Node(begin: node.begin, end: middle, depth: node.depth + 1, totals: leftTotals,
-                                     index: leftIndex)
+                                     index: leftIndex, outputHessian: leftOutput)
                 var rightChild = Node(begin: middle, end: node.end, depth: node.depth + 1, totals: rightTotals,
-                                      index: rightIndex)
+                                      index: rightIndex, outputHessian: rightOutput)
                 evaluateChildren(&leftChild, &rightChild, parentHistogram: node.histogram, columns: columns,
                                  gradients: gradients, hessians: hessians)
                 stack.append(rightChild)
@@ -150,7 +161,10 @@ extension GradientBoosting {
             _ first: inout Node, _ second: inout Node, parentHistogram: Int, columns: UnsafePointer<Bin>,
             gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>
         ) {
-            let firstIsSmall = first.end - first.begin <= second.end - second.begin
+            // LightGBM builds the left child's histogram only when it has fewer rows (the right's on a tie).
+            let firstIsSmall = rules.scansFromTheTop
+                ? first.end - first.begin < second.end - second.begin
+                : first.end - first.begin <= second.end - second.begin
             var small = firstIsSmall ? first : second
             var large = firstIsSmall ? second : first
             let smallSplittable = isSplittable(small)
