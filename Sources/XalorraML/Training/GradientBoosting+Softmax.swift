@@ -72,8 +72,8 @@ extension GradientBoosting {
         LightGBMBinning(minDataInLeaf: parameters.minSamplesLeaf)
     }
 
-    /// The softmax of `count` margins in place, as LightGBM's `Common::Softmax` computes it (the exponentials'
-    /// sum is rounded to a 32-bit float before dividing), so that training's gradients are LightGBM's to the bit.
+    /// The softmax of `count` margins in place, as LightGBM's `Common::Softmax` computes it (the largest found
+    /// first to last, then the exponentials summed in order), so that training's gradients are LightGBM's to the bit.
     static func lightGBMSoftmax(_ values: UnsafeMutablePointer<Double>, count: Int) {
         var largest = values[0]
         for index in 1..<max(count, 1) { largest = max(values[index], largest) }
@@ -82,8 +82,7 @@ extension GradientBoosting {
             values[index] = exp(values[index] - largest)
             sum += values[index]
         }
-        let divisor = Double(Float(sum))
-        for index in 0..<count { values[index] /= divisor }
+        for index in 0..<count { values[index] /= sum }
     }
 
     /// Each row's class index in `labels`.
