@@ -10,6 +10,10 @@ extension GradientBoosting {
         var cuts: [Double] = []
         /// Whether the training rows have a missing value in this feature.
         var hasMissing = false
+        /// LightGBM's `most_freq_bin` when it is not bin 0, else -1: the bin whose histogram sums LightGBM takes as
+        /// the node's minus every other bin's (`Dataset::FixHistogram`) instead of adding its rows. Only LightGBM's
+        /// binning sets it; the split search reproduces LightGBM's rounding with it (``SplitRules/scansFromTheTop``).
+        var fixedBin = -1
 
         /// Bins holding values.
         var valueBinCount: Int { cuts.count + 1 }
@@ -83,7 +87,22 @@ extension GradientBoosting {
             if !useful {
                 cuts = []
                 hasMissing = false
+                return
             }
+            // most_freq_bin: the fullest bin (the first of equals, the missing bin counted last), unless it holds
+            // under 70 % of the rows, then zero's bin.
+            var binRows = [Int](repeating: 0, count: cuts.count + 1)
+            var bin = 0
+            for (value, count) in zip(distinct, counts) {
+                while bin < cuts.count, cuts[bin] <= value { bin += 1 }
+                binRows[bin] += count
+            }
+            if hasMissing { binRows.append(missingCount) }
+            var fullest = 0
+            for index in binRows.indices where binRows[index] > binRows[fullest] { fullest = index }
+            let zeroBin = cuts.firstIndex { $0 > 0 } ?? cuts.count
+            if fullest != zeroBin, Double(binRows[fullest]) / Double(total) < 0.7 { fullest = zeroBin }
+            fixedBin = fullest > 0 ? fullest : -1
         }
 
         /// LightGBM's `kZeroThreshold`: values within it of zero are zero to its binning.

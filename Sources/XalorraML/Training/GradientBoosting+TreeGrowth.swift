@@ -200,6 +200,7 @@ extension GradientBoosting {
                     }
                     self.accumulate(feature: feature, columns: columns, rows: UnsafePointer(smallRows), count: count,
                                     gradients: self.orderedGradients, hessians: self.orderedHessians, into: smallBase)
+                    self.fixHistogram(feature: feature, smallBase, totals: small.totals)
                     if largeSplittable { self.subtract(feature: feature, from: largeBase, smallBase) }
                     candidates[feature] = smallSplittable
                         ? self.bestSplit(feature: feature, histogram: smallBase, totals: small.totals) : Split()
@@ -238,11 +239,30 @@ extension GradientBoosting {
                 for feature in range {
                     self.accumulate(feature: feature, columns: columns, rows: rows, count: count,
                                     gradients: gradients, hessians: hessians, into: base)
+                    self.fixHistogram(feature: feature, base, totals: totals)
                     candidates[feature] = self.bestSplit(feature: feature, histogram: base, totals: totals)
                     flags[feature] = !inherits || candidates[feature].isValid
                 }
             }
             return Self.best(of: UnsafeBufferPointer(start: candidates, count: featureCount))
+        }
+
+        /// LightGBM's `FixHistogram` under its arithmetic (``SplitRules/scansFromTheTop``): a feature's
+        /// ``FeatureBins/fixedBin`` gets the node's gradient and hessian sums minus every other bin's, in bin order,
+        /// as LightGBM computes that bin (its rows are not added), so that the same rounding reaches the split search.
+        @inline(__always)
+        private func fixHistogram(feature: Int, _ histogram: UnsafeMutablePointer<Double>, totals: Totals) {
+            let bins = data.features[feature]
+            guard rules.scansFromTheTop, !constantHessian, bins.fixedBin >= 0 else { return }
+            let slots = histogram + stride * data.offsets[feature]
+            var gradient = totals.gradient
+            var hessian = totals.hessian
+            for bin in 0..<bins.binCount where bin != bins.fixedBin {
+                gradient -= slots[stride * bin]
+                hessian -= slots[stride * bin + 1]
+            }
+            slots[stride * bins.fixedBin] = gradient
+            slots[stride * bins.fixedBin + 1] = hessian
         }
 
         private func bestSplit(feature: Int, histogram: UnsafeMutablePointer<Double>, totals: Totals) -> Split {
