@@ -58,12 +58,13 @@ extension GradientBoosting {
             if firstZero > 0, limit > 1 {
                 let share = Double(negativeRows) / Double(negativeRows + positiveRows) * Double(limit - 1)
                 cuts = Self.greedyCuts(distinct[..<firstZero], counts[..<firstZero], maxBins: max(1, Int(share)),
-                                       minDataInBin: rules.minDataInBin)
+                                       minDataInBin: rules.minDataInBin, lightGBMBounds: true)
                 cuts.append((-zero).nextUp)
             }
             if firstPositive < distinct.count, limit - 1 - cuts.count > 0 {
                 let positive = Self.greedyCuts(distinct[firstPositive...], counts[firstPositive...],
-                                               maxBins: limit - 1 - cuts.count, minDataInBin: rules.minDataInBin)
+                                               maxBins: limit - 1 - cuts.count, minDataInBin: rules.minDataInBin,
+                                               lightGBMBounds: true)
                 cuts.append(zero.nextUp)
                 cuts += positive
             }
@@ -126,12 +127,21 @@ extension GradientBoosting {
         /// LightGBM's `GreedyFindBin`: cuts putting ascending `distinct` values (occurring `counts` times) into at
         /// most `maxBins` bins. With few distinct values each gets a bin, but a bin closes only once it holds
         /// `minDataInBin` rows; otherwise a value holding at least a bin's share of the rows gets a bin to itself,
-        /// and the other values fill bins of about equal row counts.
+        /// and the other values fill bins of about equal row counts. A cut lies midway between two values, or with
+        /// `lightGBMBounds` where LightGBM's bound puts it (one rounding step above the midpoint).
         static func greedyCuts(
-            _ distinct: ArraySlice<Double>, _ counts: ArraySlice<Int>, maxBins: Int, minDataInBin: Int
+            _ distinct: ArraySlice<Double>, _ counts: ArraySlice<Int>, maxBins: Int, minDataInBin: Int,
+            lightGBMBounds: Bool = false
         ) -> [Double] {
             let distinct = Array(distinct)
             let counts = Array(counts)
+            // LightGBM's bound between a and b is the double after (a + b) / 2, taken as x <= bound; a cut (x < cut)
+            // one further step up splits every value the same way (unless a and b are neighbouring doubles).
+            func cut(_ a: Double, _ b: Double) -> Double {
+                guard lightGBMBounds else { return Self.cut(between: a, and: b) }
+                let bound = ((a + b) / 2).nextUp.nextUp
+                return bound > a && bound <= b ? bound : Self.cut(between: a, and: b)
+            }
             var cuts: [Double] = []
             guard distinct.count > 1 else { return cuts }
             if distinct.count <= maxBins {
@@ -139,7 +149,7 @@ extension GradientBoosting {
                 for index in 0..<(distinct.count - 1) {
                     inBin += counts[index]
                     guard inBin >= minDataInBin else { continue }
-                    cuts.append(Self.cut(between: distinct[index], and: distinct[index + 1]))
+                    cuts.append(cut(distinct[index], distinct[index + 1]))
                     inBin = 0
                 }
                 return cuts
@@ -163,7 +173,7 @@ extension GradientBoosting {
                 let full = isBig[index] || inBin >= meanBinSize
                     || (isBig[index + 1] && inBin >= max(1, meanBinSize / 2))
                 guard full else { continue }
-                cuts.append(Self.cut(between: distinct[index], and: distinct[index + 1]))
+                cuts.append(cut(distinct[index], distinct[index + 1]))
                 if cuts.count >= maxBins - 1 { break }
                 inBin = 0
                 if !isBig[index] {
