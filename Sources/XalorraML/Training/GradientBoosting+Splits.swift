@@ -82,6 +82,11 @@ extension GradientBoosting {
                 missing = Totals(gradient: slot[0], hessian: slot[hessianSlot], count: slot[countSlot])
                 missingRules = rulesCount(slot)
             }
+            if scansFromTheTop, missing.count == 0 {
+                return bestSplitFromTheTop(feature: feature, lastBin: bins.valueBinCount - 1, histogram: histogram,
+                                           stride: stride, hessianSlot: hessianSlot, countSlot: countSlot,
+                                           estimated: estimated, totals: totals)
+            }
             // LightGBM counts the right side's rows bin by bin and gives the left the rest of the node's.
             var allRules = missingRules
             if estimated {
@@ -108,11 +113,6 @@ extension GradientBoosting {
             }
 
             let lastValueBin = bins.valueBinCount - 1
-            if scansFromTheTop, missing.count == 0 {
-                return bestSplitFromTheTop(feature: feature, lastBin: lastValueBin, histogram: histogram,
-                                           stride: stride, hessianSlot: hessianSlot, countSlot: countSlot,
-                                           estimated: estimated, totals: totals)
-            }
             for bin in 0...lastValueBin {
                 let slot = histogram + stride * bin
                 prefix.gradient += slot[0]
@@ -135,6 +135,14 @@ extension GradientBoosting {
                 }
             }
             return best
+        }
+
+        /// LightGBM's `Common::RoundInt` of a non-negative `x`, `(int)(x + 0.5)`: a truncating conversion, not a
+        /// call to `round` (a library call on the x86-64 baseline); huge or NaN values take the slow way.
+        @inline(__always)
+        static func roundInt(_ x: Double) -> Double {
+            let shifted = x + 0.5
+            return shifted < 1e15 && shifted > -1e15 ? Double(Int(shifted)) : shifted.rounded(.towardZero)
         }
 
         /// LightGBM's ε (`kEpsilon`), added to hessian sums in its split search.
@@ -163,7 +171,7 @@ extension GradientBoosting {
                 rightGradient += slot[0]
                 rightHessian += slot[hessianSlot]
                 rightCount += slot[countSlot]
-                rightRules += estimated ? (slot[hessianSlot] * rowsPerHessian + 0.5).rounded(.down) : slot[countSlot]
+                rightRules += estimated ? Self.roundInt(slot[hessianSlot] * rowsPerHessian) : slot[countSlot]
                 guard rightRules >= minSamplesLeaf, rightHessian >= minHessian else { continue }
                 guard totals.count - rightRules >= minSamplesLeaf else { break }
                 let leftHessian = sumHessian - rightHessian

@@ -190,8 +190,9 @@ extension GradientBoosting {
             let candidates = self.candidates
             parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
                 for feature in range {
-                    guard !inherits || parentFlags[feature] else {
-                        // Not searched in either child nor below: its histogram slices are left stale, unread.
+                    guard !inherits || parentFlags[feature], self.data.features[feature].binCount > 1 else {
+                        // Not searched in either child nor below (or a single bin): its histogram slices are left
+                        // stale, unread.
                         candidates[feature] = Split()
                         candidates[featureCount + feature] = Split()
                         smallFlags[feature] = false
@@ -237,6 +238,12 @@ extension GradientBoosting {
             let candidates = self.candidates
             parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
                 for feature in range {
+                    guard self.data.features[feature].binCount > 1 else {
+                        // A single bin (a constant feature, or one LightGBM's pre-filter dropped): nothing to split.
+                        candidates[feature] = Split()
+                        flags[feature] = false
+                        continue
+                    }
                     self.accumulate(feature: feature, columns: columns, rows: rows, count: count,
                                     gradients: gradients, hessians: hessians, into: base)
                     self.fixHistogram(feature: feature, base, totals: totals)
