@@ -14,7 +14,7 @@
 // explain_us_per_row (exact TreeSHAP of N test rows, repeated as needed, one thread, best of 3) and
 // leaves_per_tree (what TreeSHAP's cost grows with, to compare with another library's model of the same shape).
 // With --dump-trees PATH, the trained trees are written to PATH as JSON (class margins and, per tree, its node
-// arrays), to compare them node by node with another library's (bench/multiclass_compare.py --dump-dir).
+// arrays), to compare them node by node with another library's (e.g. LightGBM's `dump_model()`).
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,8 @@
 extension GradientBoosting.TreeGrower {
     /// Builds one feature's slice of a histogram: per bin, the sum of gradients, of hessians (unless constant) and
-    /// the row count, over `count` rows (`rows[k]`, or row `k` itself when `rows` is nil, as at the root).
+    /// the row count, over `count` rows (`rows[k]`, or row `k` itself when `rows` is nil, as at the root). Under
+    /// LightGBM's reverse scan with hessian-estimated counts (softmax), a feature without missing values gets no row
+    /// counts, which that scan does not read.
     ///
     /// `gradients[k]` and `hessians[k]` belong to the k-th row listed, so a child's are gathered into contiguous
     /// arrays once and then read in order by every feature.
@@ -13,9 +15,26 @@ extension GradientBoosting.TreeGrower {
         let bins = data.features[feature]
         histogram.update(repeating: 0, count: stride * bins.binCount)
         let column = columns + feature * data.rowCount
-        if rules.scansFromTheTop, !constantHessian, bins.fixedBin < 0, !bins.hasMissing {
-            return accumulateSkippingBinZero(column: column, rows: rows, count: count, gradients: gradients,
-                                             hessians: hessians, into: histogram)
+        if rules.scansFromTheTop, rules.hessianCounts, !constantHessian, !bins.hasMissing {
+            // LightGBM's reverse scan with counts estimated from hessians reads no row count.
+            if bins.fixedBin < 0 {
+                return accumulateSkippingBinZero(column: column, rows: rows, count: count, gradients: gradients,
+                                                 hessians: hessians, into: histogram)
+            }
+            if let rows {
+                for index in 0..<count {
+                    let slot = Int(column[Int(rows[index])]) &* 3
+                    histogram[slot] += gradients[index]
+                    histogram[slot &+ 1] += hessians[index]
+                }
+            } else {
+                for index in 0..<count {
+                    let slot = Int(column[index]) &* 3
+                    histogram[slot] += gradients[index]
+                    histogram[slot &+ 1] += hessians[index]
+                }
+            }
+            return
         }
         switch (constantHessian, rows) {
         case (true, let rows?):
@@ -51,7 +70,7 @@ extension GradientBoosting.TreeGrower {
     /// LightGBM's reverse scan never reads when bin 0 is the most frequent bin (``FeatureBins/fixedBin`` is -1) and
     /// the feature has no missing values: LightGBM does not add them either. Often most rows are in bin 0 (zero,
     /// on sparse features), and adding them all to one slot chains every addition to the one before; those rows
-    /// go to four scratch slots in turn instead, without a branch.
+    /// go to four scratch slots in turn instead, without a branch. No row counts (the scan estimates them).
     @inline(__always)
     private func accumulateSkippingBinZero(
         column: UnsafePointer<Bin>, rows: UnsafePointer<UInt32>?, count: Int, gradients: UnsafePointer<Double>,
@@ -66,7 +85,6 @@ extension GradientBoosting.TreeGrower {
                     let slot = bin == 0 ? spare + (index & 3) &* 3 : histogram + bin &* 3
                     slot[0] += gradients[index]
                     slot[1] += hessians[index]
-                    slot[2] += 1
                 }
             } else {
                 for index in 0..<count {
@@ -74,7 +92,6 @@ extension GradientBoosting.TreeGrower {
                     let slot = bin == 0 ? spare + (index & 3) &* 3 : histogram + bin &* 3
                     slot[0] += gradients[index]
                     slot[1] += hessians[index]
-                    slot[2] += 1
                 }
             }
         }

@@ -186,8 +186,10 @@ extension GradientBoosting {
             let left = Totals(gradient: best.gradient, hessian: best.hessian - epsilon, count: best.count)
             let right = Totals(gradient: totals.gradient - best.gradient, hessian: sumHessian - best.hessian - epsilon,
                                count: totals.count - best.count)
-            var split = Split(gain: best.score - parentScore, feature: feature, bin: best.bin,
-                              defaultLeft: left.count >= right.count, left: left)
+            // The node has no missing value; where an unseen one goes is decided from the partition's row counts
+            // (the histograms may have none).
+            var split = Split(gain: best.score - parentScore, feature: feature, bin: best.bin, defaultLeft: true,
+                              left: left)
             split.lightGBMChildren = (right, best.hessian, sumHessian - best.hessian)
             return split
         }

@@ -118,8 +118,12 @@ extension GradientBoosting {
                 tree.gain[node.index] = split.gain
                 let middle = partition(node, by: split, columns: columns)
                 let bins = data.features[split.feature]
+                // A reverse-scan split's node has no missing value, and its histograms may hold no row counts:
+                // unseen missing values follow the side with more rows, counted here.
+                let defaultLeft = split.lightGBMChildren == nil
+                    ? split.defaultLeft : middle - node.begin >= node.end - middle
                 let (leftIndex, rightIndex) = tree.setSplit(
-                    node.index, feature: split.feature, defaultLeft: split.defaultLeft,
+                    node.index, feature: split.feature, defaultLeft: defaultLeft,
                     threshold: split.bin < bins.cuts.count ? bins.cuts[split.bin] : Self.aboveEveryValue
                 )
                 var leftTotals = split.left
