@@ -159,7 +159,8 @@ def main():
             "xalorra_accuracy": accuracy_score(yte, our_probabilities.argmax(axis=1)),
             "lightgbm_train_seconds": min(theirs), "xalorra_train_seconds": min(ours),
             "lightgbm_runs": theirs, "xalorra_runs": ours,
-            "trees": len(exported["trees"]), "trees_equal_to_lightgbm": equal_trees(exported, model, np.vstack([xtr, xte])),
+            "trees": len(exported["trees"]),
+            "trees_equal_to_lightgbm": equal_trees(exported, model, np.vstack([xtr, xte])),
         }
         results.append(row)
         print(json.dumps(row), file=sys.stderr)

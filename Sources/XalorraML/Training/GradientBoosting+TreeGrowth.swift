@@ -212,7 +212,9 @@ extension GradientBoosting {
                     candidates[featureCount + feature] = largeSplittable
                         ? self.bestSplit(feature: feature, histogram: largeBase, totals: large.totals) : Split()
                     smallFlags[feature] = !inherits || candidates[feature].isValid
-                    if largeSplittable { parentFlags[feature] = !inherits || candidates[featureCount + feature].isValid }
+                    if largeSplittable {
+                        parentFlags[feature] = !inherits || candidates[featureCount + feature].isValid
+                    }
                 }
             }
             small.split = Self.best(of: UnsafeBufferPointer(start: candidates, count: featureCount))
