@@ -68,12 +68,13 @@ extension GradientBoosting {
         ) -> Split {
             let hessianSlot = 1
             let countSlot = constantHessian ? 1 : 2
-            // Rows as the minimum-rows rule counts them (``hessianCounts``): per bin, exact or from its hessian.
+            // Rows as the minimum-rows rule counts them (``hessianCounts``): per bin, exact or from its hessian,
+            // rounded as LightGBM's `RoundInt`.
             let estimated = hessianCounts && !constantHessian && totals.hessian > 0
             let rowsPerHessian = estimated ? totals.count / totals.hessian : 0
             @inline(__always)
             func rulesCount(_ slot: UnsafePointer<Double>) -> Double {
-                estimated ? (slot[hessianSlot] * rowsPerHessian).rounded() : slot[countSlot]
+                estimated ? Self.roundInt(slot[hessianSlot] * rowsPerHessian) : slot[countSlot]
             }
             var missing = Totals()
             var missingRules = 0.0
