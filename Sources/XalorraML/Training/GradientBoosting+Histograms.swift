@@ -12,10 +12,10 @@ extension GradientBoosting.TreeGrower {
         gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>, into histograms: UnsafeMutablePointer<Double>
     ) {
         let histogram = histograms + stride * data.offsets[feature]
-        let bins = data.features[feature]
+        let bins = layout[feature]
         histogram.update(repeating: 0, count: stride * bins.binCount)
         let column = columns + feature * data.rowCount
-        if rules.scansFromTheTop, rules.hessianCounts, !constantHessian, !bins.hasMissing {
+        if bins.withoutCounts {
             // LightGBM's reverse scan with counts estimated from hessians reads no row count.
             if bins.fixedBin < 0 {
                 return accumulateSkippingBinZero(column: column, rows: rows, count: count, gradients: gradients,
@@ -101,7 +101,7 @@ extension GradientBoosting.TreeGrower {
     @inline(__always)
     func subtract(feature: Int, from parent: UnsafeMutablePointer<Double>, _ child: UnsafeMutablePointer<Double>) {
         let start = stride * data.offsets[feature]
-        let length = stride * data.features[feature].binCount
+        let length = stride * layout[feature].binCount
         let target = parent + start
         let source = child + start
         for index in 0..<length { target[index] -= source[index] }

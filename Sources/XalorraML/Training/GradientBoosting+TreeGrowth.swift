@@ -31,6 +31,9 @@ extension GradientBoosting {
         /// Per-feature best splits of the two children being evaluated.
         private let candidates: UnsafeMutablePointer<Split>
         private var histograms: [UnsafeMutablePointer<Double>] = []
+        /// Per feature, what the histogram loops ask of its bins, copied out once: reading a ``FeatureBins`` from
+        /// `data.features` per node would retain and release its cuts.
+        let layout: UnsafeMutablePointer<FeatureLayout>
         /// Per histogram buffer: whether each feature had a split at the node owning it (all true when
         /// ``SplitRules/inheritsUnsplittable`` is off).
         private var splittable: [UnsafeMutablePointer<Bool>] = []
@@ -50,6 +53,12 @@ extension GradientBoosting {
             scratch = .allocate(capacity: count)
             orderedGradients = .allocate(capacity: count)
             orderedHessians = .allocate(capacity: count)
+            layout = .allocate(capacity: max(data.features.count, 1))
+            for (feature, bins) in data.features.enumerated() {
+                (layout + feature).initialize(to: FeatureLayout(
+                    binCount: bins.binCount, fixedBin: bins.fixedBin,
+                    withoutCounts: rules.scansFromTheTop && rules.hessianCounts && !constantHessian && !bins.hasMissing))
+            }
             candidates = .allocate(capacity: 2 * max(data.features.count, 1))
             candidates.initialize(repeating: Split(), count: 2 * max(data.features.count, 1))
         }
@@ -60,8 +69,20 @@ extension GradientBoosting {
             orderedGradients.deallocate()
             orderedHessians.deallocate()
             candidates.deallocate()
+            layout.deallocate()
             for histogram in histograms { histogram.deallocate() }
             for flags in splittable { flags.deallocate() }
+        }
+
+        /// A feature's bins as the histogram loops see them.
+        struct FeatureLayout {
+            /// Value bins plus the missing bin.
+            var binCount: Int
+            /// ``FeatureBins/fixedBin``.
+            var fixedBin: Int
+            /// Whether its histograms hold gradient and hessian sums only (LightGBM's reverse scan with estimated
+            /// counts, no missing value): no row counts, and bin 0's sums too when `fixedBin` is -1.
+            var withoutCounts: Bool
         }
 
         /// A node being grown.
@@ -194,7 +215,7 @@ extension GradientBoosting {
             let candidates = self.candidates
             parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
                 for feature in range {
-                    guard !inherits || parentFlags[feature], self.data.features[feature].binCount > 1 else {
+                    guard !inherits || parentFlags[feature], self.layout[feature].binCount > 1 else {
                         // Not searched in either child nor below (or a single bin): its histogram slices are left
                         // stale, unread.
                         candidates[feature] = Split()
@@ -244,7 +265,7 @@ extension GradientBoosting {
             let candidates = self.candidates
             parallelFor(featureCount, threads: threads, minimumWork: count * featureCount, budget: 1 << 15) { range in
                 for feature in range {
-                    guard self.data.features[feature].binCount > 1 else {
+                    guard self.layout[feature].binCount > 1 else {
                         // A single bin (a constant feature, or one LightGBM's pre-filter dropped): nothing to split.
                         candidates[feature] = Split()
                         flags[feature] = false
@@ -265,7 +286,7 @@ extension GradientBoosting {
         /// as LightGBM computes that bin (its rows are not added), so that the same rounding reaches the split search.
         @inline(__always)
         private func fixHistogram(feature: Int, _ histogram: UnsafeMutablePointer<Double>, totals: Totals) {
-            let bins = data.features[feature]
+            let bins = layout[feature]
             guard rules.scansFromTheTop, !constantHessian, bins.fixedBin >= 0 else { return }
             let slots = histogram + stride * data.offsets[feature]
             var gradient = totals.gradient
