@@ -28,6 +28,12 @@ extension GradientBoosting {
         private let scratch: UnsafeMutablePointer<UInt32>
         private let orderedGradients: UnsafeMutablePointer<Double>
         private let orderedHessians: UnsafeMutablePointer<Double>
+        /// The smaller child's gradient and hessian side by side, row after row, when some feature's histograms hold
+        /// no row counts (``FeatureLayout/withoutCounts``): one 16-byte addition per row then updates a bin.
+        private let orderedPairs: UnsafeMutablePointer<Double>
+        /// Whether some feature reads `orderedPairs`, and whether some reads `orderedGradients` and `orderedHessians`.
+        private let usesPairs: Bool
+        private let usesSeparate: Bool
         /// Per-feature best splits of the two children being evaluated.
         private let candidates: UnsafeMutablePointer<Split>
         private var histograms: [UnsafeMutablePointer<Double>] = []
@@ -59,6 +65,10 @@ extension GradientBoosting {
                     binCount: bins.binCount, fixedBin: bins.fixedBin,
                     withoutCounts: rules.scansFromTheTop && rules.hessianCounts && !constantHessian && !bins.hasMissing))
             }
+            let layout = self.layout
+            usesPairs = (0..<data.features.count).contains { layout[$0].withoutCounts }
+            usesSeparate = data.features.isEmpty || (0..<data.features.count).contains { !layout[$0].withoutCounts }
+            orderedPairs = .allocate(capacity: usesPairs ? 2 * count : 1)
             candidates = .allocate(capacity: 2 * max(data.features.count, 1))
             candidates.initialize(repeating: Split(), count: 2 * max(data.features.count, 1))
         }
@@ -68,6 +78,7 @@ extension GradientBoosting {
             scratch.deallocate()
             orderedGradients.deallocate()
             orderedHessians.deallocate()
+            orderedPairs.deallocate()
             candidates.deallocate()
             layout.deallocate()
             for histogram in histograms { histogram.deallocate() }
@@ -200,10 +211,20 @@ extension GradientBoosting {
             let largeHistogram = largeSplittable ? parentHistogram : -1
             let count = small.end - small.begin
             let smallRows = rows + small.begin
-            for index in 0..<count { orderedGradients[index] = gradients[Int(smallRows[index])] }
-            if !constantHessian {
-                for index in 0..<count { orderedHessians[index] = hessians[Int(smallRows[index])] }
+            if usesSeparate {
+                for index in 0..<count { orderedGradients[index] = gradients[Int(smallRows[index])] }
+                if !constantHessian {
+                    for index in 0..<count { orderedHessians[index] = hessians[Int(smallRows[index])] }
+                }
             }
+            if usesPairs {
+                for index in 0..<count {
+                    let row = Int(smallRows[index])
+                    orderedPairs[2 &* index] = gradients[row]
+                    orderedPairs[2 &* index &+ 1] = hessians[row]
+                }
+            }
+            let pairs = usesPairs ? UnsafePointer(orderedPairs) : nil
             let featureCount = data.features.count
             let smallBase = histograms[smallHistogram]
             let largeBase = largeSplittable ? histograms[largeHistogram] : smallBase
@@ -225,7 +246,8 @@ extension GradientBoosting {
                         continue
                     }
                     self.accumulate(feature: feature, columns: columns, rows: UnsafePointer(smallRows), count: count,
-                                    gradients: self.orderedGradients, hessians: self.orderedHessians, into: smallBase)
+                                    gradients: self.orderedGradients, hessians: self.orderedHessians, pairs: pairs,
+                                    into: smallBase)
                     self.fixHistogram(feature: feature, smallBase, totals: small.totals)
                     if largeSplittable { self.subtract(feature: feature, from: largeBase, smallBase) }
                     candidates[feature] = smallSplittable
