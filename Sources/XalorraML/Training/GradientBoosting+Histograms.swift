@@ -5,7 +5,7 @@ extension GradientBoosting.TreeGrower {
     /// counts, which that scan does not read.
     ///
     /// `gradients[k]` and `hessians[k]` belong to the k-th row listed, so a child's are gathered into contiguous
-    /// arrays once and then read in order by every feature; `pairs`, when given with `rows`, holds them side by side
+    /// arrays once and then read in order by every feature; `pairs`, when given, holds them side by side
     /// (`pairs[2k]`, `pairs[2k + 1]`) for the features without row counts.
     @inline(__always)
     func accumulate(
@@ -19,7 +19,7 @@ extension GradientBoosting.TreeGrower {
         let column = columns + feature * data.rowCount
         if bins.withoutCounts {
             // LightGBM's reverse scan with counts estimated from hessians reads no row count.
-            if let rows, let pairs {
+            if let pairs {
                 return accumulatePairs(column: column, rows: rows, count: count, pairs: pairs,
                                        skipsBinZero: bins.fixedBin < 0, into: histogram)
             }
@@ -103,13 +103,13 @@ extension GradientBoosting.TreeGrower {
         }
     }
 
-    /// The gradient and hessian sums of a feature without row counts over listed `rows`, each row's pair from
-    /// `pairs` added to its bin's in one 16-byte addition (lane by lane, so the sums are the scalar ones to the bit);
-    /// with `skipsBinZero`, bin 0's rows go to rotating scratch slots as in
+    /// The gradient and hessian sums of a feature without row counts over `count` rows (`rows[k]`, or row `k`
+    /// itself), each row's pair from `pairs` added to its bin's in one 16-byte addition (lane by lane, so the sums are
+    /// the scalar ones to the bit); with `skipsBinZero`, bin 0's rows go to rotating scratch slots as in
     /// ``accumulateSkippingBinZero(column:rows:count:gradients:hessians:into:)``.
     @inline(__always)
     private func accumulatePairs(
-        column: UnsafePointer<Bin>, rows: UnsafePointer<UInt32>, count: Int, pairs: UnsafePointer<Double>,
+        column: UnsafePointer<Bin>, rows: UnsafePointer<UInt32>?, count: Int, pairs: UnsafePointer<Double>,
         skipsBinZero: Bool, into histogram: UnsafeMutablePointer<Double>
     ) {
         let source = UnsafeRawPointer(pairs)
@@ -118,21 +118,17 @@ extension GradientBoosting.TreeGrower {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 12) { scratch in
             let spare = UnsafeMutableRawPointer(scratch.baseAddress!)
             spare.initializeMemory(as: Double.self, repeating: 0, count: 12)
-            if skipsBinZero {
-                for index in 0..<count {
-                    let bin = Int(column[Int(rows[index])])
-                    let slot = bin == 0 ? spare + (index & 3) &* slotBytes : target + bin &* slotBytes
-                    let sum = slot.loadUnaligned(as: SIMD2<Double>.self)
-                        + source.loadUnaligned(fromByteOffset: index &* 16, as: SIMD2<Double>.self)
-                    slot.storeBytes(of: sum, as: SIMD2<Double>.self)
-                }
-            } else {
-                for index in 0..<count {
-                    let slot = target + Int(column[Int(rows[index])]) &* slotBytes
-                    let sum = slot.loadUnaligned(as: SIMD2<Double>.self)
-                        + source.loadUnaligned(fromByteOffset: index &* 16, as: SIMD2<Double>.self)
-                    slot.storeBytes(of: sum, as: SIMD2<Double>.self)
-                }
+            @inline(__always) func add(_ index: Int, _ bin: Int) {
+                let slot = skipsBinZero && bin == 0 ? spare + (index & 3) &* slotBytes : target + bin &* slotBytes
+                let sum = slot.loadUnaligned(as: SIMD2<Double>.self)
+                    + source.loadUnaligned(fromByteOffset: index &* 16, as: SIMD2<Double>.self)
+                slot.storeBytes(of: sum, as: SIMD2<Double>.self)
+            }
+            switch (rows, skipsBinZero) {
+            case (let rows?, true): for index in 0..<count { add(index, Int(column[Int(rows[index])])) }
+            case (let rows?, false): for index in 0..<count { add(index, Int(column[Int(rows[index])])) }
+            case (nil, true): for index in 0..<count { add(index, Int(column[index])) }
+            case (nil, false): for index in 0..<count { add(index, Int(column[index])) }
             }
         }
     }

@@ -130,6 +130,8 @@ extension GradientBoosting {
         // Gradients and hessians of every class at the round's starting margins, class-major.
         var gradients = [Double](repeating: 0, count: count * classCount)
         var hessians = [Double](repeating: 0, count: count * classCount)
+        // The same, side by side per row (class-major), for the histograms without row counts.
+        var pairs = [Double](repeating: 0, count: 2 * count * classCount)
         let factor = Double(classCount) / Double(classCount - 1)
         var trees: [DecisionTree] = []
         var best = (loss: Double.infinity, rounds: 0)
@@ -137,29 +139,35 @@ extension GradientBoosting {
             margins.withUnsafeMutableBufferPointer { margins in
                 gradients.withUnsafeMutableBufferPointer { gradients in
                     hessians.withUnsafeMutableBufferPointer { hessians in
-                        withUnsafeTemporaryAllocation(of: Double.self, capacity: classCount) { p in
-                            for row in 0..<count {
-                                for k in 0..<classCount { p[k] = margins[row * classCount + k] }
-                                lightGBMSoftmax(p.baseAddress!, count: classCount)
-                                // LightGBM keeps gradients and hessians as 32-bit floats (its score_t).
-                                for k in 0..<classCount {
-                                    let gradient = classes[row] == k ? p[k] - 1 : p[k]
-                                    gradients[k * count + row] = Double(Float(gradient))
-                                    hessians[k * count + row] = Double(Float(factor * p[k] * (1 - p[k])))
-                                }
-                            }
-                        }
-                        data.storage.withUnsafeBufferPointer { columns in
-                            for k in 0..<classCount {
-                                let grown = grower.grow(columns: columns.baseAddress!,
-                                                        gradients: gradients.baseAddress! + k * count,
-                                                        hessians: hessians.baseAddress! + k * count)
-                                for leaf in grown.leaves {
-                                    for index in leaf.begin..<leaf.end {
-                                        margins[Int(grower.rows[index]) * classCount + k] += leaf.value
+                        pairs.withUnsafeMutableBufferPointer { pairs in
+                            withUnsafeTemporaryAllocation(of: Double.self, capacity: classCount) { p in
+                                for row in 0..<count {
+                                    for k in 0..<classCount { p[k] = margins[row * classCount + k] }
+                                    lightGBMSoftmax(p.baseAddress!, count: classCount)
+                                    // LightGBM keeps gradients and hessians as 32-bit floats (its score_t).
+                                    for k in 0..<classCount {
+                                        let gradient = Double(Float(classes[row] == k ? p[k] - 1 : p[k]))
+                                        let hessian = Double(Float(factor * p[k] * (1 - p[k])))
+                                        gradients[k * count + row] = gradient
+                                        hessians[k * count + row] = hessian
+                                        pairs[2 * (k * count + row)] = gradient
+                                        pairs[2 * (k * count + row) + 1] = hessian
                                     }
                                 }
-                                trees.append(grown.tree)
+                            }
+                            data.storage.withUnsafeBufferPointer { columns in
+                                for k in 0..<classCount {
+                                    let grown = grower.grow(columns: columns.baseAddress!,
+                                                            gradients: gradients.baseAddress! + k * count,
+                                                            hessians: hessians.baseAddress! + k * count,
+                                                            pairs: pairs.baseAddress! + 2 * k * count)
+                                    for leaf in grown.leaves {
+                                        for index in leaf.begin..<leaf.end {
+                                            margins[Int(grower.rows[index]) * classCount + k] += leaf.value
+                                        }
+                                    }
+                                    trees.append(grown.tree)
+                                }
                             }
                         }
                     }

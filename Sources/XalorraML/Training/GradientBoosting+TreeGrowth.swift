@@ -112,9 +112,12 @@ extension GradientBoosting {
             var outputHessian: Double?
         }
 
-        /// Grows a tree for `gradients` and `hessians` (ignored when constant) over the bin `columns`.
+        /// Grows a tree for `gradients` and `hessians` (ignored when constant) over the bin `columns`; `pairs`, when
+        /// given, holds the same gradients and hessians side by side (`pairs[2 row]`, `pairs[2 row + 1]`), which the
+        /// features without row counts read (``FeatureLayout/withoutCounts``).
         func grow(
-            columns: UnsafePointer<Bin>, gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>
+            columns: UnsafePointer<Bin>, gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>,
+            pairs: UnsafePointer<Double>? = nil
         ) -> (tree: DecisionTree, leaves: [Leaf]) {
             let count = data.rowCount
             var totals = Totals(count: Double(count))
@@ -132,7 +135,8 @@ extension GradientBoosting {
             if isSplittable(root) {
                 root.histogram = takeHistogram()
                 root.split = evaluate(columns: columns, rows: nil, count: count, gradients: gradients,
-                                      hessians: hessians, into: root.histogram, totals: totals)
+                                      hessians: hessians, pairs: usesPairs ? pairs : nil, into: root.histogram,
+                                      totals: totals)
             }
             var leaves: [Leaf] = []
             var stack = [root]
@@ -177,7 +181,7 @@ extension GradientBoosting {
                 var rightChild = Node(begin: middle, end: node.end, depth: node.depth + 1, totals: rightTotals,
                                       index: rightIndex, outputHessian: rightOutput)
                 evaluateChildren(&leftChild, &rightChild, parentHistogram: node.histogram, columns: columns,
-                                 gradients: gradients, hessians: hessians)
+                                 gradients: gradients, hessians: hessians, pairs: pairs)
                 stack.append(rightChild)
                 stack.append(leftChild)
             }
@@ -195,7 +199,7 @@ extension GradientBoosting {
         /// Finds both children's best splits, building the smaller one's histogram and deriving the larger's.
         private func evaluateChildren(
             _ first: inout Node, _ second: inout Node, parentHistogram: Int, columns: UnsafePointer<Bin>,
-            gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>
+            gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>, pairs source: UnsafePointer<Double>?
         ) {
             // LightGBM builds the left child's histogram only when it has fewer rows (the right's on a tie).
             let firstIsSmall = rules.scansFromTheTop
@@ -217,7 +221,14 @@ extension GradientBoosting {
                     for index in 0..<count { orderedHessians[index] = hessians[Int(smallRows[index])] }
                 }
             }
-            if usesPairs {
+            if usesPairs, let source {
+                let from = UnsafeRawPointer(source)
+                let to = UnsafeMutableRawPointer(orderedPairs)
+                for index in 0..<count {
+                    let pair = from.loadUnaligned(fromByteOffset: Int(smallRows[index]) &* 16, as: SIMD2<Double>.self)
+                    to.storeBytes(of: pair, toByteOffset: index &* 16, as: SIMD2<Double>.self)
+                }
+            } else if usesPairs {
                 for index in 0..<count {
                     let row = Int(smallRows[index])
                     orderedPairs[2 &* index] = gradients[row]
@@ -278,7 +289,7 @@ extension GradientBoosting {
         /// Builds a node's histogram into `histogram` and returns its best split (used for the root).
         private func evaluate(
             columns: UnsafePointer<Bin>, rows: UnsafePointer<UInt32>?, count: Int, gradients: UnsafePointer<Double>,
-            hessians: UnsafePointer<Double>, into histogram: Int, totals: Totals
+            hessians: UnsafePointer<Double>, pairs: UnsafePointer<Double>?, into histogram: Int, totals: Totals
         ) -> Split {
             let featureCount = data.features.count
             let base = histograms[histogram]
@@ -294,7 +305,7 @@ extension GradientBoosting {
                         continue
                     }
                     self.accumulate(feature: feature, columns: columns, rows: rows, count: count,
-                                    gradients: gradients, hessians: hessians, into: base)
+                                    gradients: gradients, hessians: hessians, pairs: pairs, into: base)
                     self.fixHistogram(feature: feature, base, totals: totals)
                     candidates[feature] = self.bestSplit(feature: feature, histogram: base, totals: totals)
                     flags[feature] = !inherits || candidates[feature].isValid
