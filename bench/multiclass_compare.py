@@ -10,7 +10,10 @@ num_leaves=64) and one thread.
 
 Quality: the test multi-class log-loss and accuracy. xalorra's model is trained by `xalorra train` (no validation
 split), exported with `models export`, and its trees are evaluated here (x < threshold goes left, softmax of the K
-class margins); a training run is deterministic, so a debug binary gives the release binary's model. Speed: the
+class margins); a training run is deterministic, so a debug binary gives the release binary's model. Tree by tree,
+the count of xalorra's trees whose value on every training and test row equals LightGBM's tree (its leaf outputs
+through `pred_leaf`, the first round's less LightGBM's starting margins, which it folds into them) to 1e-12: xalorra
+trains LightGBM's trees, so all of them should. Speed: the
 training time of the release `xalorra-mlbench` (its `train_seconds`, CSV parsing excluded) against `lgb.train`
 (Dataset construction included), interleaved run by run on the same machine, best of `--repeat`.
 """
@@ -97,6 +100,19 @@ def tree_values(tree, x):
         node = np.where(split, np.where(go_left, left[node], right[node]), node)
 
 
+def equal_trees(model, booster, x):
+    """How many of `model`'s trees give every row of `x` the value LightGBM's tree of the same index gives."""
+    k = len(model["class_labels"])
+    leaves = booster.predict(x, pred_leaf=True, num_threads=1)
+    equal = 0
+    for index, tree in enumerate(model["trees"]):
+        used, where = np.unique(leaves[:, index], return_inverse=True)
+        theirs = np.array([booster.get_leaf_output(index, int(leaf)) for leaf in used])[where]
+        ours = tree_values(tree, x) + (model["class_margins"][index % k] if index < k else 0.0)
+        equal += bool(np.all(np.abs(ours - theirs) <= 1e-12 * np.maximum(1.0, np.abs(theirs))))
+    return equal
+
+
 def xalorra_probabilities(model, x):
     labels = model["class_labels"]
     k = len(labels)
@@ -132,7 +148,8 @@ def main():
             theirs.append(seconds)
         lgb_probabilities = model.predict(xte, num_threads=1)
         home = tempfile.mkdtemp(prefix="xalorra-multiclass-home-")
-        labels, our_probabilities = xalorra_probabilities(xalorra_model(args.xalorra, train_csv, home), xte)
+        exported = xalorra_model(args.xalorra, train_csv, home)
+        labels, our_probabilities = xalorra_probabilities(exported, xte)
         assert labels == list(range(classes)), labels
         row = {
             "dataset": name, "rows": len(x), "features": x.shape[1], "classes": classes,
@@ -142,6 +159,8 @@ def main():
             "xalorra_accuracy": accuracy_score(yte, our_probabilities.argmax(axis=1)),
             "lightgbm_train_seconds": min(theirs), "xalorra_train_seconds": min(ours),
             "lightgbm_runs": theirs, "xalorra_runs": ours,
+            "trees": len(exported["trees"]),
+            "trees_equal_to_lightgbm": equal_trees(exported, model, np.vstack([xtr, xte])),
         }
         results.append(row)
         print(json.dumps(row), file=sys.stderr)
@@ -157,6 +176,9 @@ def main():
               f"| {r['xalorra_accuracy']:.4f} / {r['lightgbm_accuracy']:.4f} "
               f"| {r['xalorra_train_seconds']:.3f} | {r['lightgbm_train_seconds']:.3f} "
               f"| {r['xalorra_train_seconds'] / r['lightgbm_train_seconds']:.3f} |")
+    print()
+    for r in results:
+        print(f"{r['dataset']}: {r['trees_equal_to_lightgbm']} of {r['trees']} trees equal to LightGBM's on every row")
     if args.json:
         with open(args.json, "w") as file:
             json.dump(results, file, indent=2)

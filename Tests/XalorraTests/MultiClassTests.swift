@@ -161,6 +161,89 @@ struct MultiClassTests {
         #expect(GradientBoosting.softmaxRules(Hyperparameters()).hessianCounts, "softmax training uses them")
     }
 
+    /// Softmax training grows LightGBM's trees to the bit (issue 16's log-loss goal: on sklearn's digits the test
+    /// log-loss equals LightGBM's): on the `softmax-training` fixture (small whole numbers with many zeros and rare
+    /// values, a feature too sparse to split, continuous features around zero) every class margin of the training
+    /// rows and of rows with values between theirs equals LightGBM 4.7's `raw_score`, on one thread and on two.
+    @Test(arguments: [1, 2]) func growsLightGBMsTreesToTheBit(threads: Int) throws {
+        func load(_ name: String) throws -> Dataset {
+            let url = try #require(Bundle.module.url(forResource: "Fixtures/softmax-training/\(name)",
+                                                     withExtension: nil))
+            return try Dataset(CSVReader.read(Array(try Data(contentsOf: url))), target: "target")
+        }
+        let train = try load("train.csv")
+        let test = try load("test.csv")
+        var parameters = Hyperparameters()
+        parameters.objective = .multiclass
+        (parameters.trees, parameters.maxDepth, parameters.learningRate) = (12, 4, 0.3)
+        (parameters.minSamplesLeaf, parameters.l2, parameters.bins) = (10, 1, 255)
+        parameters.validFraction = 0
+        parameters.threads = threads
+        let result = try Trainer.train(.gbdt, on: train, parameters: parameters)
+        guard case .trees(let ensemble) = result.model else { Issue.record("not trees"); return }
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/softmax-training/margins.txt",
+                                                 withExtension: nil))
+        let expected = String(decoding: try Data(contentsOf: url), as: UTF8.self).split(separator: "\n")
+            .flatMap { $0.split(separator: " ").map { Double($0)! } }
+        let got = Self.margins(ensemble, train.values + test.values)
+        #expect(got.count == expected.count)
+        let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-12, "largest difference from LightGBM's margins: \(worst)")
+        #expect(!ensemble.trees.contains { $0.feature.contains(5) }, "f5 (7 rows of 400) is pre-filtered")
+    }
+
+    /// LightGBM's bins (`FindBinWithZeroAsOneBin`): zero is a bin of its own; values join the next ones until a bin
+    /// holds `min_data_in_bin` (3) rows; a cut sits one rounding step above LightGBM's bound (the double after the
+    /// midpoint); the negative values get their share of the bins, and an empty zero bin stays between them and
+    /// the positive ones, where LightGBM's most frequent bin is (the bin it fills by subtraction); a feature no cut
+    /// of which leaves `min_data_in_leaf` rows on both sides gets no cut at all.
+    @Test func binsAsLightGBM() {
+        func bins(_ values: [Double], missing: Int = 0, minDataInLeaf: Int = 1) -> GradientBoosting.FeatureBins {
+            values.sorted().withUnsafeBufferPointer {
+                GradientBoosting.FeatureBins(sorted: $0, missingCount: missing, maxBins: 255,
+                                             rules: .init(minDataInLeaf: minDataInLeaf))
+            }
+        }
+        func repeated(_ pairs: [(Double, Int)]) -> [Double] { pairs.flatMap { Array(repeating: $0.0, count: $0.1) } }
+        let zero = GradientBoosting.FeatureBins.zeroThreshold
+        let rare = bins(repeated([(0, 10), (1, 1), (2, 1), (3, 5), (5, 30)]))
+        #expect(rare.cuts == [zero.nextUp, (4.0).nextUp.nextUp], "1 and 2 join 3: \(rare.cuts)")
+        #expect(rare.fixedBin == -1, "under 70 % in the fullest bin: zero's bin, bin 0")
+        let around = bins(repeated([(-2, 10), (-1, 10), (1, 10), (2, 10)]))
+        #expect(around.cuts == [(-1.5).nextUp.nextUp, (-zero).nextUp, zero.nextUp, (1.5).nextUp.nextUp],
+                "\(around.cuts)")
+        #expect(around.fixedBin == 2, "the empty zero bin")
+        #expect(bins(repeated([(0, 95), (1, 5)]), minDataInLeaf: 20).cuts.isEmpty, "5 rows cannot make a leaf of 20")
+        let dropped = bins(repeated([(0, 95), (1, 5)]), missing: 3, minDataInLeaf: 20)
+        #expect(dropped.cuts.isEmpty && !dropped.hasMissing, "missing values stay with the rest")
+        #expect(!bins(repeated([(0, 95), (1, 25)]), minDataInLeaf: 20).cuts.isEmpty)
+    }
+
+    /// LightGBM's reverse scan (`SplitRules.scansFromTheTop`): among equal gains the highest threshold wins, so
+    /// over bins a node has no row in, the cut sits just below the right side's lowest value (here bin 1, empty,
+    /// goes left) rather than just above the left side's highest.
+    @Test func equalGainsTakeTheHighestThresholdAsLightGBM() {
+        var bins = GradientBoosting.FeatureBins()
+        bins.cuts = [1, 2]
+        // (gradient, hessian, rows) per bin; bin 1 is empty.
+        let histogram: [Double] = [-4, 2, 10, 0, 0, 0, 4, 2, 10]
+        let totals = GradientBoosting.Totals(gradient: 0, hessian: 4, count: 20)
+        var rules = GradientBoosting.SplitRules(minSamplesLeaf: 5, minHessian: 1e-3, l2: 1)
+        func split() -> GradientBoosting.Split {
+            histogram.withUnsafeBufferPointer {
+                rules.bestSplit(feature: 0, bins: bins, histogram: $0.baseAddress!, stride: 3, constantHessian: false,
+                                totals: totals)
+            }
+        }
+        #expect(split().isValid && split().bin == 0, "scanning up: the first of equal gains, the lowest cut")
+        let gain = split().gain
+        rules.scansFromTheTop = true
+        #expect(split().isValid && split().bin == 1, "scanning down from the top: the highest cut")
+        #expect(abs(split().gain - gain) <= 1e-12 * gain)
+        let softmax = GradientBoosting.softmaxRules(Hyperparameters())
+        #expect(softmax.scansFromTheTop && softmax.inheritsUnsplittable, "softmax training uses LightGBM's rules")
+    }
+
     // MARK: Explanations
 
     /// Each class's margins of `rows` (K per row).

@@ -4,7 +4,7 @@
 //       [--objective auto|regression|binary|multiclass]
 //       [--trees 100] [--max-depth 6] [--learning-rate 0.1] [--min-samples-leaf 20] [--l2 1] [--bins 255]
 //       [--threads 1] [--valid-fraction 0] [--early-stopping N] [--seed 0] [--predict-rows 1000000]
-//       [--explain-rows 0] [--single-calls 200000]
+//       [--explain-rows 0] [--single-calls 200000] [--dump-trees PATH]
 //
 // Output keys: train_seconds, rounds, objective, rmse or logloss (on the test rows), predict_rows_per_second (one
 // batch predict of the test rows repeated to at least --predict-rows rows, one thread, best of 3) and
@@ -13,6 +13,8 @@
 // carries: each row's label and its K class probabilities (single rows: the label). With --explain-rows N, also
 // explain_us_per_row (exact TreeSHAP of N test rows, repeated as needed, one thread, best of 3) and
 // leaves_per_tree (what TreeSHAP's cost grows with, to compare with another library's model of the same shape).
+// With --dump-trees PATH, the trained trees are written to PATH as JSON (class margins and, per tree, its node
+// arrays), to compare them node by node with another library's (e.g. LightGBM's `dump_model()`).
 
 #if canImport(Glibc)
 import Glibc
@@ -63,6 +65,27 @@ func loadDataset(_ path: String, target: String) -> Dataset {
     }
 }
 
+/// Writes the trees of a gbdt `model` to `path` as one JSON object: `class_margins`, `base_margin` and `trees`, each
+/// tree its node arrays (`feature`, -1 for a leaf; `threshold`, x < threshold goes left; `left`, `right`, `value`,
+/// `cover`, `gain`).
+func dumpTrees(_ model: TrainedModel, to path: String) {
+    guard case .trees(let ensemble) = model else { fail("--dump-trees: the model has no trees") }
+    func list<T>(_ values: [T]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
+    func numbers(_ values: [Double]) -> String { list(values.map { $0.isFinite ? "\($0)" : "null" }) }
+    var text = "{\"base_margin\": \(ensemble.baseMargin), \"class_margins\": \(numbers(ensemble.classMargins)), "
+        + "\"trees\": [\n"
+    for (index, tree) in ensemble.trees.enumerated() {
+        text += (index == 0 ? "" : ",\n") + "{\"feature\": \(list(tree.feature)), "
+            + "\"threshold\": \(numbers(tree.threshold)), \"left\": \(list(tree.left)), "
+            + "\"right\": \(list(tree.right)), \"value\": \(numbers(tree.value)), "
+            + "\"cover\": \(numbers(tree.cover)), \"gain\": \(numbers(tree.gain))}"
+    }
+    text += "\n]}\n"
+    guard let file = fopen(path, "wb") else { fail("cannot write \(path)") }
+    defer { fclose(file) }
+    text.withUTF8 { bytes in _ = fwrite(bytes.baseAddress, 1, bytes.count, file) }
+}
+
 var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
@@ -100,6 +123,7 @@ parameters.objective = objective
 let predictRows = option("predict-rows", 1_000_000)
 let explainRows = option("explain-rows", 0)
 let singleCalls = option("single-calls", 200_000)
+let dumpPath = options.removeValue(forKey: "dump-trees")
 if let unknown = options.keys.sorted().first { fail("unknown option --\(unknown)") }
 
 let train = loadDataset(trainPath, target: targetName)
@@ -115,6 +139,7 @@ do {
 }
 let trainSeconds = now() - start
 let model = result.model
+if let dumpPath { dumpTrees(model, to: dumpPath) }
 
 // Test metric.
 var predictions = [Double](repeating: 0, count: test.rowCount)

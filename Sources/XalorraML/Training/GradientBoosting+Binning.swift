@@ -10,6 +10,10 @@ extension GradientBoosting {
         var cuts: [Double] = []
         /// Whether the training rows have a missing value in this feature.
         var hasMissing = false
+        /// LightGBM's `most_freq_bin` when it is not bin 0, else -1: the bin whose histogram sums LightGBM takes as
+        /// the node's minus every other bin's (`Dataset::FixHistogram`) instead of adding its rows. Only LightGBM's
+        /// binning sets it; the split search reproduces LightGBM's rounding with it (``SplitRules/scansFromTheTop``).
+        var fixedBin = -1
 
         /// Bins holding values.
         var valueBinCount: Int { cuts.count + 1 }
@@ -28,6 +32,85 @@ extension GradientBoosting {
         /// itself, and the other values fill bins of about equal row counts.
         init(sorted values: UnsafeBufferPointer<Double>, hasMissing: Bool, maxBins: Int) {
             self.hasMissing = hasMissing
+            let (distinct, counts) = Self.distinctValues(values)
+            guard distinct.count > 1 else { return }
+            cuts = Self.greedyCuts(distinct[...], counts[...], maxBins: maxBins, minDataInBin: 0)
+        }
+
+        /// LightGBM's bins (its `BinMapper::FindBin` for a numerical feature) for the ascending non-missing `values`
+        /// of a column, at most `maxBins` bins in all (the missing bin included, when there is one):
+        ///
+        /// * zero is a bin of its own, values in (−10⁻³⁵, 10⁻³⁵] (`FindBinWithZeroAsOneBin`); the negative values
+        ///   get their share of the other bins and the positive ones the rest, each binned greedily;
+        /// * a bin holds at least `rules.minDataInBin` rows (`min_data_in_bin`): rarer values join the next ones;
+        /// * a feature no cut of which leaves `rules.minDataInLeaf` rows on both sides is not split at all
+        ///   (`feature_pre_filter`): one bin, its missing values with the rest.
+        init(sorted values: UnsafeBufferPointer<Double>, missingCount: Int, maxBins: Int, rules: LightGBMBinning) {
+            hasMissing = missingCount > 0
+            let (distinct, counts) = Self.distinctValues(values)
+            let limit = hasMissing ? maxBins - 1 : maxBins
+            let zero = Self.zeroThreshold
+            let firstZero = distinct.firstIndex { $0 > -zero } ?? distinct.count
+            let firstPositive = distinct[firstZero...].firstIndex { $0 > zero } ?? distinct.count
+            let negativeRows = counts[..<firstZero].reduce(0, +)
+            let positiveRows = counts[firstPositive...].reduce(0, +)
+            // LightGBM's upper bounds (x <= bound) become cuts (x < cut) one step above them.
+            if firstZero > 0, limit > 1 {
+                let share = Double(negativeRows) / Double(negativeRows + positiveRows) * Double(limit - 1)
+                cuts = Self.greedyCuts(distinct[..<firstZero], counts[..<firstZero], maxBins: max(1, Int(share)),
+                                       minDataInBin: rules.minDataInBin, lightGBMBounds: true)
+                cuts.append((-zero).nextUp)
+            }
+            if firstPositive < distinct.count, limit - 1 - cuts.count > 0 {
+                let positive = Self.greedyCuts(distinct[firstPositive...], counts[firstPositive...],
+                                               maxBins: limit - 1 - cuts.count, minDataInBin: rules.minDataInBin,
+                                               lightGBMBounds: true)
+                cuts.append(zero.nextUp)
+                cuts += positive
+            }
+            // With negative and positive values the zero bin stays, even when no row is zero (as LightGBM's).
+            // feature_pre_filter: some cut must leave enough rows on both sides (missing values are a last bin).
+            let total = values.count + missingCount
+            var below = 0
+            var next = distinct.startIndex
+            var useful = false
+            for cut in cuts {
+                while next < distinct.count, distinct[next] < cut {
+                    below += counts[next]
+                    next += 1
+                }
+                if below >= rules.minDataInLeaf, total - below >= rules.minDataInLeaf {
+                    useful = true
+                    break
+                }
+            }
+            if hasMissing, values.count >= rules.minDataInLeaf, missingCount >= rules.minDataInLeaf { useful = true }
+            if !useful {
+                cuts = []
+                hasMissing = false
+                return
+            }
+            // most_freq_bin: the fullest bin (the first of equals, the missing bin counted last), unless it holds
+            // under 70 % of the rows, then zero's bin.
+            var binRows = [Int](repeating: 0, count: cuts.count + 1)
+            var bin = 0
+            for (value, count) in zip(distinct, counts) {
+                while bin < cuts.count, cuts[bin] <= value { bin += 1 }
+                binRows[bin] += count
+            }
+            if hasMissing { binRows.append(missingCount) }
+            var fullest = 0
+            for index in binRows.indices where binRows[index] > binRows[fullest] { fullest = index }
+            let zeroBin = cuts.firstIndex { $0 > 0 } ?? cuts.count
+            if fullest != zeroBin, Double(binRows[fullest]) / Double(total) < 0.7 { fullest = zeroBin }
+            fixedBin = fullest > 0 ? fullest : -1
+        }
+
+        /// LightGBM's `kZeroThreshold`: values within it of zero are zero to its binning.
+        static let zeroThreshold = 1e-35
+
+        /// The distinct values of ascending `values` and how many times each occurs.
+        private static func distinctValues(_ values: UnsafeBufferPointer<Double>) -> (values: [Double], counts: [Int]) {
             var distinct: [Double] = []
             var counts: [Int] = []
             for value in values {
@@ -38,12 +121,43 @@ extension GradientBoosting {
                     counts.append(1)
                 }
             }
-            guard distinct.count > 1 else { return }
-            if distinct.count <= maxBins {
-                cuts = (1..<distinct.count).map { Self.cut(between: distinct[$0 - 1], and: distinct[$0]) }
-                return
+            return (distinct, counts)
+        }
+
+        /// LightGBM's `GreedyFindBin`: cuts putting ascending `distinct` values (occurring `counts` times) into at
+        /// most `maxBins` bins. With few distinct values each gets a bin, but a bin closes only once it holds
+        /// `minDataInBin` rows; otherwise a value holding at least a bin's share of the rows gets a bin to itself,
+        /// and the other values fill bins of about equal row counts. A cut lies midway between two values, or with
+        /// `lightGBMBounds` where LightGBM's bound puts it (one rounding step above the midpoint).
+        static func greedyCuts(
+            _ distinct: ArraySlice<Double>, _ counts: ArraySlice<Int>, maxBins: Int, minDataInBin: Int,
+            lightGBMBounds: Bool = false
+        ) -> [Double] {
+            let distinct = Array(distinct)
+            let counts = Array(counts)
+            // LightGBM's bound between a and b is the double after (a + b) / 2, taken as x <= bound; a cut (x < cut)
+            // one further step up splits every value the same way (unless a and b are neighbouring doubles).
+            func cut(_ a: Double, _ b: Double) -> Double {
+                guard lightGBMBounds else { return Self.cut(between: a, and: b) }
+                let bound = ((a + b) / 2).nextUp.nextUp
+                return bound > a && bound <= b ? bound : Self.cut(between: a, and: b)
             }
-            var restRows = Double(values.count)
+            var cuts: [Double] = []
+            guard distinct.count > 1 else { return cuts }
+            if distinct.count <= maxBins {
+                var inBin = 0
+                for index in 0..<(distinct.count - 1) {
+                    inBin += counts[index]
+                    guard inBin >= minDataInBin else { continue }
+                    cuts.append(cut(distinct[index], distinct[index + 1]))
+                    inBin = 0
+                }
+                return cuts
+            }
+            let rows = counts.reduce(0, +)
+            var maxBins = maxBins
+            if minDataInBin > 0 { maxBins = max(1, min(maxBins, rows / minDataInBin)) }
+            var restRows = Double(rows)
             var restBins = Double(maxBins)
             var meanBinSize = restRows / restBins
             let isBig = counts.map { Double($0) >= meanBinSize }
@@ -59,7 +173,7 @@ extension GradientBoosting {
                 let full = isBig[index] || inBin >= meanBinSize
                     || (isBig[index + 1] && inBin >= max(1, meanBinSize / 2))
                 guard full else { continue }
-                cuts.append(Self.cut(between: distinct[index], and: distinct[index + 1]))
+                cuts.append(cut(distinct[index], distinct[index + 1]))
                 if cuts.count >= maxBins - 1 { break }
                 inBin = 0
                 if !isBig[index] {
@@ -67,6 +181,7 @@ extension GradientBoosting {
                     meanBinSize = restRows / max(restBins, 1)
                 }
             }
+            return cuts
         }
 
         /// A threshold `t` with `a < t <= b`: the midpoint unless rounding (or infinity) puts it outside.
@@ -124,6 +239,15 @@ extension GradientBoosting {
         }
     }
 
+    /// LightGBM's binning rules (``FeatureBins/init(sorted:missingCount:maxBins:rules:)``): its defaults
+    /// `min_data_in_bin` 3 and `feature_pre_filter` with the training's `min_data_in_leaf`.
+    struct LightGBMBinning: Sendable {
+        /// The fewest rows a bin holds (LightGBM's `min_data_in_bin`).
+        var minDataInBin = 3
+        /// A feature is dropped when no cut leaves this many rows on both sides (LightGBM's `min_data_in_leaf`).
+        var minDataInLeaf: Int
+    }
+
     /// The training rows' features as bin indices (`UInt8` when every feature has at most 256 bins), stored one
     /// feature after another so a histogram reads a single column.
     struct BinnedColumns<Bin: FixedWidthInteger & UnsignedInteger> {
@@ -137,8 +261,9 @@ extension GradientBoosting {
         let storage: [Bin]
 
         /// Bins `data` with at most `maxBins` value bins per feature (fewer when a feature's missing bin would not
-        /// fit in `Bin`), spreading features over `threads`.
-        init(_ data: Dataset, maxBins: Int, threads: Int) {
+        /// fit in `Bin`), spreading features over `threads`; by LightGBM's rules (at most `maxBins` bins in all)
+        /// when `lightGBM` is given.
+        init(_ data: Dataset, maxBins: Int, threads: Int, lightGBM: LightGBMBinning? = nil) {
             let rows = data.rowCount
             let width = data.featureCount
             var features = [FeatureBins](repeating: FeatureBins(), count: width)
@@ -167,10 +292,21 @@ extension GradientBoosting {
                                 column.sort()
                                 let hasMissing = present < rows
                                 let limit = hasMissing ? min(maxBins, Int(Bin.max)) : maxBins
-                                let bins = FeatureBins(sorted: UnsafeBufferPointer(column), hasMissing: hasMissing,
-                                                       maxBins: limit)
+                                let bins = if let lightGBM {
+                                    FeatureBins(sorted: UnsafeBufferPointer(column), missingCount: rows - present,
+                                                maxBins: min(maxBins, Int(Bin.max) + 1), rules: lightGBM)
+                                } else {
+                                    FeatureBins(sorted: UnsafeBufferPointer(column), hasMissing: hasMissing,
+                                                maxBins: limit)
+                                }
                                 features[feature] = bins
-                                bins.assignBins(raw, stride: 1, count: rows, into: storage.baseAddress! + feature * rows)
+                                let target = storage.baseAddress! + feature * rows
+                                if hasMissing, !bins.hasMissing {
+                                    // Dropped by LightGBM's pre-filter: a single bin, missing values included.
+                                    target.update(repeating: 0, count: rows)
+                                } else {
+                                    bins.assignBins(raw, stride: 1, count: rows, into: target)
+                                }
                             }
                         }
                     }

@@ -41,11 +41,13 @@ extension GradientBoosting {
         try check(train: train, valid: valid, parameters: parameters, loss: .squaredError)
         let threads = max(parameters.threads, 1)
         if parameters.bins <= 256 {
-            let data = BinnedColumns<UInt8>(train, maxBins: parameters.bins, threads: threads)
+            let data = BinnedColumns<UInt8>(train, maxBins: parameters.bins, threads: threads,
+                                            lightGBM: softmaxBinning(parameters))
             return try boostSoftmax(data, train: train, valid: valid, labels: labels, parameters: parameters,
                                     observer: observer)
         } else {
-            let data = BinnedColumns<UInt16>(train, maxBins: parameters.bins, threads: threads)
+            let data = BinnedColumns<UInt16>(train, maxBins: parameters.bins, threads: threads,
+                                             lightGBM: softmaxBinning(parameters))
             return try boostSoftmax(data, train: train, valid: valid, labels: labels, parameters: parameters,
                                     observer: observer)
         }
@@ -59,7 +61,28 @@ extension GradientBoosting {
         var rules = SplitRules(minSamplesLeaf: Double(parameters.minSamplesLeaf), minHessian: minLeafHessian,
                                l2: parameters.l2)
         rules.hessianCounts = true
+        rules.inheritsUnsplittable = true
+        rules.scansFromTheTop = true
         return rules
+    }
+
+    /// The binning of softmax training: LightGBM's (``LightGBMBinning``), with its `min_data_in_bin` of 3 and its
+    /// pre-filter at `minSamplesLeaf`.
+    static func softmaxBinning(_ parameters: Hyperparameters) -> LightGBMBinning {
+        LightGBMBinning(minDataInLeaf: parameters.minSamplesLeaf)
+    }
+
+    /// The softmax of `count` margins in place, as LightGBM's `Common::Softmax` computes it (the largest found
+    /// first to last, then the exponentials summed in order), so that training's gradients are LightGBM's to the bit.
+    static func lightGBMSoftmax(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        var largest = values[0]
+        for index in 1..<max(count, 1) { largest = max(values[index], largest) }
+        var sum = 0.0
+        for index in 0..<count {
+            values[index] = exp(values[index] - largest)
+            sum += values[index]
+        }
+        for index in 0..<count { values[index] /= sum }
     }
 
     /// Each row's class index in `labels`.
@@ -107,6 +130,8 @@ extension GradientBoosting {
         // Gradients and hessians of every class at the round's starting margins, class-major.
         var gradients = [Double](repeating: 0, count: count * classCount)
         var hessians = [Double](repeating: 0, count: count * classCount)
+        // The same, side by side per row (class-major), for the histograms without row counts.
+        var pairs = [Double](repeating: 0, count: 2 * count * classCount)
         let factor = Double(classCount) / Double(classCount - 1)
         var trees: [DecisionTree] = []
         var best = (loss: Double.infinity, rounds: 0)
@@ -114,27 +139,35 @@ extension GradientBoosting {
             margins.withUnsafeMutableBufferPointer { margins in
                 gradients.withUnsafeMutableBufferPointer { gradients in
                     hessians.withUnsafeMutableBufferPointer { hessians in
-                        withUnsafeTemporaryAllocation(of: Double.self, capacity: classCount) { p in
-                            for row in 0..<count {
-                                for k in 0..<classCount { p[k] = margins[row * classCount + k] }
-                                TreeEnsemble.softmax(p.baseAddress!, count: classCount)
-                                for k in 0..<classCount {
-                                    gradients[k * count + row] = classes[row] == k ? p[k] - 1 : p[k]
-                                    hessians[k * count + row] = max(factor * p[k] * (1 - p[k]), 1e-16)
-                                }
-                            }
-                        }
-                        data.storage.withUnsafeBufferPointer { columns in
-                            for k in 0..<classCount {
-                                let grown = grower.grow(columns: columns.baseAddress!,
-                                                        gradients: gradients.baseAddress! + k * count,
-                                                        hessians: hessians.baseAddress! + k * count)
-                                for leaf in grown.leaves {
-                                    for index in leaf.begin..<leaf.end {
-                                        margins[Int(grower.rows[index]) * classCount + k] += leaf.value
+                        pairs.withUnsafeMutableBufferPointer { pairs in
+                            withUnsafeTemporaryAllocation(of: Double.self, capacity: classCount) { p in
+                                for row in 0..<count {
+                                    for k in 0..<classCount { p[k] = margins[row * classCount + k] }
+                                    lightGBMSoftmax(p.baseAddress!, count: classCount)
+                                    // LightGBM keeps gradients and hessians as 32-bit floats (its score_t).
+                                    for k in 0..<classCount {
+                                        let gradient = Double(Float(classes[row] == k ? p[k] - 1 : p[k]))
+                                        let hessian = Double(Float(factor * p[k] * (1 - p[k])))
+                                        gradients[k * count + row] = gradient
+                                        hessians[k * count + row] = hessian
+                                        pairs[2 * (k * count + row)] = gradient
+                                        pairs[2 * (k * count + row) + 1] = hessian
                                     }
                                 }
-                                trees.append(grown.tree)
+                            }
+                            data.storage.withUnsafeBufferPointer { columns in
+                                for k in 0..<classCount {
+                                    let grown = grower.grow(columns: columns.baseAddress!,
+                                                            gradients: gradients.baseAddress! + k * count,
+                                                            hessians: hessians.baseAddress! + k * count,
+                                                            pairs: pairs.baseAddress! + 2 * k * count)
+                                    for leaf in grown.leaves {
+                                        for index in leaf.begin..<leaf.end {
+                                            margins[Int(grower.rows[index]) * classCount + k] += leaf.value
+                                        }
+                                    }
+                                    trees.append(grown.tree)
+                                }
                             }
                         }
                     }
