@@ -7,7 +7,8 @@ import GRDB
 /// a read. The walk does not stop at the first new record: ids follow commit order, not the clock (a clock set back,
 /// a store copied in), and a prune must be exact. Reads run on a reader (in WAL mode they hold no writer up); each
 /// delete is one short IMMEDIATE transaction of at most ``pruneBatchRecords`` records and ``pruneBatchRows`` rows,
-/// and the writer's queue serves the commits waiting behind it before the next one.
+/// sized as it goes so that it holds the writer about ``pruneTransactionTarget``, and the writer's queue serves the
+/// commits waiting behind it before the next one.
 extension SQLitePredictionRepository {
     /// Records read per read transaction of the walk.
     static let pruneScanRecords = 2_000
@@ -16,12 +17,19 @@ extension SQLitePredictionRepository {
     /// Most prediction rows one delete transaction removes (a record holds up to 1,024: freeing a batch's block
     /// pages is most of a delete's cost).
     public static let pruneBatchRows = 32_768
+    /// How long one delete transaction should hold the writer: the requests' commits wait behind it. The records a
+    /// transaction takes are halved while transactions take longer than twice this, and doubled (up to
+    /// ``pruneBatchRecords``) while they take less than half of it.
+    static let pruneTransactionTarget: Duration = .milliseconds(1)
+    /// The records the first delete transaction takes.
+    static let pruneFirstBatchRecords = 32
 
     public func prune(before cutoff: Timestamp, model: String?, dryRun: Bool) async throws(XalorraError)
         -> PruneCount
     {
         var after: Int64 = 0
         var total = PruneCount()
+        var limit = dryRun ? Self.pruneBatchRecords : Self.pruneFirstBatchRecords
         while true {
             let from = after
             let chunk = try await database.reading { db in try Self.walk(db, after: from) }
@@ -31,14 +39,14 @@ extension SQLitePredictionRepository {
             var batchRows = 0
             for record in chunk {
                 guard record.timestamp < cutoff.microseconds, model == nil || record.model == model else { continue }
-                if !batch.isEmpty, batch.count == Self.pruneBatchRecords || batchRows + record.rows > Self.pruneBatchRows {
-                    total += try await delete(batch, dryRun: dryRun)
+                if !batch.isEmpty, batch.count >= limit || batchRows + record.rows > Self.pruneBatchRows {
+                    total += try await delete(batch, dryRun: dryRun, limit: &limit)
                     (batch, batchRows) = ([], 0)
                 }
                 batch.append(record.id)
                 batchRows += record.rows
             }
-            if !batch.isEmpty { total += try await delete(batch, dryRun: dryRun) }
+            if !batch.isEmpty { total += try await delete(batch, dryRun: dryRun, limit: &limit) }
             // A server shutting down stops a prune here; what is deleted stays deleted, the rest waits a next round.
             if chunk.count < Self.pruneScanRecords || Task.isCancelled { break }
         }
@@ -53,8 +61,9 @@ extension SQLitePredictionRepository {
         return rows.map { row in (row[0], row[1], row[2], row[3]) }
     }
 
-    /// Deletes (or counts) the records `ids`, except the newest record of the whole log, in one transaction.
-    private func delete(_ ids: [Int64], dryRun: Bool) async throws(XalorraError) -> PruneCount {
+    /// Deletes (or counts) the records `ids`, except the newest record of the whole log, in one transaction, and
+    /// sets `limit`, the records the next transaction takes, from how long this one held the writer.
+    private func delete(_ ids: [Int64], dryRun: Bool, limit: inout Int) async throws(XalorraError) -> PruneCount {
         let list = ids.map(String.init).joined(separator: ",")
         let count: @Sendable (Database) throws -> PruneCount = { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM predictions") ?? 0
@@ -80,6 +89,12 @@ extension SQLitePredictionRepository {
             }
         } catch {
             throw StoreError.wrap(error)
+        }
+        let held = ContinuousClock.now - started
+        if held > Self.pruneTransactionTarget * 2 {
+            limit = max(1, limit / 2)
+        } else if held < Self.pruneTransactionTarget / 2 {
+            limit = min(Self.pruneBatchRecords, limit * 2)
         }
         await Self.pace(since: started)
         return deleted
