@@ -39,7 +39,8 @@ public final class PredictionFeed: Sendable {
         var held: [(batch: PredictionBatch, ids: [Int64])] = []
     }
 
-    /// Locked before `own` when both are.
+    /// Locked before `own` and `subscribers` when both are; held while rows are yielded, so that the order decided
+    /// is the order handed on.
     private let ordering = Mutex(Ordering())
 
     /// Streams closed because their subscriber lost access, by error code (`TOKEN_EXPIRED`, ...), for `/metrics`.
@@ -104,19 +105,21 @@ public final class PredictionFeed: Sendable {
     /// Hands the committed `batch`, whose rows got `ids`, to every matching subscriber (once every lower id is
     /// handed on, when ordering is on).
     public func publish(_ batch: PredictionBatch, ids: [Int64]) {
-        if let first = ids.first, let last = ids.last { own.withLock { $0.append(first...last) } }
         let counted =
             batch.version != BaselineModel.version || countedModels.contains(batch.model) ? batch.model : Self.otherModels
         committed.withLock { $0[counted, default: 0] += ids.count }
-        guard let first = ids.first else { return }
-        let held = ordering.withLock { ordering -> Bool in
-            guard ordering.on,
-                !ordering.held.isEmpty || foreignGap(after: ordering.readThrough, through: first - 1)
-            else { return false }
-            ordering.held.append((batch, ids))
-            return true
+        guard let first = ids.first, let last = ids.last else { return }
+        // Marked as this process's own and handed on under the ordering lock, as ``publishForeign(_:through:)``
+        // hands on the rows it read: neither overtakes the other between deciding the order and yielding the rows,
+        // and the reader never takes these ids for rows already handed on while they are not yet.
+        ordering.withLock { ordering in
+            own.withLock { $0.append(first...last) }
+            if ordering.on, !ordering.held.isEmpty || foreignGap(after: ordering.readThrough, through: first - 1) {
+                ordering.held.append((batch, ids))
+            } else {
+                deliver(batch, ids: ids)
+            }
         }
-        if !held { deliver(batch, ids: ids) }
     }
 
     /// Yields `batch`'s rows to the matching subscribers.
@@ -158,39 +161,40 @@ public final class PredictionFeed: Sendable {
     /// they commit, and may follow newer rows of this process's own: a follower sends each id once
     /// (``LocalAPI/followLogs(_:after:)``).
     public func publishForeign(_ records: [PredictionRecord], through: Int64) {
-        let ranges = own.withLock { ranges in
-            defer { ranges.removeAll { $0.upperBound <= through } }
-            return ranges
-        }
-        var foreign = records.filter { record in !ranges.contains { $0.contains(record.id) } }
-        // Own batches held behind these rows go out with them, in id order.
-        let released = ordering.withLock { ordering in
+        // All under the ordering lock, the yields too: a batch of this process's own that commits meanwhile is
+        // handed on (``publish(_:ids:)``) before these rows or after them, never between (CI run 26 saw
+        // `73, 76, 77, 78, 74, 75` when these were yielded after the lock was released).
+        ordering.withLock { ordering in
+            let ranges = own.withLock { ranges in
+                defer { ranges.removeAll { $0.upperBound <= through } }
+                return ranges
+            }
+            var foreign = records.filter { record in !ranges.contains { $0.contains(record.id) } }
+            // Own batches held behind these rows go out with them, in id order.
             ordering.readThrough = max(ordering.readThrough, through)
-            var released: [(batch: PredictionBatch, ids: [Int64])] = []
+            var released = false
             while let next = ordering.held.first, let first = next.ids.first,
                 !foreignGap(after: ordering.readThrough, through: first - 1) || first <= ordering.readThrough + 1
             {
-                released.append(ordering.held.removeFirst())
+                let (batch, ids) = ordering.held.removeFirst()
+                released = true
+                for (index, id) in ids.enumerated() {
+                    foreign.append(PredictionRecord(
+                        id: id, timestamp: batch.timestamp, model: batch.model, version: batch.version,
+                        input: batch.input(index), prediction: batch.predictions[index], userID: batch.userID,
+                        tenant: batch.tenant, latencyMicros: batch.latencyMicros))
+                }
             }
-            return released
-        }
-        for (batch, ids) in released {
-            for (index, id) in ids.enumerated() {
-                foreign.append(PredictionRecord(
-                    id: id, timestamp: batch.timestamp, model: batch.model, version: batch.version,
-                    input: batch.input(index), prediction: batch.predictions[index], userID: batch.userID,
-                    tenant: batch.tenant, latencyMicros: batch.latencyMicros))
-            }
-        }
-        if !released.isEmpty { foreign.sort { $0.id < $1.id } }
-        guard !foreign.isEmpty else { return }
-        let listening = subscribers.withLock { Array($0.values) }
-        for record in foreign {
-            for subscriber in listening
-            where (subscriber.query.tenant.map { $0 == record.tenant } ?? true)
-                && (subscriber.query.model.map { $0 == record.model } ?? true)
-            {
-                if case .dropped = subscriber.continuation.yield(record) { subscriber.continuation.finish() }
+            if released { foreign.sort { $0.id < $1.id } }
+            guard !foreign.isEmpty else { return }
+            let listening = subscribers.withLock { Array($0.values) }
+            for record in foreign {
+                for subscriber in listening
+                where (subscriber.query.tenant.map { $0 == record.tenant } ?? true)
+                    && (subscriber.query.model.map { $0 == record.model } ?? true)
+                {
+                    if case .dropped = subscriber.continuation.yield(record) { subscriber.continuation.finish() }
+                }
             }
         }
     }
