@@ -70,7 +70,9 @@ struct PostgresPredictionRepository: PredictionRepository {
         // `greatest(…, max(id))`: a store filled by `xalorra store copy` (explicit ids) moves the counter on by itself.
         // `pg_notify`: every instance's listener hears `p <last id>` when the group commits (``PostgresEvents``);
         // notifications are delivered in commit order, which is id order here.
-        let base = try await database.inTransaction { connection in
+        // One statement is one transaction of its own (the counter's row stays locked until it commits): one round
+        // trip per group instead of three with `BEGIN` and `COMMIT` (RESULTS §18).
+        let base = try await database.withConnection { connection in
             let rows = try await connection.rows(query, database.logger)
             guard let row = rows.first else { throw XalorraError(.internal, "store: the prediction id counter is missing") }
             return try row.decode(Int64.self)

@@ -299,6 +299,22 @@ struct DurabilityTests {
         }
     }
 
+    /// A connection that finds another process holding the store's lock tries again every 100 µs at first, and
+    /// still gives up after ``AppDatabase/busyTimeoutSeconds``. SQLite's own busy timeout slept 1, 2, 5 ms… between
+    /// tries, so a server's commit behind a 1 ms transaction of `logs prune` slept 8 ms (`bench/prune.sh`).
+    @Test func busyWaitsAreShortAndEndAtTheTimeout() {
+        var total = Duration.zero
+        var tries = 0
+        while let wait = AppDatabase.busyWait(afterTries: tries) {
+            if tries < 200 { #expect(wait <= .microseconds(100), "try \(tries)") }
+            #expect(wait <= .milliseconds(2))
+            total += wait
+            tries += 1
+        }
+        let timeout = Duration.seconds(AppDatabase.busyTimeoutSeconds)
+        #expect(total <= timeout && total > timeout - .milliseconds(5), "\(total)")
+    }
+
     private static func mentionsLock(_ text: String) -> Bool {
         let lower = text.lowercased()
         return lower.contains("locked") || lower.contains("busy")

@@ -16,6 +16,29 @@ public final class AppDatabase: Sendable {
     /// How long a writer waits for another process's write lock before failing.
     public static let busyTimeoutSeconds: Double = 15
 
+    /// How every connection to the store waits for another process's lock: tries again every 100 µs for the first
+    /// 20 ms, then every 2 ms, and gives up after ``busyTimeoutSeconds`` (``busyWait(afterTries:)``).
+    ///
+    /// SQLite's own `busy_timeout` sleeps 1, 2, 5, 10, 15, 20, 25 ms… between attempts, so a commit that found the
+    /// lock taken for a millisecond (a `logs prune` in another process, or the CLI's batch predict) slept 8 ms or
+    /// more after the lock was free again: the predict p99 under another process's prune was 3 times its unloaded
+    /// value (`bench/prune.sh`, RESULTS §18).
+    public static let busyMode: Database.BusyMode = .callback { tries in
+        guard let wait = busyWait(afterTries: tries) else { return false }
+        let (seconds, attoseconds) = wait.components
+        usleep(useconds_t(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+        return true
+    }
+
+    /// What ``busyMode`` waits before attempt `tries + 1` (SQLite counts the failed attempts from 0), or nil once
+    /// the waits add up to ``busyTimeoutSeconds``.
+    package static func busyWait(afterTries tries: Int) -> Duration? {
+        let quick = 200
+        if tries < quick { return .microseconds(100) }
+        let slow = Int((busyTimeoutSeconds - 0.02) / 0.002)
+        return tries < quick + slow ? .milliseconds(2) : nil
+    }
+
     /// The connection (or pool) every repository goes through.
     public let writer: any DatabaseWriter
     /// The store's file path, or `:memory:`.
@@ -48,7 +71,7 @@ public final class AppDatabase: Sendable {
 
     private static func open(path: String, pooled: Bool, logger: Logger?) throws(XalorraError) -> AppDatabase {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeoutSeconds)
+        configuration.busyMode = busyMode
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             // A pool puts the file in WAL mode itself. For a queue, GRDB's `journalMode = .wal` would also stat
@@ -110,7 +133,7 @@ public final class AppDatabase: Sendable {
     /// A connection of its own that checkpoints the WAL of this (pooled) store, off the writer's path.
     public func checkpointer() throws(XalorraError) -> WALCheckpointer {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
+        configuration.busyMode = Self.busyMode
         do {
             return WALCheckpointer(connection: try DatabaseQueue(path: path, configuration: configuration))
         } catch {

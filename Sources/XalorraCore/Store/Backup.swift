@@ -135,7 +135,7 @@ public enum StoreBackup {
     /// A connection of its own to `path`, waiting for locks as the store's own connections do.
     static func connection(_ path: String, readOnly: Bool) throws(XalorraError) -> DatabaseQueue {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(AppDatabase.busyTimeoutSeconds)
+        configuration.busyMode = AppDatabase.busyMode
         configuration.readonly = readOnly
         do {
             return try DatabaseQueue(path: path, configuration: configuration)

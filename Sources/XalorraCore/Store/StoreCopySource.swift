@@ -23,7 +23,7 @@ package final class StoreCopySource: Sendable {
         }
         var configuration = Configuration()
         configuration.readonly = true
-        configuration.busyMode = .timeout(AppDatabase.busyTimeoutSeconds)
+        configuration.busyMode = AppDatabase.busyMode
         // The snapshot's transaction stays open across page reads (see ``begin()``).
         configuration.allowsUnsafeTransactions = true
         do {
