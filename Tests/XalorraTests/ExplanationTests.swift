@@ -139,6 +139,83 @@ import Testing
         }
     }
 
+    /// An explainer prepared once (what a server keeps per model version) gives exactly, bit for bit, what an
+    /// unprepared one (the CLI's offline mode) gives, at every row count: below ``TreeSHAP/tableRows`` both recurse,
+    /// and the prepared tables serve only calls whose own tables would hold the same trees (on 100 trees of depth 6,
+    /// from about 19 rows; between 16 and that, a call builds its own as before).
+    @Test func preparedTablesGiveTheUnpreparedValuesBitForBit() throws {
+        let data = Self.data(rows: 2000, width: 8, seed: 21, missing: 0.1)
+        let ensemble = try Self.trees(data, trees: 100, depth: 6)
+        let imported = try XGBoostModel.load(try Self.fixture("binary-logistic.json")).ensemble
+        let importedRows = try Self.csv("binary-logistic.input.csv").flatMap { $0 }
+        for (label, model, rows) in [("trained", ensemble, data.values), ("imported", imported, importedRows)] {
+            let plain = try TreeSHAP(model)
+            let prepared = plain.prepared()
+            #expect(prepared.preparedValues > 0 && plain.preparedValues == 0)
+            let needed = try #require(prepared.prebuilt?.neededRows)
+            #expect(needed > 0)
+            let width = model.featureCount
+            let available = rows.count / width
+            for count in Set([1, 2, 15, TreeSHAP.tableRows, needed - 1, needed, needed + 1, 64, 300])
+            where count > 0 && count <= available {
+                let slice = Array(rows.prefix(count * width))
+                func explain(_ shap: TreeSHAP) -> [Double] {
+                    var output = [Double](repeating: 0, count: count * (width + 1))
+                    slice.withUnsafeBufferPointer { rows in
+                        output.withUnsafeMutableBufferPointer { output in shap.explain(rows: rows, into: output) }
+                    }
+                    return output
+                }
+                #expect(explain(prepared) == explain(plain), "\(label), \(count) rows")
+            }
+        }
+    }
+
+    /// The server's explainers (``ExplainerCache``): a call of ``TreeSHAP/tableRows`` rows or more prepares the
+    /// version and keeps it; a single row does not; every answer equals that of an API without kept explainers; a
+    /// version deleted and trained again under the same number is never explained with the old one's tables.
+    @Test func keptExplainersAnswerAsFreshOnes() async throws {
+        let database = try AppDatabase.inMemory()
+        let api = try DriftTests.api(database, DriftTests.admin)
+        try await DriftTests.train(api, "gbm")
+        func request(_ count: Int, offset: Double = 0) -> PredictRequest {
+            var rows = FeatureMatrix(columns: ["a", "b"])
+            for index in 0..<count { rows.append(row: [.double(Double(index) / 7 + offset), .double(Double(index % 5))]) }
+            return .batch(rows)
+        }
+        func fresh(_ request: PredictRequest) async throws -> [[Double]] {
+            try await DriftTests.api(database, DriftTests.admin).predictExplained(model: "gbm", request: request)
+                .contributions
+        }
+        let single = PredictRequest.single([.double(3), .double(1)])
+        #expect(try await api.predictExplained(model: "gbm", request: single).contributions == (try await fresh(single)))
+        #expect(api.explainers.usage.versions == 0)
+        let many = request(40)
+        #expect(try await api.predictExplained(model: "gbm", request: many).contributions == (try await fresh(many)))
+        let kept = api.explainers.usage
+        #expect(kept.versions == 1 && kept.values > 0)
+        for (count, offset) in [(1, 0.5), (20, 0.25), (40, 0.0), (200, 1.5)] {
+            let again = request(count, offset: offset)
+            #expect(try await api.predictExplained(model: "gbm", request: again).contributions == (try await fresh(again)))
+        }
+        #expect(api.explainers.usage.versions == 1)
+        // The same name and version number, other trees: the kept tables are not used for it.
+        let before = try await api.predictExplained(model: "gbm", request: many).contributions
+        try await api.deleteModel("gbm")
+        var parameters = Hyperparameters()
+        parameters.trees = 12
+        parameters.maxDepth = 4
+        parameters.minSamplesLeaf = 3
+        parameters.validFraction = 0
+        _ = try await api.train(
+            TrainingRequest(model: "gbm", kind: .gbdt, target: "y", data: DriftTests.training(300), parameters: parameters)
+        ) { _ in }
+        let after = try await api.predictExplained(model: "gbm", request: many).contributions
+        #expect(after == (try await fresh(many)))
+        #expect(after != before)
+        #expect(api.explainers.usage.versions == 2)
+    }
+
     /// Every kind's contributions plus bias equal the row's margin (the score before the logistic function): trees
     /// for regression and log-loss, linear and logistic regression, an imported XGBoost model.
     @Test func contributionsSumToTheMargin() throws {

@@ -12,7 +12,13 @@ extension LocalAPI {
         }
         let explainer: ModelExplainer
         do {
-            explainer = try ModelExplainer(trained)
+            let rowCount = switch request {
+            case .single: 1
+            case .batch(let rows): rows.rowCount
+            }
+            explainer = try explainers.explainer(for: version, rows: rowCount) { () throws(ExplanationError) in
+                try ModelExplainer(trained)
+            }
         } catch {
             throw XalorraError(
                 .validation, "model \(version.reference) cannot be explained: \(error.message)",

@@ -27,6 +27,8 @@ public struct LocalAPI: XalorraAPI {
     let accountStatus = AccountStatusCache()
     /// Shared by every copy: decoded models, so predictions do not parse their model each time.
     let modelCache = ModelCache()
+    /// Shared by every copy: explainers with their tables built, so explanations do not build them each time.
+    let explainers = ExplainerCache()
 
     /// Creates the API; the store and the secret are opened on first use.
     /// - Parameters:

@@ -16,7 +16,7 @@ public struct ModelExplainer: Sendable {
         case linear(LinearModel)
     }
 
-    private let method: Method
+    private var method: Method
     /// How many features a row has; each row's explanation has one more value, the bias (per class).
     public let featureCount: Int
     /// A multi-class model's class count K (each row's explanation has one block per class), 0 for other models.
@@ -56,6 +56,27 @@ public struct ModelExplainer: Sendable {
         }
         featureCount = model.featureCount
         classCount = model.classLabels.count
+    }
+
+    /// This explainer with its trees' tables built now, for every later call (``TreeSHAP/prepared()``): what a server
+    /// keeps per model version (``ExplainerCache``). A linear model has nothing to prepare.
+    public func prepared() -> ModelExplainer {
+        var copy = self
+        switch method {
+        case .trees(let shap): copy.method = .trees(shap.prepared())
+        case .classes(let classes): copy.method = .classes(classes.map { $0.prepared() })
+        case .linear: break
+        }
+        return copy
+    }
+
+    /// The table values ``prepared()`` built (8 bytes each), 0 before or for a linear model.
+    public var preparedValues: Int {
+        switch method {
+        case .trees(let shap): shap.preparedValues
+        case .classes(let classes): classes.reduce(0) { $0 + $1.preparedValues }
+        case .linear: 0
+        }
     }
 
     /// Explains `output.count / rowWidth` rows of `featureCount` values stored one after another into `output`: each

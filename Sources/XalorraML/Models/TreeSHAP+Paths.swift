@@ -57,6 +57,9 @@ struct TreeSHAPPathTables: Sendable {
     private(set) var trees: [Tree?] = []
     /// The most splits of one tabled tree (the scratch of codes has one row more).
     private(set) var widest = 0
+    /// The fewest rows for which every tree tabled here passes the cost test: tables made for that many rows or
+    /// more hold the same trees as these (``TreeSHAP/Tables/neededRows``).
+    private(set) var neededRows = 0
 
     /// Tables for the trees at `ranges` of `nodes`, for explaining `rows` rows, within `budget` table values: a tree
     /// whose tables would cost more to build than the recursive algorithm spends on those rows is left out.
@@ -147,6 +150,7 @@ struct TreeSHAPPathTables: Sendable {
         guard build <= rows.multipliedReportingOverflow(by: recursive).partialValue || rows > 1 << 20 else {
             return false
         }
+        let needed = (build + recursive - 1) / max(recursive, 1)
         let firstSplit = splits.count, firstValue = table.count
         func node(_ index: Int) -> TreeSHAP.Node { tree[root + index] }
         func children(_ index: Int) -> (Int, Int) { (Int(node(index).left) - root, Int(node(index).right) - root) }
@@ -207,7 +211,9 @@ struct TreeSHAPPathTables: Sendable {
             }
             guard table.count <= budget else { return false }
         }
-        return longest <= Self.smallPathSplits || table.count - firstValue <= Self.maxGrowth * setValues
+        guard longest <= Self.smallPathSplits || table.count - firstValue <= Self.maxGrowth * setValues else { return false }
+        neededRows = max(neededRows, needed)
+        return true
     }
 
     /// Appends the split at `index` (reading its parent's codes, or `chainedTo`'s) and returns its row of codes and

@@ -58,6 +58,8 @@ struct TreeSHAPTables: Sendable {
     /// One per tree of the ensemble: `nil` for a tree left to the recursive algorithm (a path testing more than
     /// ``maxPathFeatures`` features, a branch no training row reached, children stored before their parent).
     private(set) var trees: [Tree?] = []
+    /// The fewest rows for which every tree tabled here passes the cost test (see ``TreeSHAPPathTables``).
+    private(set) var neededRows = 0
 
     /// The most table values, all trees together (8 bytes each): past it, trees are left to the recursive algorithm.
     static let maxTableValues = 1 << 24
@@ -110,6 +112,7 @@ struct TreeSHAPTables: Sendable {
         guard build <= rows.multipliedReportingOverflow(by: recursive).partialValue || rows > 1 << 20,
             table.count + values <= budget
         else { return false }
+        let needed = (build + recursive - 1) / max(recursive, 1)
         // Each node's path: its distinct features with their zero fractions, built parent to child.
         var paths = [[(feature: Int32, zero: Double)]](repeating: [], count: count)
         // Leaves whose sibling is a leaf too, by their parent's slot: the first of the two waits for the second.
@@ -162,6 +165,7 @@ struct TreeSHAPTables: Sendable {
                 paths[child] = childPath
             }
         }
+        neededRows = max(neededRows, needed)
         return true
     }
 

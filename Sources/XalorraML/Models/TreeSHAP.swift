@@ -35,10 +35,10 @@ public struct TreeSHAP: Sendable {
     /// of deep leaves) is refused rather than letting one request hold a core for minutes.
     public static let maxRowWork = 50_000_000
 
-    private let nodes: [Node]
+    let nodes: [Node]
     private let roots: [Int32]
     /// Each tree's nodes in `nodes`.
-    private let ranges: [Range<Int>]
+    let ranges: [Range<Int>]
     private let featureCount: Int
     private let float32: Bool
     private let pathCapacity: Int
@@ -46,6 +46,8 @@ public struct TreeSHAP: Sendable {
     public let bias: Double
     /// The work of explaining one row, in path steps (at most ``maxRowWork``).
     let work: Int
+    /// Tables built once for every call (``prepared()``), instead of per call for calls of ``tableRows`` rows or more.
+    var prebuilt: Tables?
 
     /// Prepares `ensemble`, or says why it cannot be explained (no covers, or a tree deeper than ``maxDepth``).
     /// A multi-class ensemble is explained one class at a time (``init(_:class:)``).
@@ -154,7 +156,7 @@ public struct TreeSHAP: Sendable {
     /// From this many rows on, leaf tables (``TreeSHAPPathTables``, else ``TreeSHAPTables``) are built first, for the
     /// trees where they cost less than the recursion on these rows: on 100 trees of depth 6, building them took what
     /// the recursion spends on 15 rows (5 ms), and each row then took 5 µs instead of 350.
-    static let tableRows = 16
+    public static let tableRows = 16
 
     /// Explains `output.count / (featureCount + 1)` rows of `featureCount` values stored one after another: each row's
     /// `featureCount` contributions followed by its bias, which together sum to the row's margin.
@@ -165,14 +167,15 @@ public struct TreeSHAP: Sendable {
         let width = featureCount
         let count = output.count / (width + 1)
         precondition(rows.count >= count * width, "\(rows.count) values do not fill \(count) rows")
-        let tabling = tables ?? (count >= Self.tableRows)
-        let tableRows = tables == true ? Int.max : count
         // Trees by path outcomes where they fit, by sets where their paths are too long for that, else recursively.
-        let byPaths = TreeSHAPPathTables(
-            nodes, ranges: tabling ? ranges : [], rows: tableRows, budget: TreeSHAPTables.maxTableValues)
-        let bySets = TreeSHAPTables(
-            nodes, ranges: tabling && byPaths.trees.contains(where: { $0 == nil }) ? ranges : [], rows: tableRows,
-            skip: byPaths.trees.map { $0 != nil }, budget: TreeSHAPTables.maxTableValues - byPaths.table.count)
+        let built: Tables
+        if let prebuilt, tables == true || (tables == nil && count >= max(Self.tableRows, prebuilt.neededRows)) {
+            built = prebuilt
+        } else {
+            let tabling = tables ?? (count >= Self.tableRows)
+            built = Tables(self, rows: tabling ? (tables == true ? Int.max : count) : 0)
+        }
+        let (byPaths, bySets) = (built.paths, built.sets)
         let widest = ranges.map(\.count).max() ?? 1
         let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: max(widest, 1))
         defer { masks.deallocate() }
