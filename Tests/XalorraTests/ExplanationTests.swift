@@ -171,9 +171,10 @@ import Testing
         }
     }
 
-    /// The server's explainers (``ExplainerCache``): a call of ``TreeSHAP/tableRows`` rows or more prepares the
-    /// version and keeps it; a single row does not; every answer equals that of an API without kept explainers; a
-    /// version deleted and trained again under the same number is never explained with the old one's tables.
+    /// The server's explainers (``ExplainerCache``): a version's explainer is kept from its first explanation and
+    /// prepared by its first call of ``TreeSHAP/tableRows`` rows or more; every answer equals that of an API without
+    /// kept explainers; a version deleted and trained again under the same number is never explained with the old
+    /// one's trees.
     @Test func keptExplainersAnswerAsFreshOnes() async throws {
         let database = try AppDatabase.inMemory()
         let api = try DriftTests.api(database, DriftTests.admin)
@@ -189,11 +190,12 @@ import Testing
         }
         let single = PredictRequest.single([.double(3), .double(1)])
         #expect(try await api.predictExplained(model: "gbm", request: single).contributions == (try await fresh(single)))
-        #expect(api.explainers.usage.versions == 0)
+        let unprepared = api.explainers.usage
+        #expect(unprepared.versions == 1 && unprepared.prepared == 0 && unprepared.words > 0)
         let many = request(40)
         #expect(try await api.predictExplained(model: "gbm", request: many).contributions == (try await fresh(many)))
         let kept = api.explainers.usage
-        #expect(kept.versions == 1 && kept.values > 0)
+        #expect(kept.versions == 1 && kept.prepared == 1 && kept.words > unprepared.words)
         for (count, offset) in [(1, 0.5), (20, 0.25), (40, 0.0), (200, 1.5)] {
             let again = request(count, offset: offset)
             #expect(try await api.predictExplained(model: "gbm", request: again).contributions == (try await fresh(again)))
@@ -213,7 +215,7 @@ import Testing
         let after = try await api.predictExplained(model: "gbm", request: many).contributions
         #expect(after == (try await fresh(many)))
         #expect(after != before)
-        #expect(api.explainers.usage.versions == 2)
+        #expect(api.explainers.usage.versions == 2 && api.explainers.usage.prepared == 2)
     }
 
     /// Every kind's contributions plus bias equal the row's margin (the score before the logistic function): trees

@@ -62,6 +62,7 @@ public struct ModelExplainer: Sendable {
     /// keeps per model version (``ExplainerCache``). A linear model has nothing to prepare.
     public func prepared() -> ModelExplainer {
         var copy = self
+        copy.isPrepared = true
         switch method {
         case .trees(let shap): copy.method = .trees(shap.prepared())
         case .classes(let classes): copy.method = .classes(classes.map { $0.prepared() })
@@ -70,12 +71,25 @@ public struct ModelExplainer: Sendable {
         return copy
     }
 
+    /// Whether ``prepared()`` made this explainer.
+    public private(set) var isPrepared = false
+
     /// The table values ``prepared()`` built (8 bytes each), 0 before or for a linear model.
     public var preparedValues: Int {
         switch method {
         case .trees(let shap): shap.preparedValues
         case .classes(let classes): classes.reduce(0) { $0 + $1.preparedValues }
         case .linear: 0
+        }
+    }
+
+    /// What this explainer holds, in 8-byte words: its copy of the trees and their tables, or a linear model's
+    /// weights and means.
+    public var footprint: Int {
+        switch method {
+        case .trees(let shap): shap.footprint
+        case .classes(let classes): classes.reduce(0) { $0 + $1.footprint }
+        case .linear(let model): 2 * model.weights.count + 1
         }
     }
 

@@ -39,4 +39,7 @@ extension TreeSHAP {
 
     /// The values of the tables ``prepared()`` built (8 bytes each), 0 before.
     public var preparedValues: Int { prebuilt?.values ?? 0 }
+
+    /// What this explainer holds, in 8-byte words: its copy of the trees and its tables.
+    public var footprint: Int { nodes.count * (MemoryLayout<Node>.stride / 8) + preparedValues }
 }
