@@ -20,20 +20,7 @@ export SECRET_KEY="${SECRET_KEY:-explain-bench-secret-explain-bench-secret!}"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-python3 - "$WORK" $ROWS <<'PY'
-import json, random, sys
-work, counts = sys.argv[1], [int(n) for n in sys.argv[2:]]
-random.seed(7)
-with open(f"{work}/train.csv", "w") as f:
-    f.write(",".join(f"x{i}" for i in range(20)) + ",y\n")
-    for _ in range(20000):
-        x = [random.uniform(-3, 3) for _ in range(20)]
-        y = sum(v * (i % 5 - 2) for i, v in enumerate(x)) + (x[0] * x[1]) + random.gauss(0, 1)
-        f.write(",".join(f"{v:.5f}" for v in x) + f",{y:.5f}\n")
-for n in counts:
-    rows = [[round(random.uniform(-3, 3), 5) for _ in range(20)] for _ in range(n)]
-    json.dump({"instances": rows, "explain": True}, open(f"{work}/rows-{n}.json", "w"))
-PY
+python3 "$BENCH_DIR/gbm_data.py" "$WORK" $ROWS
 mkdir -p "$WORK/now" "$WORK/before"
 XALORRA_HOME="$WORK/now" "$BIN" train gbm --data "$WORK/train.csv" --target y --trees 100 --max-depth 6 >/dev/null
 cp -r "$WORK/now/." "$WORK/before/"
@@ -45,20 +32,6 @@ for name in now before; do
     token[$name]="$(XALORRA_HOME="$WORK/$name" "${bin[$name]}" token --user bench --ttl 2h)"
     for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:${port[$name]}/" && break; sleep 0.1; done
 done
-cat >"$WORK/post.lua" <<'LUA'
-function init(args)
-  wrk.method = "POST"
-  local f = assert(io.open(args[1], "rb"))
-  wrk.body = f:read("*a")
-  f:close()
-  wrk.headers["Authorization"] = "Bearer " .. args[2]
-  wrk.headers["Content-Type"] = "application/json"
-end
-function done(summary, latency, requests)
-  io.write(string.format("RESULT\t%.1f\t%d\t%d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), summary.errors.status))
-end
-LUA
 # The same answers from both before timing (the values are bit for bit those of an unprepared explainer).
 for n in $ROWS; do
     a="$(curl -fs -H "Authorization: Bearer ${token[now]}" -H 'Content-Type: application/json' \
@@ -73,9 +46,10 @@ results="$WORK/results.tsv"
 for ((round = 1; round <= ROUNDS; round++)); do
     for n in $ROWS; do
         for name in now before; do
-            read -r rps p50 bad < <(wrk -t 1 -c "$CONNECTIONS" -d "$DURATION" -s "$WORK/post.lua" \
+            read -r rps p50 bad < <(wrk -t 1 -c "$CONNECTIONS" -d "$DURATION" -s "$BENCH_DIR/post-file.lua" \
                 "http://127.0.0.1:${port[$name]}/predict/gbm" -- "$WORK/rows-$n.json" "${token[$name]}" \
-                | awk -F'\t' '/^RESULT/ { print $2, $3, $4 }')
+                Content-Type application/json \
+                | awk -F'\t' '/^RESULT/ { print $2, $3, $5 }')
             printf '%-6s %-6s %-7s %10s %9s %7s\n' "$round" "$n" "$name" "$rps" "$p50" "$bad"
             printf '%s\t%s\t%s\t%s\n' "$n" "$name" "$rps" "$p50" >>"$results"
         done

@@ -129,20 +129,6 @@ PY
 declare -A acknowledged=([xalorra]=3000)
 [[ -n "${bin[before]:-}" ]] && acknowledged[before]=0
 
-cat >"$WORK/post.lua" <<'LUA'
-function init(args)
-  wrk.method = "POST"
-  local f = assert(io.open(args[1], "rb"))
-  wrk.body = f:read("*a")
-  f:close()
-  if args[2] ~= "-" then wrk.headers["Authorization"] = "Bearer " .. args[2] end
-  for i = 3, #args, 2 do wrk.headers[args[i]] = args[i + 1] end
-end
-function done(summary, latency)
-  io.write(string.format("RESULT\t%.1f\t%d\t%d\t%d\n", summary.requests / (summary.duration / 1e6),
-    math.floor(latency:percentile(99)), summary.requests, summary.errors.status))
-end
-LUA
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 declare -A rates=() rss_max=()
@@ -156,7 +142,7 @@ run() { # run SERVER KIND: writes "rows/s p99_us" to $WORK/run.result; adds the 
         (while sleep 0.5; do rss_kib "$pid"; done) >"$WORK/rss.$server" &
         sampler=$!
     fi
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" -s "$WORK/post.lua" \
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" -s "$BENCH_DIR/post-file.lua" \
         "http://127.0.0.1:${port[$server]}$(path_of "$kind")" -- "$WORK/$kind.body" "${token[$server]:--}" "${fields[@]}" \
         >"$WORK/wrk.out"
     if [[ -n ${sampler:-} ]]; then
@@ -166,7 +152,7 @@ run() { # run SERVER KIND: writes "rows/s p99_us" to $WORK/run.result; adds the 
         peak="$(sort -n "$WORK/rss.$server" | tail -1)"
         (( ${peak:-0} > ${rss_max[$server]:-0} )) && rss_max[$server]=$peak
     fi
-    result="$(awk -F'\t' '/^RESULT/ { print $2, $3, $4, $5 }' "$WORK/wrk.out")"
+    result="$(awk -F'\t' '/^RESULT/ { print $2, $4, $6, $5 }' "$WORK/wrk.out")"
     read -r rps p99 requests errors <<<"$result"
     (( errors == 0 )) || die "$server $kind: $errors answers were not 2xx"
     [[ -n ${acknowledged[$server]+x} ]] && acknowledged[$server]=$(( ${acknowledged[$server]} + requests * rows ))

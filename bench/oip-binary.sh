@@ -27,16 +27,12 @@ export SECRET_KEY="${SECRET_KEY:-oip-bench-secret-oip-bench-secret-oip!}"
 export XALORRA_HOME="$WORK"
 trap 'kill ${pid:-0} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-python3 - "$WORK" "$ROWS" <<'PY'
+python3 - "$WORK" "$ROWS" "$BENCH_DIR" <<'PY'
 import gzip, json, random, struct, sys
-random.seed(7)
 work, rows = sys.argv[1], int(sys.argv[2])
-with open(f"{work}/train.csv", "w") as f:
-    f.write(",".join(f"x{i}" for i in range(20)) + ",y\n")
-    for _ in range(20000):
-        x = [random.uniform(-3, 3) for _ in range(20)]
-        y = sum(v * (i % 5 - 2) for i, v in enumerate(x)) + (x[0] * x[1]) + random.gauss(0, 1)
-        f.write(",".join(f"{v:.5f}" for v in x) + f",{y:.5f}\n")
+sys.path.insert(0, sys.argv[3])
+import gbm_data
+gbm_data.training(work)
 # float32 values written as JSON the way numpy's tolist() does for a float32 array (shortest repr of the double).
 batch = [struct.unpack("<f", struct.pack("<f", random.uniform(-3, 3)))[0] for _ in range(rows * 20)]
 with open(f"{work}/json.body", "w") as f:
@@ -55,24 +51,6 @@ length="$(cat "$WORK/header.length")"
 echo "bodies: json $(wc -c <"$WORK/json.body") B, binary $(wc -c <"$WORK/binary.body") B (header $length B)," \
     "gzip $(wc -c <"$WORK/gzip.body") B; $ROWS rows × 20 FP32"
 
-# One fixed request per run with extra header fields (wrk -s LUA URL -- BODY TOKEN [NAME VALUE]...); prints
-#   RESULT req/s p50_us p99_us non2xx requests
-cat >"$WORK/oip.lua" <<'LUA'
-function init(args)
-  wrk.method = "POST"
-  local f = assert(io.open(args[1], "rb"))
-  wrk.body = f:read("*a")
-  f:close()
-  wrk.headers["Authorization"] = "Bearer " .. args[2]
-  for i = 3, #args, 2 do wrk.headers[args[i]] = args[i + 1] end
-  non2xx = 0
-end
-function response(status) if status < 200 or status > 299 then non2xx = non2xx + 1 end end
-function done(summary, latency)
-  io.write(string.format("RESULT\t%.1f\t%d\t%d\t%d\t%d\n", summary.requests / (summary.duration / 1e6),
-    math.floor(latency:percentile(50)), math.floor(latency:percentile(99)), summary.errors.status, summary.requests))
-end
-LUA
 
 "$BIN" serve --port "$PORT" --rate-limit off >"$WORK/serve.log" 2>&1 &
 pid=$!
@@ -115,7 +93,7 @@ run() { # run KIND -> "req/s p50 p99 non2xx cpu_ms_per_request"
     read -r -a fields <<<"${extra[$1]}"
     local before after
     before="$(cpu_ticks)"
-    wrk -t 1 -c "$CONNECTIONS" -d "$DURATION" --latency -s "$WORK/oip.lua" "$URL/v2/models/gbm/infer" \
+    wrk -t 1 -c "$CONNECTIONS" -d "$DURATION" --latency -s "$BENCH_DIR/post-file.lua" "$URL/v2/models/gbm/infer" \
         -- "$WORK/$1.body" "$token" "${fields[@]}" >"$WORK/wrk.out"
     after="$(cpu_ticks)"
     awk -F'\t' -v ticks="$((after - before))" -v ms="$TICK_MS" \

@@ -20,20 +20,7 @@ export SECRET_KEY="${SECRET_KEY:-model-bench-secret-model-bench-secret!}"
 export XALORRA_HOME="$WORK"
 trap 'kill ${pid:-0} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-python3 - "$WORK" <<'PY'
-import random, sys
-random.seed(7)
-work = sys.argv[1]
-with open(f"{work}/train.csv", "w") as f:
-    f.write(",".join(f"x{i}" for i in range(20)) + ",y\n")
-    for _ in range(20000):
-        x = [random.uniform(-3, 3) for _ in range(20)]
-        y = sum(v * (i % 5 - 2) for i, v in enumerate(x)) + (x[0] * x[1]) + random.gauss(0, 1)
-        f.write(",".join(f"{v:.5f}" for v in x) + f",{y:.5f}\n")
-row = [round(random.uniform(-3, 3), 5) for _ in range(20)]
-with open(f"{work}/row.json", "w") as f:
-    f.write('{"features":[' + ",".join(str(v) for v in row) + "]}")
-PY
+python3 "$BENCH_DIR/gbm_data.py" "$WORK"
 "$BIN" train gbm --data "$WORK/train.csv" --target y --trees 100 --max-depth 6 >/dev/null
 "$BIN" models show gbm | sed 's/^/  /'
 
