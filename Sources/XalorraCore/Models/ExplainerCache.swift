@@ -19,7 +19,8 @@ final class ExplainerCache: Sendable {
     static let maxEntries = 32
 
     private struct State {
-        var kept: [String: (explainer: ModelExplainer, used: UInt64)] = [:]
+        /// Each kept explainer with its last use and its ``ModelExplainer/footprint``.
+        var kept: [String: (explainer: ModelExplainer, used: UInt64, words: Int)] = [:]
         var words = 0
         var clock: UInt64 = 0
     }
@@ -40,7 +41,7 @@ final class ExplainerCache: Sendable {
         let kept = state.withLock { state -> ModelExplainer? in
             state.clock += 1
             guard let entry = state.kept[key] else { return nil }
-            state.kept[key] = (entry.explainer, state.clock)
+            state.kept[key]?.used = state.clock
             return entry.explainer
         }
         if let kept, kept.isPrepared || !tabling { return kept }
@@ -63,17 +64,15 @@ final class ExplainerCache: Sendable {
         let words = explainer.footprint
         guard words <= Self.maxWords else { return }
         let dropped = state.withLock { state in
-            if let old = state.kept.updateValue((explainer, state.clock), forKey: key) {
-                state.words -= old.explainer.footprint
-            }
+            if let old = state.kept.updateValue((explainer, state.clock, words), forKey: key) { state.words -= old.words }
             state.words += words
             var dropped = 0
             while state.words > Self.maxWords || state.kept.count > Self.maxEntries,
                 let oldest = state.kept.filter({ $0.key != key }).min(by: { $0.value.used < $1.value.used })
             {
                 state.kept.removeValue(forKey: oldest.key)
-                state.words -= oldest.value.explainer.footprint
-                dropped += oldest.value.explainer.footprint
+                state.words -= oldest.value.words
+                dropped += oldest.value.words
             }
             return dropped
         }

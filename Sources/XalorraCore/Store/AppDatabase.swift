@@ -21,8 +21,8 @@ public final class AppDatabase: Sendable {
     ///
     /// SQLite's own `busy_timeout` sleeps 1, 2, 5, 10, 15, 20, 25 ms… between attempts, so a commit that found the
     /// lock taken for a millisecond (a `logs prune` in another process, or the CLI's batch predict) slept 8 ms or
-    /// more after the lock was free again: the predict p99 under another process's prune was 3 times its unloaded
-    /// value (`bench/prune.sh`, RESULTS §18).
+    /// more after the lock was free again: the predict p99 under another process's prune was 4.3 to 5 times its
+    /// unloaded value, and 1.0 to 1.2 times with this (`bench/prune.sh`, RESULTS §18.1).
     public static let busyMode: Database.BusyMode = .callback { tries in
         guard let wait = busyWait(afterTries: tries) else { return false }
         let (seconds, attoseconds) = wait.components

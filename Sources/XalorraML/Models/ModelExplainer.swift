@@ -74,15 +74,6 @@ public struct ModelExplainer: Sendable {
     /// Whether ``prepared()`` made this explainer.
     public private(set) var isPrepared = false
 
-    /// The table values ``prepared()`` built (8 bytes each), 0 before or for a linear model.
-    public var preparedValues: Int {
-        switch method {
-        case .trees(let shap): shap.preparedValues
-        case .classes(let classes): classes.reduce(0) { $0 + $1.preparedValues }
-        case .linear: 0
-        }
-    }
-
     /// What this explainer holds, in 8-byte words: its copy of the trees and their tables, or a linear model's
     /// weights and means.
     public var footprint: Int {
