@@ -51,31 +51,14 @@ struct PostgresPredictionRepository: PredictionRepository {
             total += rows
         }
         guard total > 0 else { return batches.map { _ in [] } }
-        let query: PostgresQuery = """
-            WITH ids AS (
-                UPDATE prediction_ids
-                SET last_id = greatest(last_id, (SELECT coalesce(max(id), 0) FROM predictions)) + \(total)
-                RETURNING last_id - \(total) AS base,
-                    pg_notify('\(unescaped: PostgresEvents.channel)', 'p ' || last_id::text) AS notified
-            ), stored AS (
-                INSERT INTO predictions (id, timestamp, tenant, user_id, model, version, latency_us, row_count, block)
-                SELECT ids.base + r.last_row, r.ts, r.tenant, r.user_id, r.model, r.version, r.latency, r.row_count,
-                    r.block
-                FROM ids, unnest(\(lastRows)::bigint[], \(timestamps)::bigint[], \(tenants)::text[], \(users)::text[],
-                    \(models)::text[], \(versions)::text[], \(latencies)::bigint[], \(counts)::bigint[],
-                    \(blocks)::bytea[]) AS r(last_row, ts, tenant, user_id, model, version, latency, row_count, block)
-            )
-            SELECT base FROM ids
-            """
-        // `greatest(…, max(id))`: a store filled by `xalorra store copy` (explicit ids) moves the counter on by itself.
-        // `pg_notify`: every instance's listener hears `p <last id>` when the group commits (``PostgresEvents``);
-        // notifications are delivered in commit order, which is id order here.
-        // One statement is one transaction of its own (the counter's row stays locked until it commits): one round
-        // trip per group instead of three with `BEGIN` and `COMMIT` (RESULTS §18).
+        let statement = InsertGroup(
+            total: total, lastRows: lastRows, timestamps: timestamps, tenants: tenants, users: users, models: models,
+            versions: versions, latencies: latencies, counts: counts, blocks: blocks)
         let base = try await database.withConnection { connection in
-            let rows = try await connection.rows(query, database.logger)
-            guard let row = rows.first else { throw XalorraError(.internal, "store: the prediction id counter is missing") }
-            return try row.decode(Int64.self)
+            guard let base = try await connection.rows(statement, database.logger).first else {
+                throw XalorraError(.internal, "store: the prediction id counter is missing")
+            }
+            return base
         }
         return ranges.map { range in range.count == 0 ? [] : Array((base + range.start + 1)...(base + range.start + range.count)) }
     }
@@ -231,4 +214,61 @@ struct PostgresPredictionRepository: PredictionRepository {
             try StoredPrediction.rows(header, block: bytes, descending: descending)
         }
     }
+}
+
+/// The statement that stores a prediction group, prepared once per connection (postgres-nio keeps it by name): a
+/// group's text is always the same (its records are arrays unnested in the server), and parsing and planning it was
+/// as long as running it (`EXPLAIN (ANALYZE, SUMMARY)`: 0.17–0.19 ms of planning next to 0.17–0.24 ms of
+/// execution, RESULTS §18.2).
+///
+/// * `greatest(…, max(id))`: a store filled by `xalorra store copy` (explicit ids) moves the counter on by itself.
+/// * `pg_notify`: every instance's listener hears `p <last id>` when the group commits (``PostgresEvents``);
+///   notifications are delivered in commit order, which is id order here.
+/// * One statement is one transaction of its own (the counter's row stays locked until it commits): one round trip
+///   per group instead of three with `BEGIN` and `COMMIT` (RESULTS §18).
+///
+/// A connection pooler in transaction mode (PgBouncer) must keep prepared statements per server connection
+/// (PgBouncer 1.21's `max_prepared_statements`).
+struct InsertGroup: PostgresPreparedStatement {
+    static let name = "xalorra_insert_predictions_1"
+    static let sql = """
+        WITH ids AS (
+            UPDATE prediction_ids
+            SET last_id = greatest(last_id, (SELECT coalesce(max(id), 0) FROM predictions)) + $1
+            RETURNING last_id - $1 AS base, pg_notify('\(PostgresEvents.channel)', 'p ' || last_id::text) AS notified
+        ), stored AS (
+            INSERT INTO predictions (id, timestamp, tenant, user_id, model, version, latency_us, row_count, block)
+            SELECT ids.base + r.last_row, r.ts, r.tenant, r.user_id, r.model, r.version, r.latency, r.row_count,
+                r.block
+            FROM ids, unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::bigint[], $9::bigint[], $10::bytea[])
+                AS r(last_row, ts, tenant, user_id, model, version, latency, row_count, block)
+        )
+        SELECT base FROM ids
+        """
+    typealias Row = Int64
+
+    /// The group's row count.
+    let total: Int64
+    /// Per record: its last row counted from the group's first (its id is the group's base plus this), and its
+    /// columns.
+    let lastRows: [Int64], timestamps: [Int64], tenants: [String], users: [String], models: [String]
+    let versions: [String], latencies: [Int64], counts: [Int64], blocks: [ByteBuffer]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        bindings.append(total)
+        bindings.append(lastRows)
+        bindings.append(timestamps)
+        bindings.append(tenants)
+        bindings.append(users)
+        bindings.append(models)
+        bindings.append(versions)
+        bindings.append(latencies)
+        bindings.append(counts)
+        bindings.append(blocks)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }

@@ -41,6 +41,17 @@ extension PostgresConnection {
         try await send(query, logger).collect()
     }
 
+    /// Every row the prepared `statement` returns (prepared on this connection by its first use), behind the same
+    /// closed-connection guard as ``send(_:_:)``.
+    func rows<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, _ logger: Logger
+    ) async throws -> [Statement.Row] {
+        guard !isClosed else { throw ConnectionClosed() }
+        var rows: [Statement.Row] = []
+        for try await row in try await execute(statement, logger: logger) { rows.append(row) }
+        return rows
+    }
+
     /// Runs `query` for its effect; how many rows it returned (a statement that says `RETURNING 1`: how many it
     /// changed; the async row sequence has no command tag).
     @discardableResult
