@@ -127,17 +127,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mlbench", required=True, help="the release xalorra-mlbench executable")
     parser.add_argument("--xalorra", required=True, help="an xalorra executable (debug is fine: quality only)")
-    parser.add_argument("--data-dir", default=tempfile.mkdtemp(prefix="xalorra-multiclass-"))
+    parser.add_argument("--data-dir", help="keep the generated CSV files here (default: a temporary directory)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json")
     args = parser.parse_args()
-    os.makedirs(args.data_dir, exist_ok=True)
+    # The CSV files (unless --data-dir keeps them) and xalorra's homes, removed when the script ends.
+    scratch = tempfile.TemporaryDirectory(prefix="xalorra-multiclass-")
+    data_dir = args.data_dir or scratch.name
+    os.makedirs(data_dir, exist_ok=True)
     results = []
     for name, x, y in datasets():
         xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.2, random_state=0)
         classes = len(np.unique(y))
-        train_csv = os.path.join(args.data_dir, f"{name}-train.csv")
-        test_csv = os.path.join(args.data_dir, f"{name}-test.csv")
+        train_csv = os.path.join(data_dir, f"{name}-train.csv")
+        test_csv = os.path.join(data_dir, f"{name}-test.csv")
         write_csv(train_csv, xtr, ytr)
         write_csv(test_csv, xte, yte)
         ours, theirs, model = [], [], None
@@ -147,7 +150,7 @@ def main():
             seconds, model = lightgbm_train(xtr, ytr, classes)
             theirs.append(seconds)
         lgb_probabilities = model.predict(xte, num_threads=1)
-        home = tempfile.mkdtemp(prefix="xalorra-multiclass-home-")
+        home = tempfile.mkdtemp(prefix=f"home-{name}-", dir=scratch.name)
         exported = xalorra_model(args.xalorra, train_csv, home)
         labels, our_probabilities = xalorra_probabilities(exported, xte)
         assert labels == list(range(classes)), labels

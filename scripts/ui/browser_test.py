@@ -38,6 +38,8 @@ XSS_MESSAGE = '<img src=x onerror="window.__xss=2">hello <b>there</b>'
 XSS_TITLE = '<script>window.__xss=3</script><i>renamed</i>'
 ADMIN, USER, PASSWORD = "dash_admin", "dash_user", "dashboard-pass-1"
 metrics = {}
+# The files the forms upload, removed when the script ends.
+SCRATCH = tempfile.TemporaryDirectory(prefix="xalorra-ui-")
 
 
 def fail(message):
@@ -174,7 +176,7 @@ def training(driver):
     go(driver, "#/training")
     wait(driver, lambda d: d.find_elements(By.NAME, "csv"), "the training form")
     rows = ["size,rooms,age,price"] + [f"{50 + i},{1 + i % 5},{i % 30},{100 + 2 * i + (i % 5) * 7}" for i in range(300)]
-    path = os.path.join(tempfile.mkdtemp(), "houses.csv")
+    path = os.path.join(SCRATCH.name, "houses.csv")
     with open(path, "w") as handle:
         handle.write("\n".join(rows) + "\n")
     driver.find_element(By.NAME, "csv").send_keys(path)
@@ -215,7 +217,7 @@ def training(driver):
     # Import an export of version 1 under a new name through the form, then delete that model (confirmed).
     status, exported = api("GET", "/models/houses/versions/1/export")
     check(status == 200, f"export: {status}")
-    path = os.path.join(tempfile.mkdtemp(), "houses-v1.json")
+    path = os.path.join(SCRATCH.name, "houses-v1.json")
     with open(path, "w") as handle:
         json.dump(exported, handle)
     driver.find_element(By.NAME, "import-name").send_keys("houses_copy")
