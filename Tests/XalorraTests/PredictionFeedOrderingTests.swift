@@ -95,6 +95,31 @@ struct PredictionFeedOrderingTests {
         }
     }
 
+    /// The own ranges stay in id order however they arrive, so ``PredictionFeed/foreignGap(after:through:)`` reads
+    /// them without sorting: a gap is found exactly where no published range covers an id.
+    @Test func ownRangesStayOrderedWhateverOrderTheyArriveIn() {
+        var ranges: [ClosedRange<Int64>] = []
+        for range: ClosedRange<Int64> in [5...6, 1...2, 9...9, 3...4, 7...8, 12...15] {
+            PredictionFeed.insert(range, into: &ranges)
+        }
+        #expect(ranges == [1...2, 3...4, 5...6, 7...8, 9...9, 12...15])
+
+        let feed = PredictionFeed()
+        for ids: [Int64] in [[5, 6], [1, 2], [9], [3, 4], [7, 8], [12, 13, 14, 15]] {
+            var inputs = FeatureMatrix()
+            for _ in ids { inputs.append(row: [Number.int(1)]) }
+            let batch = PredictionBatch(
+                timestamp: .now(), tenant: "t", userID: "u", model: "m", version: "baseline", inputs: inputs,
+                predictions: ids.map { _ in .int(1) }, latencyMicros: 1, textLog: false)
+            feed.publish(batch, ids: ids)
+        }
+        #expect(!feed.foreignGap(after: 0, through: 9))
+        #expect(!feed.foreignGap(after: 11, through: 15))
+        #expect(feed.foreignGap(after: 0, through: 10))
+        #expect(feed.foreignGap(after: 9, through: 12))
+        #expect(feed.foreignGap(after: 15, through: 16))
+    }
+
     /// Where `ids` first goes down, with its neighbours.
     static func firstDisorder(_ ids: [Int64]) -> String? {
         guard let index = ids.indices.dropFirst().first(where: { ids[$0] < ids[$0 - 1] }) else { return nil }
