@@ -95,14 +95,18 @@ struct PredictionFeedOrderingTests {
         }
     }
 
-    /// The own ranges stay in id order however they arrive, so ``PredictionFeed/foreignGap(after:through:)`` reads
-    /// them without sorting: a gap is found exactly where no published range covers an id.
+    /// The own ranges stay in id order however they arrive (and one that follows on from the last extends it), so
+    /// ``PredictionFeed/foreignGap(after:through:)`` reads them without sorting: a gap is found exactly where no
+    /// published range covers an id.
     @Test func ownRangesStayOrderedWhateverOrderTheyArriveIn() {
         var ranges: [ClosedRange<Int64>] = []
         for range: ClosedRange<Int64> in [5...6, 1...2, 9...9, 3...4, 7...8, 12...15] {
             PredictionFeed.insert(range, into: &ranges)
         }
         #expect(ranges == [1...2, 3...4, 5...6, 7...8, 9...9, 12...15])
+        // A range that follows on from the last extends it.
+        PredictionFeed.insert(16...17, into: &ranges)
+        #expect(ranges == [1...2, 3...4, 5...6, 7...8, 9...9, 12...17])
 
         let feed = PredictionFeed()
         for ids: [Int64] in [[5, 6], [1, 2], [9], [3, 4], [7, 8], [12, 13, 14, 15]] {
@@ -118,6 +122,14 @@ struct PredictionFeedOrderingTests {
         #expect(feed.foreignGap(after: 0, through: 10))
         #expect(feed.foreignGap(after: 9, through: 12))
         #expect(feed.foreignGap(after: 15, through: 16))
+        var sixteen = FeatureMatrix()
+        sixteen.append(row: [Number.int(1)])
+        feed.publish(
+            PredictionBatch(
+                timestamp: .now(), tenant: "t", userID: "u", model: "m", version: "baseline", inputs: sixteen,
+                predictions: [.int(1)], latencyMicros: 1, textLog: false),
+            ids: [16])
+        #expect(!feed.foreignGap(after: 11, through: 16))
     }
 
     /// Where `ids` first goes down, with its neighbours.
