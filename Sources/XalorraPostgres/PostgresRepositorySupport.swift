@@ -43,13 +43,26 @@ extension PostgresConnection {
 
     /// Every row the prepared `statement` returns (prepared on this connection by its first use), behind the same
     /// closed-connection guard as ``send(_:_:)``.
+    ///
+    /// postgres-nio keeps a preparation that failed as failed on its connection for good: every later use there gets
+    /// the same error without asking the server. A preparation can fail for a moment's reason (its table locked by a
+    /// migration past `lock_timeout`), so a connection on which the statement failed is closed, whatever the failure,
+    /// and the pool opens a fresh one: the failure is that request's answer (503 for a lock timeout), never every
+    /// later group's on that connection.
     func rows<Statement: PostgresPreparedStatement>(
         _ statement: Statement, _ logger: Logger
     ) async throws -> [Statement.Row] {
         guard !isClosed else { throw ConnectionClosed() }
-        var rows: [Statement.Row] = []
-        for try await row in try await execute(statement, logger: logger) { rows.append(row) }
-        return rows
+        do {
+            var rows: [Statement.Row] = []
+            for try await row in try await execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        } catch {
+            // Closed before the lease ends (a connection that just answered closes at once), so that the pool does
+            // not hand it out again.
+            if !PostgresDatabase.isConnectionFailure(error) { try? await close() }
+            throw error
+        }
     }
 
     /// Runs `query` for its effect; how many rows it returned (a statement that says `RETURNING 1`: how many it

@@ -75,6 +75,31 @@ struct PostgresFaultTests {
         #expect(after.status == 200, "\(after.body)")
     }
 
+    /// A prediction group whose statement cannot be prepared (its table locked past `lock_timeout`, as by a
+    /// migration or `CREATE INDEX` waiting for it) answers 503, and the next group once the lock is gone is stored.
+    /// postgres-nio keeps a failed preparation as failed on its connection for good, so without closing that
+    /// connection every later group on it failed at once (the store here has one connection, so the second group
+    /// must go through the same one).
+    @Test func aFailedPreparationDoesNotStayOnItsConnection() async throws {
+        let url = try await PostgresCluster.shared.freshDatabase()
+        let store = try await PostgresStore.open(try PostgresLocation(parsing: url), maximumConnections: 1)
+        let holder = try await connect(url)
+        try await holder.query("BEGIN", logger: PostgresStore.quietLogger)
+        try await holder.query("LOCK TABLE predictions IN ACCESS EXCLUSIVE MODE", logger: PostgresStore.quietLogger)
+        do {
+            _ = try await store.predictions.insert(batches: [BatchLogTests.batch(2, start: 0)])
+            Issue.record("a group was stored while its table was locked")
+        } catch {
+            #expect(error.code == .serviceUnavailable, "\(error.message)")
+        }
+        try await holder.query("COMMIT", logger: PostgresStore.quietLogger)
+        try? await holder.close()
+        let ids = try await store.predictions.insert(batches: [BatchLogTests.batch(3, start: 2)])
+        #expect(ids == [[1, 2, 3]])
+        #expect(try await store.predictions.newestID() == 3)
+        await store.close()
+    }
+
     /// A database whose default isolation is SERIALIZABLE (a DBA's `ALTER DATABASE … SET
     /// default_transaction_isolation`) still takes concurrent writes from two stores: 8 prediction groups and 8
     /// versions of one model at once all succeed, with distinct ids and versions (at the database's default the

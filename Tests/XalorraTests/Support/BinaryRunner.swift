@@ -22,9 +22,11 @@ struct BinaryRunner {
     }
 
     /// The directory under the system's temp directory that holds every runner's home of this test process,
-    /// removed when the process exits (a full run of the suite used to leave about 300 homes behind).
+    /// removed when the process exits (a full run of the suite used to leave about 300 homes behind). Named by the
+    /// process and a random part, as two test processes in separate pid namespaces may share `/tmp`.
     static let homes: String = {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("xalorra-test-\(getpid())").path
+        let name = "xalorra-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         atexit { try? FileManager.default.removeItem(atPath: BinaryRunner.homes) }
         return path
     }()
