@@ -23,6 +23,7 @@ os.environ.setdefault("SE_AVOID_STATS", "true")
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from axe_selenium_python import Axe  # noqa: E402
@@ -84,8 +85,12 @@ def browser():
 
 
 def wait(driver, predicate, what, timeout=15):
+    # An element found and then re-rendered before it is read (the page changing under the check) is asked again,
+    # not a failure: it made the wait for a new version's page fail at once, 8 s into a run, now and then.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.02).until(lambda d: predicate(d))
+        return WebDriverWait(driver, timeout, poll_frequency=0.02, ignored_exceptions=ignored).until(
+            lambda d: predicate(d))
     except Exception:
         alerts = driver.find_elements(By.ID, "alerts")
         fail(f"timed out waiting for {what}; alerts: {[a.text for a in alerts]}; url {driver.current_url}")
