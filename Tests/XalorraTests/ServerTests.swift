@@ -75,11 +75,23 @@ struct ServerTests {
         }
         let details = try json(try await server.request("POST", "/predict/m", token: token, body: #"{"features": [1, "x"]}"#).body)
         #expect(details["error"]?["details"] == .array([.object([("field", "features[1]"), ("message", "expected a number, got string")])]))
+        // A path parameter is refused by the value the client sent: decoded where its escapes are sound, as written
+        // where they are not (Foundation's decoding had answered nil for those, and the refusal named '').
+        for (path, value) in [("/predict/xgb%zz", "xgb%zz"), ("/predict/a%", "a%"), ("/predict/%FF", "%FF"),
+                              ("/predict/a%2fb", "a/b"), ("/predict/%E2%82%AC", "€")] {
+            // Sent as written: an HTTP client library re-encodes what it finds malformed.
+            let refused = try #require(try await RawHTTP.exchange(
+                port: server.port, RawHTTP.request("POST", path, token: token, body: Array(#"{"features": [1]}"#.utf8))))
+            #expect(refused.status == 422, "\(path): \(refused)")
+            let message = try json(refused.text)["error"]?["message"]
+            #expect(message == .string("model: '\(value)' is not a model name (letters, digits, '.', '_', '-'; at most 128; optionally @VERSION)"), "\(path): \(refused)")
+        }
         let wrongMethod = try await server.request("DELETE", "/whoami", token: token)
         #expect(wrongMethod.headers["Allow"].first == "GET")
         // Nothing of the refused requests was stored, and the log reads back.
         let logs = try await server.request("GET", "/logs", token: token)
         #expect(try logs.status == 200 && json(logs.body)["pagination"]?["total"] == 0, "\(logs.body)")
+        #expect(try await server.request("POST", "/predict/xgb%2Dv2", token: token, body: #"{"features": [1]}"#).status == 200)
     }
 
     /// The JWT attack matrix over HTTP: each is a 401 envelope.
