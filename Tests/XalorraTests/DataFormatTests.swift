@@ -121,6 +121,9 @@ struct DataFormatTests {
         let defaults = try Settings.resolve(flags: [:], environment: ["HOME": "/home/x", "USER": "os"], dotEnv: [:])
         #expect(defaults.home == "/home/x/.xalorra" && defaults.user == "os" && defaults.algorithm == .hs256)
         #expect(Settings.stripBearer("Bearer  abc ") == "abc")
+        #expect(Settings.stripBearer("bEaReR x.Y") == "x.Y" && Settings.stripBearer(" x.Y") == "x.Y")
+        #expect(Settings.stripBearer("Bearerx") == "Bearerx" && Settings.stripBearer("Bearer\u{0}x") == "Bearer\u{0}x")
+        #expect(Settings.stripBearer("bearer") == "bearer" && Settings.stripBearer("Bearer ") == "Bearer")
         #expect(throws: XalorraError.self) {
             try Settings.resolve(flags: [:], environment: ["JWT_ALGORITHM": "RS256"], dotEnv: [:])
         }

@@ -289,8 +289,12 @@ public struct Settings: Sendable {
     /// `Bearer abc` and `abc` both give `abc`.
     public static func stripBearer(_ token: String) -> String {
         let trimmed = Substring(token).trimmingWhitespace()
-        if trimmed.lowercased().hasPrefix("bearer ") { return String(trimmed.dropFirst(7).trimmingWhitespace()) }
-        return String(trimmed)
+        // The scheme is compared byte by byte, case-insensitively: the token itself is not lowercased to find it.
+        let scheme = trimmed.utf8.prefix(7)
+        let bearer = scheme.count == 7 && zip(scheme, "bearer ".utf8).allSatisfy { byte, expected in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected
+        }
+        return String(bearer ? trimmed.dropFirst(7).trimmingWhitespace() : trimmed)
     }
 
     /// Whether `text` is an IPv4 or IPv6 address, optionally with a `/prefix` (CIDR), as `XALORRA_METRICS` lists.
