@@ -94,6 +94,28 @@ struct ServerTests {
         #expect(try await server.request("POST", "/predict/xgb%2Dv2", token: token, body: #"{"features": [1]}"#).status == 200)
     }
 
+    /// `XALORRA_ACCESS_LOG=off` drops the access log's line per request, and nothing else: the requests are still
+    /// counted in the metrics, and a bad value is refused when `serve` starts.
+    @Test func accessLogSwitch() async throws {
+        for enabled in [true, false] {
+            let server = try await LiveServer(environment: enabled ? [:] : ["XALORRA_ACCESS_LOG": "off"])
+            defer { server.stop() }
+            let admin = try server.token(["--role", "admin"])
+            #expect(try await server.request("GET", "/whoami", token: admin).status == 200)
+            #expect(try await server.request("GET", "/nope").status == 404)
+            // The line is written before the answer is sent; the wait only covers reading the server's stderr.
+            let logged = try await server.log.waitFor("GET /whoami 200", seconds: enabled ? 10 : 1)
+            #expect(logged == enabled, "\(server.log.text)")
+            #expect(server.log.text.contains("GET /nope 404") == enabled, "\(server.log.text)")
+            let metrics = try await server.request("GET", "/metrics", token: admin).body
+            #expect(metrics.contains(#"xalorra_http_requests_total{route="GET /whoami",status="200"} 1"#), "\(metrics)")
+        }
+        var cli = try BinaryRunner()
+        cli.environment = ["SECRET_KEY": LiveServer.secret, "XALORRA_ACCESS_LOG": "sometimes"]
+        let refused = try cli.run(["serve", "--port", "0"])
+        #expect(refused.status != 0 && refused.stderr.contains("XALORRA_ACCESS_LOG=sometimes is not one of"), "\(refused)")
+    }
+
     /// The JWT attack matrix over HTTP: each is a 401 envelope.
     @Test func jwtAttacksRefused() async throws {
         let server = try await LiveServer()

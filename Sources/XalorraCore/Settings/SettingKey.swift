@@ -50,6 +50,9 @@ public struct SettingKey: Sendable, Hashable {
     public static let predictionLog = SettingKey(
         environment: "XALORRA_PREDICTION_LOG", flag: nil, defaultValue: "on",
         summary: "on|off: also append each prediction to $XALORRA_HOME/logs/predictions.log")
+    public static let accessLog = SettingKey(
+        environment: "XALORRA_ACCESS_LOG", flag: nil, defaultValue: "on",
+        summary: "on|off: `serve` logs a line per request to stderr (off when a proxy in front logs them)")
     public static let unknownModel = SettingKey(
         environment: "XALORRA_UNKNOWN_MODEL", flag: nil, defaultValue: "baseline",
         summary: "baseline|reject: what a model name with no trained version does")
@@ -156,7 +159,7 @@ public struct SettingKey: Sendable, Hashable {
 
     /// All settings, in the order help lists them.
     public static let all: [SettingKey] = [
-        .home, .secretKey, .algorithm, .url, .database, .token, .authToken, .user, .defaultTenant, .predictionLog,
+        .home, .secretKey, .algorithm, .url, .database, .token, .authToken, .user, .defaultTenant, .predictionLog, .accessLog,
         .unknownModel, .legacyTokens, .rateLimit, .maxBody, .maxUpload, .trainWorkers, .bcryptCost, .chatURL, .chatModel, .chatAPIKey, .chatSystemPrompt, .chatTimeout,
         .corsOrigins, .idleTimeout, .headerTimeout, .maxConnections, .maxConnectionsPerClient, .minBodyRate,
         .registration, .maxBatchRows, .maxModelTrees, .maxModelNodes, .maxQueuedJobs, .metricsAccess, .metricsModels,

@@ -34,6 +34,8 @@ public struct Settings: Sendable {
     public var defaultTenant: String
     /// Whether predictions are also appended to the seed's text log.
     public var predictionLog: Bool
+    /// Whether `serve` writes an access-log line per request to standard error.
+    public var accessLog: Bool
     /// See ``UnknownModelPolicy``.
     public var unknownModel: UnknownModelPolicy
     /// Whether tokens without `exp` are accepted.
@@ -243,6 +245,7 @@ public struct Settings: Sendable {
             user: value(.user) ?? environment["USER"] ?? environment["LOGNAME"] ?? currentUserName() ?? "local",
             defaultTenant: value(.defaultTenant) ?? "default",
             predictionLog: try flag(.predictionLog),
+            accessLog: try flag(.accessLog),
             unknownModel: policy,
             acceptLegacyTokens: try flag(.legacyTokens),
             rateLimit: try flag(.rateLimit),

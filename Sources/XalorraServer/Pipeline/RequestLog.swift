@@ -3,16 +3,19 @@ import Synchronization
 import XalorraCore
 
 /// The first stage and the last word on every request, upgrades and refusals included: a request id, one access
-/// log line (`GET /whoami 200`, with the id and the milliseconds taken; an API key in the path cut to its id) and the
-/// request's place in the metrics.
+/// log line (`GET /whoami 200`, with the id and the milliseconds taken; an API key in the path cut to its id; none
+/// with `XALORRA_ACCESS_LOG=off`) and the request's place in the metrics.
 struct RequestLog: Sendable {
     let logger: Logger
     let metrics: ServerMetrics
+    /// Whether each answer gets an access-log line (a failure's line is written either way).
+    let accessLog: Bool
     private let counter = RequestCounter()
 
-    init(logger: Logger, metrics: ServerMetrics) {
+    init(logger: Logger, metrics: ServerMetrics, accessLog: Bool) {
         self.logger = logger
         self.metrics = metrics
+        self.accessLog = accessLog
     }
 
     /// A request that has just arrived.
@@ -28,6 +31,7 @@ struct RequestLog: Sendable {
     func finish(_ entry: Entry, _ exchange: Exchange, status: Int) {
         let elapsed = ContinuousClock.now - entry.started
         metrics.recordRequest(route: exchange.routeKey, status: status, seconds: elapsed.seconds)
+        guard accessLog else { return }
         logger.info(
             "\(exchange.head.method.rawValue) \(APIKeySecret.redacted(exchange.uri.path)) \(status)",
             metadata: ["request-id": "\(entry.id)", "ms": "\(Self.milliseconds(elapsed))"])

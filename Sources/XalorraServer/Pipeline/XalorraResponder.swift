@@ -36,7 +36,7 @@ struct XalorraResponder: HTTPResponder {
         rateLimit: RateLimiting, settings: Settings, logger: Logger
     ) {
         self.api = api
-        log = RequestLog(logger: logger, metrics: metrics)
+        log = RequestLog(logger: logger, metrics: metrics, accessLog: settings.accessLog)
         cors = CORSPolicy(origins: settings.corsOrigins)
         routes = RouteMatching(routes: RouteTable.all, metricsAccess: ServerMetrics.Access(settings.metricsAccess))
         authentication = Authentication(tokens: tokens, api: api, sharedCounters: rateLimit.shared)
