@@ -153,6 +153,12 @@ run() { # run SERVER KIND: writes "rows/s p99_us" to $WORK/run.result; adds the 
         (( ${peak:-0} > ${rss_max[$server]:-0} )) && rss_max[$server]=$peak
     fi
     result="$(awk -F'\t' '/^RESULT/ { print $2, $4, $6, $5 }' "$WORK/wrk.out")"
+    if [[ -z $result ]]; then
+        local alive=running
+        [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null && alive="not running"
+        die "$server $kind: wrk gave no result (the server is $alive). wrk: $(tail -5 "$WORK/wrk.out")" \
+            "server log: $(tail -20 "$WORK/$server.log" 2>/dev/null)"
+    fi
     read -r rps p99 requests errors <<<"$result"
     (( errors == 0 )) || die "$server $kind: $errors answers were not 2xx"
     [[ -n ${acknowledged[$server]+x} ]] && acknowledged[$server]=$(( ${acknowledged[$server]} + requests * rows ))
