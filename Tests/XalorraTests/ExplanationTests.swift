@@ -201,21 +201,34 @@ import Testing
             #expect(try await api.predictExplained(model: "gbm", request: again).contributions == (try await fresh(again)))
         }
         #expect(api.explainers.usage.versions == 1)
-        // The same name and version number, other trees: the kept tables are not used for it.
+        // The same name and version number, other trees, made by another process (which this API hears nothing of):
+        // the kept tables are not used for it.
         let before = try await api.predictExplained(model: "gbm", request: many).contributions
-        try await api.deleteModel("gbm")
+        let other = try DriftTests.api(database, DriftTests.admin)
+        try await other.deleteModel("gbm")
         var parameters = Hyperparameters()
         parameters.trees = 12
         parameters.maxDepth = 4
         parameters.minSamplesLeaf = 3
         parameters.validFraction = 0
-        _ = try await api.train(
+        _ = try await other.train(
             TrainingRequest(model: "gbm", kind: .gbdt, target: "y", data: DriftTests.training(300), parameters: parameters)
         ) { _ in }
+        api.modelCache.clear()  // as its one-second limit would; the kept explainers stay
         let after = try await api.predictExplained(model: "gbm", request: many).contributions
         #expect(after == (try await fresh(many)))
         #expect(after != before)
         #expect(api.explainers.usage.versions == 2 && api.explainers.usage.prepared == 2)
+        // Told that models changed elsewhere, without knowing which, it drops them all.
+        api.invalidateCaches(.models)
+        #expect(api.explainers.usage.versions == 0 && api.explainers.usage.words == 0)
+        // A model deleted here takes its explainers with it, and only its own (name, tenant).
+        _ = try await api.predictExplained(model: "gbm", request: many)
+        api.explainers.forget(tenant: DriftTests.admin.tenant, name: "gb")
+        api.explainers.forget(tenant: "other", name: "gbm")
+        #expect(api.explainers.usage.versions == 1)
+        try await api.deleteModel("gbm")
+        #expect(api.explainers.usage.versions == 0 && api.explainers.usage.words == 0)
     }
 
     /// Every kind's contributions plus bias equal the row's margin (the score before the logistic function): trees

@@ -110,6 +110,7 @@ extension LocalAPI {
             let reference = try ModelReference(reference)
             try await modelStore().delete(tenant: caller.tenant, name: reference.name, version: reference.version)
             HeapTrim.release(after: modelCache.forget(tenant: caller.tenant, name: reference.name))
+            explainers.forget(tenant: caller.tenant, name: reference.name)
         }
     }
 

@@ -11,7 +11,8 @@ import XalorraML
 /// by its first call of ``TreeSHAP/tableRows`` rows or more, which would build the tables anyway. The key holds the
 /// version's creation time, so a version deleted and created again is never explained with the old one's trees. At
 /// most ``maxWords`` 8-byte words (32 MiB of trees and tables) and ``maxEntries`` versions are kept, the least
-/// recently used dropped first; an explainer larger than that on its own serves its call and is not kept.
+/// recently used dropped first; an explainer larger than that on its own serves its call and is not kept. A deleted
+/// model's explainers are dropped with it, and every one when another process changed models.
 final class ExplainerCache: Sendable {
     /// The most memory kept, all versions together, in 8-byte words (``ModelExplainer/footprint``).
     static let maxWords = 1 << 22
@@ -50,6 +51,30 @@ final class ExplainerCache: Sendable {
         let ready = tabling ? explainer.prepared() : explainer
         keep(ready, as: key)
         return ready
+    }
+
+    /// Drops the explainers of every version of `name` in `tenant`: the model was deleted, or some of its versions.
+    func forget(tenant: String, name: String) {
+        let prefix = "\(tenant)\u{0}\(name)@"
+        let dropped = state.withLock { state in
+            var dropped = 0
+            for (key, entry) in state.kept where key.hasPrefix(prefix) {
+                state.kept.removeValue(forKey: key)
+                state.words -= entry.words
+                dropped += entry.words
+            }
+            return dropped
+        }
+        HeapTrim.release(after: dropped)
+    }
+
+    /// Drops every explainer: another process changed models, and which versions it deleted is not known here.
+    func clear() {
+        let dropped = state.withLock { state in
+            defer { state = State() }
+            return state.words
+        }
+        HeapTrim.release(after: dropped)
     }
 
     /// How many versions are kept, and how many of them are prepared, for tests.

@@ -10,11 +10,14 @@ extension LocalAPI {
         case .predictions: break
         case .users: accountStatus.clear()
         case .apiKeys: APIKeyCache.shared.clear()
-        case .models: modelCache.clear()
+        case .models:
+            modelCache.clear()
+            explainers.clear()
         case .resync:
             accountStatus.clear()
             APIKeyCache.shared.clear()
             modelCache.clear()
+            explainers.clear()
         }
     }
 }
