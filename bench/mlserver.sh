@@ -154,8 +154,8 @@ run() { # run SERVER KIND: writes "rows/s p99_us" to $WORK/run.result; adds the 
     fi
     result="$(awk -F'\t' '/^RESULT/ { print $2, $4, $6, $5 }' "$WORK/wrk.out")"
     if [[ -z $result ]]; then
-        local alive=running
-        [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null && alive="not running"
+        local alive="of unknown state"
+        [[ -n $pid ]] && { kill -0 "$pid" 2>/dev/null && alive=running || alive="not running"; }
         die "$server $kind: wrk gave no result (the server is $alive). wrk: $(tail -5 "$WORK/wrk.out")" \
             "server log: $(tail -20 "$WORK/$server.log" 2>/dev/null)"
     fi

@@ -124,6 +124,7 @@ struct DataFormatTests {
         #expect(Settings.stripBearer("bEaReR x.Y") == "x.Y" && Settings.stripBearer(" x.Y") == "x.Y")
         #expect(Settings.stripBearer("Bearerx") == "Bearerx" && Settings.stripBearer("Bearer\u{0}x") == "Bearer\u{0}x")
         #expect(Settings.stripBearer("bearer") == "bearer" && Settings.stripBearer("Bearer ") == "Bearer")
+        #expect(Settings.stripBearer("Bearer \u{301}tok").unicodeScalars.elementsEqual("\u{301}tok".unicodeScalars))
         #expect(throws: XalorraError.self) {
             try Settings.resolve(flags: [:], environment: ["JWT_ALGORITHM": "RS256"], dotEnv: [:])
         }

@@ -219,14 +219,27 @@ import Testing
         #expect(after == (try await fresh(many)))
         #expect(after != before)
         #expect(api.explainers.usage.versions == 2 && api.explainers.usage.prepared == 2)
-        // Told that models changed elsewhere, without knowing which, it drops them all.
+        // Told that models changed elsewhere, it keeps them (the versions' keys say which trees they are of); told
+        // that notifications were missed, it drops them all.
         api.invalidateCaches(.models)
+        #expect(api.explainers.usage.versions == 2)
+        api.invalidateCaches(.resync)
         #expect(api.explainers.usage.versions == 0 && api.explainers.usage.words == 0)
         // A model deleted here takes its explainers with it, and only its own (name, tenant).
         _ = try await api.predictExplained(model: "gbm", request: many)
         api.explainers.forget(tenant: DriftTests.admin.tenant, name: "gb")
         api.explainers.forget(tenant: "other", name: "gbm")
         #expect(api.explainers.usage.versions == 1)
+        // A delete between a lookup and its keep (another request's, mid-way) wins: the explainer made is not kept.
+        api.explainers.clear()
+        let (found, model) = try await api.resolveModel(ModelReference("gbm"))
+        let version = try #require(found), trained = try #require(model)
+        _ = try api.explainers.explainer(for: version, rows: 1) { () throws(ExplanationError) in
+            api.explainers.forget(tenant: DriftTests.admin.tenant, name: "gbm")
+            return try ModelExplainer(trained)
+        }
+        #expect(api.explainers.usage.versions == 0)
+        _ = try await api.predictExplained(model: "gbm", request: many)
         try await api.deleteModel("gbm")
         #expect(api.explainers.usage.versions == 0 && api.explainers.usage.words == 0)
     }

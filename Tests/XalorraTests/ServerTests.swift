@@ -91,29 +91,42 @@ struct ServerTests {
         // Nothing of the refused requests was stored, and the log reads back.
         let logs = try await server.request("GET", "/logs", token: token)
         #expect(try logs.status == 200 && json(logs.body)["pagination"]?["total"] == 0, "\(logs.body)")
-        #expect(try await server.request("POST", "/predict/xgb%2Dv2", token: token, body: #"{"features": [1]}"#).status == 200)
     }
 
-    /// `XALORRA_ACCESS_LOG=off` drops the access log's line per request, and nothing else: the requests are still
-    /// counted in the metrics, and a bad value is refused when `serve` starts.
+    /// `XALORRA_ACCESS_LOG=off` drops the access log's line per request, and nothing else: an answer of 500 and above
+    /// is still logged, every request is still counted in the metrics, and a bad value is refused when `serve` starts.
     @Test func accessLogSwitch() async throws {
         for enabled in [true, false] {
-            let server = try await LiveServer(environment: enabled ? [:] : ["XALORRA_ACCESS_LOG": "off"])
+            // An AI service that cannot be reached, for a 503.
+            var environment = ["XALORRA_CHAT_URL": "http://127.0.0.1:9", "XALORRA_CHAT_TIMEOUT": "1s"]
+            if !enabled { environment["XALORRA_ACCESS_LOG"] = "off" }
+            let server = try await LiveServer(environment: environment)
             defer { server.stop() }
             let admin = try server.token(["--role", "admin"])
             #expect(try await server.request("GET", "/whoami", token: admin).status == 200)
             #expect(try await server.request("GET", "/nope").status == 404)
-            // The line is written before the answer is sent; the wait only covers reading the server's stderr.
-            let logged = try await server.log.waitFor("GET /whoami 200", seconds: enabled ? 10 : 1)
-            #expect(logged == enabled, "\(server.log.text)")
+            let unavailable = try await server.request(
+                "POST", "/chat/message", token: admin, body: #"{"message": "anyone?"}"#)
+            #expect(unavailable.status == 503, "\(unavailable.body)")
+            // Each line is written before its answer is sent, in this order: once the 503's line has been read from
+            // the server's stderr, the earlier ones would have been too.
+            #expect(try await server.log.waitFor("POST /chat/message 503", seconds: 10), "\(server.log.text)")
+            #expect(server.log.text.contains("GET /whoami 200") == enabled, "\(server.log.text)")
             #expect(server.log.text.contains("GET /nope 404") == enabled, "\(server.log.text)")
             let metrics = try await server.request("GET", "/metrics", token: admin).body
             #expect(metrics.contains(#"xalorra_http_requests_total{route="GET /whoami",status="200"} 1"#), "\(metrics)")
         }
         var cli = try BinaryRunner()
         cli.environment = ["SECRET_KEY": LiveServer.secret, "XALORRA_ACCESS_LOG": "sometimes"]
-        let refused = try cli.run(["serve", "--port", "0"])
-        #expect(refused.status != 0 && refused.stderr.contains("XALORRA_ACCESS_LOG=sometimes is not one of"), "\(refused)")
+        let (process, _, err) = try cli.start(["serve", "--port", "0"])
+        let refusal = OutputCollector(err.fileHandleForReading)
+        // Refused before it binds; a `serve` that started anyway is stopped rather than left to hang the run.
+        let refused = try await refusal.waitFor("XALORRA_ACCESS_LOG=sometimes is not one of", seconds: 10)
+        if process.isRunning { try? await Task.sleep(for: .milliseconds(500)) }
+        let stillRunning = process.isRunning
+        if stillRunning { process.terminate() }
+        process.waitUntilExit()
+        #expect(refused && !stillRunning && process.terminationStatus != 0, "\(refusal.text)")
     }
 
     /// The JWT attack matrix over HTTP: each is a 401 envelope.

@@ -11,8 +11,9 @@ import XalorraML
 /// by its first call of ``TreeSHAP/tableRows`` rows or more, which would build the tables anyway. The key holds the
 /// version's creation time, so a version deleted and created again is never explained with the old one's trees. At
 /// most ``maxWords`` 8-byte words (32 MiB of trees and tables) and ``maxEntries`` versions are kept, the least
-/// recently used dropped first; an explainer larger than that on its own serves its call and is not kept. A deleted
-/// model's explainers are dropped with it, and every one when another process changed models.
+/// recently used dropped first; an explainer larger than that on its own serves its call and is not kept. A model
+/// deleted by this process takes its explainers with it, and all go when the store's notifications were missed
+/// (``StoreChange/resync``).
 final class ExplainerCache: Sendable {
     /// The most memory kept, all versions together, in 8-byte words (``ModelExplainer/footprint``).
     static let maxWords = 1 << 22
@@ -24,6 +25,9 @@ final class ExplainerCache: Sendable {
         var kept: [String: (explainer: ModelExplainer, used: UInt64, words: Int)] = [:]
         var words = 0
         var clock: UInt64 = 0
+        /// Counts ``forget(tenant:name:)`` and ``clear()``: an explainer made from a lookup before one of them is not
+        /// kept after it (it may be of a version just deleted).
+        var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -39,17 +43,17 @@ final class ExplainerCache: Sendable {
     ) throws(ExplanationError) -> ModelExplainer {
         let key = Self.key(version)
         let tabling = rows >= TreeSHAP.tableRows
-        let kept = state.withLock { state -> ModelExplainer? in
+        let (kept, generation) = state.withLock { state -> (ModelExplainer?, UInt64) in
             state.clock += 1
-            guard let entry = state.kept[key] else { return nil }
+            guard let entry = state.kept[key] else { return (nil, state.generation) }
             state.kept[key]?.used = state.clock
-            return entry.explainer
+            return (entry.explainer, state.generation)
         }
         if let kept, kept.isPrepared || !tabling { return kept }
         let explainer: ModelExplainer
         if let kept { explainer = kept } else { explainer = try make() }
         let ready = tabling ? explainer.prepared() : explainer
-        keep(ready, as: key)
+        keep(ready, as: key, madeIn: generation)
         return ready
     }
 
@@ -57,6 +61,7 @@ final class ExplainerCache: Sendable {
     func forget(tenant: String, name: String) {
         let prefix = "\(tenant)\u{0}\(name)@"
         let dropped = state.withLock { state in
+            state.generation += 1
             var dropped = 0
             for (key, entry) in state.kept where key.hasPrefix(prefix) {
                 state.kept.removeValue(forKey: key)
@@ -71,7 +76,7 @@ final class ExplainerCache: Sendable {
     /// Drops every explainer: another process changed models, and which versions it deleted is not known here.
     func clear() {
         let dropped = state.withLock { state in
-            defer { state = State() }
+            defer { state = State(generation: state.generation + 1) }
             return state.words
         }
         HeapTrim.release(after: dropped)
@@ -84,11 +89,13 @@ final class ExplainerCache: Sendable {
         }
     }
 
-    /// Keeps `explainer` under `key`, dropping the least recently used others while over the bounds.
-    private func keep(_ explainer: ModelExplainer, as key: String) {
+    /// Keeps `explainer` under `key`, dropping the least recently used others while over the bounds; not when a
+    /// ``forget(tenant:name:)`` or ``clear()`` came after its lookup (`generation`).
+    private func keep(_ explainer: ModelExplainer, as key: String, madeIn generation: UInt64) {
         let words = explainer.footprint
         guard words <= Self.maxWords else { return }
         let dropped = state.withLock { state in
+            guard state.generation == generation else { return 0 }
             if let old = state.kept.updateValue((explainer, state.clock, words), forKey: key) { state.words -= old.words }
             state.words += words
             var dropped = 0

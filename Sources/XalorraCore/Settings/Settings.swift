@@ -297,7 +297,8 @@ public struct Settings: Sendable {
         let bearer = scheme.count == 7 && zip(scheme, "bearer ".utf8).allSatisfy { byte, expected in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected
         }
-        return String(bearer ? trimmed.dropFirst(7).trimmingWhitespace() : trimmed)
+        // Seven bytes, not seven Characters: a combining mark after the space belongs to the token.
+        return String(bearer ? Substring(trimmed.utf8.dropFirst(7)).trimmingWhitespace() : trimmed)
     }
 
     /// Whether `text` is an IPv4 or IPv6 address, optionally with a `/prefix` (CIDR), as `XALORRA_METRICS` lists.

@@ -11,8 +11,9 @@ extension LocalAPI {
         case .users: accountStatus.clear()
         case .apiKeys: APIKeyCache.shared.clear()
         case .models:
+            // Kept explainers stay: their keys hold each version's creation time, so a changed version is never
+            // explained with them, and the least recently used go first when room is needed.
             modelCache.clear()
-            explainers.clear()
         case .resync:
             accountStatus.clear()
             APIKeyCache.shared.clear()

@@ -4,11 +4,12 @@ import XalorraCore
 
 /// The first stage and the last word on every request, upgrades and refusals included: a request id, one access
 /// log line (`GET /whoami 200`, with the id and the milliseconds taken; an API key in the path cut to its id; none
-/// with `XALORRA_ACCESS_LOG=off`) and the request's place in the metrics.
+/// with `XALORRA_ACCESS_LOG=off` but for answers of 500 and above) and the request's place in the metrics.
 struct RequestLog: Sendable {
     let logger: Logger
     let metrics: ServerMetrics
-    /// Whether each answer gets an access-log line (a failure's line is written either way).
+    /// Whether each answer gets an access-log line (one of 500 and above gets it either way: the server's failures,
+    /// and a store or AI service it cannot reach, are always in its log).
     let accessLog: Bool
     private let counter = RequestCounter()
 
@@ -31,7 +32,7 @@ struct RequestLog: Sendable {
     func finish(_ entry: Entry, _ exchange: Exchange, status: Int) {
         let elapsed = ContinuousClock.now - entry.started
         metrics.recordRequest(route: exchange.routeKey, status: status, seconds: elapsed.seconds)
-        guard accessLog else { return }
+        guard accessLog || status >= 500 else { return }
         logger.info(
             "\(exchange.head.method.rawValue) \(APIKeySecret.redacted(exchange.uri.path)) \(status)",
             metadata: ["request-id": "\(entry.id)", "ms": "\(Self.milliseconds(elapsed))"])
