@@ -41,55 +41,31 @@ struct RouteMatcher: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         let count = segments.count
         guard count < byFirst.count else { return .notFound }
+        let candidates = (byFirst[count][segments.first ?? ""] ?? []) + parameterFirst[count]
         var methods: [String] = []
-        for candidates in [byFirst[count][segments.first ?? ""] ?? [], parameterFirst[count]] {
-            for pattern in candidates {
-                let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in
-                    expected.first == "{" || expected == actual
-                }
-                guard matches else { continue }
-                if pattern.route.method == method {
-                    var parameters: [String: String] = [:]
-                    for (expected, actual) in zip(pattern.segments, segments) where expected.first == "{" {
-                        parameters[String(expected.dropFirst().dropLast())] = Self.percentDecoded(actual)
-                    }
-                    return .found(pattern.route, parameters: parameters)
-                }
-                methods.append(pattern.route.method)
+        for pattern in candidates {
+            let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in
+                expected.first == "{" || expected == actual
             }
+            guard matches else { continue }
+            if pattern.route.method == method {
+                var parameters: [String: String] = [:]
+                for (expected, actual) in zip(pattern.segments, segments) where expected.first == "{" {
+                    parameters[String(expected.dropFirst().dropLast())] = Self.parameter(actual)
+                }
+                return .found(pattern.route, parameters: parameters)
+            }
+            methods.append(pattern.route.method)
         }
         return methods.isEmpty ? .notFound : .methodNotAllowed(methods)
     }
 
-    /// A path segment's value: `%2F` → `/`. A segment whose escapes are malformed (`%zz`, `%`) or do not decode to
-    /// UTF-8 (`%FF`) is kept as written, so the handler's validation refuses the value the client sent by its name.
-    ///
-    /// (Named apart from Foundation's `removingPercentEncoding`, which answers `nil` for those: the parameter was then
-    /// missing, and the refusal named `''`.)
-    static func percentDecoded(_ segment: Substring) -> String {
-        let utf8 = segment.utf8
-        guard utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count)
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else {
-                return String(segment)
-            }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self) ?? String(segment)
+    /// A path segment's value: `%2F` → `/` (``Route/percentDecoded(_:)``). A segment whose escapes are malformed
+    /// (`%zz`, `%`) or do not decode to UTF-8 (`%FF`) is kept as written, so the handler's validation refuses the value
+    /// the client sent by its name. (Not Foundation's `removingPercentEncoding`, which answers `nil` for those: the
+    /// parameter was then missing, and the refusal named `''`.)
+    static func parameter(_ segment: Substring) -> String {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
+        return Route.percentDecoded(segment).flatMap { String(validating: $0, as: UTF8.self) } ?? String(segment)
     }
 }

@@ -195,6 +195,31 @@ public struct Route: Sendable, Equatable {
         }.joined(separator: "/")
     }
 
+    /// The bytes `text` stands for, each `%XX` decoded; `nil` when an escape is malformed (`%zz`, a `%` too near the
+    /// end). Whether the bytes are acceptable text (UTF-8, no NUL) is the caller's rule.
+    public static func percentDecoded(_ text: Substring) -> [UInt8]? {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
     /// `text` with everything but unreserved characters percent-encoded (RFC 3986 §2.3).
     public static func percentEncoded(_ text: String) -> String {
         var out = ""

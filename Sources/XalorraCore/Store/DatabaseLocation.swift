@@ -159,31 +159,13 @@ public struct PostgresLocation: Sendable, Equatable {
 
     /// Percent-decodes one component; refuses bad escapes, NUL and text that is not UTF-8.
     private static func decode(_ text: Substring, what: String) throws(XalorraError) -> String {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                throw DatabaseLocation.invalid("\(what) has a bad %-escape")
-            }
-            bytes.append(high << 4 | low)
+        guard let bytes = Route.percentDecoded(text) else {
+            throw DatabaseLocation.invalid("\(what) has a bad %-escape")
         }
         guard !bytes.contains(0), let decoded = String(validating: bytes, as: UTF8.self) else {
             throw DatabaseLocation.invalid("\(what) is not valid text after %-decoding")
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// At most 32 characters of a parameter, for an error message.
